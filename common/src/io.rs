@@ -1,0 +1,209 @@
+//! Positional I/O: the [`ReadAt`] trait and its two basic sources.
+//!
+//! Every reader in the project takes `&self` and an explicit offset, so concurrent FUSE reads
+//! never serialize on a shared file cursor. [`FileSource`] reads a file with `pread(2)`;
+//! [`SubRange`] exposes a byte range of another reader (an image inside an image).
+//!
+//! `pread` is used rather than a memory map on purpose: a mapped file that shrinks underneath us
+//! turns reads into `SIGBUS`, which the "never crash on hostile input" rule forbids.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A source of bytes readable at any offset from many threads at once.
+pub trait ReadAt: Send + Sync + std::fmt::Debug {
+    /// Reads up to `buf.len()` bytes at `offset`; returns how many were read (0 at the end).
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+
+    /// The total length of the source in bytes.
+    fn len(&self) -> u64;
+
+    /// True if the source holds no bytes.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Fills `buf` completely from `offset`, or fails with `UnexpectedEof` naming the range.
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let pos = offset
+                .checked_add(done as u64)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "offset overflow"))?;
+            match self.read_at(pos, &mut buf[done..]) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "wanted {} bytes at offset {offset}, the source ends at {}",
+                            buf.len(),
+                            self.len()
+                        ),
+                    ))
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).read_at(offset, buf)
+    }
+    fn len(&self) -> u64 {
+        (**self).len()
+    }
+}
+
+/// A file on disk, read with `pread(2)`. Its length is taken once, at open.
+#[derive(Debug)]
+pub struct FileSource {
+    file: File,
+    len: u64,
+    path: PathBuf,
+}
+
+impl FileSource {
+    /// Opens `path` read-only.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        if meta.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is a directory", path.display()),
+            ));
+        }
+        Ok(Self {
+            file,
+            len: meta.len(),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The path the source was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The underlying file, for callers that need to fsync or lock it.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+}
+
+impl ReadAt for FileSource {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if offset >= self.len {
+            return Ok(0);
+        }
+        let max = usize::try_from(self.len - offset).unwrap_or(usize::MAX);
+        let want = buf.len().min(max);
+        self.file.read_at(&mut buf[..want], offset)
+    }
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+/// The bytes `[start, start + len)` of another reader, addressed from 0.
+#[derive(Debug, Clone)]
+pub struct SubRange<R> {
+    inner: R,
+    start: u64,
+    len: u64,
+}
+
+impl<R: ReadAt> SubRange<R> {
+    /// Fails if the range does not lie inside `inner`.
+    pub fn new(inner: R, start: u64, len: u64) -> io::Result<Self> {
+        let end = start.checked_add(len);
+        match end {
+            Some(end) if end <= inner.len() => Ok(Self { inner, start, len }),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "range {start}+{len} lies past the end of its container ({} bytes)",
+                    inner.len()
+                ),
+            )),
+        }
+    }
+}
+
+impl<R: ReadAt> ReadAt for SubRange<R> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if offset >= self.len {
+            return Ok(0);
+        }
+        let max = usize::try_from(self.len - offset).unwrap_or(usize::MAX);
+        let want = buf.len().min(max);
+        // start + offset < start + len <= inner.len(): cannot overflow.
+        self.inner.read_at(self.start + offset, &mut buf[..want])
+    }
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+/// An in-memory source, for tests and for small decoded structures.
+impl ReadAt for Vec<u8> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let Ok(start) = usize::try_from(offset) else {
+            return Ok(0);
+        };
+        if start >= self.len() {
+            return Ok(0);
+        }
+        let n = buf.len().min(self.len() - start);
+        buf[..n].copy_from_slice(&self[start..start + n]);
+        Ok(n)
+    }
+    fn len(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subrange_reads_inside_and_stops_at_end() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let sub = SubRange::new(data, 10, 20).expect("range inside");
+        let mut buf = [0u8; 8];
+        assert_eq!(sub.read_at(0, &mut buf).expect("read"), 8);
+        assert_eq!(buf[0], 10);
+        assert_eq!(sub.read_at(16, &mut buf).expect("read"), 4);
+        assert_eq!(&buf[..4], &[26, 27, 28, 29]);
+        assert_eq!(sub.read_at(20, &mut buf).expect("read"), 0);
+        assert!(sub.read_exact_at(15, &mut buf).is_err());
+    }
+
+    #[test]
+    fn subrange_rejects_ranges_past_the_end() {
+        let data: Vec<u8> = vec![0; 10];
+        assert!(SubRange::new(data.clone(), 5, 6).is_err());
+        assert!(SubRange::new(data, u64::MAX, 2).is_err());
+    }
+
+    #[test]
+    fn file_source_reads_with_pread() {
+        let dir = std::env::temp_dir().join(format!("common-io-{}", std::process::id()));
+        std::fs::write(&dir, b"hello world").expect("write temp");
+        let src = FileSource::open(&dir).expect("open");
+        let mut buf = [0u8; 5];
+        src.read_exact_at(6, &mut buf).expect("read");
+        assert_eq!(&buf, b"world");
+        assert!(src.read_exact_at(8, &mut buf).is_err());
+        std::fs::remove_file(&dir).ok();
+    }
+}

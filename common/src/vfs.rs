@@ -1,0 +1,298 @@
+//! The backend-neutral filesystem trait that every image type implements and every backend
+//! (FUSE through fuser, WinFsp) drives.
+//!
+//! It speaks in inode numbers (root = [`ROOT_INO`]), owned names and plain structs: no FUSE or
+//! WinFsp type appears here. The write half has default bodies that answer
+//! [`VfsError::ReadOnly`], so a read-only image implements only the read half.
+//!
+//! Names handed out by [`Vfs::readdir`] are guaranteed by implementations to be non-empty,
+//! not `.` or `..`, and free of `/` and NUL: an image can never make a path escape the mount.
+
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::time::SystemTime;
+
+/// The inode number of the root directory (FUSE's `FUSE_ROOT_ID`).
+pub const ROOT_INO: u64 = 1;
+
+/// What kind of object an inode is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Directory,
+    /// A symbolic link (POSIX view of symlink and junction reparse points).
+    Symlink,
+}
+
+/// The attributes of an inode, in POSIX terms plus the Windows file attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attr {
+    /// Inode number, shared by all hard links of one file.
+    pub ino: u64,
+    /// File, directory or symlink.
+    pub kind: FileKind,
+    /// Size in bytes (for symlinks: the target's length).
+    pub size: u64,
+    /// Bytes allocated on the medium, for `du`; the size rounded up to 512 when unknown.
+    pub allocated: u64,
+    /// Number of hard links.
+    pub nlink: u32,
+    /// Permission bits (`0o7777` at most).
+    pub perm: u16,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Last access time.
+    pub atime: SystemTime,
+    /// Last data modification time.
+    pub mtime: SystemTime,
+    /// Last status change time.
+    pub ctime: SystemTime,
+    /// Creation time.
+    pub crtime: SystemTime,
+    /// Windows `FILE_ATTRIBUTE_*` bits, 0 when the format has none.
+    pub dos_attributes: u32,
+}
+
+/// One directory entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    /// The inode the entry names.
+    pub ino: u64,
+    /// Its kind.
+    pub kind: FileKind,
+    /// Its name: never empty, `.`, `..`, nor containing `/` or NUL.
+    pub name: OsString,
+}
+
+/// What `open` tells the backend about the opened file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpenInfo {
+    /// A handle the implementation wants back on read/write/release (0 if unused).
+    pub handle: u64,
+    /// The file's data cannot change while mounted: the kernel may keep its page cache.
+    pub immutable: bool,
+}
+
+/// Filesystem-wide numbers for `statfs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatFs {
+    /// Total size in `block_size` units.
+    pub blocks: u64,
+    /// Free blocks.
+    pub free_blocks: u64,
+    /// Number of inodes.
+    pub files: u64,
+    /// Free inodes.
+    pub free_files: u64,
+    /// Block size.
+    pub block_size: u32,
+    /// Longest name, in bytes.
+    pub max_name_len: u32,
+}
+
+/// Errors a filesystem operation can answer; [`crate::errno`] maps them to errno and NTSTATUS.
+#[derive(Debug, thiserror::Error)]
+pub enum VfsError {
+    /// No entry of that name, or no such inode.
+    #[error("no such file or directory")]
+    NotFound,
+    /// A directory operation on a non-directory.
+    #[error("not a directory")]
+    NotADirectory,
+    /// A file operation on a directory.
+    #[error("is a directory")]
+    IsADirectory,
+    /// `readlink` on something that is not a symlink.
+    #[error("not a symbolic link")]
+    NotASymlink,
+    /// `getxattr` of an attribute the inode does not have.
+    #[error("no such extended attribute")]
+    NoAttribute,
+    /// A write on a read-only mount.
+    #[error("read-only file system")]
+    ReadOnly,
+    /// The caller's arguments make no sense.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A name longer than the format allows.
+    #[error("name too long")]
+    NameTooLong,
+    /// The target exists.
+    #[error("file exists")]
+    Exists,
+    /// `rmdir` of a non-empty directory.
+    #[error("directory not empty")]
+    NotEmpty,
+    /// The object is in use.
+    #[error("resource busy: {0}")]
+    Busy(String),
+    /// Out of space in the staging area.
+    #[error("no space left: {0}")]
+    NoSpace(String),
+    /// The operation is not supported by this image type.
+    #[error("operation not supported: {0}")]
+    Unsupported(String),
+    /// The image is damaged where this operation looked; the message names where.
+    #[error("corrupt image: {0}")]
+    Corrupt(String),
+    /// An I/O error of the host system, with what we were doing.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The host's error.
+        source: io::Error,
+    },
+}
+
+/// The result type of VFS operations.
+pub type VfsResult<T> = Result<T, VfsError>;
+
+/// Which attributes `setattr` changes (write half).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SetAttr {
+    /// New permission bits.
+    pub perm: Option<u16>,
+    /// New owner.
+    pub uid: Option<u32>,
+    /// New group.
+    pub gid: Option<u32>,
+    /// New size (truncate or extend).
+    pub size: Option<u64>,
+    /// New access time.
+    pub atime: Option<SystemTime>,
+    /// New modification time.
+    pub mtime: Option<SystemTime>,
+}
+
+/// A mounted image, as every backend sees it. `Send + Sync`: backends call it from many threads.
+pub trait Vfs: Send + Sync + 'static {
+    /// Looks `name` up in directory `parent`.
+    fn lookup(&self, parent: u64, name: &OsStr) -> VfsResult<Attr>;
+
+    /// The attributes of `ino`.
+    fn getattr(&self, ino: u64) -> VfsResult<Attr>;
+
+    /// Lists directory `ino` from position `offset` (0 = first entry; `.` and `..` are the
+    /// backend's business). `fill(next_offset, entry)` returns true when the caller's buffer is
+    /// full, which stops the listing; `next_offset` resumes after that entry.
+    fn readdir(
+        &self,
+        ino: u64,
+        offset: u64,
+        fill: &mut dyn FnMut(u64, &DirEntry) -> bool,
+    ) -> VfsResult<()>;
+
+    /// Opens `ino` for reading (or writing, when `write`).
+    fn open(&self, ino: u64, write: bool) -> VfsResult<OpenInfo>;
+
+    /// Reads up to `buf.len()` bytes at `offset`; returns the count (0 at end of file).
+    fn read(&self, ino: u64, handle: u64, offset: u64, buf: &mut [u8]) -> VfsResult<usize>;
+
+    /// Releases a handle returned by `open`.
+    fn release(&self, _ino: u64, _handle: u64) -> VfsResult<()> {
+        Ok(())
+    }
+
+    /// The target of symlink `ino`, as POSIX path bytes.
+    fn readlink(&self, ino: u64) -> VfsResult<Vec<u8>>;
+
+    /// The names of `ino`'s extended attributes.
+    fn listxattr(&self, ino: u64) -> VfsResult<Vec<OsString>>;
+
+    /// The value of extended attribute `name` of `ino`.
+    fn getxattr(&self, ino: u64, name: &OsStr) -> VfsResult<Vec<u8>>;
+
+    /// Filesystem-wide numbers.
+    fn statfs(&self) -> StatFs;
+
+    /// True when no write operation can succeed.
+    fn read_only(&self) -> bool {
+        true
+    }
+
+    /// The kernel dropped `nlookup` references to `ino`.
+    fn forget(&self, _ino: u64, _nlookup: u64) {}
+
+    // ---- the write half (read-write mounts) ----
+
+    /// Changes attributes of `ino`.
+    fn setattr(&self, _ino: u64, _changes: &SetAttr) -> VfsResult<Attr> {
+        Err(VfsError::ReadOnly)
+    }
+    /// Creates and opens a regular file.
+    fn create(&self, _parent: u64, _name: &OsStr, _perm: u16) -> VfsResult<(Attr, OpenInfo)> {
+        Err(VfsError::ReadOnly)
+    }
+    /// Creates a directory.
+    fn mkdir(&self, _parent: u64, _name: &OsStr, _perm: u16) -> VfsResult<Attr> {
+        Err(VfsError::ReadOnly)
+    }
+    /// Creates a symlink.
+    fn symlink(&self, _parent: u64, _name: &OsStr, _target: &[u8]) -> VfsResult<Attr> {
+        Err(VfsError::ReadOnly)
+    }
+    /// Adds a hard link to `ino`.
+    fn link(&self, _ino: u64, _parent: u64, _name: &OsStr) -> VfsResult<Attr> {
+        Err(VfsError::ReadOnly)
+    }
+    /// Removes a non-directory entry.
+    fn unlink(&self, _parent: u64, _name: &OsStr) -> VfsResult<()> {
+        Err(VfsError::ReadOnly)
+    }
+    /// Removes an empty directory.
+    fn rmdir(&self, _parent: u64, _name: &OsStr) -> VfsResult<()> {
+        Err(VfsError::ReadOnly)
+    }
+    /// Renames an entry, replacing the target if it exists (and `no_replace` is false).
+    fn rename(
+        &self,
+        _parent: u64,
+        _name: &OsStr,
+        _new_parent: u64,
+        _new_name: &OsStr,
+        _no_replace: bool,
+    ) -> VfsResult<()> {
+        Err(VfsError::ReadOnly)
+    }
+    /// Writes `data` at `offset`; returns the count written.
+    fn write(&self, _ino: u64, _handle: u64, _offset: u64, _data: &[u8]) -> VfsResult<usize> {
+        Err(VfsError::ReadOnly)
+    }
+    /// Makes written data durable.
+    fn fsync(&self, _ino: u64, _handle: u64) -> VfsResult<()> {
+        Ok(())
+    }
+    /// Sets an extended attribute.
+    fn setxattr(&self, _ino: u64, _name: &OsStr, _value: &[u8]) -> VfsResult<()> {
+        Err(VfsError::ReadOnly)
+    }
+    /// Removes an extended attribute.
+    fn removexattr(&self, _ino: u64, _name: &OsStr) -> VfsResult<()> {
+        Err(VfsError::ReadOnly)
+    }
+}
+
+/// True if `name` may be served as a directory entry name (see the module docs).
+pub fn is_safe_name(name: &[u8]) -> bool {
+    !name.is_empty() && name != b"." && name != b".." && !name.iter().any(|&b| b == b'/' || b == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_safe_name;
+
+    #[test]
+    fn unsafe_names_are_refused() {
+        for bad in [&b""[..], b".", b"..", b"a/b", b"/", b"nul\0"] {
+            assert!(!is_safe_name(bad), "{bad:?}");
+        }
+        for good in [&b"a"[..], b"...", b".hidden", b"caf\xc3\xa9"] {
+            assert!(is_safe_name(good), "{good:?}");
+        }
+    }
+}

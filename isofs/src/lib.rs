@@ -1,0 +1,1 @@
+//! ISO image support (see issue 5): not written yet.

@@ -1,0 +1,1 @@
+//! On-disk WIM structures: bytes in, validated structs out.
