@@ -80,16 +80,40 @@ pub fn fuser_config(opts: &FuseOptions, read_only: bool) -> Config {
     cfg
 }
 
-/// Mounts `vfs` at `mountpoint` and serves it on background threads until the returned session
-/// is dropped or the filesystem is unmounted.
-pub fn spawn_mount<V: Vfs>(
-    vfs: Arc<V>,
-    mountpoint: &Path,
-    opts: &FuseOptions,
-) -> std::io::Result<fuser::BackgroundSession> {
-    let read_only = vfs.read_only();
-    let cfg = fuser_config(opts, read_only);
-    fuser::spawn_mount(FuseAdapter::new(vfs), mountpoint, &cfg)
+/// A mounted, not yet served filesystem: mount first (to report readiness), then [`Self::run`].
+#[derive(Debug)]
+pub struct FuseSession<V: Vfs> {
+    session: fuser::Session<FuseAdapter<V>>,
+}
+
+/// Unmounts a [`FuseSession`] from another thread (e.g. on a signal).
+#[derive(Debug)]
+pub struct FuseUnmounter(fuser::SessionUnmounter);
+
+impl FuseUnmounter {
+    /// Unmounts; the session's `run` then returns.
+    pub fn unmount(&mut self) -> std::io::Result<()> {
+        self.0.unmount()
+    }
+}
+
+impl<V: Vfs> FuseSession<V> {
+    /// Mounts `vfs` at `mountpoint` (the mount is live when this returns).
+    pub fn mount(vfs: Arc<V>, mountpoint: &Path, opts: &FuseOptions) -> std::io::Result<Self> {
+        let cfg = fuser_config(opts, vfs.read_only());
+        let session = fuser::Session::new(FuseAdapter::new(vfs), mountpoint, &cfg)?;
+        Ok(Self { session })
+    }
+
+    /// A handle that unmounts this session.
+    pub fn unmounter(&mut self) -> FuseUnmounter {
+        FuseUnmounter(self.session.unmount_callable())
+    }
+
+    /// Serves requests on the configured worker threads until unmounted.
+    pub fn run(self) -> std::io::Result<()> {
+        self.session.run()
+    }
 }
 
 fn errno(e: &VfsError) -> Errno {

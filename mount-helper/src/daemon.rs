@@ -1,0 +1,171 @@
+//! Mounting as a daemon: `mount` returns only when the mount is live, or with the error that
+//! prevented it.
+//!
+//! The parent forks before anything else runs (no threads exist yet, so `fork` is safe); the
+//! child opens the image, mounts it, and writes one line into a pipe: `OK` or `ERR <message>`.
+//! The parent prints the message and exits accordingly. SIGINT/SIGTERM/SIGHUP in the daemon
+//! unmount cleanly: they are blocked in every thread and taken by one `sigwait` thread.
+
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::backend::fuse::{FuseOptions, FuseSession};
+use common::vfs::Vfs;
+
+use crate::mountpoint::check_mountpoint;
+
+/// What to mount where.
+#[derive(Debug, Clone)]
+pub struct MountRequest {
+    /// The mount point.
+    pub mountpoint: PathBuf,
+    /// Stay attached to the terminal instead of daemonizing.
+    pub foreground: bool,
+    /// FUSE options.
+    pub fuse: FuseOptions,
+}
+
+/// Opens the image with `open` and serves it at the mount point. Returns when the filesystem is
+/// unmounted (foreground) or as soon as the daemon reports the mount live (background).
+pub fn run_mount<V, F>(req: &MountRequest, open: F) -> Result<(), String>
+where
+    V: Vfs,
+    F: FnOnce() -> Result<Arc<V>, String>,
+{
+    let mountpoint = check_mountpoint(&req.mountpoint)?;
+    if req.foreground {
+        return serve(&mountpoint, &req.fuse, open, |_| {});
+    }
+    let (read_end, write_end) = pipe()?;
+    // SAFETY: the process is single-threaded here (nothing has spawned a thread yet), so the
+    // child may continue running arbitrary Rust code.
+    match unsafe { libc::fork() } {
+        -1 => Err(format!("fork: {}", std::io::Error::last_os_error())),
+        0 => {
+            drop(read_end);
+            let code = daemon_child(&mountpoint, &req.fuse, open, write_end);
+            std::process::exit(code);
+        }
+        _child => {
+            drop(write_end);
+            wait_for_child(read_end)
+        }
+    }
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` is a valid array of two ints.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: pipe2 just returned these two fresh descriptors; we own them.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+fn wait_for_child(read_end: OwnedFd) -> Result<(), String> {
+    let mut msg = String::new();
+    let mut f = std::fs::File::from(read_end);
+    f.read_to_string(&mut msg)
+        .map_err(|e| format!("waiting for the mount daemon: {e}"))?;
+    let msg = msg.trim_end();
+    if msg == "OK" {
+        Ok(())
+    } else if let Some(err) = msg.strip_prefix("ERR ") {
+        Err(err.to_string())
+    } else {
+        Err("the mount daemon exited before the mount was ready".to_string())
+    }
+}
+
+fn daemon_child<V, F>(mountpoint: &Path, fuse: &FuseOptions, open: F, report: OwnedFd) -> i32
+where
+    V: Vfs,
+    F: FnOnce() -> Result<Arc<V>, String>,
+{
+    // SAFETY: setsid has no memory-safety preconditions.
+    unsafe { libc::setsid() };
+    let mut report = Some(std::fs::File::from(report));
+    let mut send = |line: &str| {
+        if let Some(mut f) = report.take() {
+            let _ = writeln!(f, "{line}");
+        }
+    };
+    let result = serve(mountpoint, fuse, open, |ok| {
+        if ok {
+            detach_stdio();
+        }
+        send("OK");
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            send(&format!("ERR {e}"));
+            1
+        }
+    }
+}
+
+/// Points stdin/stdout/stderr at /dev/null so the daemon holds no terminal.
+fn detach_stdio() {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        use std::os::fd::AsRawFd;
+        for fd in 0..3 {
+            // SAFETY: dup2 onto the standard descriptors of our own process.
+            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        }
+    }
+}
+
+fn block_termination_signals() -> libc::sigset_t {
+    // SAFETY: sigset manipulation on a local, zero-initialized set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGHUP);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+fn serve<V, F>(
+    mountpoint: &Path,
+    fuse: &FuseOptions,
+    open: F,
+    on_mounted: impl FnOnce(bool),
+) -> Result<(), String>
+where
+    V: Vfs,
+    F: FnOnce() -> Result<Arc<V>, String>,
+{
+    let vfs = open()?;
+    let set = block_termination_signals();
+    let mut session = FuseSession::mount(vfs, mountpoint, fuse)
+        .map_err(|e| format!("mounting on {}: {e}", mountpoint.display()))?;
+    let mut unmounter = session.unmounter();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let mut sig = 0;
+            // SAFETY: `set` holds the blocked signals; sigwait writes the one received.
+            unsafe { libc::sigwait(&set, &mut sig) };
+            tracing::info!("signal {sig}: unmounting");
+            if let Err(e) = unmounter.unmount() {
+                tracing::warn!("unmount after signal {sig} failed: {e}");
+            }
+        })
+        .map_err(|e| format!("starting the signal thread: {e}"))?;
+    tracing::info!("mounted on {}", mountpoint.display());
+    on_mounted(true);
+    session
+        .run()
+        .map_err(|e| format!("serving {}: {e}", mountpoint.display()))
+}

@@ -1,0 +1,8 @@
+//! What the `wimfs` and `isofs` command-line tools share: mounting a [`common::vfs::Vfs`] as a
+//! daemon that reports readiness to its parent, mount-point checks, unmounting, logging setup.
+
+pub mod daemon;
+pub mod logging;
+pub mod mountpoint;
+
+pub use daemon::{run_mount, MountRequest};

@@ -1,0 +1,127 @@
+//! Mount-point checks (exists, is a directory, is not already a mount) and unmounting.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Canonicalizes `dir` and refuses anything that cannot be mounted on.
+pub fn check_mountpoint(dir: &Path) -> Result<PathBuf, String> {
+    let meta = std::fs::metadata(dir)
+        .map_err(|e| format!("mount point {}: {e}", dir.display()))?;
+    if !meta.is_dir() {
+        return Err(format!("mount point {} is not a directory", dir.display()));
+    }
+    let canon = dir
+        .canonicalize()
+        .map_err(|e| format!("mount point {}: {e}", dir.display()))?;
+    if is_mountpoint(&canon) {
+        return Err(format!(
+            "mount point {} is busy: something is already mounted there",
+            canon.display()
+        ));
+    }
+    Ok(canon)
+}
+
+/// Unescapes the octal escapes (`\040` for space, ...) of `/proc/self/mountinfo` fields.
+fn unescape_mountinfo(field: &str) -> Vec<u8> {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 3 < bytes.len() {
+            let oct = &field[i + 1..i + 4];
+            if let Ok(v) = u8::from_str_radix(oct, 8) {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The filesystem type mounted exactly at `dir` (e.g. `fuse.wimfs`), if any.
+pub fn mounted_fstype(dir: &Path) -> Option<String> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let want = dir.as_os_str().as_bytes();
+    let mut found = None;
+    for line in info.lines() {
+        // id parent major:minor root mountpoint options... - fstype source superoptions
+        let mut fields = line.split(' ');
+        let Some(mp) = fields.nth(4) else { continue };
+        if unescape_mountinfo(mp) != want {
+            continue;
+        }
+        let rest = line.split(" - ").nth(1)?;
+        found = rest.split(' ').next().map(str::to_owned);
+    }
+    found
+}
+
+/// True if something is mounted exactly at `dir`.
+pub fn is_mountpoint(dir: &Path) -> bool {
+    mounted_fstype(dir).is_some()
+}
+
+/// Unmounts a FUSE mount at `dir` made by one of our tools (`fuse.<subtype>`).
+pub fn unmount(dir: &Path, subtype: &str, lazy: bool) -> Result<(), String> {
+    let canon = dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let want = format!("fuse.{subtype}");
+    match mounted_fstype(&canon) {
+        None => return Err(format!("{} is not mounted", canon.display())),
+        Some(t) if t != want => {
+            return Err(format!(
+                "{} holds a {t} mount, not a {subtype} mount",
+                canon.display()
+            ))
+        }
+        Some(_) => {}
+    }
+    let mut args = vec!["-u"];
+    if lazy {
+        args.push("-z");
+    }
+    let status = Command::new("fusermount3")
+        .args(&args)
+        .arg(&canon)
+        .status();
+    if matches!(status, Ok(s) if s.success()) {
+        return Ok(());
+    }
+    // Root without fusermount3, or fusermount3 refused: try umount2 directly.
+    let c = CString::new(canon.as_os_str().as_bytes())
+        .map_err(|_| "mount point contains NUL".to_string())?;
+    let flags = if lazy { libc::MNT_DETACH } else { 0 };
+    // SAFETY: `c` is a valid NUL-terminated path that lives across the call.
+    let rc = unsafe { libc::umount2(c.as_ptr(), flags) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        let err = std::io::Error::last_os_error();
+        Err(format!("unmounting {}: {err}", canon.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_escapes_are_decoded() {
+        assert_eq!(unescape_mountinfo("/mnt/a\\040b"), b"/mnt/a b");
+        assert_eq!(unescape_mountinfo("/plain"), b"/plain");
+        assert_eq!(unescape_mountinfo("/end\\"), b"/end\\");
+    }
+
+    #[test]
+    fn root_is_a_mountpoint_and_a_file_is_not_a_mountpoint_dir() {
+        assert!(is_mountpoint(Path::new("/")));
+        assert!(check_mountpoint(Path::new("/etc/hostname")).is_err());
+    }
+}
