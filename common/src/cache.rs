@@ -144,7 +144,10 @@ mod tests {
     use super::*;
 
     fn key(n: u64) -> ChunkKey {
-        ChunkKey { source: 1, chunk: n }
+        ChunkKey {
+            source: 1,
+            chunk: n,
+        }
     }
 
     #[test]

@@ -127,6 +127,9 @@ pub enum VfsError {
     /// `rmdir` of a non-empty directory.
     #[error("directory not empty")]
     NotEmpty,
+    /// A value too large for the interface (e.g. an xattr over 64 KiB).
+    #[error("value too large: {0}")]
+    TooBig(String),
     /// The object is in use.
     #[error("resource busy: {0}")]
     Busy(String),

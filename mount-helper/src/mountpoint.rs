@@ -7,8 +7,7 @@ use std::process::Command;
 
 /// Canonicalizes `dir` and refuses anything that cannot be mounted on.
 pub fn check_mountpoint(dir: &Path) -> Result<PathBuf, String> {
-    let meta = std::fs::metadata(dir)
-        .map_err(|e| format!("mount point {}: {e}", dir.display()))?;
+    let meta = std::fs::metadata(dir).map_err(|e| format!("mount point {}: {e}", dir.display()))?;
     if !meta.is_dir() {
         return Err(format!("mount point {} is not a directory", dir.display()));
     }
@@ -75,7 +74,8 @@ pub fn unmount(dir: &Path, subtype: &str, lazy: bool) -> Result<(), String> {
     let want = format!("fuse.{subtype}");
     match mounted_fstype(&canon) {
         None => return Err(format!("{} is not mounted", canon.display())),
-        Some(t) if t != want => {
+        // A direct mount(2) by root reports plain "fuse"; fusermount3 reports "fuse.<subtype>".
+        Some(t) if t != want && t != "fuse" => {
             return Err(format!(
                 "{} holds a {t} mount, not a {subtype} mount",
                 canon.display()
@@ -87,10 +87,7 @@ pub fn unmount(dir: &Path, subtype: &str, lazy: bool) -> Result<(), String> {
     if lazy {
         args.push("-z");
     }
-    let status = Command::new("fusermount3")
-        .args(&args)
-        .arg(&canon)
-        .status();
+    let status = Command::new("fusermount3").args(&args).arg(&canon).status();
     if matches!(status, Ok(s) if s.success()) {
         return Ok(());
     }

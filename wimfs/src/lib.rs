@@ -1,6 +1,6 @@
 //! Windows Imaging Format (WIM) support: on-disk structures ([`format`]), the XPRESS / LZX / LZMS
 //! codecs ([`compress`]), resources read chunk by chunk through the shared cache ([`resource`]),
-//! the image model ([`image`]) and its backend-neutral filesystem view ([`vfs`]).
+//! the opened file ([`wim`]), the image model ([`tree`]) and its filesystem view ([`vfs`]).
 //!
 //! The format is described by Microsoft's "Windows Imaging File Format (WIM)" paper and, most
 //! completely, by wimlib's documentation and headers; section references in each module point
@@ -9,5 +9,12 @@
 pub mod compress;
 pub mod error;
 pub mod format;
+pub mod resource;
+pub mod tree;
+pub mod vfs;
+pub mod wim;
 
 pub use error::{WimError, WimResult};
+pub use tree::ImageTree;
+pub use vfs::{WimFs, WimFsOptions};
+pub use wim::WimFile;

@@ -64,12 +64,17 @@ impl<V: Vfs> FuseAdapter<V> {
 /// Builds fuser's config from our options.
 pub fn fuser_config(opts: &FuseOptions, read_only: bool) -> Config {
     let mut cfg = Config::default();
-    cfg.mount_options.push(MountOption::FSName(opts.fsname.clone()));
-    cfg.mount_options.push(MountOption::Subtype(opts.subtype.clone()));
+    cfg.mount_options
+        .push(MountOption::FSName(opts.fsname.clone()));
+    cfg.mount_options
+        .push(MountOption::Subtype(opts.subtype.clone()));
     cfg.mount_options.push(MountOption::NoDev);
     cfg.mount_options.push(MountOption::NoSuid);
-    cfg.mount_options
-        .push(if read_only { MountOption::RO } else { MountOption::RW });
+    cfg.mount_options.push(if read_only {
+        MountOption::RO
+    } else {
+        MountOption::RW
+    });
     if opts.allow_other {
         cfg.acl = SessionACL::All;
         // Permission checks by the kernel, from the modes we report.

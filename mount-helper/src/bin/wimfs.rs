@@ -1,1 +1,214 @@
-fn main() {}
+//! `wimfs`: inspect and mount Windows Imaging Format (WIM) images.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use common::backend::fuse::FuseOptions;
+use common::cache::ChunkCache;
+use mount_helper::{logging, mountpoint, run_mount, MountRequest};
+use wimfs::{WimFile, WimFs, WimFsOptions};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "wimfs",
+    version,
+    about = "Mount and inspect Windows WIM images"
+)]
+struct Cli {
+    /// More logging (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show the WIM's header and its images.
+    Info {
+        /// The WIM file.
+        wim: PathBuf,
+        /// Show only this image (index or name).
+        image: Option<String>,
+        /// Print the raw XML data instead.
+        #[arg(long)]
+        xml: bool,
+    },
+    /// Mount an image (read-only) on a directory.
+    Mount(MountArgs),
+    /// Unmount a wimfs mount.
+    Unmount {
+        /// The mount point.
+        dir: PathBuf,
+        /// Detach now even if busy (lazy unmount).
+        #[arg(long)]
+        lazy: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct MountArgs {
+    /// The WIM file.
+    wim: PathBuf,
+    /// The image: its 1-based index or its name.
+    image: String,
+    /// The mount point (an existing directory).
+    dir: PathBuf,
+    /// Decoded-chunk cache budget in MiB.
+    #[arg(long, default_value_t = 256)]
+    cache_mb: usize,
+    /// Let other users access the mount.
+    #[arg(long)]
+    allow_other: bool,
+    /// Stay in the foreground (default: return once mounted, serving from a daemon).
+    #[arg(short, long)]
+    foreground: bool,
+    /// Worker threads serving requests.
+    #[arg(long, default_value_t = 4)]
+    threads: usize,
+    /// Append the daemon's log to this file.
+    #[arg(long)]
+    log_file: Option<PathBuf>,
+}
+
+fn human(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+fn info(path: &PathBuf, image: Option<&str>, xml: bool) -> Result<(), String> {
+    let wim =
+        WimFile::open(path, Arc::new(ChunkCache::new(64 << 20))).map_err(|e| e.to_string())?;
+    if xml {
+        println!("{}", wim.xml());
+        return Ok(());
+    }
+    let h = wim.header();
+    let selected = image
+        .map(|i| wim.select_image(i))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    if selected.is_none() {
+        println!("Path:        {}", path.display());
+        println!("Version:     0x{:x}", h.version);
+        println!("Compression: {}", h.compression.name());
+        println!("Chunk size:  {} bytes", h.chunk_size);
+        println!("Part:        {}/{}", h.part_number, h.total_parts);
+        println!("Images:      {}", h.image_count);
+        println!("Boot index:  {}", h.boot_index);
+        println!(
+            "Integrity:   {}",
+            if h.integrity.size_in_wim > 0 {
+                "yes"
+            } else {
+                "no"
+            }
+        );
+        println!();
+        println!(
+            "{:>5}  {:<30} {:>9} {:>7} {:>12}",
+            "Index", "Name", "Files", "Dirs", "Total bytes"
+        );
+    }
+    for index in 1..=wim.image_count() {
+        if selected.is_some_and(|s| s != index) {
+            continue;
+        }
+        let info = wim.image_info(index);
+        let name = info.and_then(|i| i.name.clone()).unwrap_or_default();
+        let (mut files, mut dirs, mut bytes) = (
+            info.and_then(|i| i.file_count),
+            info.and_then(|i| i.dir_count),
+            info.and_then(|i| i.total_bytes),
+        );
+        if files.is_none() || dirs.is_none() || bytes.is_none() {
+            let tree = wimfs::ImageTree::load(&wim, index).map_err(|e| e.to_string())?;
+            let (d, f) = tree.counts();
+            dirs = dirs.or(Some(d));
+            files = files.or(Some(f));
+            bytes = bytes.or(Some(tree.inodes.iter().map(|i| i.data.size).sum()));
+        }
+        if selected.is_some() {
+            println!("Index:       {index}");
+            for (k, v) in info.map(|i| i.properties.as_slice()).unwrap_or(&[]) {
+                println!("{k:<28} {v}");
+            }
+            continue;
+        }
+        println!(
+            "{index:>5}  {name:<30} {:>9} {:>7} {:>12}  ({})",
+            files.unwrap_or(0),
+            dirs.unwrap_or(0),
+            bytes.unwrap_or(0),
+            human(bytes.unwrap_or(0))
+        );
+    }
+    Ok(())
+}
+
+fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
+    // Validate the WIM and the image before forking so mistakes are reported at once.
+    let cache = Arc::new(ChunkCache::new(args.cache_mb.saturating_mul(1 << 20)));
+    let wim = WimFile::open(&args.wim, Arc::clone(&cache)).map_err(|e| e.to_string())?;
+    let index = wim.select_image(&args.image).map_err(|e| e.to_string())?;
+    let mountpoint = mountpoint::check_mountpoint(&args.dir)?;
+    let request = MountRequest {
+        mountpoint: mountpoint.clone(),
+        foreground: args.foreground,
+        fuse: FuseOptions {
+            fsname: args.wim.display().to_string(),
+            subtype: "wimfs".into(),
+            allow_other: args.allow_other,
+            threads: args.threads,
+        },
+    };
+    // SAFETY: getuid/getgid cannot fail.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let opts = WimFsOptions {
+        mount_root: Some(mountpoint.display().to_string()),
+        uid,
+        gid,
+    };
+    let wim = Arc::new(wim);
+    let log_file = args.log_file.clone();
+    let foreground = args.foreground;
+    run_mount(&request, move || {
+        if !foreground {
+            logging::init(verbose, log_file.as_deref());
+        }
+        let fs = WimFs::new(wim, index, opts).map_err(|e| format!("image {index}: {e}"))?;
+        Ok(Arc::new(fs))
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let daemon = matches!(&cli.command, Command::Mount(m) if !m.foreground);
+    if !daemon {
+        logging::init(cli.verbose, None);
+    }
+    let result = match &cli.command {
+        Command::Info { wim, image, xml } => info(wim, image.as_deref(), *xml),
+        Command::Mount(args) => mount(args, cli.verbose),
+        Command::Unmount { dir, lazy } => mountpoint::unmount(dir, "wimfs", *lazy),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wimfs: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
