@@ -27,6 +27,9 @@ pub fn init(verbosity: u8, log_file: Option<&Path>) {
             .with_ansi(false)
             .with_writer(std::sync::Mutex::new(f))
             .init(),
-        None => builder.with_writer(std::io::stderr).init(),
+        None => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .init(),
     }
 }

@@ -20,6 +20,8 @@ use crate::format::{ResourceHeader, Sha1Hash};
 
 /// The cache key of a resource's chunk table (chunk indices never reach it).
 const CHUNK_TABLE_KEY: u64 = u64::MAX;
+/// Uncompressed blobs up to this size are read whole (through the cache) and verified.
+const SMALL_RAW_BLOB: u64 = 64 * 1024;
 
 /// Where chunk data comes from: the WIM file, its compression, and the shared cache.
 #[derive(Debug, Clone)]
@@ -90,6 +92,16 @@ impl<'a> Resource<'a> {
             ));
         }
         Ok(Self { ctx, hdr, hash })
+    }
+
+    /// True when every read checks the blob's SHA-1 by itself (the whole blob is one chunk or
+    /// one small raw read); otherwise the caller verifies by hashing a sequential read-through.
+    pub fn verified_on_decode(&self) -> bool {
+        if self.hdr.is_compressed() {
+            self.chunk_count() <= 1
+        } else {
+            self.hdr.uncompressed_size <= SMALL_RAW_BLOB
+        }
     }
 
     /// The uncompressed size.
@@ -264,6 +276,30 @@ impl<'a> Resource<'a> {
             return Ok(0);
         }
         let want = buf.len().min((size - offset) as usize);
+        if !self.hdr.is_compressed()
+            && self.hdr.uncompressed_size <= SMALL_RAW_BLOB
+            && self.hash.is_some()
+        {
+            let key = ChunkKey {
+                source: self.hdr.offset_in_wim,
+                chunk: 0,
+            };
+            let whole = self.ctx.cache.get_or_load(key, || {
+                let mut data = vec![0u8; size as usize];
+                self.ctx
+                    .source
+                    .read_exact_at(self.hdr.offset_in_wim, &mut data)
+                    .map_err(io_err(format!(
+                        "reading the resource at byte {}",
+                        self.hdr.offset_in_wim
+                    )))?;
+                self.verify(&data)?;
+                Ok::<_, WimError>(Arc::from(data))
+            })?;
+            let start = offset as usize;
+            buf[..want].copy_from_slice(&whole[start..start + want]);
+            return Ok(want);
+        }
         if !self.hdr.is_compressed() {
             self.ctx
                 .source

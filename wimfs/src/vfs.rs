@@ -69,6 +69,8 @@ pub struct WimFs {
     handles: Mutex<HashMap<u64, Arc<Mutex<SequentialHash>>>>,
     next_handle: AtomicU64,
     link_targets: Mutex<HashMap<u64, Arc<[u8]>>>,
+    /// Blobs found not to match their SHA-1: every later read of them fails.
+    corrupt_blobs: Mutex<std::collections::HashSet<Sha1Hash>>,
 }
 
 /// Converts a FILETIME (100 ns units since 1601) to a SystemTime.
@@ -96,6 +98,7 @@ impl WimFs {
             handles: Mutex::new(HashMap::new()),
             next_handle: AtomicU64::new(1),
             link_targets: Mutex::new(HashMap::new()),
+            corrupt_blobs: Mutex::new(std::collections::HashSet::new()),
         })
     }
 
@@ -229,6 +232,7 @@ impl WimFs {
             st.finished = true;
             let actual = Sha1Hash(std::mem::take(&mut st.hasher).finalize().into());
             if actual != st.stream.hash {
+                self.corrupt_blobs.lock().insert(st.stream.hash);
                 return Err(VfsError::Corrupt(format!(
                     "blob {} reads back with SHA-1 {actual}: the data is corrupt",
                     st.stream.hash
@@ -305,8 +309,12 @@ impl Vfs for WimFs {
             )));
         }
         let handle = self.next_handle.fetch_add(1, Ordering::Relaxed);
-        // Single-chunk blobs are verified when decoded; longer ones when read through in order.
-        if inode.data.size > u64::from(self.wim.header().chunk_size) {
+        // Small blobs are verified when decoded; longer ones when read through in order.
+        let verified = match self.wim.blob(&inode.data.hash) {
+            Some(entry) => self.wim.resource(entry)?.verified_on_decode(),
+            None => true, // empty stream
+        };
+        if !verified {
             let state = SequentialHash {
                 stream: inode.data,
                 next: 0,
@@ -327,6 +335,12 @@ impl Vfs for WimFs {
         let inode = self.inode(ino)?;
         if inode.kind == NodeKind::Directory {
             return Err(VfsError::IsADirectory);
+        }
+        if self.corrupt_blobs.lock().contains(&inode.data.hash) {
+            return Err(VfsError::Corrupt(format!(
+                "blob {} failed its SHA-1 check",
+                inode.data.hash
+            )));
         }
         let n = self.read_stream(&inode.data, offset, buf)?;
         self.verify_sequential(handle, offset, &buf[..n])?;
