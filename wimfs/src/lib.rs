@@ -12,6 +12,7 @@ pub mod format;
 pub mod resource;
 pub mod tree;
 pub mod vfs;
+pub mod walk;
 pub mod wim;
 
 pub use error::{WimError, WimResult};
