@@ -2,6 +2,7 @@
 //! daemon that reports readiness to its parent, mount-point checks, unmounting, logging setup.
 
 pub mod daemon;
+pub mod extract;
 pub mod logging;
 pub mod mountpoint;
 

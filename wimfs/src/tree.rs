@@ -71,7 +71,7 @@ pub struct Inode {
     pub object_id: Option<Vec<u8>>,
     /// DOS 8.3 name of the first link that had one.
     pub short_name: Vec<u16>,
-    /// Number of names (hard links).
+    /// Number of names (hard links); for directories, 2 + subdirectories.
     pub nlink: u32,
     /// Parent directory inode (root: itself).
     pub parent: u64,

@@ -168,6 +168,14 @@ fn reply_xattr_bytes(reply: ReplyXattr, size: u32, bytes: &[u8]) {
 }
 
 impl<V: Vfs> Filesystem for FuseAdapter<V> {
+    fn init(&mut self, _req: &Request, config: &mut fuser::KernelConfig) -> std::io::Result<()> {
+        // Bigger readahead means fewer, larger requests for sequential reads; the kernel clamps
+        // both values to what it supports.
+        let _ = config.set_max_readahead(1 << 20);
+        let _ = config.set_max_background(64);
+        Ok(())
+    }
+
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
         match self.vfs.lookup(parent.0, name) {
             Ok(attr) => reply.entry(&self.ttl, &to_fuse_attr(&attr), Generation(0)),

@@ -38,6 +38,18 @@ enum Command {
     },
     /// Mount an image (read-only) on a directory.
     Mount(MountArgs),
+    /// Extract an image to a directory (decoding in parallel), like `wimlib-imagex apply`.
+    Extract {
+        /// The WIM file.
+        wim: PathBuf,
+        /// The image: index or name.
+        image: String,
+        /// Destination directory.
+        dest: PathBuf,
+        /// Decoding threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Unmount a wimfs mount.
     Unmount {
         /// The mount point.
@@ -193,6 +205,28 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
     })
 }
 
+fn extract(
+    path: &PathBuf,
+    image: &str,
+    dest: &PathBuf,
+    threads: Option<usize>,
+) -> Result<(), String> {
+    let wim = Arc::new(
+        WimFile::open(path, Arc::new(ChunkCache::new(256 << 20))).map_err(|e| e.to_string())?,
+    );
+    let index = wim.select_image(image).map_err(|e| e.to_string())?;
+    let fs = WimFs::new(wim, index, WimFsOptions::default()).map_err(|e| e.to_string())?;
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let (files, bytes) = mount_helper::extract::extract(&fs, dest, threads)?;
+    eprintln!(
+        "extracted {files} files, {} to {}",
+        human(bytes),
+        dest.display()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let daemon = matches!(&cli.command, Command::Mount(m) if !m.foreground);
@@ -202,6 +236,12 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Info { wim, image, xml } => info(wim, image.as_deref(), *xml),
         Command::Mount(args) => mount(args, cli.verbose),
+        Command::Extract {
+            wim,
+            image,
+            dest,
+            threads,
+        } => extract(wim, image, dest, *threads),
         Command::Unmount { dir, lazy } => mountpoint::unmount(dir, "wimfs", *lazy),
     };
     match result {
