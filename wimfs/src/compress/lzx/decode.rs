@@ -1,0 +1,368 @@
+//! The LZX decoder for WIM chunks.
+//!
+//! A chunk is one LZX stream ([MS-PATCH] §2.2) with no header: a sequence of blocks (§2.3),
+//! each a 3-bit type and a size that is either the default 32768 (a set flag bit) or explicit,
+//! 16 bits for a 32 KiB window and 24 bits for larger ones (wimlib's extension: WIMGAPI only
+//! writes 32 KiB chunks). Verbatim and aligned-offset blocks carry their Huffman trees as
+//! pretree-coded deltas against the previous block's lengths (§2.4; the lengths start at zero
+//! for each chunk), then literals and matches (§2.5). Uncompressed blocks (§2.3.2.1) carry new
+//! repeated offsets and raw bytes. The repeated offsets R0..R2 start at 1 for each chunk. At the
+//! end the E8 translation is undone over the whole chunk ([`super::e8`]).
+//!
+//! Every length and offset is checked before use; a match may not reach before the start of
+//! the chunk nor past the end of its block, and consuming bits past the end of the input is an
+//! error. No input makes this code panic or loop without bound: every loop either writes
+//! output (whose size is fixed) or consumes input.
+
+use super::bitread::BitReader;
+use super::consts::*;
+use super::e8;
+use super::huffdec::DecodeTable;
+use crate::compress::DecodeError;
+
+/// Primary table sizes (bits); longer codewords use second-level tables.
+const MAIN_TABLE_BITS: u32 = 11;
+const LEN_TABLE_BITS: u32 = 10;
+const PRE_TABLE_BITS: u32 = 7;
+const ALIGNED_TABLE_BITS: u32 = 7;
+
+/// Longest run a pretree symbol can write (symbol 18: 20 + 31), i.e. how far past the end of a
+/// length array a run may spill.
+const MAX_RUN: usize = 51;
+
+/// Decodes one LZX chunk into `output`, which must be filled exactly. `output.len()` may be
+/// any size up to 2 MiB; the window is derived from `window_size` (the WIM's chunk size).
+pub fn decompress(input: &[u8], output: &mut [u8], window_size: usize) -> Result<(), DecodeError> {
+    let order = window_order(window_size).ok_or(DecodeError {
+        input_pos: 0,
+        reason: "LZX window size must be 1..=2 MiB",
+    })?;
+    if output.len() > 1 << order {
+        return Err(DecodeError {
+            input_pos: 0,
+            reason: "LZX chunk larger than its window",
+        });
+    }
+    if output.is_empty() {
+        return Ok(());
+    }
+    let mut dec = Decoder::new(input, order);
+    dec.run(output)?;
+    Ok(())
+}
+
+struct Decoder<'a> {
+    br: BitReader<'a>,
+    order: u32,
+    num_main: usize,
+    /// Main-tree lengths, with room for a pretree run to spill past the end (as the format's
+    /// reference decoders allow; the spill lands on symbols of the second half or unused ones).
+    main_lens: [u8; MAX_MAIN_SYMS + MAX_RUN],
+    len_lens: [u8; LEN_SYMS + MAX_RUN],
+    main: DecodeTable,
+    len: DecodeTable,
+    aligned: DecodeTable,
+    pre: DecodeTable,
+    /// Repeated offsets R0, R1, R2.
+    r: [u32; 3],
+}
+
+impl<'a> Decoder<'a> {
+    fn new(input: &'a [u8], order: u32) -> Self {
+        Decoder {
+            br: BitReader::new(input),
+            order,
+            num_main: num_main_syms(order),
+            main_lens: [0; MAX_MAIN_SYMS + MAX_RUN],
+            len_lens: [0; LEN_SYMS + MAX_RUN],
+            main: DecodeTable::new(MAIN_TABLE_BITS),
+            len: DecodeTable::new(LEN_TABLE_BITS),
+            aligned: DecodeTable::new(ALIGNED_TABLE_BITS),
+            pre: DecodeTable::new(PRE_TABLE_BITS),
+            r: [1; 3],
+        }
+    }
+
+    fn err(&self, reason: &'static str) -> DecodeError {
+        DecodeError {
+            input_pos: self.br.input_pos(),
+            reason,
+        }
+    }
+
+    fn run(&mut self, out: &mut [u8]) -> Result<(), DecodeError> {
+        let mut pos = 0usize;
+        // E8 bytes can only appear if some block could emit the literal 0xE8 (matches copy
+        // earlier output); skipping the scan otherwise is an exact shortcut.
+        let mut may_have_e8 = false;
+        while pos < out.len() {
+            let block_type = self.br.read_bits(3);
+            let block_size = if self.br.read_bits(1) == 1 {
+                DEFAULT_BLOCK_SIZE
+            } else {
+                let mut size = self.br.read_bits(16);
+                if self.order >= 16 {
+                    size = (size << 8) | self.br.read_bits(8);
+                }
+                size as usize
+            };
+            if !(BLOCK_VERBATIM..=BLOCK_UNCOMPRESSED).contains(&block_type) {
+                return Err(self.err("invalid LZX block type"));
+            }
+            if block_size > out.len() - pos {
+                return Err(self.err("LZX block extends past the end of the chunk"));
+            }
+            let end = pos + block_size;
+            match block_type {
+                BLOCK_VERBATIM | BLOCK_ALIGNED => {
+                    let aligned = block_type == BLOCK_ALIGNED;
+                    self.read_trees(aligned)?;
+                    if aligned {
+                        self.decode_block::<true>(out, pos, end)?;
+                    } else {
+                        self.decode_block::<false>(out, pos, end)?;
+                    }
+                    may_have_e8 |= self.main_lens[0xE8] != 0;
+                }
+                BLOCK_UNCOMPRESSED => {
+                    self.copy_uncompressed(&mut out[pos..end])?;
+                    may_have_e8 = true;
+                }
+                _ => return Err(self.err("invalid LZX block type")),
+            }
+            if self.br.overrun() {
+                return Err(self.err("LZX input ends before the chunk is complete"));
+            }
+            pos = end;
+        }
+        if may_have_e8 {
+            e8::decode(out);
+        }
+        Ok(())
+    }
+
+    /// Reads the trees of a verbatim or aligned block header (§2.3.2.2, §2.3.2.3): the aligned
+    /// tree first (3-bit lengths), then the main tree in two pretree-coded parts, then the
+    /// length tree.
+    fn read_trees(&mut self, aligned: bool) -> Result<(), DecodeError> {
+        if aligned {
+            let mut lens = [0u8; ALIGNED_SYMS];
+            for l in &mut lens {
+                *l = self.br.read_bits(3) as u8;
+            }
+            let r = self.aligned.build(&lens, MAX_ALIGNED_LEN);
+            r.map_err(|e| self.err(e))?;
+        }
+        read_lens(
+            &mut self.br,
+            &mut self.pre,
+            &mut self.main_lens,
+            0,
+            NUM_CHARS,
+        )?;
+        let rest = self.num_main - NUM_CHARS;
+        read_lens(
+            &mut self.br,
+            &mut self.pre,
+            &mut self.main_lens,
+            NUM_CHARS,
+            rest,
+        )?;
+        let r = self
+            .main
+            .build(&self.main_lens[..self.num_main], MAX_CODE_LEN);
+        r.map_err(|e| self.err(e))?;
+        read_lens(&mut self.br, &mut self.pre, &mut self.len_lens, 0, LEN_SYMS)?;
+        let r = self.len.build(&self.len_lens[..LEN_SYMS], MAX_CODE_LEN);
+        r.map_err(|e| self.err(e))
+    }
+
+    /// Decodes the literals and matches of a verbatim (`ALIGNED = false`) or aligned-offset
+    /// block into `out[pos..end]` (§2.5).
+    fn decode_block<const ALIGNED: bool>(
+        &mut self,
+        out: &mut [u8],
+        mut pos: usize,
+        end: usize,
+    ) -> Result<(), DecodeError> {
+        let br = &mut self.br;
+        let mut r = self.r;
+        while pos < end {
+            // Main and length codewords: 32 bits at most.
+            br.ensure(32);
+            let Some(sym) = self.main.decode(br) else {
+                return Err(self.err("invalid main-tree codeword"));
+            };
+            if sym < NUM_CHARS as u32 {
+                out[pos] = sym as u8;
+                pos += 1;
+                continue;
+            }
+            let sym = sym as usize - NUM_CHARS;
+            let slot = sym / NUM_LEN_HEADERS;
+            let mut len = sym % NUM_LEN_HEADERS;
+            if len == NUM_PRIMARY_LENS {
+                let Some(extra) = self.len.decode(br) else {
+                    return Err(self.err("invalid length-tree codeword"));
+                };
+                len += extra as usize;
+            }
+            len += MIN_MATCH;
+            let offset = if slot < 3 {
+                // Repeated offset: swap Rn with R0.
+                r.swap(slot, 0);
+                r[0]
+            } else {
+                // Verbatim bits (at most 17) or verbatim bits and an aligned codeword (14 + 7).
+                br.ensure(24);
+                let extra = u32::from(EXTRA_BITS[slot]);
+                let mut formatted = SLOT_BASE[slot];
+                if ALIGNED && extra >= ALIGNED_BITS {
+                    formatted += br.bits(extra - ALIGNED_BITS) << ALIGNED_BITS;
+                    let Some(low) = self.aligned.decode(br) else {
+                        return Err(self.err("invalid aligned-offset codeword"));
+                    };
+                    formatted += low;
+                } else {
+                    formatted += br.bits(extra);
+                }
+                let o = formatted - 2;
+                r = [o, r[0], r[1]];
+                o
+            };
+            let offset = offset as usize;
+            if len > end - pos {
+                return Err(self.err("LZX match extends past the end of its block"));
+            }
+            if offset > pos {
+                return Err(self.err("LZX match starts before the start of the chunk"));
+            }
+            copy_match(out, pos, offset, len);
+            pos += len;
+        }
+        self.r = r;
+        Ok(())
+    }
+
+    /// Copies an uncompressed block (§2.3.2.1): alignment padding, R0..R2 as little-endian u32,
+    /// the bytes, and one padding byte if their count is odd.
+    fn copy_uncompressed(&mut self, out: &mut [u8]) -> Result<(), DecodeError> {
+        const TRUNCATED: &str = "LZX uncompressed block truncated";
+        let start = self.br.align_to_bytes().ok_or(self.err(TRUNCATED))?;
+        let data = self.br.data();
+        let body = start.checked_add(12).ok_or(self.err(TRUNCATED))?;
+        let after = body.checked_add(out.len()).ok_or(self.err(TRUNCATED))?;
+        let (Some(header), Some(bytes)) = (data.get(start..body), data.get(body..after)) else {
+            return Err(DecodeError {
+                input_pos: start.min(data.len()),
+                reason: TRUNCATED,
+            });
+        };
+        for (k, r) in self.r.iter_mut().enumerate() {
+            let b = &header[4 * k..4 * k + 4];
+            *r = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        if self.r.contains(&0) {
+            return Err(DecodeError {
+                input_pos: start,
+                reason: "LZX uncompressed block has a zero repeated offset",
+            });
+        }
+        out.copy_from_slice(bytes);
+        // The padding byte may be missing at the very end of the input.
+        let next = (after + (out.len() & 1)).min(data.len());
+        self.br.restart_at(next);
+        Ok(())
+    }
+}
+
+/// Reads a pretree and the `count` lengths it codes, starting at `lens[start]` (§2.4).
+/// Symbols 0..=16 subtract from the previous length modulo 17; 17 and 18 are runs of zeros
+/// (4 + 4 bits, 20 + 5 bits); 19 is a run of 4 + 1 bit copies of one delta-coded value,
+/// computed from the previous length at the run's first position. A run may spill past `count`
+/// into the slack after it (reference decoders accept that), never past `lens`.
+fn read_lens(
+    br: &mut BitReader<'_>,
+    pre: &mut DecodeTable,
+    lens: &mut [u8],
+    start: usize,
+    count: usize,
+) -> Result<(), DecodeError> {
+    let err = |br: &BitReader<'_>, reason| DecodeError {
+        input_pos: br.input_pos(),
+        reason,
+    };
+    let mut pre_lens = [0u8; PRETREE_SYMS];
+    for l in &mut pre_lens {
+        *l = br.read_bits(4) as u8;
+    }
+    pre.build(&pre_lens, MAX_PRE_LEN).map_err(|e| err(br, e))?;
+    let end = start + count;
+    let mut i = start;
+    while i < end {
+        // A pretree codeword, up to 5 extra bits and a second codeword: 35 bits at most.
+        br.refill();
+        let sym = pre
+            .decode(br)
+            .ok_or_else(|| err(br, "invalid pretree codeword"))?;
+        let prev = *lens
+            .get(i)
+            .ok_or_else(|| err(br, "LZX length run out of range"))?;
+        let (run, value) = match sym {
+            0..=16 => (1, delta(prev, sym)),
+            17 => (4 + br.bits(4) as usize, 0),
+            18 => (20 + br.bits(5) as usize, 0),
+            _ => {
+                let run = 4 + br.bits(1) as usize;
+                let s = pre
+                    .decode(br)
+                    .ok_or_else(|| err(br, "invalid pretree codeword"))?;
+                if s > 17 {
+                    return Err(err(br, "invalid pretree symbol after a same-length run"));
+                }
+                (run, delta(prev, s))
+            }
+        };
+        let stop = (i + run).min(lens.len());
+        lens[i..stop].fill(value);
+        i += run;
+    }
+    Ok(())
+}
+
+/// New length from the previous one and a pretree delta symbol: (prev - sym) mod 17.
+#[inline]
+fn delta(prev: u8, sym: u32) -> u8 {
+    ((u32::from(prev) + 17 - sym) % 17) as u8
+}
+
+/// Copies the `len` bytes at `pos - offset` to `pos` (the ranges may overlap: a match repeats
+/// its last `offset` bytes). The caller checked `offset <= pos` and `pos + len <= out.len()`,
+/// and `offset >= 1`.
+#[inline(always)]
+fn copy_match(out: &mut [u8], pos: usize, offset: usize, len: usize) {
+    let src = pos - offset;
+    if offset >= 8 && pos + len + 8 <= out.len() {
+        // Whole 8-byte words; each reads bytes before the one it writes. The few bytes
+        // written past the match end are overwritten by what follows.
+        let mut s = src;
+        let mut d = pos;
+        let stop = pos + len;
+        while d < stop {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&out[s..s + 8]);
+            out[d..d + 8].copy_from_slice(&w);
+            s += 8;
+            d += 8;
+        }
+    } else if offset >= len {
+        out.copy_within(src..src + len, pos);
+    } else if offset == 1 {
+        let b = out[src];
+        out[pos..pos + len].fill(b);
+    } else {
+        for i in 0..len {
+            out[pos + i] = out[src + i];
+        }
+    }
+}
