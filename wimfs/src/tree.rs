@@ -115,10 +115,17 @@ fn stream(wim: &WimFile, hash: Sha1Hash) -> StreamRef {
     }
 }
 
-/// Splits a dentry's streams into (unnamed data, reparse, named), the way wimlib's
+/// A dentry's streams by role.
+struct ClassifiedStreams {
+    data: Sha1Hash,
+    reparse: Option<Sha1Hash>,
+    named: Vec<(Vec<u16>, Sha1Hash)>,
+}
+
+/// Splits a dentry's streams into unnamed data, reparse and named ones, the way wimlib's
 /// `assign_stream_types_unencrypted` reads them: the main hash is stream 0, the extra entries
 /// follow; the first unnamed non-zero stream of a reparse point is its reparse data.
-fn classify_streams(d: &DentryRecord) -> (Sha1Hash, Option<Sha1Hash>, Vec<(Vec<u16>, Sha1Hash)>) {
+fn classify_streams(d: &DentryRecord) -> ClassifiedStreams {
     let mut unnamed = Vec::new();
     let mut named = Vec::new();
     if !d.main_hash.is_zero() {
@@ -133,23 +140,37 @@ fn classify_streams(d: &DentryRecord) -> (Sha1Hash, Option<Sha1Hash>, Vec<(Vec<u
     }
     if d.attributes & ATTR_ENCRYPTED != 0 {
         // The EFS raw data is not the file's contents: show nothing rather than ciphertext.
-        return (Sha1Hash::ZERO, None, Vec::new());
+        return ClassifiedStreams {
+            data: Sha1Hash::ZERO,
+            reparse: None,
+            named: Vec::new(),
+        };
     }
     let mut it = unnamed.into_iter();
     if d.is_reparse_point() {
-        let rp = it.next();
-        (
-            it.next().unwrap_or(Sha1Hash::ZERO),
-            Some(rp.unwrap_or(Sha1Hash::ZERO)),
+        let reparse = Some(it.next().unwrap_or(Sha1Hash::ZERO));
+        let data = it.next().unwrap_or(Sha1Hash::ZERO);
+        ClassifiedStreams {
+            data,
+            reparse,
             named,
-        )
+        }
     } else {
-        (it.next().unwrap_or(Sha1Hash::ZERO), None, named)
+        let data = it.next().unwrap_or(Sha1Hash::ZERO);
+        ClassifiedStreams {
+            data,
+            reparse: None,
+            named,
+        }
     }
 }
 
 fn new_inode(wim: &WimFile, buf: &[u8], d: &DentryRecord, parent: u64) -> Inode {
-    let (data, reparse, named) = classify_streams(d);
+    let ClassifiedStreams {
+        data,
+        reparse,
+        named,
+    } = classify_streams(d);
     let tagged = buf
         .get(d.tagged_items.clone())
         .map(parse_tagged_items)
@@ -317,7 +338,7 @@ impl ImageTree {
         if d.hard_link_group != 0 && !d.is_directory() {
             if let Some(&ino) = links.get(&d.hard_link_group) {
                 let existing = &mut self.inodes[(ino - 1) as usize];
-                let (data, _, _) = classify_streams(d);
+                let data = classify_streams(d).data;
                 // A group whose members disagree about their data is split (wimlib does too).
                 if data.is_zero() || data == existing.data.hash {
                     existing.nlink += 1;

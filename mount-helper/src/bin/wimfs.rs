@@ -1,6 +1,6 @@
 //! `wimfs`: inspect and mount Windows Imaging Format (WIM) images.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -100,7 +100,7 @@ fn human(bytes: u64) -> String {
     }
 }
 
-fn info(path: &PathBuf, image: Option<&str>, xml: bool) -> Result<(), String> {
+fn info(path: &Path, image: Option<&str>, xml: bool) -> Result<(), String> {
     let wim =
         WimFile::open(path, Arc::new(ChunkCache::new(64 << 20))).map_err(|e| e.to_string())?;
     if xml {
@@ -206,9 +206,9 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
 }
 
 fn extract(
-    path: &PathBuf,
+    path: &Path,
     image: &str,
-    dest: &PathBuf,
+    dest: &Path,
     threads: Option<usize>,
 ) -> Result<(), String> {
     let wim = Arc::new(
