@@ -4,10 +4,16 @@
 //! file's extent), `chunk` is the chunk's index or offset inside it. Values are immutable
 //! `Arc<[u8]>` so a hit is a reference-count bump, and a reader holds its chunk while copying
 //! out of it even if the cache evicts it meanwhile. Shards keep concurrent FUSE readers from
-//! contending on one lock; each shard gets an equal part of the byte budget.
+//! contending on one lock; the byte budget is global (a 64 MiB solid-resource chunk fits even
+//! though it is larger than a shard's share), and eviction takes the least recently used entry
+//! of the inserting shard first, then of the others in turn.
+//!
+//! [`ChunkCache::get_or_load`] coalesces concurrent misses of one key: the first caller
+//! decodes, the others wait for its result instead of decoding the same chunk again.
 
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use lru::LruCache;
@@ -43,7 +49,9 @@ struct Shard {
 #[derive(Debug)]
 pub struct ChunkCache {
     shards: Box<[Mutex<Shard>]>,
-    shard_budget: usize,
+    budget: usize,
+    held: AtomicUsize,
+    inflight: Mutex<HashMap<ChunkKey, Arc<Mutex<Option<Arc<[u8]>>>>>>,
     hits: AtomicU64,
     misses: AtomicU64,
     inserted_bytes: AtomicU64,
@@ -64,17 +72,23 @@ impl ChunkCache {
             .collect();
         Self {
             shards,
-            shard_budget: budget_bytes / SHARDS,
+            budget: budget_bytes,
+            held: AtomicUsize::new(0),
+            inflight: Mutex::new(HashMap::new()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             inserted_bytes: AtomicU64::new(0),
         }
     }
 
-    fn shard(&self, key: &ChunkKey) -> &Mutex<Shard> {
+    fn shard_index(key: &ChunkKey) -> usize {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         key.hash(&mut h);
-        &self.shards[(h.finish() as usize) % SHARDS]
+        (h.finish() as usize) % SHARDS
+    }
+
+    fn shard(&self, key: &ChunkKey) -> &Mutex<Shard> {
+        &self.shards[Self::shard_index(key)]
     }
 
     /// The cached chunk for `key`, if present (and marks it recently used).
@@ -88,29 +102,51 @@ impl ChunkCache {
         found
     }
 
-    /// Stores a chunk, evicting least recently used ones until the shard fits its budget.
-    /// A chunk larger than a whole shard's budget is not kept.
+    /// Stores a chunk, evicting least recently used ones until the cache fits its budget.
+    /// A chunk larger than half the budget is not kept.
     pub fn insert(&self, key: ChunkKey, data: Arc<[u8]>) {
         self.inserted_bytes
             .fetch_add(data.len() as u64, Ordering::Relaxed);
-        if data.len() > self.shard_budget {
+        let len = data.len();
+        if len > self.budget / 2 {
             return;
         }
-        let mut shard = self.shard(&key).lock();
-        let len = data.len();
-        if let Some(old) = shard.map.put(key, data) {
-            shard.bytes -= old.len();
+        let home = Self::shard_index(&key);
+        {
+            let mut shard = self.shards[home].lock();
+            if let Some(old) = shard.map.put(key, data) {
+                shard.bytes -= old.len();
+                self.held.fetch_sub(old.len(), Ordering::Relaxed);
+            }
+            shard.bytes += len;
         }
-        shard.bytes += len;
-        while shard.bytes > self.shard_budget {
-            match shard.map.pop_lru() {
-                Some((_, old)) => shard.bytes -= old.len(),
-                None => break,
+        self.held.fetch_add(len, Ordering::Relaxed);
+        let mut idle_shards = 0;
+        let mut i = home;
+        while self.held.load(Ordering::Relaxed) > self.budget && idle_shards < SHARDS {
+            let mut shard = self.shards[i].lock();
+            // Never evict the entry just inserted (it is the most recent of its shard).
+            let evictable = if i == home {
+                shard.map.len() > 1
+            } else {
+                !shard.map.is_empty()
+            };
+            match evictable.then(|| shard.map.pop_lru()).flatten() {
+                Some((_, old)) => {
+                    shard.bytes -= old.len();
+                    self.held.fetch_sub(old.len(), Ordering::Relaxed);
+                    idle_shards = 0;
+                }
+                None => {
+                    idle_shards += 1;
+                    i = (i + 1) % SHARDS;
+                }
             }
         }
     }
 
-    /// Returns the chunk for `key`, decoding it with `load` on a miss.
+    /// Returns the chunk for `key`, decoding it with `load` on a miss. Concurrent misses of the
+    /// same key run `load` once; the other callers wait and share its result.
     pub fn get_or_load<E>(
         &self,
         key: ChunkKey,
@@ -119,9 +155,22 @@ impl ChunkCache {
         if let Some(hit) = self.get(&key) {
             return Ok(hit);
         }
-        let data = load()?;
-        self.insert(key, Arc::clone(&data));
-        Ok(data)
+        let cell = Arc::clone(self.inflight.lock().entry(key).or_default());
+        let mut slot = cell.lock();
+        if let Some(done) = slot.as_ref() {
+            return Ok(Arc::clone(done));
+        }
+        let result = load();
+        if let Ok(data) = &result {
+            self.insert(key, Arc::clone(data));
+            *slot = Some(Arc::clone(data));
+        }
+        drop(slot);
+        let mut inflight = self.inflight.lock();
+        if inflight.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+            inflight.remove(&key);
+        }
+        result
     }
 
     /// Bytes currently held.
@@ -173,6 +222,38 @@ mod tests {
         }
         assert_eq!(calls, 1);
         assert_eq!(cache.stats().hits, 2);
+    }
+
+    #[test]
+    fn chunks_bigger_than_a_shard_share_are_kept() {
+        let cache = ChunkCache::new(1 << 20);
+        cache.insert(key(1), vec![0u8; 300_000].into());
+        assert!(cache.get(&key(1)).is_some());
+        cache.insert(key(2), vec![0u8; 300_000].into());
+        cache.insert(key(3), vec![0u8; 300_000].into());
+        cache.insert(key(4), vec![0u8; 300_000].into());
+        assert!(cache.held_bytes() <= 1 << 20);
+        assert!(cache.get(&key(4)).is_some());
+    }
+
+    #[test]
+    fn concurrent_misses_decode_once() {
+        let cache = Arc::new(ChunkCache::new(1 << 20));
+        let calls = Arc::new(AtomicU64::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                let (cache, calls) = (Arc::clone(&cache), Arc::clone(&calls));
+                s.spawn(move || {
+                    let got: Result<_, ()> = cache.get_or_load(key(9), || {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        Ok(Arc::from(vec![7u8; 10]))
+                    });
+                    assert_eq!(got.expect("loads")[0], 7);
+                });
+            }
+        });
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     #[test]
