@@ -45,13 +45,16 @@ struct Shard {
     bytes: usize,
 }
 
+/// Where concurrent misses of one key wait for the first caller's decode.
+type LoadSlot = Mutex<Option<Arc<[u8]>>>;
+
 /// A byte-bounded LRU of decoded chunks, safe to share between threads.
 #[derive(Debug)]
 pub struct ChunkCache {
     shards: Box<[Mutex<Shard>]>,
     budget: usize,
     held: AtomicUsize,
-    inflight: Mutex<HashMap<ChunkKey, Arc<Mutex<Option<Arc<[u8]>>>>>>,
+    inflight: Mutex<HashMap<ChunkKey, Arc<LoadSlot>>>,
     hits: AtomicU64,
     misses: AtomicU64,
     inserted_bytes: AtomicU64,

@@ -5,5 +5,6 @@ pub mod daemon;
 pub mod extract;
 pub mod logging;
 pub mod mountpoint;
+pub mod refs;
 
 pub use daemon::{run_mount, MountRequest};

@@ -49,6 +49,14 @@ pub enum WimError {
     /// A feature the file uses that we do not support (yet).
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// An error in a named file (parts of a split WIM, nested images).
+    #[error("{file}: {source}")]
+    InFile {
+        /// The file.
+        file: String,
+        /// What went wrong in it.
+        source: Box<WimError>,
+    },
     /// The requested image does not exist.
     #[error("no image {0} in this WIM")]
     NoSuchImage(String),

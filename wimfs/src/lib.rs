@@ -6,6 +6,7 @@
 //! completely, by wimlib's documentation and headers; section references in each module point
 //! there.
 
+pub mod blob_index;
 pub mod compress;
 pub mod error;
 pub mod format;

@@ -1,11 +1,15 @@
-//! Reading resources: uncompressed ones directly, compressed ones chunk by chunk through the
+//! Reading blobs: uncompressed resources directly, compressed ones chunk by chunk through the
 //! shared [`ChunkCache`], so a read decodes only the chunks it touches.
 //!
-//! A compressed (non-solid) resource starts with a chunk table of `n - 1` entries (u32, or u64
-//! when the uncompressed size exceeds 4 GiB) giving the start of chunks 2..n relative to the end
-//! of the table; chunk 1 starts right after it. Every chunk but the last decodes to the WIM's
-//! chunk size; a chunk stored with its uncompressed size is raw (wimlib `resource.c`,
-//! "chunk table" description; WIM paper section 2.4).
+//! Two chunk layouts exist (wimlib `resource.c`; WIM paper section 2.4):
+//! - a compressed resource starts with a table of `n - 1` chunk offsets (u32, or u64 when the
+//!   uncompressed size exceeds 4 GiB) relative to the end of the table; chunk 1 starts right
+//!   after it; every chunk but the last decodes to the WIM's chunk size;
+//! - a solid resource starts with a 16-byte header {uncompressed size u64, chunk size u32,
+//!   compression u32 (0 none, 1 XPRESS, 2 LZX, 3 LZMS)} and a table of `n` u32 compressed chunk
+//!   sizes; many blobs live at offsets inside its uncompressed data.
+//!
+//! A chunk stored with its uncompressed size is raw.
 
 use std::sync::Arc;
 
@@ -13,8 +17,10 @@ use common::cache::{ChunkCache, ChunkKey};
 use common::io::ReadAt;
 use sha1::{Digest, Sha1};
 
+use crate::blob_index::{BlobInfo, BlobLocation, SolidResource};
 use crate::compress;
 use crate::error::{WimError, WimResult};
+use crate::format::bytes::{u32_at, u64_at};
 use crate::format::header::Compression;
 use crate::format::{ResourceHeader, Sha1Hash};
 
@@ -22,305 +28,335 @@ use crate::format::{ResourceHeader, Sha1Hash};
 const CHUNK_TABLE_KEY: u64 = u64::MAX;
 /// Uncompressed blobs up to this size are read whole (through the cache) and verified.
 const SMALL_RAW_BLOB: u64 = 64 * 1024;
+/// Largest chunk we will allocate for (solid LZMS resources use up to 64 MiB).
+const MAX_CHUNK: u32 = 256 << 20;
+/// Size of a solid resource's header.
+pub const SOLID_HEADER_SIZE: u64 = 16;
 
-/// Where chunk data comes from: the WIM file, its compression, and the shared cache.
+/// One part of a WIM: its bytes, default compression and chunk size, and the shared cache.
 #[derive(Debug, Clone)]
 pub struct ResourceContext {
-    /// The WIM's bytes.
+    /// The part's bytes.
     pub source: Arc<dyn ReadAt>,
-    /// Compression of compressed resources.
+    /// Compression of its (non-solid) compressed resources.
     pub compression: Compression,
-    /// Uncompressed chunk size.
+    /// Their chunk size.
     pub chunk_size: u32,
     /// Shared decoded-chunk cache.
     pub cache: Arc<ChunkCache>,
-}
-
-/// One resource of the WIM, readable at any offset.
-#[derive(Debug, Clone)]
-pub struct Resource<'a> {
-    ctx: &'a ResourceContext,
-    hdr: ResourceHeader,
-    /// Expected SHA-1 of the whole data, checked when a single chunk is the whole resource.
-    hash: Option<Sha1Hash>,
+    /// Tells this part's cache keys from other parts' (resource offsets repeat across parts).
+    pub part_tag: u64,
 }
 
 fn io_err(what: String) -> impl FnOnce(std::io::Error) -> WimError {
     move |e| WimError::io(what, e)
 }
 
-impl<'a> Resource<'a> {
-    /// A resource described by `hdr`; `hash`, when given, is verified where cheap.
-    pub fn new(
+fn check_in_file(ctx: &ResourceContext, hdr: &ResourceHeader) -> WimResult<u64> {
+    let end = hdr.end_in_wim().ok_or_else(|| {
+        WimError::invalid(
+            "resource header",
+            hdr.offset_in_wim,
+            "offset + size overflows",
+        )
+    })?;
+    if end > ctx.source.len() {
+        return Err(WimError::invalid(
+            "resource",
+            hdr.offset_in_wim,
+            format!(
+                "{} bytes run past the end of the file ({} bytes)",
+                hdr.size_in_wim,
+                ctx.source.len()
+            ),
+        ));
+    }
+    Ok(end)
+}
+
+/// Decodes one chunk with `compression`.
+fn decode(
+    compression: Compression,
+    input: &[u8],
+    out: &mut [u8],
+    window: u32,
+) -> Result<(), compress::DecodeError> {
+    match compression {
+        Compression::Xpress => compress::xpress::decompress(input, out),
+        Compression::Lzx => compress::lzx::decompress(input, out, window as usize),
+        Compression::Lzms | Compression::None => Err(compress::DecodeError {
+            input_pos: 0,
+            reason: "no decoder for this compression type",
+        }),
+    }
+}
+
+/// A chunked (compressed or solid) resource.
+#[derive(Debug, Clone, Copy)]
+struct Chunked {
+    hdr: ResourceHeader,
+    uncompressed_size: u64,
+    chunk_size: u32,
+    compression: Compression,
+    solid: bool,
+}
+
+impl Chunked {
+    fn chunk_count(&self) -> u64 {
+        self.uncompressed_size.div_ceil(u64::from(self.chunk_size))
+    }
+
+    /// Chunk start offsets (absolute, `n + 1` values: the last is the end), as LE u64 bytes.
+    fn load_starts(&self, ctx: &ResourceContext) -> WimResult<Vec<u8>> {
+        let n = self.chunk_count();
+        let res_end = self.hdr.offset_in_wim + self.hdr.size_in_wim;
+        let bad = |d: String| WimError::invalid("chunk table", self.hdr.offset_in_wim, d);
+        let (table_at, entry_size, entries) = if self.solid {
+            (self.hdr.offset_in_wim + SOLID_HEADER_SIZE, 4u64, n)
+        } else {
+            let es = if self.uncompressed_size > u64::from(u32::MAX) {
+                8
+            } else {
+                4
+            };
+            (self.hdr.offset_in_wim, es, n.saturating_sub(1))
+        };
+        let table_len = entries
+            .checked_mul(entry_size)
+            .filter(|&l| table_at + l <= res_end)
+            .ok_or_else(|| {
+                bad(format!(
+                    "{n} chunks do not fit in a {}-byte resource",
+                    self.hdr.size_in_wim
+                ))
+            })?;
+        let mut table = vec![0u8; table_len as usize];
+        ctx.source
+            .read_exact_at(table_at, &mut table)
+            .map_err(io_err(format!(
+                "reading the chunk table at byte {}",
+                self.hdr.offset_in_wim
+            )))?;
+        let data_start = table_at + table_len;
+        let entry = |k: u64| -> u64 {
+            let at = (k * entry_size) as usize;
+            if entry_size == 8 {
+                u64_at(&table, at).unwrap_or(u64::MAX)
+            } else {
+                u32_at(&table, at).map_or(u64::MAX, u64::from)
+            }
+        };
+        let mut starts = Vec::with_capacity(((n + 1) * 8) as usize);
+        let mut pos = data_start;
+        starts.extend_from_slice(&pos.to_le_bytes());
+        for i in 0..n {
+            let next = if self.solid {
+                pos.checked_add(entry(i))
+            } else if i + 1 == n {
+                Some(res_end)
+            } else {
+                data_start.checked_add(entry(i))
+            };
+            match next {
+                Some(v) if v >= pos && v <= res_end => pos = v,
+                _ => {
+                    return Err(bad(format!(
+                        "entry for chunk {i} of {n} points outside the resource"
+                    )))
+                }
+            }
+            starts.extend_from_slice(&pos.to_le_bytes());
+        }
+        Ok(starts)
+    }
+
+    fn chunk(&self, ctx: &ResourceContext, i: u64) -> WimResult<Arc<[u8]>> {
+        let source = self.hdr.offset_in_wim ^ ctx.part_tag;
+        let key = ChunkKey { source, chunk: i };
+        ctx.cache.get_or_load(key, || {
+            let starts = ctx
+                .cache
+                .get_or_load(ChunkKey { source, chunk: CHUNK_TABLE_KEY }, || self.load_starts(ctx).map(Arc::from))?;
+            let (Some(start), Some(end)) = (u64_at(&starts, (i * 8) as usize), u64_at(&starts, (i * 8 + 8) as usize)) else {
+                return Err(WimError::invalid("chunk table", self.hdr.offset_in_wim, format!("no chunk {i}")));
+            };
+            let cs = u64::from(self.chunk_size);
+            let out_len = (self.uncompressed_size - i * cs).min(cs) as usize;
+            let in_len = (end - start) as usize;
+            if in_len > out_len {
+                return Err(WimError::invalid(
+                    "chunk table",
+                    self.hdr.offset_in_wim,
+                    format!("chunk {i} is {in_len} bytes compressed, more than its {out_len} bytes of data"),
+                ));
+            }
+            let mut input = vec![0u8; in_len];
+            ctx.source
+                .read_exact_at(start, &mut input)
+                .map_err(io_err(format!("reading chunk {i} of the resource at byte {}", self.hdr.offset_in_wim)))?;
+            if in_len == out_len {
+                return Ok(Arc::from(input));
+            }
+            let mut out = vec![0u8; out_len];
+            decode(self.compression, &input, &mut out, self.chunk_size).map_err(|e| WimError::Decompress {
+                codec: self.compression.name(),
+                offset: self.hdr.offset_in_wim,
+                chunk: i,
+                detail: e.to_string(),
+            })?;
+            Ok(Arc::from(out))
+        })
+    }
+}
+
+/// A readable blob.
+#[derive(Debug, Clone)]
+pub struct BlobReader<'a> {
+    ctx: &'a ResourceContext,
+    /// None: stored raw at `base` in the file.
+    chunked: Option<Chunked>,
+    /// Offset of the blob: in the file (raw) or in the chunked resource's data.
+    base: u64,
+    size: u64,
+    hash: Option<Sha1Hash>,
+}
+
+impl<'a> BlobReader<'a> {
+    /// A reader for a standalone resource (blob table, XML, metadata, or a blob).
+    pub fn resource(
         ctx: &'a ResourceContext,
         hdr: ResourceHeader,
         hash: Option<Sha1Hash>,
     ) -> WimResult<Self> {
-        let end = hdr.end_in_wim().ok_or_else(|| {
-            WimError::invalid(
-                "resource header",
-                hdr.offset_in_wim,
-                "offset + size overflows",
-            )
-        })?;
-        if end > ctx.source.len() {
-            return Err(WimError::invalid(
-                "resource",
-                hdr.offset_in_wim,
-                format!(
-                    "{} bytes at offset {} run past the end of the file ({} bytes)",
-                    hdr.size_in_wim,
-                    hdr.offset_in_wim,
-                    ctx.source.len()
-                ),
-            ));
-        }
+        check_in_file(ctx, &hdr)?;
         if hdr.is_solid() {
-            return Err(WimError::Unsupported(format!(
-                "solid resource at byte {} (WIM version 0xE00 / ESD)",
-                hdr.offset_in_wim
-            )));
-        }
-        if !hdr.is_compressed() && hdr.size_in_wim != hdr.uncompressed_size {
             return Err(WimError::invalid(
                 "resource",
                 hdr.offset_in_wim,
-                format!(
-                    "uncompressed resource has size {} in the WIM but {} uncompressed",
-                    hdr.size_in_wim, hdr.uncompressed_size
-                ),
+                "a solid resource where a standalone one was expected",
             ));
         }
-        Ok(Self { ctx, hdr, hash })
+        let chunked = if hdr.is_compressed() {
+            Some(Chunked {
+                hdr,
+                uncompressed_size: hdr.uncompressed_size,
+                chunk_size: ctx.chunk_size,
+                compression: ctx.compression,
+                solid: false,
+            })
+        } else {
+            if hdr.size_in_wim != hdr.uncompressed_size {
+                return Err(WimError::invalid(
+                    "resource",
+                    hdr.offset_in_wim,
+                    format!(
+                        "uncompressed resource has size {} in the WIM but {} uncompressed",
+                        hdr.size_in_wim, hdr.uncompressed_size
+                    ),
+                ));
+            }
+            None
+        };
+        let base = if chunked.is_some() {
+            0
+        } else {
+            hdr.offset_in_wim
+        };
+        Ok(Self {
+            ctx,
+            chunked,
+            base,
+            size: hdr.uncompressed_size,
+            hash,
+        })
     }
 
-    /// True when every read checks the blob's SHA-1 by itself (the whole blob is one chunk or
-    /// one small raw read); otherwise the caller verifies by hashing a sequential read-through.
+    /// A reader for `blob`, which may live in one of `solid`'s resources; `ctx` is its part.
+    pub fn blob(
+        ctx: &'a ResourceContext,
+        blob: &BlobInfo,
+        solid: &[SolidResource],
+    ) -> WimResult<Self> {
+        match blob.location {
+            BlobLocation::Resource(hdr) => Self::resource(ctx, hdr, Some(blob.hash)),
+            BlobLocation::Solid { resource, offset } => {
+                let res = solid.get(resource).ok_or_else(|| {
+                    WimError::invalid("blob table", 0, "bad solid resource index")
+                })?;
+                check_in_file(ctx, &res.reshdr)?;
+                Ok(Self {
+                    ctx,
+                    chunked: Some(Chunked {
+                        hdr: res.reshdr,
+                        uncompressed_size: res.uncompressed_size,
+                        chunk_size: res.chunk_size,
+                        compression: res.compression,
+                        solid: true,
+                    }),
+                    base: offset,
+                    size: blob.size,
+                    hash: Some(blob.hash),
+                })
+            }
+        }
+    }
+
+    /// True when every read checks the blob's SHA-1 by itself (the blob is exactly one chunk
+    /// or a small raw read); otherwise the caller verifies by hashing a sequential read-through.
     pub fn verified_on_decode(&self) -> bool {
-        if self.hdr.is_compressed() {
-            self.chunk_count() <= 1
-        } else {
-            self.hdr.uncompressed_size <= SMALL_RAW_BLOB
+        match &self.chunked {
+            Some(c) => !c.solid && c.chunk_count() <= 1,
+            None => self.size <= SMALL_RAW_BLOB,
         }
     }
 
     /// The uncompressed size.
     pub fn len(&self) -> u64 {
-        self.hdr.uncompressed_size
+        self.size
     }
 
-    /// True if the resource holds no data.
+    /// True if the blob holds no data.
     pub fn is_empty(&self) -> bool {
-        self.hdr.uncompressed_size == 0
-    }
-
-    fn chunk_count(&self) -> u64 {
-        self.hdr
-            .uncompressed_size
-            .div_ceil(u64::from(self.ctx.chunk_size))
-    }
-
-    fn entry_size(&self) -> u64 {
-        if self.hdr.uncompressed_size > u64::from(u32::MAX) {
-            8
-        } else {
-            4
-        }
-    }
-
-    /// The chunk table, read once and kept in the cache.
-    fn chunk_table(&self) -> WimResult<Arc<[u8]>> {
-        let key = ChunkKey {
-            source: self.hdr.offset_in_wim,
-            chunk: CHUNK_TABLE_KEY,
-        };
-        self.ctx.cache.get_or_load(key, || {
-            let n = self.chunk_count();
-            let table_len = (n.saturating_sub(1))
-                .checked_mul(self.entry_size())
-                .filter(|&l| l <= self.hdr.size_in_wim)
-                .ok_or_else(|| {
-                    WimError::invalid(
-                        "chunk table",
-                        self.hdr.offset_in_wim,
-                        format!(
-                            "{n} chunks do not fit in a {}-byte resource",
-                            self.hdr.size_in_wim
-                        ),
-                    )
-                })?;
-            let mut table = vec![0u8; table_len as usize];
-            self.ctx
-                .source
-                .read_exact_at(self.hdr.offset_in_wim, &mut table)
-                .map_err(io_err(format!(
-                    "reading the chunk table at byte {}",
-                    self.hdr.offset_in_wim
-                )))?;
-            Ok(Arc::from(table))
-        })
-    }
-
-    /// The absolute byte range of compressed chunk `i` in the WIM.
-    fn chunk_range(&self, table: &[u8], i: u64) -> WimResult<(u64, u64)> {
-        let n = self.chunk_count();
-        let es = self.entry_size() as usize;
-        let table_end = self.hdr.offset_in_wim + table.len() as u64;
-        let entry = |k: u64| -> u64 {
-            let at = (k as usize) * es;
-            if es == 8 {
-                crate::format::bytes::u64_at(table, at).unwrap_or(u64::MAX)
-            } else {
-                crate::format::bytes::u32_at(table, at).map_or(u64::MAX, u64::from)
-            }
-        };
-        let start = if i == 0 {
-            Some(table_end)
-        } else {
-            table_end.checked_add(entry(i - 1))
-        };
-        let end = if i + 1 == n {
-            self.hdr.end_in_wim()
-        } else {
-            table_end.checked_add(entry(i))
-        };
-        match (start, end) {
-            (Some(s), Some(e)) if s <= e && e <= self.hdr.offset_in_wim + self.hdr.size_in_wim => {
-                Ok((s, e))
-            }
-            _ => Err(WimError::invalid(
-                "chunk table",
-                self.hdr.offset_in_wim,
-                format!("entry for chunk {i} of {n} points outside the resource"),
-            )),
-        }
-    }
-
-    /// Decodes chunk `i` (through the cache).
-    pub fn chunk(&self, i: u64) -> WimResult<Arc<[u8]>> {
-        let key = ChunkKey {
-            source: self.hdr.offset_in_wim,
-            chunk: i,
-        };
-        self.ctx.cache.get_or_load(key, || self.decode_chunk(i))
-    }
-
-    fn decode_chunk(&self, i: u64) -> WimResult<Arc<[u8]>> {
-        let cs = u64::from(self.ctx.chunk_size);
-        let out_len = (self.hdr.uncompressed_size - i * cs).min(cs) as usize;
-        let table = self.chunk_table()?;
-        let (start, end) = self.chunk_range(&table, i)?;
-        let in_len = (end - start) as usize;
-        if in_len > out_len {
-            return Err(WimError::invalid(
-                "chunk table",
-                self.hdr.offset_in_wim,
-                format!(
-                    "chunk {i} is {in_len} bytes compressed, more than its {out_len} bytes of data"
-                ),
-            ));
-        }
-        let mut input = vec![0u8; in_len];
-        self.ctx
-            .source
-            .read_exact_at(start, &mut input)
-            .map_err(io_err(format!(
-                "reading chunk {i} of the resource at byte {}",
-                self.hdr.offset_in_wim
-            )))?;
-        let out = if in_len == out_len {
-            input
-        } else {
-            let mut out = vec![0u8; out_len];
-            let result = match self.ctx.compression {
-                Compression::Xpress => compress::xpress::decompress(&input, &mut out),
-                Compression::Lzx => {
-                    compress::lzx::decompress(&input, &mut out, self.ctx.chunk_size as usize)
-                }
-                Compression::Lzms => {
-                    return Err(WimError::Unsupported("LZMS-compressed resources".into()));
-                }
-                Compression::None => {
-                    return Err(WimError::invalid(
-                        "resource",
-                        self.hdr.offset_in_wim,
-                        "flagged compressed in a WIM whose header names no compression",
-                    ));
-                }
-            };
-            result.map_err(|e| WimError::Decompress {
-                codec: self.ctx.compression.name(),
-                offset: self.hdr.offset_in_wim,
-                chunk: i,
-                detail: e.to_string(),
-            })?;
-            out
-        };
-        if self.chunk_count() == 1 {
-            self.verify(&out)?;
-        }
-        Ok(Arc::from(out))
+        self.size == 0
     }
 
     fn verify(&self, data: &[u8]) -> WimResult<()> {
         match self.hash {
-            Some(expected) => check_sha1(expected, data, self.hdr.offset_in_wim),
+            Some(expected) => check_sha1(expected, data, self.base),
             None => Ok(()),
         }
     }
 
     /// Reads up to `buf.len()` bytes at `offset`; returns the count (short only at the end).
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> WimResult<usize> {
-        let size = self.hdr.uncompressed_size;
-        if offset >= size || buf.is_empty() {
+        if offset >= self.size || buf.is_empty() {
             return Ok(0);
         }
-        let want = buf.len().min((size - offset) as usize);
-        if !self.hdr.is_compressed()
-            && self.hdr.uncompressed_size <= SMALL_RAW_BLOB
-            && self.hash.is_some()
-        {
-            let key = ChunkKey {
-                source: self.hdr.offset_in_wim,
-                chunk: 0,
-            };
-            let whole = self.ctx.cache.get_or_load(key, || {
-                let mut data = vec![0u8; size as usize];
-                self.ctx
-                    .source
-                    .read_exact_at(self.hdr.offset_in_wim, &mut data)
-                    .map_err(io_err(format!(
-                        "reading the resource at byte {}",
-                        self.hdr.offset_in_wim
-                    )))?;
-                self.verify(&data)?;
-                Ok::<_, WimError>(Arc::from(data))
-            })?;
-            let start = offset as usize;
-            buf[..want].copy_from_slice(&whole[start..start + want]);
-            return Ok(want);
+        let want = buf.len().min((self.size - offset) as usize);
+        let Some(c) = self.chunked else {
+            return self.read_raw(offset, &mut buf[..want]);
+        };
+        if c.chunk_size == 0 || c.chunk_size > MAX_CHUNK {
+            return Err(WimError::invalid(
+                "resource",
+                c.hdr.offset_in_wim,
+                format!("chunk size {} is out of range", c.chunk_size),
+            ));
         }
-        if !self.hdr.is_compressed() {
-            self.ctx
-                .source
-                .read_exact_at(self.hdr.offset_in_wim + offset, &mut buf[..want])
-                .map_err(io_err(format!(
-                    "reading the resource at byte {}",
-                    self.hdr.offset_in_wim
-                )))?;
-            return Ok(want);
-        }
-        let cs = u64::from(self.ctx.chunk_size);
+        let cs = u64::from(c.chunk_size);
         let mut done = 0usize;
         while done < want {
-            let pos = offset + done as u64;
-            let chunk = self.chunk(pos / cs)?;
+            let pos = self.base + offset + done as u64;
+            let chunk = c.chunk(self.ctx, pos / cs)?;
+            if c.chunk_count() == 1 && !c.solid {
+                self.verify(&chunk)?;
+            }
             let within = (pos % cs) as usize;
             let n = (want - done).min(chunk.len().saturating_sub(within));
             if n == 0 {
                 return Err(WimError::invalid(
                     "resource",
-                    self.hdr.offset_in_wim,
+                    c.hdr.offset_in_wim,
                     "a chunk decoded short",
                 ));
             }
@@ -330,22 +366,89 @@ impl<'a> Resource<'a> {
         Ok(want)
     }
 
-    /// Reads and verifies the whole resource (metadata, blob table, XML). `limit` bounds the
+    fn read_raw(&self, offset: u64, buf: &mut [u8]) -> WimResult<usize> {
+        let what = || format!("reading the resource at byte {}", self.base);
+        if self.size <= SMALL_RAW_BLOB && self.hash.is_some() {
+            let key = ChunkKey {
+                source: self.base ^ self.ctx.part_tag,
+                chunk: 0,
+            };
+            let whole = self.ctx.cache.get_or_load(key, || {
+                let mut data = vec![0u8; self.size as usize];
+                self.ctx
+                    .source
+                    .read_exact_at(self.base, &mut data)
+                    .map_err(io_err(what()))?;
+                self.verify(&data)?;
+                Ok::<_, WimError>(Arc::from(data))
+            })?;
+            let start = offset as usize;
+            buf.copy_from_slice(&whole[start..start + buf.len()]);
+        } else {
+            self.ctx
+                .source
+                .read_exact_at(self.base + offset, buf)
+                .map_err(io_err(what()))?;
+        }
+        Ok(buf.len())
+    }
+
+    /// Reads and verifies the whole blob (metadata, blob table, XML); `limit` bounds the
     /// allocation.
     pub fn read_all(&self, limit: u64) -> WimResult<Vec<u8>> {
-        let size = self.hdr.uncompressed_size;
-        if size > limit {
+        if self.size > limit {
             return Err(WimError::invalid(
                 "resource",
-                self.hdr.offset_in_wim,
-                format!("{size} bytes exceed the {limit}-byte limit for this structure"),
+                self.base,
+                format!(
+                    "{} bytes exceed the {limit}-byte limit for this structure",
+                    self.size
+                ),
             ));
         }
-        let mut out = vec![0u8; size as usize];
+        let mut out = vec![0u8; self.size as usize];
         self.read_at(0, &mut out)?;
         self.verify(&out)?;
         Ok(out)
     }
+}
+
+/// Reads a solid resource's header: (uncompressed size, chunk size, compression).
+pub fn read_solid_header(
+    ctx: &ResourceContext,
+    hdr: &ResourceHeader,
+) -> WimResult<(u64, u32, Compression)> {
+    check_in_file(ctx, hdr)?;
+    let mut h = [0u8; SOLID_HEADER_SIZE as usize];
+    if hdr.size_in_wim < SOLID_HEADER_SIZE {
+        return Err(WimError::invalid(
+            "solid resource header",
+            hdr.offset_in_wim,
+            "shorter than 16 bytes",
+        ));
+    }
+    ctx.source
+        .read_exact_at(hdr.offset_in_wim, &mut h)
+        .map_err(io_err(format!(
+            "reading the solid resource header at byte {}",
+            hdr.offset_in_wim
+        )))?;
+    let bad = |d: String| WimError::invalid("solid resource header", hdr.offset_in_wim, d);
+    let usize_ = u64_at(&h, 0).unwrap_or(0);
+    let chunk = u32_at(&h, 8).unwrap_or(0);
+    let compression = match u32_at(&h, 12).unwrap_or(u32::MAX) {
+        0 => Compression::None,
+        1 => Compression::Xpress,
+        2 => Compression::Lzx,
+        3 => Compression::Lzms,
+        other => return Err(bad(format!("unknown compression format {other}"))),
+    };
+    if chunk == 0 || chunk > MAX_CHUNK || !chunk.is_power_of_two() {
+        return Err(bad(format!(
+            "chunk size {chunk} is not a power of two up to {MAX_CHUNK}"
+        )));
+    }
+    Ok((usize_, chunk, compression))
 }
 
 /// Checks `data` against `expected`.

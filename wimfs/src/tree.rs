@@ -104,7 +104,7 @@ fn stream(wim: &WimFile, hash: Sha1Hash) -> StreamRef {
     match wim.blob(&hash) {
         Some(b) => StreamRef {
             hash,
-            size: b.reshdr.uncompressed_size,
+            size: b.size,
             missing: false,
         },
         None => StreamRef {
@@ -234,8 +234,8 @@ fn empty_root() -> Inode {
 impl ImageTree {
     /// Reads image `index` (1-based) of `wim`.
     pub fn load(wim: &WimFile, index: u32) -> WimResult<Self> {
-        let entry = *wim.metadata_entry(index)?;
-        let buf = wim.resource(&entry)?.read_all(MAX_METADATA)?;
+        let blob = *wim.metadata_blob(index)?;
+        let buf = wim.reader(&blob)?.read_all(MAX_METADATA)?;
         Self::from_metadata(wim, &buf)
     }
 

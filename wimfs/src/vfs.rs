@@ -119,7 +119,7 @@ impl WimFs {
         let entry = self.wim.blob(&s.hash).ok_or_else(|| {
             VfsError::Corrupt(format!("blob {} is not in the WIM's blob table", s.hash))
         })?;
-        Ok(self.wim.resource(entry)?.read_at(offset, buf)?)
+        Ok(self.wim.reader(entry)?.read_at(offset, buf)?)
     }
 
     fn read_small_stream(&self, s: &StreamRef, limit: u64) -> VfsResult<Vec<u8>> {
@@ -311,7 +311,7 @@ impl Vfs for WimFs {
         let handle = self.next_handle.fetch_add(1, Ordering::Relaxed);
         // Small blobs are verified when decoded; longer ones when read through in order.
         let verified = match self.wim.blob(&inode.data.hash) {
-            Some(entry) => self.wim.resource(entry)?.verified_on_decode(),
+            Some(entry) => self.wim.reader(entry)?.verified_on_decode(),
             None => true, // empty stream
         };
         if !verified {

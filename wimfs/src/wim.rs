@@ -1,42 +1,93 @@
-//! Opening a WIM file: header, blob table, XML data, and the list of images.
+//! Opening a WIM: header, blob table, XML data, the list of images, and for split WIMs the
+//! other parts (`--ref`), whose blobs join one index.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use common::cache::ChunkCache;
 use common::io::{FileSource, ReadAt};
 
+use crate::blob_index::{BlobIndex, BlobInfo};
 use crate::error::{WimError, WimResult};
 use crate::format::blob_table::parse_blob_table;
 use crate::format::header::{WimHeader, HEADER_SIZE};
 use crate::format::xml::{parse_images, xml_text, ImageInfo};
-use crate::format::{BlobEntry, Sha1Hash};
-use crate::resource::{Resource, ResourceContext};
+use crate::format::Sha1Hash;
+use crate::resource::{read_solid_header, BlobReader, ResourceContext};
 
 /// Largest blob table we accept (entries are 50 bytes: this is 20 million blobs).
 const MAX_BLOB_TABLE: u64 = 1 << 30;
 /// Largest XML data we accept.
 const MAX_XML: u64 = 64 << 20;
 
-/// An open WIM file.
+/// One opened part.
 #[derive(Debug)]
-pub struct WimFile {
+struct Part {
     name: String,
     header: WimHeader,
     ctx: ResourceContext,
-    blobs: HashMap<Sha1Hash, BlobEntry>,
-    metadata: Vec<BlobEntry>,
+}
+
+/// An open WIM (all parts of a split WIM).
+#[derive(Debug)]
+pub struct WimFile {
+    parts: Vec<Part>,
+    index: BlobIndex,
     images: Vec<ImageInfo>,
     xml: String,
+}
+
+fn open_part(source: Arc<dyn ReadAt>, name: String, cache: Arc<ChunkCache>) -> WimResult<Part> {
+    let mut head = vec![0u8; HEADER_SIZE.min(source.len() as usize)];
+    source
+        .read_exact_at(0, &mut head)
+        .map_err(|e| WimError::io(format!("reading the header of {name}"), e))?;
+    let header = WimHeader::parse(&head).map_err(|e| WimError::InFile {
+        file: name.clone(),
+        source: Box::new(e),
+    })?;
+    // Uncompressed WIMs may leave the chunk size 0; chunk arithmetic needs a real one.
+    let chunk_size = if header.chunk_size == 0 {
+        32768
+    } else {
+        header.chunk_size
+    };
+    let ctx = ResourceContext {
+        source,
+        compression: header.compression,
+        chunk_size,
+        cache,
+        part_tag: u64::from(header.part_number.saturating_sub(1)) << 56,
+    };
+    Ok(Part { name, header, ctx })
 }
 
 impl WimFile {
     /// Opens the WIM at `path`, sharing `cache` for decoded chunks.
     pub fn open(path: &Path, cache: Arc<ChunkCache>) -> WimResult<Self> {
-        let src = FileSource::open(path)
-            .map_err(|e| WimError::io(format!("opening {}", path.display()), e))?;
-        Self::from_source(Arc::new(src), path.display().to_string(), cache)
+        Self::open_with_refs(path, &[], cache)
+    }
+
+    /// Opens a (split) WIM: `path` is part 1 (or a whole WIM), `refs` the other parts.
+    pub fn open_with_refs(
+        path: &Path,
+        refs: &[std::path::PathBuf],
+        cache: Arc<ChunkCache>,
+    ) -> WimResult<Self> {
+        let open = |p: &Path| -> WimResult<(Arc<dyn ReadAt>, String)> {
+            let src = FileSource::open(p)
+                .map_err(|e| WimError::io(format!("opening {}", p.display()), e))?;
+            Ok((Arc::new(src), p.display().to_string()))
+        };
+        let (src, name) = open(path)?;
+        let mut sources = vec![(src, name)];
+        for r in refs {
+            if r.canonicalize().ok() == path.canonicalize().ok() {
+                continue;
+            }
+            sources.push(open(r)?);
+        }
+        Self::from_sources(sources, cache)
     }
 
     /// Opens a WIM held by any positional reader (e.g. a byte range inside an ISO).
@@ -45,59 +96,86 @@ impl WimFile {
         name: String,
         cache: Arc<ChunkCache>,
     ) -> WimResult<Self> {
-        let mut head = vec![0u8; HEADER_SIZE.min(source.len() as usize)];
-        source
-            .read_exact_at(0, &mut head)
-            .map_err(|e| WimError::io(format!("reading the header of {name}"), e))?;
-        let header = WimHeader::parse(&head)?;
-        if header.total_parts > 1 {
-            return Err(WimError::Unsupported(format!(
-                "{name} is part {} of a {}-part split WIM",
-                header.part_number, header.total_parts
-            )));
-        }
-        let ctx = ResourceContext {
-            source,
-            compression: header.compression,
-            chunk_size: header.chunk_size,
-            cache,
-        };
+        Self::from_sources(vec![(source, name)], cache)
+    }
 
-        let table = Resource::new(&ctx, header.blob_table, None)?.read_all(MAX_BLOB_TABLE)?;
-        let entries = parse_blob_table(&table, header.blob_table.offset_in_wim)?;
-        let mut blobs = HashMap::with_capacity(entries.len());
-        let mut metadata = Vec::new();
-        for e in entries {
-            if e.reshdr.is_metadata() {
-                metadata.push(e);
-            } else if !e.hash.is_zero() {
-                blobs.entry(e.hash).or_insert(e);
+    fn from_sources(
+        sources: Vec<(Arc<dyn ReadAt>, String)>,
+        cache: Arc<ChunkCache>,
+    ) -> WimResult<Self> {
+        let mut parts = Vec::new();
+        for (src, name) in sources {
+            parts.push(open_part(src, name, Arc::clone(&cache))?);
+        }
+        // The first argument must be part 1 when parts were given; otherwise find it.
+        parts.sort_by_key(|p| p.header.part_number);
+        let first = &parts[0].header;
+        let (guid, total) = (first.guid, first.total_parts);
+        for p in &parts {
+            if p.header.guid != guid || p.header.total_parts != total {
+                return Err(WimError::invalid(
+                    p.name.clone(),
+                    24,
+                    "belongs to a different WIM (GUID or part count differs)",
+                ));
             }
         }
-        let (images, xml) = if header.xml_data.size_in_wim == 0 {
-            (Vec::new(), String::new())
-        } else {
-            let bytes = Resource::new(&ctx, header.xml_data, None)?.read_all(MAX_XML)?;
-            let text = xml_text(&bytes);
-            (parse_images(&text, header.xml_data.offset_in_wim)?, text)
-        };
-        if metadata.len() != header.image_count as usize {
+        for n in 1..=total {
+            match parts.iter().filter(|p| p.header.part_number == n).count() {
+                1 => {}
+                0 => {
+                    return Err(WimError::Unsupported(format!(
+                        "part {n} of this {total}-part split WIM is missing; name all parts with --ref 'install*.swm'"
+                    )))
+                }
+                _ => return Err(WimError::invalid(parts[0].name.clone(), 40, format!("part {n} was given twice"))),
+            }
+        }
+        if parts.len() as u16 != total {
             return Err(WimError::invalid(
-                "blob table",
-                header.blob_table.offset_in_wim,
-                format!(
-                    "it lists {} metadata resources, but the header says {} images",
-                    metadata.len(),
-                    header.image_count
-                ),
+                parts[0].name.clone(),
+                42,
+                "more parts than the header's part count",
             ));
         }
+        let mut index = BlobIndex::default();
+        for p in &parts {
+            let table = BlobReader::resource(&p.ctx, p.header.blob_table, None)?
+                .read_all(MAX_BLOB_TABLE)?;
+            let entries = parse_blob_table(&table, p.header.blob_table.offset_in_wim)?;
+            let ctx = &p.ctx;
+            index.add_part(
+                &entries,
+                p.header.version,
+                p.header.part_number,
+                p.header.blob_table.offset_in_wim,
+                &mut |hdr| read_solid_header(ctx, hdr),
+            )?;
+        }
+        let head = &parts[0];
+        let (images, xml) = if head.header.xml_data.size_in_wim == 0 {
+            (Vec::new(), String::new())
+        } else {
+            let bytes =
+                BlobReader::resource(&head.ctx, head.header.xml_data, None)?.read_all(MAX_XML)?;
+            let text = xml_text(&bytes);
+            (
+                parse_images(&text, head.header.xml_data.offset_in_wim)?,
+                text,
+            )
+        };
+        if index.metadata.len() != head.header.image_count as usize {
+            tracing::warn!(
+                "{}: the header says {} images but the blob table has {} metadata resources",
+                head.name,
+                head.header.image_count,
+                index.metadata.len()
+            );
+            index.metadata.truncate(head.header.image_count as usize);
+        }
         Ok(Self {
-            name,
-            header,
-            ctx,
-            blobs,
-            metadata,
+            parts,
+            index,
             images,
             xml,
         })
@@ -105,12 +183,17 @@ impl WimFile {
 
     /// The file name used in messages.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.parts[0].name
     }
 
-    /// The header.
+    /// The header (of part 1).
     pub fn header(&self) -> &WimHeader {
-        &self.header
+        &self.parts[0].header
+    }
+
+    /// Headers of all parts.
+    pub fn part_headers(&self) -> impl Iterator<Item = (&str, &WimHeader)> {
+        self.parts.iter().map(|p| (p.name.as_str(), &p.header))
     }
 
     /// The raw XML text.
@@ -118,9 +201,9 @@ impl WimFile {
         &self.xml
     }
 
-    /// Number of images.
+    /// Number of images that have metadata.
     pub fn image_count(&self) -> u32 {
-        self.header.image_count
+        self.index.metadata.len() as u32
     }
 
     /// What the XML says about image `index` (1-based), if anything.
@@ -148,31 +231,41 @@ impl WimFile {
             .ok_or_else(|| WimError::NoSuchImage(format!("named {which:?}")))
     }
 
-    /// The metadata resource's blob entry of image `index` (1-based).
-    pub fn metadata_entry(&self, index: u32) -> WimResult<&BlobEntry> {
+    /// The metadata blob of image `index` (1-based).
+    pub fn metadata_blob(&self, index: u32) -> WimResult<&BlobInfo> {
         index
             .checked_sub(1)
-            .and_then(|i| self.metadata.get(i as usize))
+            .and_then(|i| self.index.metadata.get(i as usize))
             .ok_or_else(|| WimError::NoSuchImage(index.to_string()))
     }
 
     /// Looks a blob up by hash.
-    pub fn blob(&self, hash: &Sha1Hash) -> Option<&BlobEntry> {
-        self.blobs.get(hash)
+    pub fn blob(&self, hash: &Sha1Hash) -> Option<&BlobInfo> {
+        self.index.blobs.get(hash)
     }
 
     /// Every non-metadata blob.
-    pub fn blobs(&self) -> impl Iterator<Item = &BlobEntry> {
-        self.blobs.values()
+    pub fn blobs(&self) -> impl Iterator<Item = &BlobInfo> {
+        self.index.blobs.values()
     }
 
-    /// A reader for blob `entry`.
-    pub fn resource(&self, entry: &BlobEntry) -> WimResult<Resource<'_>> {
-        Resource::new(&self.ctx, entry.reshdr, Some(entry.hash))
+    /// A reader for `blob`.
+    pub fn reader(&self, blob: &BlobInfo) -> WimResult<BlobReader<'_>> {
+        let part = self
+            .parts
+            .iter()
+            .find(|p| p.header.part_number == blob.part)
+            .ok_or_else(|| {
+                WimError::Unsupported(format!(
+                    "blob {} is in part {}, which is not open",
+                    blob.hash, blob.part
+                ))
+            })?;
+        BlobReader::blob(&part.ctx, blob, &self.index.solid)
     }
 
     /// The shared chunk cache.
     pub fn cache(&self) -> &Arc<ChunkCache> {
-        &self.ctx.cache
+        &self.parts[0].ctx.cache
     }
 }

@@ -1,4 +1,6 @@
 //! Thin adapters from the [`crate::vfs::Vfs`] trait to a kernel interface.
 
-#[cfg(feature = "fuse")]
+#[cfg(all(unix, feature = "fuse"))]
 pub mod fuse;
+#[cfg(all(windows, feature = "winfsp"))]
+pub mod winfsp;

@@ -35,6 +35,9 @@ enum Command {
         /// Print the raw XML data instead.
         #[arg(long)]
         xml: bool,
+        /// Other parts of a split WIM (paths or quoted patterns like 'install*.swm').
+        #[arg(long = "ref", value_name = "PATH")]
+        refs: Vec<String>,
     },
     /// Mount an image (read-only) on a directory.
     Mount(MountArgs),
@@ -49,6 +52,9 @@ enum Command {
         /// Decoding threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Other parts of a split WIM.
+        #[arg(long = "ref", value_name = "PATH")]
+        refs: Vec<String>,
     },
     /// Unmount a wimfs mount.
     Unmount {
@@ -83,6 +89,15 @@ struct MountArgs {
     /// Append the daemon's log to this file.
     #[arg(long)]
     log_file: Option<PathBuf>,
+    /// Other parts of a split WIM (paths or quoted patterns like 'install*.swm').
+    #[arg(long = "ref", value_name = "PATH")]
+    refs: Vec<String>,
+}
+
+fn open_wim(path: &Path, refs: &[String], cache_bytes: usize) -> Result<WimFile, String> {
+    let refs = mount_helper::refs::expand(refs)?;
+    WimFile::open_with_refs(path, &refs, Arc::new(ChunkCache::new(cache_bytes)))
+        .map_err(|e| e.to_string())
 }
 
 fn human(bytes: u64) -> String {
@@ -100,9 +115,8 @@ fn human(bytes: u64) -> String {
     }
 }
 
-fn info(path: &Path, image: Option<&str>, xml: bool) -> Result<(), String> {
-    let wim =
-        WimFile::open(path, Arc::new(ChunkCache::new(64 << 20))).map_err(|e| e.to_string())?;
+fn info(path: &Path, image: Option<&str>, xml: bool, refs: &[String]) -> Result<(), String> {
+    let wim = open_wim(path, refs, 64 << 20)?;
     if xml {
         println!("{}", wim.xml());
         return Ok(());
@@ -172,8 +186,7 @@ fn info(path: &Path, image: Option<&str>, xml: bool) -> Result<(), String> {
 
 fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
     // Validate the WIM and the image before forking so mistakes are reported at once.
-    let cache = Arc::new(ChunkCache::new(args.cache_mb.saturating_mul(1 << 20)));
-    let wim = WimFile::open(&args.wim, Arc::clone(&cache)).map_err(|e| e.to_string())?;
+    let wim = open_wim(&args.wim, &args.refs, args.cache_mb.saturating_mul(1 << 20))?;
     let index = wim.select_image(&args.image).map_err(|e| e.to_string())?;
     let mountpoint = mountpoint::check_mountpoint(&args.dir)?;
     let request = MountRequest {
@@ -210,10 +223,9 @@ fn extract(
     image: &str,
     dest: &Path,
     threads: Option<usize>,
+    refs: &[String],
 ) -> Result<(), String> {
-    let wim = Arc::new(
-        WimFile::open(path, Arc::new(ChunkCache::new(256 << 20))).map_err(|e| e.to_string())?,
-    );
+    let wim = Arc::new(open_wim(path, refs, 256 << 20)?);
     let index = wim.select_image(image).map_err(|e| e.to_string())?;
     let fs = WimFs::new(wim, index, WimFsOptions::default()).map_err(|e| e.to_string())?;
     let threads =
@@ -234,14 +246,20 @@ fn main() -> ExitCode {
         logging::init(cli.verbose, None);
     }
     let result = match &cli.command {
-        Command::Info { wim, image, xml } => info(wim, image.as_deref(), *xml),
+        Command::Info {
+            wim,
+            image,
+            xml,
+            refs,
+        } => info(wim, image.as_deref(), *xml, refs),
         Command::Mount(args) => mount(args, cli.verbose),
         Command::Extract {
             wim,
             image,
             dest,
             threads,
-        } => extract(wim, image, dest, *threads),
+            refs,
+        } => extract(wim, image, dest, *threads, refs),
         Command::Unmount { dir, lazy } => mountpoint::unmount(dir, "wimfs", *lazy),
     };
     match result {

@@ -12,8 +12,8 @@ pub const MAGIC: [u8; 8] = *b"MSWIM\0\0\0";
 pub const PIPABLE_MAGIC: [u8; 8] = *b"WLPWM\0\0\0";
 /// Version of ordinary WIMs.
 pub const VERSION_DEFAULT: u32 = 0x10D00;
-/// Version of WIMs that may hold solid resources (ESD).
-pub const VERSION_SOLID: u32 = 0x10E00;
+/// Version of WIMs that may hold solid resources (ESD, `wimlib-imagex --solid`).
+pub const VERSION_SOLID: u32 = 0xE00;
 
 /// Header flag: the WIM is compressed (one of the COMPRESS_* flags says how).
 pub const FLAG_COMPRESSION: u32 = 0x0000_0002;
@@ -58,7 +58,7 @@ impl Compression {
 /// A validated WIM header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WimHeader {
-    /// Format version (0x10D00, or 0x10E00 for solid-capable WIMs).
+    /// Format version (0x10D00, or 0xE00 for solid-capable WIMs).
     pub version: u32,
     /// Header flags.
     pub flags: u32,
@@ -118,7 +118,7 @@ impl WimHeader {
         let version = field(12)?;
         if version != VERSION_DEFAULT && version != VERSION_SOLID {
             return Err(bad(format!(
-                "version 0x{version:x} is not 0x10d00 or 0x10e00"
+                "version 0x{version:x} is not 0x10d00 or 0xe00"
             )));
         }
         let flags = field(16)?;

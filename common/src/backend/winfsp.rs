@@ -1,0 +1,1 @@
+//! The WinFsp adapter (stub).
