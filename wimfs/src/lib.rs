@@ -12,6 +12,7 @@ pub mod error;
 pub mod format;
 pub mod resource;
 pub mod tree;
+pub mod verify;
 pub mod vfs;
 pub mod walk;
 pub mod wim;

@@ -196,6 +196,13 @@ impl WimFile {
         self.parts.iter().map(|p| (p.name.as_str(), &p.header))
     }
 
+    /// Each part's name, header and reading context.
+    pub fn part_contexts(&self) -> impl Iterator<Item = (&str, &WimHeader, &ResourceContext)> {
+        self.parts
+            .iter()
+            .map(|p| (p.name.as_str(), &p.header, &p.ctx))
+    }
+
     /// The raw XML text.
     pub fn xml(&self) -> &str {
         &self.xml

@@ -56,6 +56,14 @@ enum Command {
         #[arg(long = "ref", value_name = "PATH")]
         refs: Vec<String>,
     },
+    /// Check the integrity table (if any) and the SHA-1 of every blob and metadata resource.
+    Verify {
+        /// The WIM file.
+        wim: PathBuf,
+        /// Other parts of a split WIM.
+        #[arg(long = "ref", value_name = "PATH")]
+        refs: Vec<String>,
+    },
     /// Unmount a wimfs mount.
     Unmount {
         /// The mount point.
@@ -92,6 +100,60 @@ struct MountArgs {
     /// Other parts of a split WIM (paths or quoted patterns like 'install*.swm').
     #[arg(long = "ref", value_name = "PATH")]
     refs: Vec<String>,
+    /// Verify the WIM's integrity table (if it has one) before mounting.
+    #[arg(long)]
+    check: bool,
+}
+
+fn progress_bar(label: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>16} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
+fn check_integrity(wim: &WimFile) -> Result<(), String> {
+    let bar = progress_bar("integrity");
+    let outcomes = wimfs::verify::check_integrity(wim, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    for o in outcomes.map_err(|e| e.to_string())? {
+        match o {
+            wimfs::verify::IntegrityOutcome::Absent => println!("integrity table: none"),
+            wimfs::verify::IntegrityOutcome::Ok { chunks } => {
+                println!("integrity table: OK ({chunks} chunks)")
+            }
+        }
+    }
+    Ok(())
+}
+
+fn verify(path: &Path, refs: &[String]) -> Result<(), String> {
+    let wim = open_wim(path, refs, 256 << 20)?;
+    check_integrity(&wim)?;
+    let bar = progress_bar("blobs");
+    let failures = wimfs::verify::verify_blobs(&wim, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let count = wim.blobs().count() + wim.image_count() as usize;
+    if failures.is_empty() {
+        println!("blobs: all {count} match their SHA-1");
+        return Ok(());
+    }
+    for f in &failures {
+        eprintln!("{}: {}", f.what, f.error);
+    }
+    Err(format!("{} of {count} blobs are damaged", failures.len()))
 }
 
 fn open_wim(path: &Path, refs: &[String], cache_bytes: usize) -> Result<WimFile, String> {
@@ -188,6 +250,9 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
     // Validate the WIM and the image before forking so mistakes are reported at once.
     let wim = open_wim(&args.wim, &args.refs, args.cache_mb.saturating_mul(1 << 20))?;
     let index = wim.select_image(&args.image).map_err(|e| e.to_string())?;
+    if args.check {
+        check_integrity(&wim)?;
+    }
     let mountpoint = mountpoint::check_mountpoint(&args.dir)?;
     let request = MountRequest {
         mountpoint: mountpoint.clone(),
@@ -260,6 +325,7 @@ fn main() -> ExitCode {
             threads,
             refs,
         } => extract(wim, image, dest, *threads, refs),
+        Command::Verify { wim, refs } => verify(wim, refs),
         Command::Unmount { dir, lazy } => mountpoint::unmount(dir, "wimfs", *lazy),
     };
     match result {

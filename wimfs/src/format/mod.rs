@@ -8,6 +8,7 @@ pub mod blob_table;
 pub mod bytes;
 pub mod dentry;
 pub mod header;
+pub mod integrity;
 pub mod reparse;
 pub mod reshdr;
 pub mod security;
