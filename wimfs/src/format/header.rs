@@ -205,14 +205,14 @@ mod tests {
         let mut b = sample();
         b[0] = b'X';
         assert!(WimHeader::parse(&b)
-            .unwrap_err()
+            .expect_err("must fail")
             .to_string()
             .contains("magic"));
         assert!(WimHeader::parse(&sample()[..100]).is_err());
         let mut b = sample();
         b[20..24].copy_from_slice(&12345u32.to_le_bytes());
         assert!(WimHeader::parse(&b)
-            .unwrap_err()
+            .expect_err("must fail")
             .to_string()
             .contains("chunk size"));
         let mut b = sample();
