@@ -10,6 +10,8 @@ use common::io::ReadAt;
 use crate::error::{IsoError, IsoResult};
 use crate::model::iso_tree::{self, Flavor, IsoTreeParams};
 use crate::model::tree::Tree;
+use crate::model::udf_tree;
+use crate::udf_volume::{self, UdfVolume};
 use crate::volume::{scan, IsoVolume};
 
 /// The directory trees an image can hold.
@@ -74,12 +76,25 @@ pub struct OpenOptions {
 pub struct Recognized {
     /// The ECMA-119 side.
     pub iso: IsoVolume,
+    /// The UDF side.
+    pub udf: Option<UdfVolume>,
+    /// Why a UDF volume that seemed present could not be read.
+    pub udf_error: Option<String>,
 }
 
 impl Recognized {
     /// Recognizes the volumes of `src`.
     pub fn scan(src: &dyn ReadAt) -> IsoResult<Self> {
-        Ok(Self { iso: scan(src)? })
+        let iso = scan(src)?;
+        let (udf, udf_error) = match udf_volume::scan(src) {
+            Ok(u) => (u, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Ok(Self {
+            iso,
+            udf,
+            udf_error,
+        })
     }
 
     /// The trees present, in the default order of preference.
@@ -87,6 +102,9 @@ impl Recognized {
         let mut t = Vec::new();
         if self.iso.rock_ridge.is_some() {
             t.push(TreeKind::RockRidge);
+        }
+        if self.udf.is_some() {
+            t.push(TreeKind::Udf);
         }
         if self.iso.joliet.is_some() {
             t.push(TreeKind::Joliet);
@@ -121,7 +139,10 @@ pub fn build_tree(
         }
         TreeKind::Joliet => (&rec.iso.joliet, Flavor::Joliet),
         TreeKind::Iso9660 => (&rec.iso.primary, Flavor::Plain),
-        TreeKind::Udf => return Err(IsoError::NoSuchTree("UDF")),
+        TreeKind::Udf => {
+            let udf = rec.udf.as_ref().ok_or(IsoError::NoSuchTree("UDF"))?;
+            return Ok((kind, udf_tree::build(src, udf, opts.uid, opts.gid)?));
+        }
     };
     let vol = vol.as_ref().ok_or(IsoError::NoSuchTree(match kind {
         TreeKind::Joliet => "Joliet",

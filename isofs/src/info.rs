@@ -110,8 +110,15 @@ impl fmt::Display for ImageInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let iso = &self.recognized.iso;
         writeln!(f, "size: {} bytes", self.size)?;
+        let label = iso
+            .primary
+            .as_ref()
+            .map(|p| p.volume_id.clone())
+            .or_else(|| self.recognized.udf.as_ref().map(|u| u.lvd.label.clone()));
+        if let Some(l) = label {
+            writeln!(f, "volume label: {l}")?;
+        }
         if let Some(p) = &iso.primary {
-            writeln!(f, "volume label: {}", p.volume_id)?;
             writeln!(
                 f,
                 "ISO 9660: {} blocks of {} bytes",
@@ -138,6 +145,21 @@ impl fmt::Display for ImageInfo {
                 "Rock Ridge: yes (extensions: {})",
                 rr.extensions.join(", ")
             )?;
+        }
+        if let Some(u) = &self.recognized.udf {
+            writeln!(
+                f,
+                "UDF: revision {}, label {:?}, block size {}",
+                u.revision(),
+                u.lvd.label,
+                u.lvd.block_size
+            )?;
+            for (i, m) in u.lvd.maps.iter().enumerate() {
+                writeln!(f, "  partition map {i}: {m:?}")?;
+            }
+        }
+        if let Some(e) = &self.recognized.udf_error {
+            writeln!(f, "UDF: unreadable: {e}")?;
         }
         let trees: Vec<&str> = self.recognized.trees().iter().map(|t| t.name()).collect();
         writeln!(

@@ -24,6 +24,8 @@ pub mod names;
 pub mod read;
 pub mod rockridge;
 pub mod susp;
+pub mod udf;
+pub mod udf_volume;
 pub mod vfs;
 pub mod volume;
 pub mod zisofs;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use support::{compare, fixtures, open, read_manifest, walk};
 
 /// UDF is the next increment.
-const UDF_READY: bool = false;
+const UDF_READY: bool = true;
 
 fn manifests() -> Vec<PathBuf> {
     let mut out = Vec::new();

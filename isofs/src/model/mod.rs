@@ -3,3 +3,4 @@
 pub mod iso_tree;
 pub mod node;
 pub mod tree;
+pub mod udf_tree;

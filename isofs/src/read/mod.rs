@@ -2,3 +2,5 @@
 
 pub mod extent;
 pub mod image;
+pub mod udf_alloc;
+pub mod udf_partition;

@@ -1,0 +1,215 @@
+//! Resolving UDF logical block addresses (partition reference + block) to image extents:
+//! physical (type 1) and sparable partitions are a start sector plus the block; a metadata
+//! partition (OSTA UDF 2.60 2.2.10) maps its blocks through the metadata file, whose own File
+//! Entry lives in the physical partition; if the metadata file's entry is damaged, its mirror
+//! is used.
+
+use std::collections::HashSet;
+
+use common::io::ReadAt;
+
+use crate::error::{IsoError, IsoResult};
+use crate::read::extent::{ExtentMap, Piece};
+use crate::read::image::read_vec;
+use crate::read::udf_alloc::{collect_ads, file_map};
+use crate::udf::descriptors::{PartitionDesc, PartitionMapDesc};
+use crate::udf::fentry::FileEntry;
+use crate::udf::icb::{LbAddr, LongAd};
+
+#[derive(Debug, Clone)]
+enum Resolved {
+    Physical { start: u64 },
+    Metadata { map: ExtentMap },
+    Unsupported(String),
+}
+
+/// The partition maps of a logical volume, ready to resolve addresses.
+#[derive(Debug, Clone)]
+pub struct Partitions {
+    block_size: u64,
+    maps: Vec<Resolved>,
+}
+
+impl Partitions {
+    /// Resolves the maps of a Logical Volume Descriptor against the Partition Descriptors.
+    pub fn new(
+        src: &dyn ReadAt,
+        block_size: u32,
+        maps: &[PartitionMapDesc],
+        descs: &[PartitionDesc],
+    ) -> IsoResult<Self> {
+        let bs = u64::from(block_size);
+        let start_of = |number: u16| -> Option<u64> {
+            descs
+                .iter()
+                .find(|d| d.number == number)
+                .map(|d| u64::from(d.start) * bs)
+        };
+        let mut parts = Partitions {
+            block_size: bs,
+            maps: Vec::new(),
+        };
+        // Physical maps first: the metadata maps need them.
+        for m in maps {
+            parts.maps.push(match m {
+                PartitionMapDesc::Physical { partition }
+                | PartitionMapDesc::Sparable { partition } => match start_of(*partition) {
+                    Some(start) => Resolved::Physical { start },
+                    None => Resolved::Unsupported(format!(
+                        "partition {partition} has no partition descriptor"
+                    )),
+                },
+                PartitionMapDesc::Metadata { .. } => Resolved::Unsupported("pending".into()),
+                PartitionMapDesc::Unsupported(name) => {
+                    Resolved::Unsupported(format!("partition map {name:?}"))
+                }
+            });
+        }
+        for (i, m) in maps.iter().enumerate() {
+            if let PartitionMapDesc::Metadata {
+                partition,
+                file,
+                mirror,
+            } = m
+            {
+                let phys = maps.iter().position(|p| {
+                    matches!(p, PartitionMapDesc::Physical { partition: q }
+                        | PartitionMapDesc::Sparable { partition: q } if q == partition)
+                });
+                let resolved = match phys {
+                    None => Resolved::Unsupported(format!(
+                        "metadata partition on partition {partition}, which has no map"
+                    )),
+                    Some(p) => {
+                        let p = p as u16;
+                        match parts.metadata_file(src, p, *file) {
+                            Ok(map) => Resolved::Metadata { map },
+                            Err(e) => {
+                                tracing::warn!(
+                                    "UDF metadata file unusable ({e}); using the mirror"
+                                );
+                                match parts.metadata_file(src, p, *mirror) {
+                                    Ok(map) => Resolved::Metadata { map },
+                                    Err(e2) => Resolved::Unsupported(format!(
+                                        "metadata file: {e}; mirror: {e2}"
+                                    )),
+                                }
+                            }
+                        }
+                    }
+                };
+                if let Some(slot) = parts.maps.get_mut(i) {
+                    *slot = resolved;
+                }
+            }
+        }
+        Ok(parts)
+    }
+
+    fn metadata_file(&self, src: &dyn ReadAt, phys: u16, block: u32) -> IsoResult<ExtentMap> {
+        let addr = LbAddr {
+            block,
+            partition: phys,
+        };
+        let (raw, at) = self.read_block(src, addr)?;
+        let fe = FileEntry::parse(&raw, at)?;
+        let ads = collect_ads(src, self, &fe, phys)?;
+        file_map(self, &ads, fe.size)
+    }
+
+    /// The logical block size.
+    pub fn block_size(&self) -> u64 {
+        self.block_size
+    }
+
+    /// Appends the image pieces holding `len` bytes from `addr` to `out`.
+    pub fn resolve(&self, addr: LbAddr, len: u64, out: &mut ExtentMap) -> IsoResult<()> {
+        let bad = |detail: String| IsoError::invalid("UDF block address", 0, detail);
+        let m = self.maps.get(usize::from(addr.partition)).ok_or_else(|| {
+            bad(format!(
+                "partition reference {} does not exist",
+                addr.partition
+            ))
+        })?;
+        let rel = u64::from(addr.block) * self.block_size;
+        match m {
+            Resolved::Physical { start } => {
+                let at = start
+                    .checked_add(rel)
+                    .ok_or_else(|| bad(format!("block {} overflows", addr.block)))?;
+                out.push(len, Piece::Image(at))
+            }
+            Resolved::Metadata { map } => {
+                let end = rel
+                    .checked_add(len)
+                    .ok_or_else(|| bad("metadata extent overflows".into()))?;
+                if end > map.size() {
+                    return Err(bad(format!(
+                        "metadata bytes {rel}..{end} lie past the metadata file ({} bytes)",
+                        map.size()
+                    )));
+                }
+                for e in map.extents() {
+                    let (lo, hi) = (e.file_off, e.file_off + e.len);
+                    if hi <= rel || lo >= end {
+                        continue;
+                    }
+                    let from = rel.max(lo);
+                    let to = end.min(hi);
+                    let piece = match e.piece {
+                        Piece::Image(o) => Piece::Image(o + (from - lo)),
+                        other => other,
+                    };
+                    out.push(to - from, piece)?;
+                }
+                Ok(())
+            }
+            Resolved::Unsupported(why) => Err(IsoError::Unsupported(format!(
+                "UDF partition reference {}: {why}",
+                addr.partition
+            ))),
+        }
+    }
+
+    /// Reads the logical block at `addr`; returns it and its image offset.
+    pub fn read_block(&self, src: &dyn ReadAt, addr: LbAddr) -> IsoResult<(Vec<u8>, u64)> {
+        let mut m = ExtentMap::new();
+        self.resolve(addr, self.block_size, &mut m)?;
+        match m.extents() {
+            [e] => match e.piece {
+                Piece::Image(at) => Ok((read_vec(src, at, self.block_size, "UDF block")?, at)),
+                _ => Err(IsoError::invalid("UDF block", 0, "block is not recorded")),
+            },
+            _ => {
+                let mut buf = vec![0u8; self.block_size as usize];
+                let n = m.read_at(src, 0, &mut buf)?;
+                buf.truncate(n);
+                Ok((buf, m.first_offset().unwrap_or(0)))
+            }
+        }
+    }
+
+    /// Reads `len` bytes (bounded by the caller) of the extents `ads`.
+    pub fn read_extents(&self, src: &dyn ReadAt, map: &ExtentMap) -> IsoResult<Vec<u8>> {
+        let len = map.size();
+        if len > crate::read::image::MAX_METADATA_READ {
+            return Err(IsoError::limit(
+                "UDF directory size",
+                map.first_offset().unwrap_or(0),
+                crate::read::image::MAX_METADATA_READ,
+            ));
+        }
+        let mut buf = vec![0u8; len as usize];
+        let n = map.read_at(src, 0, &mut buf)?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+}
+
+/// Tracks visited addresses for loop protection.
+pub type Visited = HashSet<(u16, u32)>;
+
+/// Convenience: a `LongAd`'s address as a visited-set key.
+pub fn key(ad: &LongAd) -> (u16, u32) {
+    (ad.location.partition, ad.location.block)
+}
