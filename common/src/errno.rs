@@ -11,6 +11,7 @@ impl VfsError {
             VfsError::IsADirectory => libc::EISDIR,
             VfsError::NotASymlink => libc::EINVAL,
             VfsError::NoAttribute => libc::ENODATA,
+            VfsError::NotPermitted(_) => libc::EPERM,
             VfsError::ReadOnly => libc::EROFS,
             VfsError::InvalidArgument(_) => libc::EINVAL,
             VfsError::NameTooLong => libc::ENAMETOOLONG,
@@ -34,6 +35,7 @@ impl VfsError {
             VfsError::IsADirectory => 0xC000_00BA, // STATUS_FILE_IS_A_DIRECTORY
             VfsError::NotASymlink => 0xC000_0275, // STATUS_NOT_A_REPARSE_POINT
             VfsError::NoAttribute => 0xC000_0034, // STATUS_OBJECT_NAME_NOT_FOUND
+            VfsError::NotPermitted(_) => 0xC000_0022, // STATUS_ACCESS_DENIED
             VfsError::ReadOnly => 0xC000_00A2, // STATUS_MEDIA_WRITE_PROTECTED
             VfsError::InvalidArgument(_) => 0xC000_000D, // STATUS_INVALID_PARAMETER
             VfsError::NameTooLong => 0xC000_0106, // STATUS_NAME_TOO_LONG

@@ -112,6 +112,9 @@ pub enum VfsError {
     /// `getxattr` of an attribute the inode does not have.
     #[error("no such extended attribute")]
     NoAttribute,
+    /// The operation is not permitted on this object (e.g. a hard link to a directory).
+    #[error("operation not permitted: {0}")]
+    NotPermitted(String),
     /// A write on a read-only mount.
     #[error("read-only file system")]
     ReadOnly,

@@ -11,7 +11,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::backend::fuse::{FuseOptions, FuseSession};
+use common::backend::fuse::{FuseOptions, FuseSession, FuseUnmounter};
 use common::vfs::Vfs;
 
 use crate::mountpoint::check_mountpoint;
@@ -34,9 +34,20 @@ where
     V: Vfs,
     F: FnOnce() -> Result<Arc<V>, String>,
 {
+    run_mount_with(req, open, |_: Arc<V>, _: FuseUnmounter| Ok(()))
+}
+
+/// Like [`run_mount`], and runs `after_mount` in the daemon once the mount is live (e.g. to
+/// start a control channel); an error from it unmounts and is reported like a mount error.
+pub fn run_mount_with<V, F, H>(req: &MountRequest, open: F, after_mount: H) -> Result<(), String>
+where
+    V: Vfs,
+    F: FnOnce() -> Result<Arc<V>, String>,
+    H: FnOnce(Arc<V>, FuseUnmounter) -> Result<(), String>,
+{
     let mountpoint = check_mountpoint(&req.mountpoint)?;
     if req.foreground {
-        return serve(&mountpoint, &req.fuse, open, |_| {});
+        return serve(&mountpoint, &req.fuse, open, after_mount, |_| {});
     }
     let (read_end, write_end) = pipe()?;
     // SAFETY: the process is single-threaded here (nothing has spawned a thread yet), so the
@@ -45,7 +56,7 @@ where
         -1 => Err(format!("fork: {}", std::io::Error::last_os_error())),
         0 => {
             drop(read_end);
-            let code = daemon_child(&mountpoint, &req.fuse, open, write_end);
+            let code = daemon_child(&mountpoint, &req.fuse, open, after_mount, write_end);
             std::process::exit(code);
         }
         _child => {
@@ -80,10 +91,17 @@ fn wait_for_child(read_end: OwnedFd) -> Result<(), String> {
     }
 }
 
-fn daemon_child<V, F>(mountpoint: &Path, fuse: &FuseOptions, open: F, report: OwnedFd) -> i32
+fn daemon_child<V, F, H>(
+    mountpoint: &Path,
+    fuse: &FuseOptions,
+    open: F,
+    after_mount: H,
+    report: OwnedFd,
+) -> i32
 where
     V: Vfs,
     F: FnOnce() -> Result<Arc<V>, String>,
+    H: FnOnce(Arc<V>, FuseUnmounter) -> Result<(), String>,
 {
     // SAFETY: setsid has no memory-safety preconditions.
     unsafe { libc::setsid() };
@@ -93,7 +111,7 @@ where
             let _ = writeln!(f, "{line}");
         }
     };
-    let result = serve(mountpoint, fuse, open, |ok| {
+    let result = serve(mountpoint, fuse, open, after_mount, |ok| {
         if ok {
             detach_stdio();
         }
@@ -136,19 +154,21 @@ fn block_termination_signals() -> libc::sigset_t {
     }
 }
 
-fn serve<V, F>(
+fn serve<V, F, H>(
     mountpoint: &Path,
     fuse: &FuseOptions,
     open: F,
+    after_mount: H,
     on_mounted: impl FnOnce(bool),
 ) -> Result<(), String>
 where
     V: Vfs,
     F: FnOnce() -> Result<Arc<V>, String>,
+    H: FnOnce(Arc<V>, FuseUnmounter) -> Result<(), String>,
 {
     let vfs = open()?;
     let set = block_termination_signals();
-    let mut session = FuseSession::mount(vfs, mountpoint, fuse)
+    let mut session = FuseSession::mount(Arc::clone(&vfs), mountpoint, fuse)
         .map_err(|e| format!("mounting on {}: {e}", mountpoint.display()))?;
     let mut unmounter = session.unmounter();
     std::thread::Builder::new()
@@ -163,6 +183,10 @@ where
             }
         })
         .map_err(|e| format!("starting the signal thread: {e}"))?;
+    if let Err(e) = after_mount(vfs, session.unmounter()) {
+        let _ = session.unmounter().unmount();
+        return Err(e);
+    }
     tracing::info!("mounted on {}", mountpoint.display());
     on_mounted(true);
     session

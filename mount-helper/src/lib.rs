@@ -1,10 +1,12 @@
 //! What the `wimfs` and `isofs` command-line tools share: mounting a [`common::vfs::Vfs`] as a
 //! daemon that reports readiness to its parent, mount-point checks, unmounting, logging setup.
 
+pub mod control;
 pub mod daemon;
 pub mod extract;
 pub mod logging;
 pub mod mountpoint;
 pub mod refs;
+pub mod wim_rw;
 
-pub use daemon::{run_mount, MountRequest};
+pub use daemon::{run_mount, run_mount_with, MountRequest};

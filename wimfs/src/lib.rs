@@ -7,17 +7,19 @@
 //! there.
 
 pub mod blob_index;
+pub mod commit;
 pub mod compress;
 pub mod error;
 pub mod format;
+pub mod fs;
+pub mod model;
 pub mod resource;
 pub mod tree;
 pub mod verify;
-pub mod vfs;
 pub mod walk;
 pub mod wim;
 
 pub use error::{WimError, WimResult};
+pub use fs::{WimFs, WimFsOptions};
 pub use tree::ImageTree;
-pub use vfs::{WimFs, WimFsOptions};
 pub use wim::WimFile;

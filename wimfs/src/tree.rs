@@ -16,74 +16,16 @@ use crate::error::{WimError, WimResult};
 use crate::format::dentry::{parse_dentry, ATTR_ENCRYPTED};
 use crate::format::reparse::{TAG_MOUNT_POINT, TAG_SYMLINK};
 use crate::format::security::parse_security_data;
-use crate::format::tagged::{parse_tagged_items, UnixData};
+use crate::format::tagged::parse_tagged_items;
 use crate::format::{DentryRecord, Sha1Hash};
+pub use crate::model::{Content, Inode, NodeKind, StreamRef};
 use crate::wim::WimFile;
 
-/// What an inode is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeKind {
-    /// Regular file (also reparse points that are not links, e.g. WOF-compressed files).
-    File,
-    /// Directory.
-    Directory,
-    /// Symlink or junction.
-    Symlink,
-}
-
-/// A stream of an inode: the blob holding it, or none when empty.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StreamRef {
-    /// Blob hash (zero = empty stream).
-    pub hash: Sha1Hash,
-    /// Uncompressed size (0 when empty or when the blob is missing).
-    pub size: u64,
-    /// The hash names a blob the WIM does not have.
-    pub missing: bool,
-}
-
-/// One inode of an image.
-#[derive(Debug, Clone)]
-pub struct Inode {
-    /// Kind.
-    pub kind: NodeKind,
-    /// FILE_ATTRIBUTE_* bits.
-    pub attributes: u32,
-    /// Index into the image's security descriptors, or negative.
-    pub security_id: i32,
-    /// FILETIMEs: creation, last access, last write.
-    pub times: [u64; 3],
-    /// The unnamed data stream.
-    pub data: StreamRef,
-    /// The reparse stream (reparse points only).
-    pub reparse: Option<StreamRef>,
-    /// Reparse tag.
-    pub reparse_tag: u32,
-    /// Reparse flags from the dentry.
-    pub rp_flags: u16,
-    /// Named data streams (UTF-16 name, stream).
-    pub named_streams: Vec<(Vec<u16>, StreamRef)>,
-    /// wimlib UNIX data.
-    pub unix: Option<UnixData>,
-    /// Extended attributes.
-    pub xattrs: Vec<(Vec<u8>, Vec<u8>)>,
-    /// Object id.
-    pub object_id: Option<Vec<u8>>,
-    /// DOS 8.3 name of the first link that had one.
-    pub short_name: Vec<u16>,
-    /// Number of names (hard links); for directories, 2 + subdirectories.
-    pub nlink: u32,
-    /// Parent directory inode (root: itself).
-    pub parent: u64,
-    /// Children, sorted by name (directories only).
-    pub children: Vec<(OsString, u64)>,
-}
-
 /// The tree of one image.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ImageTree {
-    /// Inodes; inode number `n` is `inodes[n - 1]`, root is 1.
-    pub inodes: Vec<Inode>,
+    /// Inodes; inode number `n` is `inodes[n - 1]` (None once deleted), root is 1.
+    pub inodes: Vec<Option<Inode>>,
     /// Security descriptors (self-relative).
     pub security: Vec<Vec<u8>>,
     /// Names skipped because they could not be served safely.
@@ -188,14 +130,18 @@ fn new_inode(wim: &WimFile, buf: &[u8], d: &DentryRecord, parent: u64) -> Inode 
         attributes: d.attributes,
         security_id: d.security_id,
         times: [d.creation_time, d.last_access_time, d.last_write_time],
-        data: stream(wim, data),
-        reparse: reparse.map(|h| stream(wim, h)),
+        data: Content::Blob(stream(wim, data)),
+        reparse: reparse.map(|h| Content::Blob(stream(wim, h))),
         reparse_tag: d.reparse_tag,
         rp_flags: d.rp_flags,
         named_streams: named
             .into_iter()
-            .map(|(n, h)| (n, stream(wim, h)))
+            .map(|(n, h)| (n, Content::Blob(stream(wim, h))))
             .collect(),
+        raw_tagged: buf
+            .get(d.tagged_items.clone())
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default(),
         unix: tagged.unix,
         xattrs: tagged.xattrs,
         object_id: tagged.object_id,
@@ -212,11 +158,7 @@ fn empty_root() -> Inode {
         attributes: crate::format::dentry::ATTR_DIRECTORY,
         security_id: -1,
         times: [0; 3],
-        data: StreamRef {
-            hash: Sha1Hash::ZERO,
-            size: 0,
-            missing: false,
-        },
+        data: Content::EMPTY,
         reparse: None,
         reparse_tag: 0,
         rp_flags: 0,
@@ -224,8 +166,9 @@ fn empty_root() -> Inode {
         unix: None,
         xattrs: Vec::new(),
         object_id: None,
+        raw_tagged: Vec::new(),
         short_name: Vec::new(),
-        nlink: 1,
+        nlink: 2,
         parent: 1,
         children: Vec::new(),
     }
@@ -255,7 +198,7 @@ impl ImageTree {
         };
         let Some(root) = root else {
             // No dentries at all: an empty image.
-            tree.inodes.push(empty_root());
+            tree.inodes.push(Some(empty_root()));
             return Ok(tree);
         };
         if !root.is_directory() {
@@ -267,7 +210,7 @@ impl ImageTree {
         }
         let mut root_inode = new_inode(wim, buf, &root, 1);
         root_inode.kind = NodeKind::Directory;
-        tree.inodes.push(root_inode);
+        tree.inodes.push(Some(root_inode));
 
         let mut seen_offsets: HashSet<u64> = HashSet::new();
         seen_offsets.insert(root.offset);
@@ -309,20 +252,36 @@ impl ImageTree {
                     continue;
                 }
                 let ino = tree.add_dentry(wim, buf, &d, dir_ino, &mut links)?;
-                tree.inodes[(dir_ino - 1) as usize]
-                    .children
-                    .push((name, ino));
+                if let Some(dir) = tree.inode_mut(dir_ino) {
+                    dir.children.push((name, ino));
+                }
                 if d.subdir_offset != 0
-                    && tree.inodes[(ino - 1) as usize].kind == NodeKind::Directory
+                    && tree
+                        .inode(ino)
+                        .is_some_and(|i| i.kind == NodeKind::Directory)
                 {
                     stack.push((ino, d.subdir_offset));
                 }
             }
         }
-        for inode in &mut tree.inodes {
+        let is_dir: Vec<bool> = tree
+            .inodes
+            .iter()
+            .map(|i| i.as_ref().is_some_and(|i| i.kind == NodeKind::Directory))
+            .collect();
+        for inode in tree.inodes.iter_mut().flatten() {
             inode
                 .children
                 .sort_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
+            if inode.kind == NodeKind::Directory {
+                // POSIX convention: ".", the parent's entry, and each subdirectory's "..".
+                let subdirs = inode
+                    .children
+                    .iter()
+                    .filter(|(_, c)| is_dir.get((c - 1) as usize) == Some(&true))
+                    .count();
+                inode.nlink = 2u32.saturating_add(subdirs as u32);
+            }
         }
         Ok(tree)
     }
@@ -337,10 +296,16 @@ impl ImageTree {
     ) -> WimResult<u64> {
         if d.hard_link_group != 0 && !d.is_directory() {
             if let Some(&ino) = links.get(&d.hard_link_group) {
-                let existing = &mut self.inodes[(ino - 1) as usize];
                 let data = classify_streams(d).data;
+                let Some(existing) = self.inode_mut(ino) else {
+                    return Err(WimError::invalid(
+                        "hard link group",
+                        d.offset,
+                        "refers to a missing inode",
+                    ));
+                };
                 // A group whose members disagree about their data is split (wimlib does too).
-                if data.is_zero() || data == existing.data.hash {
+                if data.is_zero() || Content::Blob(stream(wim, data)) == existing.data {
                     existing.nlink += 1;
                     if existing.short_name.is_empty() {
                         existing.short_name = d.short_name.clone();
@@ -349,7 +314,7 @@ impl ImageTree {
                 }
             }
         }
-        self.inodes.push(new_inode(wim, buf, d, parent));
+        self.inodes.push(Some(new_inode(wim, buf, d, parent)));
         let ino = self.inodes.len() as u64;
         if d.hard_link_group != 0 && !d.is_directory() {
             links.entry(d.hard_link_group).or_insert(ino);
@@ -359,16 +324,42 @@ impl ImageTree {
 
     /// The inode `ino`, if it exists.
     pub fn inode(&self, ino: u64) -> Option<&Inode> {
-        ino.checked_sub(1).and_then(|i| self.inodes.get(i as usize))
+        ino.checked_sub(1)
+            .and_then(|i| self.inodes.get(i as usize))
+            .and_then(Option::as_ref)
+    }
+
+    /// The inode `ino`, mutably.
+    pub fn inode_mut(&mut self, ino: u64) -> Option<&mut Inode> {
+        ino.checked_sub(1)
+            .and_then(|i| self.inodes.get_mut(i as usize))
+            .and_then(Option::as_mut)
+    }
+
+    /// Adds an inode; returns its number.
+    pub fn add_inode(&mut self, inode: Inode) -> u64 {
+        self.inodes.push(Some(inode));
+        self.inodes.len() as u64
+    }
+
+    /// Live inodes with their numbers.
+    pub fn live(&self) -> impl Iterator<Item = (u64, &Inode)> {
+        self.inodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.as_ref().map(|n| (i as u64 + 1, n)))
     }
 
     /// Counts (directories, non-directories) like the XML's DIRCOUNT/FILECOUNT (root excluded).
     pub fn counts(&self) -> (u64, u64) {
-        let dirs = self
-            .inodes
-            .iter()
-            .filter(|i| i.kind == NodeKind::Directory)
-            .count() as u64;
-        (dirs.saturating_sub(1), self.inodes.len() as u64 - dirs)
+        let (mut dirs, mut files) = (0u64, 0u64);
+        for (_, i) in self.live() {
+            if i.kind == NodeKind::Directory {
+                dirs += 1;
+            } else {
+                files += 1;
+            }
+        }
+        (dirs.saturating_sub(1), files)
     }
 }

@@ -8,7 +8,7 @@ use common::cache::ChunkCache;
 use common::io::ReadAt;
 use common::vfs::{FileKind, Vfs, ROOT_INO};
 
-use crate::vfs::{WimFs, WimFsOptions};
+use crate::fs::{WimFs, WimFsOptions};
 use crate::wim::WimFile;
 use crate::WimResult;
 

@@ -26,11 +26,17 @@ struct Part {
     name: String,
     header: WimHeader,
     ctx: ResourceContext,
+    /// The raw header bytes and the file length when opened (to detect outside changes).
+    header_bytes: Vec<u8>,
+    len_at_open: u64,
+    /// The blob table entries as stored, in order.
+    entries: Vec<crate::format::BlobEntry>,
 }
 
 /// An open WIM (all parts of a split WIM).
 #[derive(Debug)]
 pub struct WimFile {
+    path: Option<std::path::PathBuf>,
     parts: Vec<Part>,
     index: BlobIndex,
     images: Vec<ImageInfo>,
@@ -52,6 +58,7 @@ fn open_part(source: Arc<dyn ReadAt>, name: String, cache: Arc<ChunkCache>) -> W
     } else {
         header.chunk_size
     };
+    let len_at_open = source.len();
     let ctx = ResourceContext {
         source,
         compression: header.compression,
@@ -59,7 +66,14 @@ fn open_part(source: Arc<dyn ReadAt>, name: String, cache: Arc<ChunkCache>) -> W
         cache,
         part_tag: u64::from(header.part_number.saturating_sub(1)) << 56,
     };
-    Ok(Part { name, header, ctx })
+    Ok(Part {
+        name,
+        header,
+        ctx,
+        header_bytes: head,
+        len_at_open,
+        entries: Vec::new(),
+    })
 }
 
 impl WimFile {
@@ -87,7 +101,9 @@ impl WimFile {
             }
             sources.push(open(r)?);
         }
-        Self::from_sources(sources, cache)
+        let mut wim = Self::from_sources(sources, cache)?;
+        wim.path = Some(path.to_path_buf());
+        Ok(wim)
     }
 
     /// Opens a WIM held by any positional reader (e.g. a byte range inside an ISO).
@@ -139,7 +155,7 @@ impl WimFile {
             ));
         }
         let mut index = BlobIndex::default();
-        for p in &parts {
+        for p in &mut parts {
             let table = BlobReader::resource(&p.ctx, p.header.blob_table, None)?
                 .read_all(MAX_BLOB_TABLE)?;
             let entries = parse_blob_table(&table, p.header.blob_table.offset_in_wim)?;
@@ -151,6 +167,7 @@ impl WimFile {
                 p.header.blob_table.offset_in_wim,
                 &mut |hdr| read_solid_header(ctx, hdr),
             )?;
+            p.entries = entries;
         }
         let head = &parts[0];
         let (images, xml) = if head.header.xml_data.size_in_wim == 0 {
@@ -174,11 +191,32 @@ impl WimFile {
             index.metadata.truncate(head.header.image_count as usize);
         }
         Ok(Self {
+            path: None,
             parts,
             index,
             images,
             xml,
         })
+    }
+
+    /// The file it was opened from (None for nested sources).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Number of parts (split WIMs have more than one).
+    pub fn part_count(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Part 1's header bytes and file length when it was opened.
+    pub fn fingerprint(&self) -> (&[u8], u64) {
+        (&self.parts[0].header_bytes, self.parts[0].len_at_open)
+    }
+
+    /// Part 1's blob table entries as stored.
+    pub fn raw_entries(&self) -> &[crate::format::BlobEntry] {
+        &self.parts[0].entries
     }
 
     /// The file name used in messages.

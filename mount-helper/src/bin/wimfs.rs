@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use common::backend::fuse::FuseOptions;
 use common::cache::ChunkCache;
-use mount_helper::{logging, mountpoint, run_mount, MountRequest};
+use mount_helper::{logging, mountpoint, run_mount_with, MountRequest};
 use wimfs::{WimFile, WimFs, WimFsOptions};
 
 #[derive(Parser, Debug)]
@@ -64,11 +64,23 @@ enum Command {
         #[arg(long = "ref", value_name = "PATH")]
         refs: Vec<String>,
     },
-    /// Unmount a wimfs mount.
+    /// Unmount a wimfs mount (read-write mounts: commit or discard the changes first).
     Unmount {
         /// The mount point.
         dir: PathBuf,
-        /// Detach now even if busy (lazy unmount).
+        /// Write the changes into the WIM (read-write mounts).
+        #[arg(long, conflicts_with = "discard")]
+        commit: bool,
+        /// Drop the changes (read-write mounts).
+        #[arg(long)]
+        discard: bool,
+        /// Commit or discard even while files are open.
+        #[arg(long)]
+        force: bool,
+        /// Add an integrity table when committing.
+        #[arg(long, requires = "commit")]
+        check: bool,
+        /// Detach now even if busy (lazy unmount; read-only mounts).
         #[arg(long)]
         lazy: bool,
     },
@@ -103,6 +115,12 @@ struct MountArgs {
     /// Verify the WIM's integrity table (if it has one) before mounting.
     #[arg(long)]
     check: bool,
+    /// Read-write: changes are staged on local disk until `wimfs unmount --commit`.
+    #[arg(long)]
+    rw: bool,
+    /// Where to stage changes (default: under $XDG_CACHE_HOME/wimfs/staging).
+    #[arg(long, requires = "rw")]
+    staging_dir: Option<PathBuf>,
 }
 
 fn progress_bar(label: &str) -> indicatif::ProgressBar {
@@ -226,7 +244,7 @@ fn info(path: &Path, image: Option<&str>, xml: bool, refs: &[String]) -> Result<
             let (d, f) = tree.counts();
             dirs = dirs.or(Some(d));
             files = files.or(Some(f));
-            bytes = bytes.or(Some(tree.inodes.iter().map(|i| i.data.size).sum()));
+            bytes = bytes.or(Some(tree.live().map(|(_, i)| i.data.size()).sum()));
         }
         if selected.is_some() {
             println!("Index:       {index}");
@@ -266,7 +284,16 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
     };
     // SAFETY: getuid/getgid cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let staging_dir = if args.rw {
+        Some(match &args.staging_dir {
+            Some(d) => d.clone(),
+            None => mount_helper::control::default_staging_dir(&args.wim, index)?,
+        })
+    } else {
+        None
+    };
     let opts = WimFsOptions {
+        staging_dir,
         mount_root: Some(mountpoint.display().to_string()),
         uid,
         gid,
@@ -274,13 +301,25 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
     let wim = Arc::new(wim);
     let log_file = args.log_file.clone();
     let foreground = args.foreground;
-    run_mount(&request, move || {
-        if !foreground {
-            logging::init(verbose, log_file.as_deref());
-        }
-        let fs = WimFs::new(wim, index, opts).map_err(|e| format!("image {index}: {e}"))?;
-        Ok(Arc::new(fs))
-    })
+    let rw = args.rw;
+    let control_mountpoint = mountpoint.clone();
+    run_mount_with(
+        &request,
+        move || {
+            if !foreground {
+                logging::init(verbose, log_file.as_deref());
+            }
+            let fs = WimFs::new(wim, index, opts).map_err(|e| format!("image {index}: {e}"))?;
+            Ok(Arc::new(fs))
+        },
+        move |fs, unmounter| {
+            if rw {
+                let controller = Arc::new(mount_helper::wim_rw::WimController::new(fs, unmounter));
+                mount_helper::control::serve(&control_mountpoint, controller)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 fn extract(
@@ -326,7 +365,14 @@ fn main() -> ExitCode {
             refs,
         } => extract(wim, image, dest, *threads, refs),
         Command::Verify { wim, refs } => verify(wim, refs),
-        Command::Unmount { dir, lazy } => mountpoint::unmount(dir, "wimfs", *lazy),
+        Command::Unmount {
+            dir,
+            commit,
+            discard,
+            force,
+            check,
+            lazy,
+        } => mount_helper::wim_rw::unmount(dir, *commit, *discard, *force, *check, *lazy),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

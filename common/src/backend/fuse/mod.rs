@@ -1,0 +1,13 @@
+//! The fuser (FUSE) adapter: translates kernel requests into [`Vfs`] calls and nothing more.
+//!
+//! fuser 0.18 calls the `Filesystem` methods through `&self` from `n_threads` worker threads
+//! (each with its own cloned `/dev/fuse` fd when `clone_fd` is set), so concurrent reads of
+//! different files decode in parallel. Read-only mounts answer with long entry/attribute TTLs and
+//! `FOPEN_KEEP_CACHE`, since an image's contents cannot change under the mount.
+
+mod adapter;
+mod convert;
+mod session;
+
+pub use adapter::FuseAdapter;
+pub use session::{fuser_config, FuseOptions, FuseSession, FuseUnmounter};

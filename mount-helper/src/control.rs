@@ -1,0 +1,275 @@
+//! The control channel of a read-write mount: a Unix socket (mode 0600, in a 0700 directory
+//! of the user's runtime dir) on which `wimfs unmount --commit|--discard` asks the mount's
+//! daemon to commit or discard, and reads its progress.
+//!
+//! Protocol, one line each: the client sends `commit|discard|status force=0|1 check=0|1`; the
+//! daemon answers with any number of `progress <phase> <done> <total>` lines and then one
+//! `ok <message>` or `err <message>`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What the client asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Write the changes into the image, then unmount.
+    Commit,
+    /// Drop the changes, then unmount.
+    Discard,
+    /// Report whether there are changes.
+    Status,
+}
+
+/// A request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    /// What to do.
+    pub action: Action,
+    /// Go ahead even with open files.
+    pub force: bool,
+    /// Add an integrity table.
+    pub check: bool,
+}
+
+impl Request {
+    fn to_line(self) -> String {
+        let a = match self.action {
+            Action::Commit => "commit",
+            Action::Discard => "discard",
+            Action::Status => "status",
+        };
+        format!(
+            "{a} force={} check={}\n",
+            u8::from(self.force),
+            u8::from(self.check)
+        )
+    }
+
+    fn parse(line: &str) -> Option<Self> {
+        let mut words = line.split_whitespace();
+        let action = match words.next()? {
+            "commit" => Action::Commit,
+            "discard" => Action::Discard,
+            "status" => Action::Status,
+            _ => return None,
+        };
+        let mut req = Request {
+            action,
+            force: false,
+            check: false,
+        };
+        for w in words {
+            match w {
+                "force=1" => req.force = true,
+                "check=1" => req.check = true,
+                _ => {}
+            }
+        }
+        Some(req)
+    }
+}
+
+/// What the daemon does for each action.
+pub trait Controller: Send + Sync {
+    /// Commits; reports progress as (phase, done, total); returns a summary.
+    fn commit(
+        &self,
+        req: &Request,
+        progress: &mut dyn FnMut(&str, u64, u64),
+    ) -> Result<String, String>;
+    /// Discards the changes.
+    fn discard(&self, req: &Request) -> Result<String, String>;
+    /// Describes the state ("clean" or "dirty ...").
+    fn status(&self) -> String;
+    /// Unmounts (after a successful commit or discard).
+    fn unmount(&self);
+}
+
+fn runtime_dir() -> PathBuf {
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d).join("wimfs"),
+        _ => PathBuf::from(format!("/tmp/wimfs-{uid}")),
+    }
+}
+
+/// FNV-1a: a stable name for a mount point.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The control socket of the mount at `mountpoint` (canonical path).
+pub fn socket_path(mountpoint: &Path) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    runtime_dir().join(format!(
+        "{:016x}.sock",
+        fnv(mountpoint.as_os_str().as_bytes())
+    ))
+}
+
+/// Where a read-write mount of image `index` of `wim` stages changes by default.
+pub fn default_staging_dir(wim: &Path, index: u32) -> Result<PathBuf, String> {
+    let base = match std::env::var_os("XDG_CACHE_HOME") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => match std::env::var_os("HOME") {
+            Some(h) if !h.is_empty() => PathBuf::from(h).join(".cache"),
+            _ => return Err("set --staging-dir (no HOME or XDG_CACHE_HOME)".into()),
+        },
+    };
+    let name = wim
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "wim".into());
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Ok(base
+        .join("wimfs")
+        .join("staging")
+        .join(format!("{name}-{index}-{stamp}-{}", std::process::id())))
+}
+
+/// Starts answering requests on the mount's control socket (in a background thread).
+pub fn serve(mountpoint: &Path, controller: Arc<dyn Controller>) -> Result<(), String> {
+    let path = socket_path(mountpoint);
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let _ = std::fs::remove_file(&path);
+    let listener =
+        UnixListener::bind(&path).map_err(|e| format!("control socket {}: {e}", path.display()))?;
+    let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    std::thread::Builder::new()
+        .name("control".into())
+        .spawn(move || {
+            for stream in listener.incoming().flatten() {
+                if handle(stream, controller.as_ref()) {
+                    let _ = std::fs::remove_file(&path);
+                    controller.unmount();
+                    return;
+                }
+            }
+        })
+        .map_err(|e| format!("starting the control thread: {e}"))?;
+    Ok(())
+}
+
+/// Answers one client; true when the mount should now go away.
+fn handle(stream: UnixStream, controller: &dyn Controller) -> bool {
+    let mut line = String::new();
+    let Ok(read_half) = stream.try_clone() else {
+        return false;
+    };
+    if BufReader::new(read_half).read_line(&mut line).is_err() {
+        return false;
+    }
+    let mut out = stream;
+    let Some(req) = Request::parse(&line) else {
+        let _ = writeln!(out, "err unknown request {:?}", line.trim());
+        return false;
+    };
+    let result = match req.action {
+        Action::Status => Ok(controller.status()),
+        Action::Discard => controller.discard(&req),
+        Action::Commit => controller.commit(&req, &mut |phase, done, total| {
+            let _ = writeln!(out, "progress {phase} {done} {total}");
+        }),
+    };
+    let finished = result.is_ok() && req.action != Action::Status;
+    let _ = match result {
+        Ok(msg) => writeln!(out, "ok {msg}"),
+        Err(msg) => writeln!(out, "err {msg}"),
+    };
+    let _ = out.flush();
+    finished
+}
+
+/// Sends `req` to the mount at `mountpoint`; `progress` sees progress lines. `Ok(None)` when
+/// the mount has no control socket (a read-only mount).
+pub fn send(
+    mountpoint: &Path,
+    req: Request,
+    progress: &mut dyn FnMut(&str, u64, u64),
+) -> Result<Option<String>, String> {
+    let path = socket_path(mountpoint);
+    let stream = match UnixStream::connect(&path) {
+        Ok(s) => s,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(format!("control socket {}: {e}", path.display())),
+    };
+    let mut w = stream.try_clone().map_err(|e| e.to_string())?;
+    w.write_all(req.to_line().as_bytes())
+        .map_err(|e| format!("talking to the mount daemon: {e}"))?;
+    for line in BufReader::new(stream).lines() {
+        let line = line.map_err(|e| format!("talking to the mount daemon: {e}"))?;
+        if let Some(rest) = line.strip_prefix("progress ") {
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            if let [phase, done, total] = f.as_slice() {
+                progress(phase, done.parse().unwrap_or(0), total.parse().unwrap_or(0));
+            }
+        } else if let Some(msg) = line.strip_prefix("ok ") {
+            return Ok(Some(msg.to_string()));
+        } else if let Some(msg) = line.strip_prefix("err ") {
+            return Err(msg.to_string());
+        }
+    }
+    Err("the mount daemon closed the connection without an answer".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip() {
+        for req in [
+            Request {
+                action: Action::Commit,
+                force: true,
+                check: false,
+            },
+            Request {
+                action: Action::Discard,
+                force: false,
+                check: true,
+            },
+            Request {
+                action: Action::Status,
+                force: false,
+                check: false,
+            },
+        ] {
+            assert_eq!(Request::parse(&req.to_line()), Some(req));
+        }
+        assert_eq!(Request::parse("explode"), None);
+    }
+
+    #[test]
+    fn socket_names_are_stable_and_distinct() {
+        assert_eq!(
+            socket_path(Path::new("/mnt/a")),
+            socket_path(Path::new("/mnt/a"))
+        );
+        assert_ne!(
+            socket_path(Path::new("/mnt/a")),
+            socket_path(Path::new("/mnt/b"))
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! Serializing an image tree into a metadata resource: the security data, then the dentry
+//! tree in wimlib's layout (root dentry, an end-of-directory marker, then each directory's
+//! children followed by a marker, depth first; childless directories point at a marker of
+//! their own). Stream references follow the rules DISM expects (see `streams_of`).
+
+use std::collections::HashMap;
+
+use crate::format::dentry::{DENTRY_FIXED_SIZE, STREAM_FIXED_SIZE};
+use crate::format::tagged::{UnixData, TAG_UNIX_DATA};
+use crate::format::Sha1Hash;
+use crate::model::{Inode, NodeKind};
+use crate::tree::ImageTree;
+
+/// The hashes each inode's streams will have in the committed image.
+#[derive(Debug, Default)]
+pub struct StreamHashes {
+    /// (inode, stream slot) -> hash; slot 0 = data, 1 = reparse, 2 + k = named stream k.
+    pub by_slot: HashMap<(u64, usize), Sha1Hash>,
+}
+
+impl StreamHashes {
+    fn get(&self, ino: u64, slot: usize) -> Sha1Hash {
+        self.by_slot
+            .get(&(ino, slot))
+            .copied()
+            .unwrap_or(Sha1Hash::ZERO)
+    }
+}
+
+fn align8(v: &mut Vec<u8>) {
+    while v.len() % 8 != 0 {
+        v.push(0);
+    }
+}
+
+fn utf16(s: &std::ffi::OsStr) -> Vec<u8> {
+    s.to_string_lossy()
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect()
+}
+
+/// The streams a dentry lists: (name, hash), unnamed first (reparse before data), per
+/// wimlib's `write_dentry_streams` rules.
+fn streams_of(ino: u64, inode: &Inode, hashes: &StreamHashes) -> Vec<(Vec<u16>, Sha1Hash)> {
+    let mut out = Vec::new();
+    if inode.reparse.is_some() {
+        out.push((Vec::new(), hashes.get(ino, 1)));
+    }
+    if inode.kind != NodeKind::Directory {
+        out.push((Vec::new(), hashes.get(ino, 0)));
+    }
+    for (k, (name, _)) in inode.named_streams.iter().enumerate() {
+        out.push((name.clone(), hashes.get(ino, 2 + k)));
+    }
+    out
+}
+
+/// The tagged-items area: the bytes as read with the UNIX data item replaced.
+fn tagged_items(inode: &Inode) -> Vec<u8> {
+    let mut out = Vec::new();
+    let raw = &inode.raw_tagged;
+    let mut p = 0usize;
+    while p + 8 <= raw.len() {
+        let tag = u32::from_le_bytes([raw[p], raw[p + 1], raw[p + 2], raw[p + 3]]);
+        let len = u32::from_le_bytes([raw[p + 4], raw[p + 5], raw[p + 6], raw[p + 7]]) as usize;
+        let Some(end) = (p + 8).checked_add(len).filter(|&e| e <= raw.len()) else {
+            break;
+        };
+        let next = (end + 7) & !7;
+        if tag != TAG_UNIX_DATA {
+            out.extend_from_slice(&raw[p..end]);
+            align8(&mut out);
+        }
+        p = next;
+    }
+    if let Some(UnixData {
+        uid,
+        gid,
+        mode,
+        rdev,
+    }) = inode.unix
+    {
+        out.extend_from_slice(&TAG_UNIX_DATA.to_le_bytes());
+        out.extend_from_slice(&16u32.to_le_bytes());
+        for v in [uid, gid, mode, rdev] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    out
+}
+
+/// Where a dentry goes in the tree: its children's offset, hard-link group, whether it
+/// carries the inode's short name.
+#[derive(Clone, Copy)]
+struct Placement {
+    subdir: u64,
+    link_group: u64,
+    short: bool,
+}
+
+/// Writes one dentry (with its extra stream entries) for inode `ino` named `name`.
+fn write_dentry(
+    out: &mut Vec<u8>,
+    name: &std::ffi::OsStr,
+    ino: u64,
+    inode: &Inode,
+    at: Placement,
+    hashes: &StreamHashes,
+) {
+    let Placement {
+        subdir,
+        link_group,
+        short,
+    } = at;
+    let start = out.len();
+    let name16 = utf16(name);
+    let short16: Vec<u8> = if short {
+        inode
+            .short_name
+            .iter()
+            .flat_map(|u| u.to_le_bytes())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let streams = streams_of(ino, inode, hashes);
+    let unnamed = streams.iter().filter(|(n, _)| n.is_empty()).count();
+    let inline = unnamed <= 1 && streams.len() == unnamed;
+    let mut d = vec![0u8; DENTRY_FIXED_SIZE];
+    d[8..12].copy_from_slice(&inode.attributes.to_le_bytes());
+    d[12..16].copy_from_slice(&inode.security_id.to_le_bytes());
+    d[16..24].copy_from_slice(&subdir.to_le_bytes());
+    d[40..48].copy_from_slice(&inode.times[0].to_le_bytes());
+    d[48..56].copy_from_slice(&inode.times[1].to_le_bytes());
+    d[56..64].copy_from_slice(&inode.times[2].to_le_bytes());
+    if inline {
+        if let Some((_, h)) = streams.first() {
+            d[64..84].copy_from_slice(&h.0);
+        }
+    }
+    if inode.reparse.is_some() {
+        d[88..92].copy_from_slice(&inode.reparse_tag.to_le_bytes());
+        d[94..96].copy_from_slice(&inode.rp_flags.to_le_bytes());
+    } else {
+        d[88..96].copy_from_slice(&link_group.to_le_bytes());
+    }
+    let extra = if inline { 0 } else { streams.len() as u16 };
+    d[96..98].copy_from_slice(&extra.to_le_bytes());
+    d[98..100].copy_from_slice(&(short16.len() as u16).to_le_bytes());
+    d[100..102].copy_from_slice(&(name16.len() as u16).to_le_bytes());
+    out.extend_from_slice(&d);
+    if !name16.is_empty() {
+        out.extend_from_slice(&name16);
+        out.extend_from_slice(&[0, 0]);
+    }
+    if !short16.is_empty() {
+        out.extend_from_slice(&short16);
+        out.extend_from_slice(&[0, 0]);
+    }
+    align8(out);
+    out.extend_from_slice(&tagged_items(inode));
+    align8(out);
+    let len = (out.len() - start) as u64;
+    out[start..start + 8].copy_from_slice(&len.to_le_bytes());
+    if !inline {
+        for (sname, hash) in streams {
+            let s_start = out.len();
+            let mut e = vec![0u8; STREAM_FIXED_SIZE];
+            e[16..36].copy_from_slice(&hash.0);
+            let n: Vec<u8> = sname.iter().flat_map(|u| u.to_le_bytes()).collect();
+            e[36..38].copy_from_slice(&(n.len() as u16).to_le_bytes());
+            out.extend_from_slice(&e);
+            if !n.is_empty() {
+                out.extend_from_slice(&n);
+                out.extend_from_slice(&[0, 0]);
+            }
+            align8(out);
+            let sl = (out.len() - s_start) as u64;
+            out[s_start..s_start + 8].copy_from_slice(&sl.to_le_bytes());
+        }
+    }
+}
+
+/// Serializes `tree` into a complete metadata resource.
+pub fn write_metadata(tree: &ImageTree, hashes: &StreamHashes) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Security data.
+    let sizes_end = 8 + 8 * tree.security.len();
+    let total = sizes_end + tree.security.iter().map(Vec::len).sum::<usize>();
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.extend_from_slice(&(tree.security.len() as u32).to_le_bytes());
+    for sd in &tree.security {
+        out.extend_from_slice(&(sd.len() as u64).to_le_bytes());
+    }
+    for sd in &tree.security {
+        out.extend_from_slice(sd);
+    }
+    align8(&mut out);
+
+    // Hard-link groups: every file inode with more than one name gets a group id.
+    let mut groups: HashMap<u64, u64> = HashMap::new();
+    for (ino, inode) in tree.live() {
+        if inode.kind == NodeKind::File && inode.nlink > 1 && inode.reparse.is_none() {
+            let next = groups.len() as u64 + 1;
+            groups.insert(ino, next);
+        }
+    }
+    let Some(root) = tree.inode(1) else {
+        return out;
+    };
+    // Directory layout: each directory's child list, in the order they will be written.
+    let mut order: Vec<u64> = Vec::new();
+    let mut stack = vec![1u64];
+    while let Some(dir) = stack.pop() {
+        order.push(dir);
+        if let Some(d) = tree.inode(dir) {
+            for (_, c) in d.children.iter().rev() {
+                if tree
+                    .inode(*c)
+                    .is_some_and(|i| i.kind == NodeKind::Directory)
+                {
+                    stack.push(*c);
+                }
+            }
+        }
+    }
+    // First pass: lengths, to compute every directory's subdir offset.
+    let dentry_len = |name: &std::ffi::OsStr, ino: u64, inode: &Inode, short: bool| {
+        let mut tmp = Vec::new();
+        write_dentry(
+            &mut tmp,
+            name,
+            ino,
+            inode,
+            Placement {
+                subdir: 0,
+                link_group: 0,
+                short,
+            },
+            hashes,
+        );
+        tmp.len() as u64
+    };
+    let root_offset = out.len() as u64;
+    let mut subdir: HashMap<u64, u64> = HashMap::new();
+    let mut pos = root_offset + dentry_len(std::ffi::OsStr::new(""), 1, root, false) + 8;
+    let mut short_done: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut short_flags: HashMap<(u64, usize), bool> = HashMap::new();
+    for &dir in &order {
+        subdir.insert(dir, pos);
+        let Some(d) = tree.inode(dir) else { continue };
+        for (k, (name, c)) in d.children.iter().enumerate() {
+            let Some(ci) = tree.inode(*c) else { continue };
+            let short = !ci.short_name.is_empty() && short_done.insert(*c);
+            short_flags.insert((dir, k), short);
+            pos += dentry_len(name, *c, ci, short);
+        }
+        pos += 8;
+    }
+    // Second pass: write.
+    write_dentry(
+        &mut out,
+        std::ffi::OsStr::new(""),
+        1,
+        root,
+        Placement {
+            subdir: subdir.get(&1).copied().unwrap_or(0),
+            link_group: 0,
+            short: false,
+        },
+        hashes,
+    );
+    out.extend_from_slice(&[0u8; 8]);
+    for &dir in &order {
+        let Some(d) = tree.inode(dir) else { continue };
+        for (k, (name, c)) in d.children.iter().enumerate() {
+            let Some(ci) = tree.inode(*c) else { continue };
+            let sub = if ci.kind == NodeKind::Directory {
+                subdir.get(c).copied().unwrap_or(0)
+            } else {
+                0
+            };
+            let short = short_flags.get(&(dir, k)).copied().unwrap_or(false);
+            write_dentry(
+                &mut out,
+                name,
+                *c,
+                ci,
+                Placement {
+                    subdir: sub,
+                    link_group: groups.get(c).copied().unwrap_or(0),
+                    short,
+                },
+                hashes,
+            );
+        }
+        out.extend_from_slice(&[0u8; 8]);
+    }
+    out
+}

@@ -1,0 +1,14 @@
+//! Committing a read-write mount's changes into the WIM, crash-safely: everything new is
+//! appended after the current end of the file and made durable, and only then is the 208-byte
+//! header (one sector) rewritten to point at it. Until that single write the old header and
+//! every structure it points to are untouched, so a crash at any instant leaves the old image;
+//! after it, the new one. A failure before the header write truncates the file back.
+
+mod integrity;
+mod metadata;
+mod run;
+mod writer;
+mod xml;
+
+pub use run::{commit, CommitOptions, CommitPhase, CommitReport};
+pub use writer::WimWriter;

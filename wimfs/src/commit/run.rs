@@ -1,0 +1,421 @@
+//! The commit itself: hash, deduplicate, append, then switch the header.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+
+use sha1::{Digest, Sha1};
+
+use super::integrity;
+use super::metadata::{write_metadata, StreamHashes};
+use super::writer::{BlobSource, WimWriter};
+use super::xml::{encode_utf16, update_image};
+use crate::error::{WimError, WimResult};
+use crate::format::blob_table::ENTRY_SIZE;
+use crate::format::header::{FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
+use crate::format::integrity::parse_integrity_table;
+use crate::format::reshdr::{FLAG_METADATA, FLAG_SOLID};
+use crate::format::{BlobEntry, ResourceHeader, Sha1Hash};
+use crate::fs::WimFs;
+use crate::model::{Content, Inode, NodeKind};
+use crate::resource::BlobReader;
+use crate::tree::ImageTree;
+
+/// How to commit.
+#[derive(Debug, Clone)]
+pub struct CommitOptions {
+    /// Write an integrity table even if the WIM had none.
+    pub check: bool,
+    /// Compression threads.
+    pub threads: usize,
+}
+
+/// Which step a commit is in (for progress displays).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitPhase {
+    /// Hashing new and changed streams.
+    Hashing,
+    /// Compressing and writing new blobs.
+    Writing,
+    /// Computing the integrity table.
+    Integrity,
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitReport {
+    /// Blobs written.
+    pub new_blobs: usize,
+    /// Changed streams whose data the WIM already had.
+    pub deduplicated: usize,
+    /// Bytes appended to the file.
+    pub bytes_appended: u64,
+    /// File size before and after.
+    pub size_before: u64,
+    /// File size after.
+    pub size_after: u64,
+}
+
+/// The streams of an inode by slot (0 data, 1 reparse, 2 + k named stream k).
+fn slots(inode: &Inode) -> Vec<(usize, &Content)> {
+    let mut v = vec![(0, &inode.data)];
+    if let Some(r) = &inode.reparse {
+        v.push((1, r));
+    }
+    v.extend(
+        inode
+            .named_streams
+            .iter()
+            .enumerate()
+            .map(|(k, (_, c))| (2 + k, c)),
+    );
+    v
+}
+
+/// Stream references per blob, counting each name (hard link) of a file.
+fn count_refs(
+    tree: &ImageTree,
+    hashes: &dyn Fn(u64, usize, &Content) -> Sha1Hash,
+) -> HashMap<Sha1Hash, u64> {
+    let mut refs = HashMap::new();
+    for (ino, inode) in tree.live() {
+        let names = if inode.kind == NodeKind::Directory {
+            1
+        } else {
+            u64::from(inode.nlink.max(1))
+        };
+        for (slot, c) in slots(inode) {
+            if slot == 0 && inode.kind == NodeKind::Directory {
+                continue;
+            }
+            let h = hashes(ino, slot, c);
+            if !h.is_zero() {
+                *refs.entry(h).or_insert(0) += names;
+            }
+        }
+    }
+    refs
+}
+
+/// Commits the changes of `fs` into its WIM file.
+pub fn commit(
+    fs: &WimFs,
+    opts: &CommitOptions,
+    progress: &mut dyn FnMut(CommitPhase, u64, u64),
+) -> WimResult<CommitReport> {
+    let wim = fs.wim();
+    let path = wim.path().ok_or_else(|| {
+        WimError::Unsupported("a WIM read from inside another image cannot be committed".into())
+    })?;
+    if wim.part_count() > 1 {
+        return Err(WimError::Unsupported(
+            "split WIMs cannot be committed; join them first".into(),
+        ));
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| WimError::io(format!("opening {} for writing", path.display()), e))?;
+    let size_before = file
+        .metadata()
+        .map_err(|e| WimError::io("reading the WIM's size", e))?
+        .len();
+    let mut head = vec![0u8; HEADER_SIZE];
+    file.read_exact_at(&mut head, 0)
+        .map_err(|e| WimError::io("reading the WIM header", e))?;
+    let (old_head, len_at_open) = wim.fingerprint();
+    if head != old_head || size_before < len_at_open {
+        return Err(WimError::Unsupported(format!(
+            "{} changed on disk since it was mounted; refusing to commit over it",
+            path.display()
+        )));
+    }
+    let snapshot = fs.tree().clone();
+    let original = ImageTree::load(wim, fs.image())?;
+
+    // Hash every stream that is not a blob of the WIM already.
+    let mut to_hash: Vec<(u64, usize, Content)> = Vec::new();
+    for (ino, inode) in snapshot.live() {
+        for (slot, c) in slots(inode) {
+            if !c.is_blob() {
+                to_hash.push((ino, slot, c.clone()));
+            }
+        }
+    }
+    let total: u64 = to_hash.iter().map(|(_, _, c)| c.size()).sum();
+    let mut hashes = StreamHashes::default();
+    let mut new_blobs: Vec<(Sha1Hash, Content)> = Vec::new();
+    let mut seen: HashMap<Sha1Hash, ()> = HashMap::new();
+    let mut deduplicated = 0usize;
+    let mut done = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    for (ino, slot, content) in &to_hash {
+        let mut hasher = Sha1::new();
+        let mut off = 0u64;
+        while off < content.size() {
+            let n = fs.read_stream_for_commit(content, off, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            off += n as u64;
+            done += n as u64;
+            progress(CommitPhase::Hashing, done, total);
+        }
+        let hash = if content.size() == 0 {
+            Sha1Hash::ZERO
+        } else {
+            Sha1Hash(hasher.finalize().into())
+        };
+        hashes.by_slot.insert((*ino, *slot), hash);
+        if hash.is_zero() {
+            continue;
+        }
+        if wim.blob(&hash).is_some() || seen.contains_key(&hash) {
+            deduplicated += 1;
+        } else {
+            seen.insert(hash, ());
+            new_blobs.push((hash, content.clone()));
+        }
+    }
+    for (ino, inode) in snapshot.live() {
+        for (slot, c) in slots(inode) {
+            if let Content::Blob(s) = c {
+                hashes.by_slot.insert((ino, slot), s.hash);
+            }
+        }
+    }
+    let hash_of = |ino: u64, slot: usize, _c: &Content| {
+        hashes
+            .by_slot
+            .get(&(ino, slot))
+            .copied()
+            .unwrap_or(Sha1Hash::ZERO)
+    };
+    let new_refs = count_refs(&snapshot, &hash_of);
+    let old_refs = count_refs(&original, &|_, _, c| match c {
+        Content::Blob(s) => s.hash,
+        _ => Sha1Hash::ZERO,
+    });
+
+    let result = write_all(
+        fs,
+        &file,
+        size_before,
+        &snapshot,
+        &hashes,
+        &new_blobs,
+        &new_refs,
+        &old_refs,
+        opts,
+        progress,
+    );
+    match result {
+        Ok(size_after) => Ok(CommitReport {
+            new_blobs: new_blobs.len(),
+            deduplicated,
+            bytes_appended: size_after - size_before,
+            size_before,
+            size_after,
+        }),
+        Err(e) => {
+            // Nothing points past the old end: drop the partial tail.
+            let _ = file.set_len(size_before);
+            let _ = file.sync_all();
+            Err(e)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_all(
+    fs: &WimFs,
+    file: &File,
+    start: u64,
+    snapshot: &ImageTree,
+    hashes: &StreamHashes,
+    new_blobs: &[(Sha1Hash, Content)],
+    new_refs: &HashMap<Sha1Hash, u64>,
+    old_refs: &HashMap<Sha1Hash, u64>,
+    opts: &CommitOptions,
+    progress: &mut dyn FnMut(CommitPhase, u64, u64),
+) -> WimResult<u64> {
+    let wim = fs.wim();
+    let header = wim.header();
+    let chunk_size = if header.chunk_size == 0 {
+        32768
+    } else {
+        header.chunk_size
+    };
+    let mut writer = WimWriter::new(file, start, header.compression, chunk_size, opts.threads);
+
+    // 1. New blobs.
+    let sources: Vec<BlobSource<'_>> = new_blobs
+        .iter()
+        .map(|(_, c)| -> BlobSource<'_> {
+            let c = c.clone();
+            (
+                c.size(),
+                Box::new(move |off, buf| {
+                    fs.read_stream_for_commit(&c, off, buf)
+                        .map_err(std::io::Error::other)
+                }),
+            )
+        })
+        .collect();
+    let total: u64 = new_blobs.iter().map(|(_, c)| c.size()).sum();
+    let mut written = 0u64;
+    let headers = writer.write_blobs(&sources, true, &mut |n| {
+        written += n;
+        progress(CommitPhase::Writing, written.min(total), total);
+    })?;
+
+    // 2. The image's metadata.
+    let meta = write_metadata(snapshot, hashes);
+    let meta_hash = Sha1Hash(Sha1::digest(&meta).into());
+    let meta_hdr = writer.write_buffer(&meta, FLAG_METADATA, true)?;
+
+    // 3. The blob table: old entries with updated counts, this image's metadata replaced,
+    // then the new blobs.
+    let mut table = Vec::new();
+    let mut meta_index = 0u32;
+    let mut solid_run = false;
+    for e in wim.raw_entries() {
+        let solid = header.version == crate::format::header::VERSION_SOLID
+            && e.reshdr.flags & FLAG_SOLID != 0;
+        if solid && e.reshdr.uncompressed_size == crate::blob_index::SOLID_RESOURCE_MAGIC {
+            table.extend_from_slice(&e.to_bytes());
+            solid_run = true;
+            continue;
+        }
+        let _ = solid_run;
+        if e.reshdr.is_metadata() {
+            if e.refcount == 0 {
+                continue;
+            }
+            meta_index += 1;
+            if meta_index == fs.image() {
+                let entry = BlobEntry {
+                    reshdr: meta_hdr,
+                    part_number: 1,
+                    refcount: 1,
+                    hash: meta_hash,
+                };
+                table.extend_from_slice(&entry.to_bytes());
+            } else {
+                table.extend_from_slice(&e.to_bytes());
+            }
+            continue;
+        }
+        let old = u64::from(e.refcount);
+        let before = old_refs.get(&e.hash).copied().unwrap_or(0);
+        let after = new_refs.get(&e.hash).copied().unwrap_or(0);
+        let count = if old >= before {
+            old - before + after
+        } else {
+            after
+        };
+        if count == 0 && !e.hash.is_zero() {
+            continue; // no longer referenced by any image
+        }
+        let mut entry = *e;
+        entry.refcount = u32::try_from(count).unwrap_or(u32::MAX);
+        table.extend_from_slice(&entry.to_bytes());
+    }
+    for ((hash, _), hdr) in new_blobs.iter().zip(&headers) {
+        let refcount = u32::try_from(new_refs.get(hash).copied().unwrap_or(1)).unwrap_or(u32::MAX);
+        table.extend_from_slice(
+            &BlobEntry {
+                reshdr: *hdr,
+                part_number: 1,
+                refcount,
+                hash: *hash,
+            }
+            .to_bytes(),
+        );
+    }
+    debug_assert_eq!(table.len() % ENTRY_SIZE, 0);
+    let table_hdr = writer.write_buffer(&table, 0, false)?;
+
+    // 4. The XML data.
+    let (dirs, files) = snapshot.counts();
+    let mut total_bytes = 0u64;
+    let mut hardlink_bytes = 0u64;
+    for (_, i) in snapshot.live() {
+        if i.kind == NodeKind::File {
+            total_bytes += i.data.size();
+            hardlink_bytes += i.data.size() * u64::from(i.nlink.saturating_sub(1));
+        }
+    }
+    let now = crate::fs::now_filetime();
+    let xml_text = update_image(
+        wim.xml(),
+        fs.image(),
+        &[
+            ("DIRCOUNT", dirs.to_string()),
+            ("FILECOUNT", files.to_string()),
+            ("TOTALBYTES", total_bytes.to_string()),
+            ("HARDLINKBYTES", hardlink_bytes.to_string()),
+            (
+                "LASTMODIFICATIONTIME/HIGHPART",
+                format!("0x{:08X}", now >> 32),
+            ),
+            (
+                "LASTMODIFICATIONTIME/LOWPART",
+                format!("0x{:08X}", now & 0xFFFF_FFFF),
+            ),
+        ],
+    )?;
+    let xml_hdr = writer.write_buffer(&encode_utf16(&xml_text), 0, false)?;
+
+    // 5. The integrity table, if the WIM had one or one was asked for.
+    let mut integrity_hdr = ResourceHeader::default();
+    if header.integrity.size_in_wim > 0 || opts.check {
+        let old = if header.integrity.size_in_wim > 0 {
+            let old_checked = header
+                .blob_table
+                .end_in_wim()
+                .unwrap_or(0)
+                .saturating_sub(HEADER_SIZE as u64);
+            let ctx = wim.part_contexts().next().map(|(_, _, c)| c.clone());
+            ctx.and_then(|c| {
+                let bytes = BlobReader::resource(&c, header.integrity, None)
+                    .ok()?
+                    .read_all(64 << 20)
+                    .ok()?;
+                parse_integrity_table(&bytes, old_checked, header.integrity.offset_in_wim)
+                    .ok()
+                    .map(|t| (t, old_checked))
+            })
+        } else {
+            None
+        };
+        let end = table_hdr.end_in_wim().unwrap_or(0);
+        let bytes = integrity::build(
+            file,
+            end,
+            old.as_ref().map(|(t, c)| (t, *c)),
+            &mut |d, t| progress(CommitPhase::Integrity, d, t),
+        )?;
+        integrity_hdr = writer.write_buffer(&bytes, 0, false)?;
+    }
+
+    // 6. Durable, then switch the header in one write, then durable again.
+    file.sync_all()
+        .map_err(|e| WimError::io("syncing the new data", e))?;
+    let mut new_head = wim.fingerprint().0.to_vec();
+    new_head[48..72].copy_from_slice(&table_hdr.to_bytes());
+    new_head[72..96].copy_from_slice(&xml_hdr.to_bytes());
+    if header.boot_index == fs.image() {
+        new_head[96..120].copy_from_slice(&meta_hdr.to_bytes());
+    }
+    new_head[124..148].copy_from_slice(&integrity_hdr.to_bytes());
+    let flags = u32::from_le_bytes([new_head[16], new_head[17], new_head[18], new_head[19]])
+        & !FLAG_WRITE_IN_PROGRESS;
+    new_head[16..20].copy_from_slice(&flags.to_le_bytes());
+    writer.write_at(0, &new_head)?;
+    file.sync_all()
+        .map_err(|e| WimError::io("syncing the new header", e))?;
+    Ok(writer.pos)
+}

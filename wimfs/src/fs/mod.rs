@@ -1,0 +1,16 @@
+//! The filesystem view of one WIM image ([`common::vfs::Vfs`]): read-only, or read-write with
+//! changes staged on local disk until they are committed or discarded.
+
+mod attr;
+mod content;
+mod read;
+mod seqhash;
+mod staging;
+mod symlink;
+mod wimfs;
+mod write;
+mod xattr;
+
+pub use attr::{filetime_to_system, now_filetime};
+pub use staging::Staging;
+pub use wimfs::{WimFs, WimFsOptions};

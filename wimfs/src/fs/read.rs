@@ -1,0 +1,225 @@
+//! The read half: lookup, getattr, readdir, open, read (with SHA-1 verification), readlink,
+//! statfs.
+
+use std::ffi::OsStr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use common::vfs::{Attr, DirEntry, OpenInfo, StatFs, VfsError, VfsResult};
+use parking_lot::Mutex;
+use sha1::Digest;
+
+use super::attr::{file_kind, make_attr};
+use super::seqhash::{SequentialHash, MAX_HASH_GAP};
+use super::wimfs::{Handle, WimFs};
+use crate::format::Sha1Hash;
+use crate::model::{Content, Inode, NodeKind};
+
+impl WimFs {
+    pub(super) fn attr_of(&self, ino: u64, inode: &Inode) -> Attr {
+        let link_len = if inode.kind == NodeKind::Symlink {
+            self.link_target(ino, inode).map_or(0, |t| t.len() as u64)
+        } else {
+            0
+        };
+        make_attr(ino, inode, link_len, self.opts.uid, self.opts.gid)
+    }
+
+    pub(super) fn do_lookup(&self, parent: u64, name: &OsStr) -> VfsResult<Attr> {
+        let tree = self.tree.read();
+        let dir = tree.inode(parent).ok_or(VfsError::NotFound)?;
+        if dir.kind != NodeKind::Directory {
+            return Err(VfsError::NotADirectory);
+        }
+        let ino = dir
+            .child(name.as_encoded_bytes())
+            .ok_or(VfsError::NotFound)?;
+        let inode = tree.inode(ino).ok_or(VfsError::NotFound)?;
+        Ok(self.attr_of(ino, inode))
+    }
+
+    pub(super) fn do_getattr(&self, ino: u64) -> VfsResult<Attr> {
+        let tree = self.tree.read();
+        let inode = tree.inode(ino).ok_or(VfsError::NotFound)?;
+        Ok(self.attr_of(ino, inode))
+    }
+
+    pub(super) fn do_readdir(
+        &self,
+        ino: u64,
+        offset: u64,
+        fill: &mut dyn FnMut(u64, &DirEntry) -> bool,
+    ) -> VfsResult<()> {
+        let tree = self.tree.read();
+        let dir = tree.inode(ino).ok_or(VfsError::NotFound)?;
+        if dir.kind != NodeKind::Directory {
+            return Err(VfsError::NotADirectory);
+        }
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        for (i, (name, child)) in dir.children.iter().enumerate().skip(start) {
+            let Some(c) = tree.inode(*child) else {
+                continue;
+            };
+            let entry = DirEntry {
+                ino: *child,
+                kind: file_kind(c.kind),
+                name: name.clone(),
+            };
+            if fill(i as u64 + 1, &entry) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn do_open(&self, ino: u64, write: bool) -> VfsResult<OpenInfo> {
+        if write {
+            return self.open_for_write(ino);
+        }
+        let data = {
+            let tree = self.tree.read();
+            let inode = tree.inode(ino).ok_or(VfsError::NotFound)?;
+            if inode.kind == NodeKind::Directory {
+                return Err(VfsError::IsADirectory);
+            }
+            inode.data.clone()
+        };
+        let mut seq = None;
+        if let Content::Blob(s) = &data {
+            if s.missing {
+                return Err(VfsError::Corrupt(format!(
+                    "blob {} is missing from the WIM",
+                    s.hash
+                )));
+            }
+            // Small blobs are verified when decoded; longer ones when read through in order.
+            if let Some(blob) = self.wim.blob(&s.hash) {
+                if !self.wim.reader(blob)?.verified_on_decode() {
+                    seq = Some(Arc::new(Mutex::new(SequentialHash::new(*s))));
+                }
+            }
+        }
+        let handle = self.next_handle.fetch_add(1, Ordering::Relaxed);
+        self.handles.lock().insert(
+            handle,
+            Handle {
+                ino,
+                write: false,
+                seq,
+            },
+        );
+        // Read-only images never change: the kernel may keep their pages across opens.
+        Ok(OpenInfo {
+            handle,
+            immutable: self.staging.is_none(),
+        })
+    }
+
+    pub(super) fn do_read(
+        &self,
+        ino: u64,
+        handle: u64,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> VfsResult<usize> {
+        let data = {
+            let tree = self.tree.read();
+            let inode = tree.inode(ino).ok_or(VfsError::NotFound)?;
+            if inode.kind == NodeKind::Directory {
+                return Err(VfsError::IsADirectory);
+            }
+            inode.data.clone()
+        };
+        let n = self.read_content(&data, offset, buf)?;
+        self.verify_sequential(handle, offset, &buf[..n])?;
+        Ok(n)
+    }
+
+    pub(super) fn do_release(&self, ino: u64, handle: u64) -> VfsResult<()> {
+        let was_write = self.handles.lock().remove(&handle).is_some_and(|h| h.write);
+        if was_write {
+            self.reap(ino);
+        }
+        Ok(())
+    }
+
+    pub(super) fn do_readlink(&self, ino: u64) -> VfsResult<Vec<u8>> {
+        let tree = self.tree.read();
+        let inode = tree.inode(ino).ok_or(VfsError::NotFound)?;
+        if inode.kind != NodeKind::Symlink {
+            return Err(VfsError::NotASymlink);
+        }
+        Ok(self.link_target(ino, inode)?.to_vec())
+    }
+
+    pub(super) fn do_statfs(&self) -> StatFs {
+        let tree = self.tree.read();
+        let total: u64 = tree.live().map(|(_, i)| i.data.size()).sum();
+        let free = match &self.staging {
+            Some(s) => free_bytes(s.dir()),
+            None => 0,
+        };
+        StatFs {
+            blocks: (total + free).div_ceil(4096),
+            free_blocks: free / 4096,
+            files: tree.live().count() as u64,
+            free_files: if self.staging.is_some() { 1 << 20 } else { 0 },
+            block_size: 4096,
+            max_name_len: 255,
+        }
+    }
+
+    /// Hashes data a handle read in order; on reaching the end, compares with the blob's SHA-1.
+    fn verify_sequential(&self, handle: u64, offset: u64, data: &[u8]) -> VfsResult<()> {
+        let Some(state) = self.handles.lock().get(&handle).and_then(|h| h.seq.clone()) else {
+            return Ok(());
+        };
+        let mut st = state.lock();
+        if st.finished || offset + (data.len() as u64) <= st.next {
+            return Ok(());
+        }
+        if offset > st.next {
+            if offset - st.next > MAX_HASH_GAP {
+                st.finished = true; // random access: give up on this handle
+                return Ok(());
+            }
+            let mut gap = vec![0u8; (offset - st.next) as usize];
+            let n = self.read_content(&Content::Blob(st.stream), st.next, &mut gap)?;
+            st.hasher.update(&gap[..n]);
+            st.next += n as u64;
+        }
+        let skip = (st.next - offset) as usize;
+        st.hasher.update(&data[skip..]);
+        st.next = offset + data.len() as u64;
+        if st.next >= st.stream.size {
+            st.finished = true;
+
+            let actual = Sha1Hash(std::mem::take(&mut st.hasher).finalize().into());
+            if actual != st.stream.hash {
+                self.corrupt_blobs.lock().insert(st.stream.hash);
+                return Err(VfsError::Corrupt(format!(
+                    "blob {} reads back with SHA-1 {actual}: the data is corrupt",
+                    st.stream.hash
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Free bytes of the filesystem holding `dir`.
+fn free_bytes(dir: &std::path::Path) -> u64 {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return 0;
+    };
+    // SAFETY: `c` is a valid NUL-terminated path; `st` is written by statvfs on success.
+    unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(c.as_ptr(), &mut st) == 0 {
+            (st.f_bavail as u64).saturating_mul(st.f_frsize as u64)
+        } else {
+            0
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Verifying a large blob's SHA-1 while a handle reads it through in order.
+
+use sha1::{Digest, Sha1};
+
+use crate::model::StreamRef;
+
+/// Largest gap the check fills in by reading ahead itself (out-of-order readahead).
+pub const MAX_HASH_GAP: u64 = 16 << 20;
+
+/// Hash state of one open file.
+#[derive(Debug)]
+pub struct SequentialHash {
+    /// The blob being read.
+    pub stream: StreamRef,
+    /// Bytes hashed so far (from 0).
+    pub next: u64,
+    /// The running hash.
+    pub hasher: Sha1,
+    /// Done (verified, failed or given up on random access).
+    pub finished: bool,
+}
+
+impl SequentialHash {
+    /// Starts hashing `stream`.
+    pub fn new(stream: StreamRef) -> Self {
+        Self {
+            stream,
+            next: 0,
+            hasher: Sha1::new(),
+            finished: false,
+        }
+    }
+}

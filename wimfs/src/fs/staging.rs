@@ -1,0 +1,133 @@
+//! The staging directory of a read-write mount: one local file per changed stream, so written
+//! data lives on disk, not in memory, until it is committed into the WIM or discarded.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use common::vfs::{VfsError, VfsResult};
+use parking_lot::Mutex;
+
+/// A staging directory.
+#[derive(Debug)]
+pub struct Staging {
+    dir: PathBuf,
+    next_id: AtomicU64,
+    open: Mutex<HashMap<u64, Arc<File>>>,
+}
+
+fn io(context: String) -> impl FnOnce(std::io::Error) -> VfsError {
+    move |source| match source.raw_os_error() {
+        Some(libc::ENOSPC) | Some(libc::EDQUOT) => VfsError::NoSpace(context),
+        _ => VfsError::Io { context, source },
+    }
+}
+
+impl Staging {
+    /// Uses (and creates, mode 0700) `dir`.
+    pub fn new(dir: &Path) -> std::io::Result<Self> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            next_id: AtomicU64::new(1),
+            open: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The path of staging file `id`.
+    pub fn path(&self, id: u64) -> PathBuf {
+        self.dir.join(format!("{id:016x}"))
+    }
+
+    /// Creates a new empty staging file; returns its id.
+    pub fn create(&self) -> VfsResult<u64> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let path = self.path(id);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(io(format!("creating staging file {}", path.display())))?;
+        self.open.lock().insert(id, Arc::new(file));
+        Ok(id)
+    }
+
+    /// The open file of staging file `id`.
+    pub fn file(&self, id: u64) -> VfsResult<Arc<File>> {
+        if let Some(f) = self.open.lock().get(&id) {
+            return Ok(Arc::clone(f));
+        }
+        let path = self.path(id);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io(format!("opening staging file {}", path.display())))?;
+        let file = Arc::new(file);
+        self.open.lock().insert(id, Arc::clone(&file));
+        Ok(file)
+    }
+
+    /// Reads from staging file `id`.
+    pub fn read(&self, id: u64, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
+        let f = self.file(id)?;
+        let mut done = 0;
+        while done < buf.len() {
+            match f.read_at(&mut buf[done..], offset + done as u64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io(format!("reading staging file {id:x}"))(e)),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Writes into staging file `id`.
+    pub fn write(&self, id: u64, offset: u64, data: &[u8]) -> VfsResult<()> {
+        self.file(id)?
+            .write_all_at(data, offset)
+            .map_err(io(format!("writing staging file {id:x}")))
+    }
+
+    /// Sets the length of staging file `id`.
+    pub fn set_len(&self, id: u64, len: u64) -> VfsResult<()> {
+        self.file(id)?
+            .set_len(len)
+            .map_err(io(format!("resizing staging file {id:x}")))
+    }
+
+    /// Makes staging file `id` durable.
+    pub fn sync(&self, id: u64) -> VfsResult<()> {
+        self.file(id)?
+            .sync_data()
+            .map_err(io(format!("syncing staging file {id:x}")))
+    }
+
+    /// Deletes staging file `id`.
+    pub fn remove(&self, id: u64) {
+        self.open.lock().remove(&id);
+        let _ = std::fs::remove_file(self.path(id));
+    }
+
+    /// Deletes the whole staging directory (after a commit or a discard).
+    pub fn destroy(&self) -> std::io::Result<()> {
+        self.open.lock().clear();
+        std::fs::remove_dir_all(&self.dir)
+    }
+}
+
+use std::os::unix::fs::DirBuilderExt;

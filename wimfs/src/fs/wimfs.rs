@@ -1,0 +1,214 @@
+//! The [`WimFs`] type: one mounted image, its lock-protected tree, open handles, and (for
+//! read-write mounts) the staging directory. The `Vfs` methods live in `read.rs`, `write.rs`
+//! and `xattr.rs`.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
+
+use common::vfs::{Attr, DirEntry, OpenInfo, SetAttr, StatFs, Vfs, VfsError, VfsResult};
+use parking_lot::{Mutex, RwLock};
+
+use super::seqhash::SequentialHash;
+use super::staging::Staging;
+use crate::error::WimError;
+use crate::format::Sha1Hash;
+use crate::tree::ImageTree;
+use crate::wim::WimFile;
+
+/// Options of a mount.
+#[derive(Debug, Clone, Default)]
+pub struct WimFsOptions {
+    /// Absolute mount point, prefixed to "fixed" absolute symlink targets (as wimlib does).
+    pub mount_root: Option<String>,
+    /// Owner shown for files without UNIX data (and given to files created without it).
+    pub uid: u32,
+    /// Group shown for files without UNIX data.
+    pub gid: u32,
+    /// Read-write: stage changes in this directory.
+    pub staging_dir: Option<PathBuf>,
+}
+
+impl From<WimError> for VfsError {
+    fn from(e: WimError) -> Self {
+        match e {
+            WimError::Io { context, source } => VfsError::Io { context, source },
+            WimError::Unsupported(m) => VfsError::Unsupported(m),
+            other => VfsError::Corrupt(other.to_string()),
+        }
+    }
+}
+
+/// An open file.
+#[derive(Debug)]
+pub(super) struct Handle {
+    pub ino: u64,
+    pub write: bool,
+    pub seq: Option<Arc<Mutex<SequentialHash>>>,
+}
+
+/// One mounted image.
+#[derive(Debug)]
+pub struct WimFs {
+    pub(super) wim: Arc<WimFile>,
+    pub(super) image: u32,
+    pub(super) tree: RwLock<ImageTree>,
+    pub(super) opts: WimFsOptions,
+    pub(super) staging: Option<Staging>,
+    pub(super) handles: Mutex<HashMap<u64, Handle>>,
+    pub(super) next_handle: AtomicU64,
+    pub(super) link_targets: Mutex<HashMap<u64, Arc<[u8]>>>,
+    pub(super) corrupt_blobs: Mutex<HashSet<Sha1Hash>>,
+    /// Set while a commit runs: writes are refused, reads go on.
+    pub(super) frozen: AtomicBool,
+    /// Set once anything changed.
+    pub(super) dirty: AtomicBool,
+}
+
+impl WimFs {
+    /// Loads image `index` of `wim`; read-write when `opts.staging_dir` is set.
+    pub fn new(wim: Arc<WimFile>, index: u32, opts: WimFsOptions) -> Result<Self, WimError> {
+        let tree = ImageTree::load(&wim, index)?;
+        let staging = match &opts.staging_dir {
+            Some(dir) => Some(Staging::new(dir).map_err(|e| {
+                WimError::io(format!("creating staging directory {}", dir.display()), e)
+            })?),
+            None => None,
+        };
+        Ok(Self {
+            wim,
+            image: index,
+            tree: RwLock::new(tree),
+            opts,
+            staging,
+            handles: Mutex::new(HashMap::new()),
+            next_handle: AtomicU64::new(1),
+            link_targets: Mutex::new(HashMap::new()),
+            corrupt_blobs: Mutex::new(HashSet::new()),
+            frozen: AtomicBool::new(false),
+            dirty: AtomicBool::new(false),
+        })
+    }
+
+    /// The WIM.
+    pub fn wim(&self) -> &Arc<WimFile> {
+        &self.wim
+    }
+
+    /// The image index.
+    pub fn image(&self) -> u32 {
+        self.image
+    }
+
+    /// Read access to the tree.
+    pub fn tree(&self) -> parking_lot::RwLockReadGuard<'_, ImageTree> {
+        self.tree.read()
+    }
+
+    /// The staging area (read-write mounts).
+    pub fn staging(&self) -> Option<&Staging> {
+        self.staging.as_ref()
+    }
+
+    /// Number of open file handles (a commit refuses to run while files are open).
+    pub fn open_handles(&self) -> usize {
+        self.handles.lock().len()
+    }
+
+    /// True once something was changed.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Refuses (true) or allows (false) writes, around a commit.
+    pub fn set_frozen(&self, frozen: bool) {
+        self.frozen
+            .store(frozen, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Vfs for WimFs {
+    fn lookup(&self, parent: u64, name: &OsStr) -> VfsResult<Attr> {
+        self.do_lookup(parent, name)
+    }
+    fn getattr(&self, ino: u64) -> VfsResult<Attr> {
+        self.do_getattr(ino)
+    }
+    fn readdir(
+        &self,
+        ino: u64,
+        offset: u64,
+        fill: &mut dyn FnMut(u64, &DirEntry) -> bool,
+    ) -> VfsResult<()> {
+        self.do_readdir(ino, offset, fill)
+    }
+    fn open(&self, ino: u64, write: bool) -> VfsResult<OpenInfo> {
+        self.do_open(ino, write)
+    }
+    fn read(&self, ino: u64, handle: u64, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
+        self.do_read(ino, handle, offset, buf)
+    }
+    fn release(&self, ino: u64, handle: u64) -> VfsResult<()> {
+        self.do_release(ino, handle)
+    }
+    fn readlink(&self, ino: u64) -> VfsResult<Vec<u8>> {
+        self.do_readlink(ino)
+    }
+    fn listxattr(&self, ino: u64) -> VfsResult<Vec<OsString>> {
+        self.do_listxattr(ino)
+    }
+    fn getxattr(&self, ino: u64, name: &OsStr) -> VfsResult<Vec<u8>> {
+        self.do_getxattr(ino, name)
+    }
+    fn statfs(&self) -> StatFs {
+        self.do_statfs()
+    }
+    fn read_only(&self) -> bool {
+        self.staging.is_none()
+    }
+    fn setattr(&self, ino: u64, changes: &SetAttr) -> VfsResult<Attr> {
+        self.do_setattr(ino, changes)
+    }
+    fn create(&self, parent: u64, name: &OsStr, perm: u16) -> VfsResult<(Attr, OpenInfo)> {
+        self.do_create(parent, name, perm)
+    }
+    fn mkdir(&self, parent: u64, name: &OsStr, perm: u16) -> VfsResult<Attr> {
+        self.do_mkdir(parent, name, perm)
+    }
+    fn symlink(&self, parent: u64, name: &OsStr, target: &[u8]) -> VfsResult<Attr> {
+        self.do_symlink(parent, name, target)
+    }
+    fn link(&self, ino: u64, parent: u64, name: &OsStr) -> VfsResult<Attr> {
+        self.do_link(ino, parent, name)
+    }
+    fn unlink(&self, parent: u64, name: &OsStr) -> VfsResult<()> {
+        self.do_unlink(parent, name)
+    }
+    fn rmdir(&self, parent: u64, name: &OsStr) -> VfsResult<()> {
+        self.do_rmdir(parent, name)
+    }
+    fn rename(
+        &self,
+        parent: u64,
+        name: &OsStr,
+        new_parent: u64,
+        new_name: &OsStr,
+        no_replace: bool,
+    ) -> VfsResult<()> {
+        self.do_rename(parent, name, new_parent, new_name, no_replace)
+    }
+    fn write(&self, ino: u64, handle: u64, offset: u64, data: &[u8]) -> VfsResult<usize> {
+        self.do_write(ino, handle, offset, data)
+    }
+    fn fsync(&self, ino: u64, handle: u64) -> VfsResult<()> {
+        self.do_fsync(ino, handle)
+    }
+    fn setxattr(&self, ino: u64, name: &OsStr, value: &[u8]) -> VfsResult<()> {
+        self.do_setxattr(ino, name, value)
+    }
+    fn removexattr(&self, ino: u64, name: &OsStr) -> VfsResult<()> {
+        self.do_removexattr(ino, name)
+    }
+}

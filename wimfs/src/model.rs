@@ -1,0 +1,126 @@
+//! The image model: inodes and what their streams hold. Loaded from the WIM by
+//! [`crate::tree`]; a read-write mount changes it in place and commits it back.
+
+use std::ffi::OsString;
+use std::sync::Arc;
+
+use crate::format::tagged::UnixData;
+use crate::format::Sha1Hash;
+
+/// What an inode is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// Regular file (also reparse points that are not links, e.g. WOF-compressed files).
+    File,
+    /// Directory.
+    Directory,
+    /// Symlink or junction.
+    Symlink,
+}
+
+/// A stream stored in the WIM: the blob holding it, or none when empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamRef {
+    /// Blob hash (zero = empty stream).
+    pub hash: Sha1Hash,
+    /// Uncompressed size (0 when empty or when the blob is missing).
+    pub size: u64,
+    /// The hash names a blob the WIM does not have.
+    pub missing: bool,
+}
+
+impl StreamRef {
+    /// The empty stream.
+    pub const EMPTY: StreamRef = StreamRef {
+        hash: Sha1Hash::ZERO,
+        size: 0,
+        missing: false,
+    };
+}
+
+/// Where a stream's bytes are now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// Unchanged, in the WIM.
+    Blob(StreamRef),
+    /// Small data held in memory (reparse data of new symlinks, streams set as xattrs).
+    Inline(Arc<[u8]>),
+    /// A file of the staging directory (written through a read-write mount).
+    Staged {
+        /// Staging file number.
+        id: u64,
+        /// Current size.
+        size: u64,
+    },
+}
+
+impl Content {
+    /// The empty stream.
+    pub const EMPTY: Content = Content::Blob(StreamRef::EMPTY);
+
+    /// Current size in bytes.
+    pub fn size(&self) -> u64 {
+        match self {
+            Content::Blob(s) => s.size,
+            Content::Inline(d) => d.len() as u64,
+            Content::Staged { size, .. } => *size,
+        }
+    }
+
+    /// True if the stream is unchanged from the WIM.
+    pub fn is_blob(&self) -> bool {
+        matches!(self, Content::Blob(_))
+    }
+}
+
+/// One inode of an image.
+#[derive(Debug, Clone)]
+pub struct Inode {
+    /// Kind.
+    pub kind: NodeKind,
+    /// FILE_ATTRIBUTE_* bits.
+    pub attributes: u32,
+    /// Index into the image's security descriptors, or negative.
+    pub security_id: i32,
+    /// FILETIMEs: creation, last access, last write.
+    pub times: [u64; 3],
+    /// The unnamed data stream.
+    pub data: Content,
+    /// The reparse stream (reparse points only).
+    pub reparse: Option<Content>,
+    /// Reparse tag.
+    pub reparse_tag: u32,
+    /// Reparse flags from the dentry.
+    pub rp_flags: u16,
+    /// Named data streams (UTF-16 name, stream).
+    pub named_streams: Vec<(Vec<u16>, Content)>,
+    /// wimlib UNIX data.
+    pub unix: Option<UnixData>,
+    /// Extended attributes.
+    pub xattrs: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Object id.
+    pub object_id: Option<Vec<u8>>,
+    /// The tagged-items bytes as read, written back unchanged except for the UNIX data item.
+    pub raw_tagged: Vec<u8>,
+    /// DOS 8.3 name of the first link that had one.
+    pub short_name: Vec<u16>,
+    /// Number of names (hard links); for directories, 2 + subdirectories.
+    pub nlink: u32,
+    /// Parent directory inode (root: itself; for hard-linked files, the first link's).
+    pub parent: u64,
+    /// Children, sorted by name bytes (directories only).
+    pub children: Vec<(OsString, u64)>,
+}
+
+impl Inode {
+    /// Position of `name` among the children (Ok) or where it would go (Err).
+    pub fn child_pos(&self, name: &[u8]) -> Result<usize, usize> {
+        self.children
+            .binary_search_by(|(n, _)| n.as_encoded_bytes().cmp(name))
+    }
+
+    /// The child named `name`.
+    pub fn child(&self, name: &[u8]) -> Option<u64> {
+        self.child_pos(name).ok().map(|i| self.children[i].1)
+    }
+}
