@@ -15,6 +15,8 @@
 pub mod bytes;
 pub mod eltorito;
 pub mod error;
+#[doc(hidden)]
+pub mod harness;
 pub mod hybrid;
 pub mod image;
 pub mod info;

@@ -4,26 +4,7 @@
 
 mod support;
 
-use std::path::PathBuf;
-
-use support::{compare, fixtures, open, read_manifest, walk};
-
-/// UDF is the next increment.
-const UDF_READY: bool = true;
-
-fn manifests() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for dir in [fixtures(), fixtures().join("libarchive")] {
-        for e in std::fs::read_dir(&dir).expect("fixtures dir") {
-            let p = e.expect("entry").path();
-            if p.extension().is_some_and(|x| x == "manifest") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use support::{compare, manifests, open, read_manifest, walk};
 
 #[test]
 fn every_fixture_matches_its_oracle() {
@@ -35,20 +16,10 @@ fn every_fixture_matches_its_oracle() {
         "expected the committed manifests, found {}",
         all.len()
     );
-    for m in &all {
-        let name = m.file_name().and_then(|n| n.to_str()).expect("utf-8 name");
-        let mut parts = name.rsplitn(3, '.');
-        let (_, tree, image) = (parts.next(), parts.next(), parts.next());
-        let (Some(tree), Some(image)) = (tree, image) else {
-            panic!("bad manifest name {name}");
-        };
-        let image = m.with_file_name(image);
-        let tree = tree.parse().expect("tree name");
-        if tree == isofs::TreeKind::Udf && !UDF_READY {
-            continue;
-        }
+    for (m, image, tree) in &all {
+        let name = m.display();
         let oracle = read_manifest(m);
-        let fs = match open(&image, Some(tree)) {
+        let fs = match open(image, Some(*tree)) {
             Ok(fs) => fs,
             Err(e) => {
                 failures.push(format!("{name}: cannot open: {e}"));

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod synth;
+
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -159,4 +161,76 @@ pub fn compare(ours: &BTreeMap<String, Row>, oracle: &BTreeMap<String, Row>) -> 
         }
     }
     diffs
+}
+
+/// Walks a directory (a FUSE mount) with std::fs into manifest rows.
+pub fn walk_dir(top: &Path) -> BTreeMap<String, Row> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![(top.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("read_dir") {
+            let e = e.expect("dir entry");
+            let path = format!("{prefix}/{}", e.file_name().to_string_lossy());
+            let meta = std::fs::symlink_metadata(e.path()).expect("lstat");
+            let perm = format!("{:o}", meta.permissions().mode() & 0o7777);
+            let row = if meta.is_dir() {
+                stack.push((e.path(), path.clone()));
+                Row {
+                    kind: "d".into(),
+                    size: "-".into(),
+                    perm,
+                    digest: "-".into(),
+                }
+            } else if meta.file_type().is_symlink() {
+                let t = std::fs::read_link(e.path()).expect("readlink");
+                Row {
+                    kind: "l".into(),
+                    size: "-".into(),
+                    perm,
+                    digest: t.to_string_lossy().into_owned(),
+                }
+            } else {
+                let digest = match std::fs::read(e.path()) {
+                    Ok(data) => format!("{:x}", Sha1::digest(&data)),
+                    Err(err) => format!("ERROR {err}"),
+                };
+                Row {
+                    kind: "f".into(),
+                    size: meta.len().to_string(),
+                    perm,
+                    digest,
+                }
+            };
+            out.insert(path, row);
+        }
+    }
+    out
+}
+
+/// The fixture manifests: (manifest path, image path, tree).
+pub fn manifests() -> Vec<(PathBuf, PathBuf, TreeKind)> {
+    let mut out = Vec::new();
+    for dir in [fixtures(), fixtures().join("libarchive")] {
+        for e in std::fs::read_dir(&dir).expect("fixtures dir") {
+            let p = e.expect("entry").path();
+            if p.extension().is_none_or(|x| x != "manifest") {
+                continue;
+            }
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("utf-8")
+                .to_string();
+            let mut parts = name.rsplitn(3, '.');
+            let (_, tree, image) = (parts.next(), parts.next(), parts.next());
+            let (Some(tree), Some(image)) = (tree, image) else {
+                panic!("bad manifest name {name}");
+            };
+            let tree = tree.parse().expect("tree name");
+            out.push((p.clone(), p.with_file_name(image), tree));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
