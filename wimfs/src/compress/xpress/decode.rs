@@ -109,7 +109,9 @@ impl DecodeTable {
 
 /// The bit stream of one block: 16-bit little-endian words, most significant bit first, kept
 /// left-aligned in `buf`. Past the end of the input it feeds zero words, counted in `pad`, so
-/// the lookahead never fails; consuming any of those bits is an error.
+/// the lookahead never fails; consuming any of those bits is an error. It is `Copy` so the hot
+/// loop can keep it in registers: out-of-line paths take and return it by value.
+#[derive(Clone, Copy)]
 struct Bits<'a> {
     data: &'a [u8],
     /// Next byte not yet loaded into `buf`.
@@ -131,6 +133,7 @@ impl<'a> Bits<'a> {
         }
     }
 
+    #[inline(always)]
     fn err(&self, reason: &'static str) -> DecodeError {
         DecodeError {
             input_pos: self.pos.min(self.data.len()),
@@ -154,21 +157,24 @@ impl<'a> Bits<'a> {
             self.pos += (add / 8) as usize;
             Ok(())
         } else {
-            self.refill_slow()
+            *self = self.refill_slow()?;
+            Ok(())
         }
     }
 
     #[cold]
-    fn refill_slow(&mut self) -> Result<(), DecodeError> {
+    #[inline(never)]
+    fn refill_slow(mut self) -> Result<Self, DecodeError> {
         if self.pad > self.nbits {
             return Err(self.err("bit stream ends before the output is complete"));
         }
         while self.nbits <= 48 {
             self.load_word();
         }
-        Ok(())
+        Ok(self)
     }
 
+    #[inline(always)]
     fn load_word(&mut self) {
         let word = match self.data.get(self.pos..self.pos.wrapping_add(2)) {
             Some(&[lo, hi]) => {
@@ -206,6 +212,7 @@ impl<'a> Bits<'a> {
 
     /// Returns loaded-but-unused words to the input until the buffer holds 16..=31 bits, as the
     /// reference decoder does, so `pos` is where raw bytes (or the next block) start.
+    #[inline(always)]
     fn sync(&mut self) -> Result<(), DecodeError> {
         while self.nbits >= 32 {
             self.nbits -= 16;
@@ -228,6 +235,7 @@ impl<'a> Bits<'a> {
         Ok(())
     }
 
+    #[inline(always)]
     fn read_bytes<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
         let mut out = [0u8; N];
         let src = self
@@ -280,12 +288,14 @@ pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
 /// past the end of `output`). Returns the new output position.
 fn decode_block(
     table: &DecodeTable,
-    bits: &mut Bits<'_>,
+    bits_state: &mut Bits<'_>,
     output: &mut [u8],
     mut out_pos: usize,
     block_end: usize,
 ) -> Result<usize, DecodeError> {
     let entries = &table.entries;
+    let mut local = *bits_state; // a local copy the optimizer can keep in registers
+    let bits = &mut local;
     while out_pos < block_end {
         if bits.nbits < 32 {
             bits.refill()?;
@@ -343,6 +353,7 @@ fn decode_block(
         copy_match(output, out_pos, offset, length);
         out_pos += length;
     }
+    *bits_state = local;
     Ok(out_pos)
 }
 
