@@ -7,17 +7,19 @@
 //! (table lookups look ahead), but *consuming* them means the input was truncated, which
 //! [`BitReader::overrun`] reports.
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct BitReader<'a> {
     data: &'a [u8],
     /// Next input byte to load into the buffer.
     pos: usize,
     /// Unconsumed bits, most significant first; the bits below `count` are zero.
     buf: u64,
-    /// Number of valid bits in `buf`.
+    /// Number of valid bits in `buf`, at most 63.
     count: u32,
     /// Zero bits appended after the end of the input.
     pad: u64,
+    /// `pos < fast_end` means 8 input bytes are left at `pos`.
+    fast_end: usize,
 }
 
 impl<'a> BitReader<'a> {
@@ -28,52 +30,45 @@ impl<'a> BitReader<'a> {
             buf: 0,
             count: 0,
             pad: 0,
+            fast_end: data.len().saturating_sub(7),
         }
     }
 
-    /// Tops the buffer up to more than 48 bits.
+    /// Tops the buffer up to at least 48 bits (whole words only, so at most 63).
     #[inline(always)]
     pub(super) fn refill(&mut self) {
-        if self.count > 48 {
-            return;
-        }
-        if let Some(b) = self.data.get(self.pos..self.pos.wrapping_add(8)) {
-            // Four words, the first one in the top 16 bits.
-            let v = u64::from_be_bytes([b[1], b[0], b[3], b[2], b[5], b[4], b[7], b[6]]);
-            let words = (64 - self.count) / 16; // 1..=4
-            let take = v & (u64::MAX << (64 - 16 * words));
+        if self.pos < self.fast_end {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&self.data[self.pos..self.pos + 8]);
+            // Little-endian words w0..w3 become w0 w1 w2 w3 from the top bit down.
+            let v = u64::from_le_bytes(w).rotate_left(32);
+            let v = ((v & 0xFFFF_0000_FFFF_0000) >> 16) | ((v & 0x0000_FFFF_0000_FFFF) << 16);
+            // Branch-free: 0..=3 words, none when 48 or more bits are buffered.
+            let words = (63 - self.count) >> 4;
+            let take = v & !(u64::MAX >> (16 * words));
             self.buf |= take >> self.count;
             self.count += 16 * words;
             self.pos += 2 * words as usize;
         } else {
-            self.refill_slow();
+            // By value, so that the reader's address never escapes and it can stay in
+            // registers in the decoding loops.
+            (self.buf, self.count, self.pos, self.pad) =
+                refill_slow(self.data, self.buf, self.count, self.pos, self.pad);
         }
     }
 
-    #[cold]
-    fn refill_slow(&mut self) {
-        while self.count <= 48 {
-            let word = match self.data.get(self.pos..self.pos.wrapping_add(2)) {
-                Some(b) => {
-                    self.pos += 2;
-                    u16::from_le_bytes([b[0], b[1]])
-                }
-                None => {
-                    self.pad = self.pad.saturating_add(16);
-                    0
-                }
-            };
-            self.buf |= u64::from(word) << (48 - self.count);
-            self.count += 16;
-        }
-    }
-
-    /// Makes sure at least `n` (<= 49) bits are buffered.
+    /// Makes sure at least `n` (<= 48) bits are buffered.
     #[inline(always)]
     pub(super) fn ensure(&mut self, n: u32) {
         if self.count < n {
             self.refill();
         }
+    }
+
+    /// Number of buffered bits.
+    #[inline(always)]
+    pub(super) fn available(&self) -> u32 {
+        self.count
     }
 
     /// The whole buffer, next bit in the top position.
@@ -148,6 +143,33 @@ impl<'a> BitReader<'a> {
     pub(super) fn data(&self) -> &'a [u8] {
         self.data
     }
+}
+
+/// Word-at-a-time refill near the end of the input, with zero words past it.
+#[cold]
+#[inline(never)]
+fn refill_slow(
+    data: &[u8],
+    mut buf: u64,
+    mut count: u32,
+    mut pos: usize,
+    mut pad: u64,
+) -> (u64, u32, usize, u64) {
+    while count < 48 {
+        let word = match data.get(pos..pos.wrapping_add(2)) {
+            Some(b) => {
+                pos += 2;
+                u16::from_le_bytes([b[0], b[1]])
+            }
+            None => {
+                pad = pad.saturating_add(16);
+                0
+            }
+        };
+        buf |= u64::from(word) << (48 - count);
+        count += 16;
+    }
+    (buf, count, pos, pad)
 }
 
 #[cfg(test)]

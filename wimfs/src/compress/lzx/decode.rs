@@ -59,10 +59,10 @@ struct Decoder<'a> {
     /// reference decoders allow; the spill lands on symbols of the second half or unused ones).
     main_lens: [u8; MAX_MAIN_SYMS + MAX_RUN],
     len_lens: [u8; LEN_SYMS + MAX_RUN],
-    main: DecodeTable,
-    len: DecodeTable,
-    aligned: DecodeTable,
-    pre: DecodeTable,
+    main: DecodeTable<MAIN_TABLE_BITS>,
+    len: DecodeTable<LEN_TABLE_BITS>,
+    aligned: DecodeTable<ALIGNED_TABLE_BITS>,
+    pre: DecodeTable<PRE_TABLE_BITS>,
     /// Repeated offsets R0, R1, R2.
     r: [u32; 3],
 }
@@ -75,10 +75,10 @@ impl<'a> Decoder<'a> {
             num_main: num_main_syms(order),
             main_lens: [0; MAX_MAIN_SYMS + MAX_RUN],
             len_lens: [0; LEN_SYMS + MAX_RUN],
-            main: DecodeTable::new(MAIN_TABLE_BITS),
-            len: DecodeTable::new(LEN_TABLE_BITS),
-            aligned: DecodeTable::new(ALIGNED_TABLE_BITS),
-            pre: DecodeTable::new(PRE_TABLE_BITS),
+            main: DecodeTable::new(),
+            len: DecodeTable::new(),
+            aligned: DecodeTable::new(),
+            pre: DecodeTable::new(),
             r: [1; 3],
         }
     }
@@ -178,70 +178,21 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decodes the literals and matches of a verbatim (`ALIGNED = false`) or aligned-offset
-    /// block into `out[pos..end]` (§2.5).
+    /// block into `out[pos..end]` (§2.5). The bit reader and repeated offsets are worked on as
+    /// local copies so that they live in registers.
     fn decode_block<const ALIGNED: bool>(
         &mut self,
         out: &mut [u8],
-        mut pos: usize,
+        pos: usize,
         end: usize,
     ) -> Result<(), DecodeError> {
-        let br = &mut self.br;
+        let mut br = self.br.clone();
         let mut r = self.r;
-        while pos < end {
-            // Main and length codewords: 32 bits at most.
-            br.ensure(32);
-            let Some(sym) = self.main.decode(br) else {
-                return Err(self.err("invalid main-tree codeword"));
-            };
-            if sym < NUM_CHARS as u32 {
-                out[pos] = sym as u8;
-                pos += 1;
-                continue;
-            }
-            let sym = sym as usize - NUM_CHARS;
-            let slot = sym / NUM_LEN_HEADERS;
-            let mut len = sym % NUM_LEN_HEADERS;
-            if len == NUM_PRIMARY_LENS {
-                let Some(extra) = self.len.decode(br) else {
-                    return Err(self.err("invalid length-tree codeword"));
-                };
-                len += extra as usize;
-            }
-            len += MIN_MATCH;
-            let offset = if slot < 3 {
-                // Repeated offset: swap Rn with R0.
-                r.swap(slot, 0);
-                r[0]
-            } else {
-                // Verbatim bits (at most 17) or verbatim bits and an aligned codeword (14 + 7).
-                br.ensure(24);
-                let extra = u32::from(EXTRA_BITS[slot]);
-                let mut formatted = SLOT_BASE[slot];
-                if ALIGNED && extra >= ALIGNED_BITS {
-                    formatted += br.bits(extra - ALIGNED_BITS) << ALIGNED_BITS;
-                    let Some(low) = self.aligned.decode(br) else {
-                        return Err(self.err("invalid aligned-offset codeword"));
-                    };
-                    formatted += low;
-                } else {
-                    formatted += br.bits(extra);
-                }
-                let o = formatted - 2;
-                r = [o, r[0], r[1]];
-                o
-            };
-            let offset = offset as usize;
-            if len > end - pos {
-                return Err(self.err("LZX match extends past the end of its block"));
-            }
-            if offset > pos {
-                return Err(self.err("LZX match starts before the start of the chunk"));
-            }
-            copy_match(out, pos, offset, len);
-            pos += len;
-        }
+        let tables = (&self.main, &self.len, &self.aligned);
+        let res = block_loop::<ALIGNED>(&mut br, tables, &mut r, out, pos, end);
+        self.br = br;
         self.r = r;
-        Ok(())
+        res.map_err(|reason| self.err(reason))
     }
 
     /// Copies an uncompressed block (§2.3.2.1): alignment padding, R0..R2 as little-endian u32,
@@ -276,6 +227,77 @@ impl<'a> Decoder<'a> {
     }
 }
 
+type Tables<'t> = (
+    &'t DecodeTable<MAIN_TABLE_BITS>,
+    &'t DecodeTable<LEN_TABLE_BITS>,
+    &'t DecodeTable<ALIGNED_TABLE_BITS>,
+);
+
+/// The symbol loop of [`Decoder::decode_block`].
+#[inline(always)]
+fn block_loop<const ALIGNED: bool>(
+    br: &mut BitReader<'_>,
+    (main, len_tree, aligned): Tables<'_>,
+    r: &mut [u32; 3],
+    out: &mut [u8],
+    mut pos: usize,
+    end: usize,
+) -> Result<(), &'static str> {
+    let out = &mut out[..end];
+    'symbols: while pos < end {
+        br.refill();
+        // Literals while a whole codeword is surely buffered (a refill leaves 48 bits or more).
+        let mut sym = main.decode(br).ok_or("invalid main-tree codeword")?;
+        while sym < NUM_CHARS as u32 {
+            out[pos] = sym as u8;
+            pos += 1;
+            if pos == end || br.available() < 16 {
+                continue 'symbols;
+            }
+            sym = main.decode(br).ok_or("invalid main-tree codeword")?;
+        }
+        let sym = sym as usize - NUM_CHARS;
+        let slot = sym / NUM_LEN_HEADERS;
+        let mut len = sym % NUM_LEN_HEADERS;
+        if len == NUM_PRIMARY_LENS {
+            br.ensure(16);
+            len += len_tree.decode(br).ok_or("invalid length-tree codeword")? as usize;
+        }
+        len += MIN_MATCH;
+        let offset = if slot < 3 {
+            // Repeated offset: swap Rn with R0.
+            r.swap(slot, 0);
+            r[0]
+        } else {
+            // Verbatim bits (at most 17) or verbatim bits and an aligned codeword (14 + 7).
+            br.ensure(24);
+            let extra = u32::from(EXTRA_BITS[slot]);
+            let mut formatted = SLOT_BASE[slot];
+            if ALIGNED && extra >= ALIGNED_BITS {
+                formatted += br.bits(extra - ALIGNED_BITS) << ALIGNED_BITS;
+                formatted += aligned
+                    .decode(br)
+                    .ok_or("invalid aligned-offset codeword")?;
+            } else {
+                formatted += br.bits(extra);
+            }
+            let o = formatted - 2;
+            *r = [o, r[0], r[1]];
+            o
+        };
+        let offset = offset as usize;
+        if len > end - pos {
+            return Err("LZX match extends past the end of its block");
+        }
+        if offset > pos {
+            return Err("LZX match starts before the start of the chunk");
+        }
+        copy_match(out, pos, offset, len);
+        pos += len;
+    }
+    Ok(())
+}
+
 /// Reads a pretree and the `count` lengths it codes, starting at `lens[start]` (§2.4).
 /// Symbols 0..=16 subtract from the previous length modulo 17; 17 and 18 are runs of zeros
 /// (4 + 4 bits, 20 + 5 bits); 19 is a run of 4 + 1 bit copies of one delta-coded value,
@@ -283,7 +305,7 @@ impl<'a> Decoder<'a> {
 /// into the slack after it (reference decoders accept that), never past `lens`.
 fn read_lens(
     br: &mut BitReader<'_>,
-    pre: &mut DecodeTable,
+    pre: &mut DecodeTable<PRE_TABLE_BITS>,
     lens: &mut [u8],
     start: usize,
     count: usize,

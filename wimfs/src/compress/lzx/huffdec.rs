@@ -8,7 +8,9 @@
 //!
 //! * symbol entry: `symbol << 8 | codeword length` (length 1..=16);
 //! * link entry: `table start << 8 | SUBTABLE | index bits of the second-level table`;
-//! * `0`: no codeword has this prefix (an incomplete code); decoding it is an error.
+//! * [`INVALID`] in the primary table, `0` in a second-level one: no codeword has this
+//!   prefix (an incomplete code); decoding it is an error. The primary marker carries the
+//!   link flag so that the common path tests a single bit.
 //!
 //! Over-subscribed length sets are rejected; incomplete ones (including the empty code) are
 //! accepted, as real encoders emit them for unused trees.
@@ -17,26 +19,26 @@ use super::bitread::BitReader;
 
 const SUBTABLE: u32 = 0x80;
 const LEN_MASK: u32 = 0x1f;
+/// A primary entry with no codeword: a link to a table of 0 index bits.
+const INVALID: u32 = SUBTABLE;
 
+/// A decode table whose primary level indexes `TB` bits.
 #[derive(Debug)]
-pub(super) struct DecodeTable {
+pub(super) struct DecodeTable<const TB: u32> {
     entries: Vec<u32>,
-    bits: u32,
 }
 
-impl DecodeTable {
-    /// A table whose primary level indexes `bits` bits.
-    pub(super) fn new(bits: u32) -> Self {
+impl<const TB: u32> DecodeTable<TB> {
+    pub(super) fn new() -> Self {
         DecodeTable {
-            entries: vec![0; 1 << bits],
-            bits,
+            entries: vec![0; 1 << TB],
         }
     }
 
     /// Builds the table for the codeword lengths `lens` (each 0..=`max_len`, 0 = unused).
     pub(super) fn build(&mut self, lens: &[u8], max_len: u32) -> Result<(), &'static str> {
         const OVERSUBSCRIBED: &str = "over-subscribed Huffman code";
-        let tb = self.bits;
+        let tb = TB;
         let mut count = [0u32; 17];
         for &l in lens {
             let l = u32::from(l);
@@ -72,7 +74,7 @@ impl DecodeTable {
         }
 
         self.entries.clear();
-        self.entries.resize(1 << tb, 0);
+        self.entries.resize(1 << tb, INVALID);
         let mut remaining = count;
         let mut code: u32 = 0;
         let mut sub_prefix = u32::MAX;
@@ -142,17 +144,19 @@ impl DecodeTable {
     #[inline(always)]
     pub(super) fn decode(&self, br: &mut BitReader<'_>) -> Option<u32> {
         let bits = br.peek_all();
-        let mut e = self.entries[(bits >> (64 - self.bits)) as usize];
+        let mut e = self.entries[(bits >> (64 - TB)) as usize];
         if e & SUBTABLE != 0 {
             let sub = e & LEN_MASK;
-            let idx = (e >> 8) as usize + ((bits << self.bits) >> (64 - sub)) as usize;
+            if sub == 0 {
+                return None;
+            }
+            let idx = (e >> 8) as usize + ((bits << TB) >> (64 - sub)) as usize;
             e = *self.entries.get(idx)?;
+            if e & LEN_MASK == 0 {
+                return None;
+            }
         }
-        let len = e & LEN_MASK;
-        if len == 0 {
-            return None;
-        }
-        br.consume(len);
+        br.consume(e & LEN_MASK);
         Some(e >> 8)
     }
 }
@@ -197,6 +201,17 @@ mod tests {
     }
 
     fn roundtrip(lens: &[u8], tb: u32) {
+        match tb {
+            4 => roundtrip_tb::<4>(lens),
+            5 => roundtrip_tb::<5>(lens),
+            6 => roundtrip_tb::<6>(lens),
+            7 => roundtrip_tb::<7>(lens),
+            8 => roundtrip_tb::<8>(lens),
+            _ => roundtrip_tb::<11>(lens),
+        }
+    }
+
+    fn roundtrip_tb<const TB: u32>(lens: &[u8]) {
         let codes = canonical(lens);
         let syms: Vec<usize> = (0..lens.len()).filter(|&s| lens[s] != 0).collect();
         let stream: Vec<(u32, u32)> = syms
@@ -206,7 +221,7 @@ mod tests {
             .map(|&s| codes[s])
             .collect();
         let data = pack(&stream);
-        let mut t = DecodeTable::new(tb);
+        let mut t = DecodeTable::<TB>::new();
         t.build(lens, 16).expect("valid code");
         let mut br = BitReader::new(&data);
         for &s in syms.iter().rev().chain(syms.iter()) {
@@ -235,7 +250,7 @@ mod tests {
 
     #[test]
     fn incomplete_and_empty_codes() {
-        let mut t = DecodeTable::new(6);
+        let mut t = DecodeTable::<6>::new();
         t.build(&[0; 20], 15).expect("empty code is allowed");
         let data = [0u8; 8];
         let mut br = BitReader::new(&data);
@@ -260,7 +275,7 @@ mod tests {
 
     #[test]
     fn oversubscribed_is_rejected() {
-        let mut t = DecodeTable::new(6);
+        let mut t = DecodeTable::<6>::new();
         assert!(t.build(&[1, 1, 1], 15).is_err());
         assert!(t.build(&[9; 513], 16).is_err());
         assert!(t.build(&[9; 512], 16).is_ok());
