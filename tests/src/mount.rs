@@ -1,0 +1,322 @@
+//! Mounting a WIM image with our `wimfs` binary or with wimlib's own FUSE mount, as an RAII guard.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::fs;
+use std::os::unix::ffi::OsStringExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::process::{kill_pids, pids_with_arg, run, RunOutput, TempDir};
+
+/// Which program serves the mount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mounter {
+    /// Our binary: `wimfs mount WIM IMAGE DIR` / `wimfs unmount DIR`.
+    Wimfs(PathBuf),
+    /// wimlib's `wimlib-imagex mount WIM IMAGE DIR --streams-interface=xattr` (the reference; used
+    /// to validate the harness itself).
+    Wimlib,
+}
+
+impl Mounter {
+    /// The mounter chosen by env `WIMFS_DIFF_MOUNTER`: `wimlib` for wimlib's mount, unset or
+    /// `wimfs` for our binary (located by [`crate::wimfs_bin`]).
+    pub fn from_env() -> Mounter {
+        match std::env::var("WIMFS_DIFF_MOUNTER").as_deref() {
+            Ok("wimlib") => Mounter::Wimlib,
+            Ok("wimfs") | Ok("") | Err(_) => Mounter::Wimfs(crate::wimfs_bin()),
+            Ok(other) => panic!("WIMFS_DIFF_MOUNTER={other:?}: expected \"wimfs\" or \"wimlib\""),
+        }
+    }
+
+    /// A short name for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mounter::Wimfs(_) => "wimfs",
+            Mounter::Wimlib => "wimlib-imagex mount",
+        }
+    }
+
+    /// Is this wimlib's mount?
+    pub fn is_wimlib(&self) -> bool {
+        matches!(self, Mounter::Wimlib)
+    }
+
+    /// The `info` command of this mounter for `wim` (`wimfs info WIM` / `wimlib-imagex info WIM`).
+    pub fn info_command(&self, wim: &Path) -> Command {
+        match self {
+            Mounter::Wimfs(bin) => {
+                let mut c = Command::new(bin);
+                c.arg("info").arg(wim);
+                c
+            }
+            Mounter::Wimlib => {
+                let mut c = Command::new("wimlib-imagex");
+                c.arg("info").arg(wim);
+                c
+            }
+        }
+    }
+
+    /// Mounts image `image` (1-based) of `wim` on a fresh temp dir.
+    pub fn mount(
+        &self,
+        wim: &Path,
+        image: u32,
+        opts: &MountOptions,
+    ) -> Result<Mount, MountFailure> {
+        let dir = TempDir::new("mnt");
+        let mountpoint = dir.path().join("mnt");
+        fs::create_dir(&mountpoint).expect("create the mount point");
+        let mut cmd = match self {
+            Mounter::Wimfs(bin) => {
+                let mut c = Command::new(bin);
+                c.arg("mount")
+                    .arg(wim)
+                    .arg(image.to_string())
+                    .arg(&mountpoint);
+                c
+            }
+            Mounter::Wimlib => {
+                let mut c = Command::new("wimlib-imagex");
+                c.arg("mount")
+                    .arg(wim)
+                    .arg(image.to_string())
+                    .arg(&mountpoint)
+                    .arg("--streams-interface=xattr");
+                if opts.unix_data {
+                    c.arg("--unix-data");
+                }
+                c
+            }
+        };
+        cmd.args(&opts.extra_args);
+        let output = run(&mut cmd, opts.timeout);
+        let mount = Mount {
+            mounter: self.clone(),
+            mountpoint,
+            unmounted: false,
+            _dir: dir,
+        };
+        if output.success() && mount.is_mounted() {
+            return Ok(mount);
+        }
+        let reason = if output.timed_out {
+            format!("mount did not return within {:?}", opts.timeout)
+        } else if output.success() {
+            "mount exited 0 but nothing is mounted on the mount point".to_string()
+        } else {
+            "mount failed".to_string()
+        };
+        // Drop cleans up anything half-mounted.
+        drop(mount);
+        Err(MountFailure {
+            reason,
+            output: Box::new(output),
+        })
+    }
+}
+
+/// Options for [`Mounter::mount`].
+#[derive(Debug, Clone)]
+pub struct MountOptions {
+    /// Pass `--unix-data` to wimlib's mount (our binary always honours UNIX data).
+    pub unix_data: bool,
+    /// Extra arguments for the mount command.
+    pub extra_args: Vec<String>,
+    /// How long the mount command may take to return.
+    pub timeout: Duration,
+}
+
+impl Default for MountOptions {
+    fn default() -> Self {
+        MountOptions {
+            unix_data: false,
+            extra_args: Vec::new(),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A mount that did not happen.
+#[derive(Debug)]
+pub struct MountFailure {
+    /// Why, in a few words.
+    pub reason: String,
+    /// What the mount command printed.
+    pub output: Box<RunOutput>,
+}
+
+impl fmt::Display for MountFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.reason)?;
+        write!(f, "{}", self.output)
+    }
+}
+
+/// A live mount; unmounted (and its temp dir removed) on drop.
+#[derive(Debug)]
+pub struct Mount {
+    mounter: Mounter,
+    mountpoint: PathBuf,
+    unmounted: bool,
+    // Last, so that it is dropped after the unmount.
+    _dir: TempDir,
+}
+
+impl Mount {
+    /// The mount point.
+    pub fn path(&self) -> &Path {
+        &self.mountpoint
+    }
+
+    /// Who serves it.
+    pub fn mounter(&self) -> &Mounter {
+        &self.mounter
+    }
+
+    /// Is something mounted on the mount point (per /proc/self/mountinfo, which never blocks on a
+    /// hung FUSE daemon the way stat(2) of the mount point can)?
+    pub fn is_mounted(&self) -> bool {
+        is_mountpoint(&self.mountpoint)
+    }
+
+    /// Kills the daemon serving this mount (found by the mount point in its command line). Any
+    /// request blocked on it then fails with ENOTCONN; used when a read hangs.
+    pub fn kill_daemon(&self) -> usize {
+        let pids = pids_with_arg(&self.mountpoint);
+        kill_pids(&pids);
+        pids.len()
+    }
+
+    /// Unmounts now, reporting problems (drop does the same, silently).
+    pub fn unmount(mut self) -> Result<(), String> {
+        self.unmount_inner()
+    }
+
+    fn unmount_inner(&mut self) -> Result<(), String> {
+        if self.unmounted {
+            return Ok(());
+        }
+        self.unmounted = true;
+        let mut problems = Vec::new();
+        if self.is_mounted() {
+            let mut cmd = match &self.mounter {
+                Mounter::Wimfs(bin) => {
+                    let mut c = Command::new(bin);
+                    c.arg("unmount").arg(&self.mountpoint);
+                    c
+                }
+                Mounter::Wimlib => {
+                    let mut c = Command::new("wimlib-imagex");
+                    c.arg("unmount").arg(&self.mountpoint);
+                    c
+                }
+            };
+            let out = run(&mut cmd, Duration::from_secs(30));
+            if !out.success() {
+                problems.push(format!("unmount command failed:\n{out}"));
+            }
+            if self.is_mounted() {
+                let out = run(
+                    Command::new("fusermount3")
+                        .arg("-u")
+                        .arg("-z")
+                        .arg(&self.mountpoint),
+                    Duration::from_secs(30),
+                );
+                problems.push(format!(
+                    "still mounted after the unmount command; fusermount3 -u -z: {}",
+                    if out.success() { "ok" } else { "failed" }
+                ));
+            }
+        }
+        // The daemon should exit once unmounted; do not leave one behind.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let pids = pids_with_arg(&self.mountpoint);
+            if pids.is_empty() {
+                break;
+            }
+            if Instant::now() >= deadline {
+                kill_pids(&pids);
+                problems.push(format!(
+                    "daemon {pids:?} still running 10 s after unmount: killed"
+                ));
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("\n"))
+        }
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        if let Err(e) = self.unmount_inner() {
+            eprintln!("warning: unmounting {}: {e}", self.mountpoint.display());
+        }
+    }
+}
+
+/// Undoes the octal escapes (`\040` etc.) of /proc/self/mountinfo.
+fn unescape_mountinfo(field: &str) -> PathBuf {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    PathBuf::from(OsString::from_vec(out))
+}
+
+/// Mount points listed in /proc/self/mountinfo.
+pub fn mount_points() -> Vec<PathBuf> {
+    let text = fs::read_to_string("/proc/self/mountinfo").expect("read /proc/self/mountinfo");
+    text.lines()
+        .filter_map(|line| line.split(' ').nth(4).map(unescape_mountinfo))
+        .collect()
+}
+
+/// Is `path` a mount point?
+pub fn is_mountpoint(path: &Path) -> bool {
+    mount_points().iter().any(|m| m == path)
+}
+
+/// Mount points at or below `dir`.
+pub fn mounts_under(dir: &Path) -> Vec<PathBuf> {
+    mount_points()
+        .into_iter()
+        .filter(|m| m.starts_with(dir))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_escapes() {
+        assert_eq!(
+            unescape_mountinfo(r"/tmp/a\040b\134c"),
+            PathBuf::from("/tmp/a b\\c")
+        );
+        assert_eq!(unescape_mountinfo(r"/x\04"), PathBuf::from(r"/x\04"));
+    }
+}
