@@ -1,0 +1,238 @@
+//! The offline-servicing workflow end to end: mount --rw, add/change/delete/rename files,
+//! unmount --commit; then wimlib-imagex verifies the WIM and applies exactly the expected
+//! tree, the other image is untouched, content already in the WIM adds no blob, and a re-mount
+//! shows the same. Also: --discard, refusing to commit with open files.
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use support::*;
+
+/// A small Windows-like image and a second image sharing files with it.
+fn make_images(dir: &Path, compress: &str) -> std::path::PathBuf {
+    let src = dir.join("src");
+    fs::create_dir_all(src.join("Windows/System32/drivers/etc")).expect("mkdir");
+    fs::create_dir_all(src.join("Windows/INF")).expect("mkdir");
+    fs::create_dir_all(src.join("Users/Public/Desktop/sub")).expect("mkdir");
+    fs::create_dir_all(src.join("Program Files/App")).expect("mkdir");
+    fs::write(
+        src.join("Windows/System32/drivers/etc/hosts"),
+        "127.0.0.1 localhost\r\n",
+    )
+    .expect("write");
+    fs::write(src.join("Windows/INF/base.inf"), "[Version]\r\n").expect("write");
+    fs::write(src.join("Users/Public/Desktop/a.lnk"), noise(5000, 1)).expect("write");
+    fs::write(src.join("Users/Public/Desktop/sub/b.txt"), "b").expect("write");
+    fs::write(src.join("Program Files/App/big.bin"), noise(300_000, 2)).expect("write");
+    fs::write(
+        src.join("Program Files/App/config.ini"),
+        "x=1\n".repeat(20000),
+    )
+    .expect("write");
+    fs::hard_link(
+        src.join("Program Files/App/config.ini"),
+        src.join("Program Files/App/config-link.ini"),
+    )
+    .expect("link");
+    std::os::unix::fs::symlink("App/config.ini", src.join("Program Files/cfg")).expect("symlink");
+    let wim = dir.join("install.wim");
+    let flag = format!("--compress={compress}");
+    wimlib(&[
+        "capture",
+        src.to_str().expect("utf-8"),
+        wim.to_str().expect("utf-8"),
+        "Image One",
+        &flag,
+    ]);
+    let src2 = dir.join("src2");
+    fs::create_dir_all(&src2).expect("mkdir");
+    fs::write(src2.join("shared.bin"), noise(300_000, 2)).expect("write");
+    fs::write(src2.join("own.txt"), "image two").expect("write");
+    wimlib(&[
+        "append",
+        src2.to_str().expect("utf-8"),
+        wim.to_str().expect("utf-8"),
+        "Image Two",
+    ]);
+    wim
+}
+
+/// The edits of the scenario, made with plain file operations under `root`.
+fn edit(root: &Path, drivers: &Path) {
+    run(std::process::Command::new("cp")
+        .arg("-r")
+        .arg(drivers)
+        .arg(root.join("Windows/INF/extra")));
+    fs::create_dir_all(root.join("Windows/Panther")).expect("mkdir");
+    fs::write(
+        root.join("Windows/Panther/autounattend.xml"),
+        "<unattend/>\n",
+    )
+    .expect("write");
+    // Change a file in place: append, and overwrite bytes in the middle of a big file.
+    let mut hosts = fs::read(root.join("Windows/System32/drivers/etc/hosts")).expect("read");
+    hosts.extend_from_slice(b"10.0.0.1 server\r\n");
+    fs::write(root.join("Windows/System32/drivers/etc/hosts"), hosts).expect("write");
+    let big = fs::OpenOptions::new()
+        .write(true)
+        .open(root.join("Program Files/App/big.bin"))
+        .expect("open");
+    big.write_all_at(b"PATCHED", 100_000).expect("pwrite");
+    drop(big);
+    fs::remove_dir_all(root.join("Users/Public/Desktop")).expect("rm -r");
+    fs::rename(
+        root.join("Program Files/App"),
+        root.join("Program Files/Application"),
+    )
+    .expect("mv");
+    // Content the WIM already has (image two's file) must not add a blob.
+    fs::write(root.join("copy-of-shared.bin"), noise(300_000, 2)).expect("write");
+    std::os::unix::fs::symlink(
+        "../Windows/Panther/autounattend.xml",
+        root.join("Program Files/unattend-link"),
+    )
+    .expect("symlink");
+    fs::write(root.join("empty.txt"), "").expect("write");
+}
+
+fn scenario(compress: &str) {
+    let dir = scratch(&format!("service-{compress}"));
+    let wim = make_images(&dir, compress);
+    let drivers = dir.join("drivers");
+    fs::create_dir_all(drivers.join("net")).expect("mkdir");
+    fs::write(drivers.join("net/e1000.inf"), "[Version]\r\nClass=Net\r\n").expect("write");
+    fs::write(drivers.join("net/e1000.sys"), noise(70_000, 9)).expect("write");
+    fs::write(drivers.join("readme.txt"), "drivers").expect("write");
+
+    // The expected tree: the original, edited by plain file operations.
+    let expected = dir.join("expected");
+    wimlib(&[
+        "apply",
+        wim.to_str().expect("utf-8"),
+        "1",
+        expected.to_str().expect("utf-8"),
+    ]);
+    edit(&expected, &drivers);
+    let image2 = dir.join("image2-before");
+    wimlib(&[
+        "apply",
+        wim.to_str().expect("utf-8"),
+        "2",
+        image2.to_str().expect("utf-8"),
+    ]);
+    let entries_before = blob_table_entries(&wim);
+
+    let m = dir.join("m");
+    fs::create_dir_all(&m).expect("mkdir");
+    let staging = dir.join("staging");
+    run(wimfs()
+        .args(["mount", "--rw", "--staging-dir"])
+        .arg(&staging)
+        .arg(&wim)
+        .arg("1")
+        .arg(&m));
+    edit(&m, &drivers);
+    // Plain unmount is refused while there are changes.
+    let refused = wimfs().arg("unmount").arg(&m).output().expect("runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--commit"));
+    // So is a commit while a file is open.
+    let open = fs::File::open(m.join("empty.txt")).expect("open");
+    let busy = wimfs()
+        .args(["unmount", "--commit"])
+        .arg(&m)
+        .output()
+        .expect("runs");
+    assert!(
+        !busy.status.success(),
+        "commit with an open file must be refused"
+    );
+    assert!(
+        String::from_utf8_lossy(&busy.stderr).contains("open"),
+        "{}",
+        String::from_utf8_lossy(&busy.stderr)
+    );
+    drop(open);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    run(wimfs().args(["unmount", "--commit"]).arg(&m));
+    assert!(
+        !staging.exists(),
+        "the staging directory is removed after a commit"
+    );
+
+    wimlib(&["verify", wim.to_str().expect("utf-8")]);
+    let applied = dir.join("applied");
+    wimlib(&[
+        "apply",
+        wim.to_str().expect("utf-8"),
+        "1",
+        applied.to_str().expect("utf-8"),
+    ]);
+    assert_same_tree(&applied, &expected);
+    let image2_after = dir.join("image2-after");
+    wimlib(&[
+        "apply",
+        wim.to_str().expect("utf-8"),
+        "2",
+        image2_after.to_str().expect("utf-8"),
+    ]);
+    assert_same_tree(&image2_after, &image2);
+
+    // New contents: drivers (3 files), autounattend, hosts, big.bin, 2 symlinks' reparse data,
+    // and the new metadata replaces the old one; copy-of-shared.bin and empty.txt add nothing.
+    let entries_after = blob_table_entries(&wim);
+    let old_only: u64 = 4; // the old hosts, big.bin, and the two Desktop files are gone
+    assert_eq!(
+        entries_after,
+        entries_before + 8 - old_only,
+        "blob table: {entries_before} -> {entries_after}"
+    );
+
+    // Our own read-only mount shows the same.
+    run(wimfs().arg("mount").arg(&wim).arg("1").arg(&m));
+    let seen = std::panic::catch_unwind(|| assert_same_tree(&m, &expected));
+    run(wimfs().arg("unmount").arg(&m));
+    if let Err(e) = seen {
+        std::panic::resume_unwind(e);
+    }
+    fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn servicing_uncompressed() {
+    scenario("none");
+}
+
+#[test]
+fn servicing_xpress() {
+    scenario("xpress");
+}
+
+#[test]
+fn servicing_lzx() {
+    scenario("lzx");
+}
+
+#[test]
+fn discard_leaves_the_wim_byte_for_byte() {
+    let dir = scratch("discard");
+    let wim = make_images(&dir, "lzx");
+    let before = fs::read(&wim).expect("read");
+    let m = dir.join("m");
+    fs::create_dir_all(&m).expect("mkdir");
+    run(wimfs()
+        .args(["mount", "--rw", "--staging-dir"])
+        .arg(dir.join("st"))
+        .arg(&wim)
+        .arg("1")
+        .arg(&m));
+    fs::write(m.join("new.txt"), "x").expect("write");
+    fs::remove_file(m.join("Windows/INF/base.inf")).expect("rm");
+    run(wimfs().args(["unmount", "--discard"]).arg(&m));
+    assert_eq!(fs::read(&wim).expect("read"), before);
+    assert!(!dir.join("st").exists());
+    fs::remove_dir_all(&dir).ok();
+}

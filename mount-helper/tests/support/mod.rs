@@ -1,0 +1,150 @@
+//! Helpers shared by the end-to-end tests: running commands, building trees, comparing trees.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The wimfs binary Cargo built for these tests.
+pub fn wimfs() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wimfs"))
+}
+
+/// Runs `cmd`, panicking with its output if it fails.
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs wimlib-imagex (installed by scripts/install-deps).
+pub fn wimlib(args: &[&str]) -> Output {
+    run(Command::new("wimlib-imagex").args(args))
+}
+
+/// A fresh scratch directory.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wimfs-e2e-{}-{name}", std::process::id()));
+    let _ = Command::new("fusermount3")
+        .arg("-uz")
+        .arg(dir.join("m"))
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn noise(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// What a tree holds at one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// A directory.
+    Dir,
+    /// A file's bytes.
+    File(Vec<u8>),
+    /// A symlink's target.
+    Link(PathBuf),
+}
+
+/// Every path below `root` with what it holds, plus the hard-link groups (sets of paths).
+pub fn snapshot(root: &Path) -> (BTreeMap<PathBuf, Node>, Vec<Vec<PathBuf>>) {
+    let mut out = BTreeMap::new();
+    let mut inodes: BTreeMap<(u64, u64), Vec<PathBuf>> = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let p = e.expect("entry").path();
+            let rel = p.strip_prefix(root).expect("below root").to_path_buf();
+            let m = std::fs::symlink_metadata(&p).expect("lstat");
+            if m.is_dir() {
+                out.insert(rel, Node::Dir);
+                stack.push(p);
+            } else if m.file_type().is_symlink() {
+                out.insert(rel, Node::Link(std::fs::read_link(&p).expect("readlink")));
+            } else {
+                let data = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                out.insert(rel.clone(), Node::File(data));
+                if m.nlink() > 1 {
+                    inodes.entry((m.dev(), m.ino())).or_default().push(rel);
+                }
+            }
+        }
+    }
+    let mut groups: Vec<Vec<PathBuf>> = inodes
+        .into_values()
+        .map(|mut v| {
+            v.sort();
+            v
+        })
+        .collect();
+    groups.sort();
+    (out, groups)
+}
+
+/// Asserts two trees hold the same paths, kinds, bytes, targets and hard-link groups,
+/// listing every difference.
+pub fn assert_same_tree(got: &Path, want: &Path) {
+    let (a, ga) = snapshot(got);
+    let (b, gb) = snapshot(want);
+    let mut diffs = Vec::new();
+    for (p, n) in &a {
+        match b.get(p) {
+            None => diffs.push(format!("extra: {}", p.display())),
+            Some(m) if m != n => diffs.push(format!("differs: {} ({})", p.display(), kind(n, m))),
+            _ => {}
+        }
+    }
+    for p in b.keys() {
+        if !a.contains_key(p) {
+            diffs.push(format!("missing: {}", p.display()));
+        }
+    }
+    if ga != gb {
+        diffs.push(format!("hard-link groups differ: {ga:?} vs {gb:?}"));
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} vs {}:\n{}",
+        got.display(),
+        want.display(),
+        diffs.join("\n")
+    );
+}
+
+fn kind(a: &Node, b: &Node) -> String {
+    match (a, b) {
+        (Node::File(x), Node::File(y)) => format!("{} vs {} bytes", x.len(), y.len()),
+        _ => format!("{a:?} vs {b:?}").chars().take(200).collect(),
+    }
+}
+
+/// Copies a tree with `cp -a`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    run(Command::new("cp").arg("-a").arg(from).arg(to));
+}
+
+/// Number of entries in a WIM's blob table (from its header).
+pub fn blob_table_entries(wim: &Path) -> u64 {
+    let bytes = std::fs::read(wim).expect("read WIM");
+    let h = wimfs::format::WimHeader::parse(&bytes).expect("header");
+    h.blob_table.uncompressed_size / 50
+}
