@@ -9,7 +9,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::process::{kill_pids, pids_with_arg, run, RunOutput, TempDir};
+use crate::process::{kill_pids, pids_with_arg, run, spawn, RunOutput, Spawned, TempDir};
 
 /// Which program serves the mount.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,11 +94,18 @@ impl Mounter {
             }
         };
         cmd.args(&opts.extra_args);
+        if opts.foreground {
+            if let Mounter::Wimfs(_) = self {
+                cmd.arg("--foreground");
+                return self.mount_foreground(cmd, mountpoint, dir, opts.timeout);
+            }
+        }
         let output = run(&mut cmd, opts.timeout);
         let mount = Mount {
             mounter: self.clone(),
             mountpoint,
             unmounted: false,
+            foreground: None,
             _dir: dir,
         };
         if output.success() && mount.is_mounted() {
@@ -118,6 +125,52 @@ impl Mounter {
             output: Box::new(output),
         })
     }
+
+    /// Starts `cmd` (a `--foreground` mount) and waits until the mount is live, the process
+    /// exits, or `timeout` passes.
+    fn mount_foreground(
+        &self,
+        mut cmd: Command,
+        mountpoint: PathBuf,
+        dir: TempDir,
+        timeout: Duration,
+    ) -> Result<Mount, MountFailure> {
+        let start = Instant::now();
+        let mut child = spawn(&mut cmd);
+        loop {
+            if is_mountpoint(&mountpoint) {
+                return Ok(Mount {
+                    mounter: self.clone(),
+                    mountpoint,
+                    unmounted: false,
+                    foreground: Some(child),
+                    _dir: dir,
+                });
+            }
+            if child.has_exited() || start.elapsed() >= timeout {
+                let exited = child.has_exited();
+                let output = child.wait(Duration::ZERO);
+                let reason = if exited {
+                    "mount failed".to_string()
+                } else {
+                    format!("mount not live within {timeout:?}")
+                };
+                // Clean up anything half-mounted.
+                drop(Mount {
+                    mounter: self.clone(),
+                    mountpoint,
+                    unmounted: false,
+                    foreground: None,
+                    _dir: dir,
+                });
+                return Err(MountFailure {
+                    reason,
+                    output: Box::new(output),
+                });
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
 }
 
 /// Options for [`Mounter::mount`].
@@ -129,6 +182,9 @@ pub struct MountOptions {
     pub extra_args: Vec<String>,
     /// How long the mount command may take to return.
     pub timeout: Duration,
+    /// Our binary only: run `wimfs mount --foreground` as a child of the test, so that its
+    /// stderr (panic messages) and exit status are seen ([`Mount::finish`]).
+    pub foreground: bool,
 }
 
 impl Default for MountOptions {
@@ -137,6 +193,7 @@ impl Default for MountOptions {
             unix_data: false,
             extra_args: Vec::new(),
             timeout: Duration::from_secs(60),
+            foreground: false,
         }
     }
 }
@@ -163,6 +220,8 @@ pub struct Mount {
     mounter: Mounter,
     mountpoint: PathBuf,
     unmounted: bool,
+    /// The `--foreground` mount process, if any.
+    foreground: Option<Spawned>,
     // Last, so that it is dropped after the unmount.
     _dir: TempDir,
 }
@@ -194,12 +253,23 @@ impl Mount {
 
     /// Unmounts now, reporting problems (drop does the same, silently).
     pub fn unmount(mut self) -> Result<(), String> {
+        let (problems, _) = self.unmount_inner();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("\n"))
+        }
+    }
+
+    /// Unmounts now: the problems unmounting, and for a `--foreground` mount what the mount
+    /// process printed and how it exited.
+    pub fn finish(mut self) -> (Vec<String>, Option<RunOutput>) {
         self.unmount_inner()
     }
 
-    fn unmount_inner(&mut self) -> Result<(), String> {
+    fn unmount_inner(&mut self) -> (Vec<String>, Option<RunOutput>) {
         if self.unmounted {
-            return Ok(());
+            return (Vec::new(), None);
         }
         self.unmounted = true;
         let mut problems = Vec::new();
@@ -234,6 +304,13 @@ impl Mount {
                 ));
             }
         }
+        let foreground = self.foreground.take().map(|child| {
+            let out = child.wait(Duration::from_secs(15));
+            if out.timed_out {
+                problems.push("the --foreground mount process did not exit after unmount".into());
+            }
+            out
+        });
         // The daemon should exit once unmounted; do not leave one behind.
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -250,18 +327,19 @@ impl Mount {
             }
             thread::sleep(Duration::from_millis(20));
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems.join("\n"))
-        }
+        (problems, foreground)
     }
 }
 
 impl Drop for Mount {
     fn drop(&mut self) {
-        if let Err(e) = self.unmount_inner() {
-            eprintln!("warning: unmounting {}: {e}", self.mountpoint.display());
+        let (problems, _) = self.unmount_inner();
+        if !problems.is_empty() {
+            eprintln!(
+                "warning: unmounting {}: {}",
+                self.mountpoint.display(),
+                problems.join("; ")
+            );
         }
     }
 }

@@ -147,10 +147,19 @@ fn quote(s: &str) -> String {
     }
 }
 
-/// Runs `cmd` with stdin from /dev/null and stdout/stderr captured (through files, not pipes), in
-/// its own process group. If it has not exited after `timeout`, the whole process group is killed
-/// with SIGKILL and `timed_out` is set.
-pub fn run(cmd: &mut Command, timeout: Duration) -> RunOutput {
+/// A child started by [`spawn`], with its stdout/stderr going to scratch files.
+#[derive(Debug)]
+pub struct Spawned {
+    command: String,
+    child: std::process::Child,
+    out: File,
+    err: File,
+    start: Instant,
+}
+
+/// Starts `cmd` with stdin from /dev/null and stdout/stderr captured (through files, not pipes),
+/// in its own process group.
+pub fn spawn(cmd: &mut Command) -> Spawned {
     let command = describe_command(cmd);
     let out = scratch_file();
     let err = scratch_file();
@@ -161,34 +170,75 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> RunOutput {
         .stderr(err.try_clone().expect("dup scratch file"))
         .process_group(0)
         .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
+    match spawned {
+        Ok(child) => Spawned {
+            command,
+            child,
+            out,
+            err,
+            start,
+        },
         Err(e) => panic!("cannot start `{command}`: {e} (is the tool installed and in PATH?)"),
-    };
-    let mut timed_out = false;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if start.elapsed() >= timeout => {
-                timed_out = true;
-                let pid = child.id() as libc::pid_t;
-                // SAFETY: kill(2) on the process group we created for this child.
-                unsafe { libc::kill(-pid, libc::SIGKILL) };
-                let _ = child.kill();
-                break child.wait().ok();
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(10)),
-            Err(e) => panic!("waiting for `{command}`: {e}"),
-        }
-    };
-    RunOutput {
-        command,
-        status,
-        stdout: read_back(out),
-        stderr: read_back(err),
-        timed_out,
-        elapsed: start.elapsed(),
     }
+}
+
+impl Spawned {
+    /// Its pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Has it exited?
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// What it has written to stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        let mut f = self.err.try_clone().expect("dup scratch file");
+        let mut bytes = Vec::new();
+        let _ = f
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| f.read_to_end(&mut bytes));
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Waits for it to exit; after `timeout` (from now) kills its whole process group with
+    /// SIGKILL and sets `timed_out`.
+    pub fn wait(mut self, timeout: Duration) -> RunOutput {
+        let command = self.command.clone();
+        let deadline = Instant::now() + timeout;
+        let mut timed_out = false;
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() >= deadline => {
+                    timed_out = true;
+                    let pid = self.child.id() as libc::pid_t;
+                    // SAFETY: kill(2) on the process group we created for this child.
+                    unsafe { libc::kill(-pid, libc::SIGKILL) };
+                    let _ = self.child.kill();
+                    break self.child.wait().ok();
+                }
+                Ok(None) => thread::sleep(Duration::from_millis(10)),
+                Err(e) => panic!("waiting for `{command}`: {e}"),
+            }
+        };
+        RunOutput {
+            command,
+            status,
+            stdout: read_back(self.out),
+            stderr: read_back(self.err),
+            timed_out,
+            elapsed: self.start.elapsed(),
+        }
+    }
+}
+
+/// Runs `cmd` to completion like [`spawn`] + [`Spawned::wait`]: if it has not exited after
+/// `timeout`, its whole process group is killed with SIGKILL and `timed_out` is set.
+pub fn run(cmd: &mut Command, timeout: Duration) -> RunOutput {
+    spawn(cmd).wait(timeout)
 }
 
 /// Processes (other than this one) that have `arg` as one of their command-line arguments.

@@ -233,3 +233,81 @@ fn wimlib_mount_agrees_with_wimlib_apply() {
         mount.unmount().unwrap_or_else(|e| panic!("unmount: {e}"));
     }
 }
+
+#[test]
+fn commands_are_timed_out_and_crashes_recognized() {
+    let slow = run(Command::new("sleep").arg("30"), Duration::from_millis(300));
+    assert!(slow.timed_out && !slow.success(), "{slow}");
+    assert!(slow.elapsed < Duration::from_secs(10), "{slow}");
+    assert!(slow.crash_signs().is_some());
+
+    let segv = run(
+        Command::new("sh").args(["-c", "kill -SEGV $$"]),
+        Duration::from_secs(10),
+    );
+    assert!(
+        segv.crash_signs().is_some_and(|s| s.contains("signal 11")),
+        "{segv}"
+    );
+    let panic = run(
+        Command::new("sh").args([
+            "-c",
+            "echo \"thread 'main' panicked at src/x.rs:1:1\" >&2; exit 101",
+        ]),
+        Duration::from_secs(10),
+    );
+    let signs = panic.crash_signs().unwrap_or_default();
+    assert!(
+        signs.contains("panicked") && signs.contains("101"),
+        "{signs}\n{panic}"
+    );
+    let clean = run(
+        Command::new("sh").args(["-c", "echo 'bad WIM' >&2; exit 1"]),
+        Duration::from_secs(10),
+    );
+    assert!(clean.crash_signs().is_none(), "{clean}");
+}
+
+/// A hung FUSE daemon (stopped with SIGSTOP) must not hang the tests: the walk gives up at its
+/// timeout, kills the daemon, and the mount guard still cleans up.
+#[test]
+fn a_hung_mount_is_cut_off() {
+    require_tools(&["wimlib-imagex", "fusermount3"]);
+    let fx = wim_fixture("small-lzx.wim");
+    let mount = Mounter::Wimlib
+        .mount(&fx.path, 1, &MountOptions::default())
+        .unwrap_or_else(|f| panic!("wimlib mount: {f}"));
+    let daemons = tests::process::pids_with_arg(mount.path());
+    assert!(
+        !daemons.is_empty(),
+        "no daemon found for {}",
+        mount.path().display()
+    );
+    for &pid in &daemons {
+        // SAFETY: stopping the wimlib daemon we just started for this mount.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+    }
+    let start = std::time::Instant::now();
+    let result = walk_with_timeout(
+        mount.path(),
+        &WalkOptions::default(),
+        Duration::from_secs(2),
+        || {
+            mount.kill_daemon();
+        },
+    );
+    let err = result.expect_err("a walk of a stopped daemon's mount cannot finish");
+    assert!(err.contains("did not finish"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+    let path = mount.path().to_path_buf();
+    drop(mount);
+    assert!(
+        !tests::mount::is_mountpoint(&path),
+        "{} still mounted",
+        path.display()
+    );
+}
