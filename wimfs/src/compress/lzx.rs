@@ -14,28 +14,22 @@
 //!   window is larger than 32 KiB;
 //! * the repeated offsets start at 1 and the previous tree lengths at 0 for every chunk.
 //!
-//! Submodules: [`consts`] (tables), [`bitread`] (input bits), [`huffdec`] (decode tables),
-//! [`decode`] (the decoder), [`e8`] (the x86 call translation).
+//! Submodules: [`consts`] (tables), [`e8`] (the x86 call translation); decoding: [`bitread`]
+//! (input bits), [`huffdec`] (decode tables), [`decode`]; encoding: [`matchfind`] (binary-tree
+//! match finder), [`huffenc`] (length-limited codes), [`bitwrite`] (output bits), [`encode`].
 
 mod bitread;
-#[cfg(test)]
 mod bitwrite;
 mod consts;
 mod decode;
 mod e8;
+mod encode;
 mod huffdec;
+mod huffenc;
+mod matchfind;
 
 #[cfg(test)]
 mod tests;
 
 pub use decode::decompress;
-
-/// Compresses one chunk for a WIM with chunk size `window_size`. Returns None when the result
-/// would not be smaller than the input (the WIM then stores the chunk raw).
-///
-/// The encoder is not written yet: every chunk is reported incompressible, which is valid (the
-/// WIM stores it raw).
-pub fn compress(input: &[u8], window_size: usize) -> Option<Vec<u8>> {
-    let _ = (input, window_size);
-    None
-}
+pub use encode::compress;

@@ -10,7 +10,6 @@ pub(super) struct BitWriter {
 }
 
 impl BitWriter {
-    #[cfg_attr(test, allow(dead_code))]
     pub(super) fn with_capacity(cap: usize) -> Self {
         BitWriter {
             out: Vec::with_capacity(cap),
@@ -47,6 +46,7 @@ impl BitWriter {
     }
 
     /// Output bytes so far, counting a partial word as two bytes.
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.out.len() + if self.n > 0 { 2 } else { 0 }
     }

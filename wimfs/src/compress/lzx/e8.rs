@@ -24,7 +24,6 @@ pub(super) fn decode(data: &mut [u8]) {
 }
 
 /// Applies the translation to a chunk before compressing it.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(super) fn encode(data: &mut [u8]) {
     filter(data, |rel, pos| {
         if rel >= -pos && rel < E8_FILE_SIZE {
