@@ -9,6 +9,9 @@
 //! - `xpress_decode_throughput`: `XPRESS_BENCH_DIR=<dir of .xpress/.raw pairs> cargo test
 //!   --release -p wimfs --test xpress_vectors -- --ignored --nocapture xpress_decode_throughput`
 //! - `xpress_ratio_vs_wimlib`: the same variable; sums our compressed sizes against wimlib's.
+//! - `xpress_write_ours`: `XPRESS_OURS_DIR=<dir>` writes `X.ours`, our compression of each
+//!   `X.raw` there (none where it does not shrink), for `codec_vectors/reencode_wim.py` to put
+//!   into a WIM that wimlib then verifies: the check that wimlib decodes our output.
 
 use std::path::{Path, PathBuf};
 
@@ -166,4 +169,27 @@ fn xpress_ratio_vs_wimlib() {
         100.0 * ours as f64 / raw as f64,
         raw as f64 / secs / 1e6
     );
+}
+
+#[test]
+#[ignore = "tool: needs XPRESS_OURS_DIR"]
+fn xpress_write_ours() {
+    let Some(dir) = std::env::var_os("XPRESS_OURS_DIR") else {
+        return;
+    };
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let p = entry.expect("entry").path();
+        if p.extension().is_some_and(|e| e == "raw") {
+            let ours = p.with_extension("ours");
+            match compress(&read(&p)) {
+                Some(c) => std::fs::write(&ours, c).expect("write"),
+                None => {
+                    let _ = std::fs::remove_file(&ours);
+                }
+            }
+            n += 1;
+        }
+    }
+    eprintln!("{n} chunks compressed");
 }

@@ -362,9 +362,18 @@ fn decode_block(
 #[inline(always)]
 fn copy_match(out: &mut [u8], dst: usize, offset: usize, length: usize) {
     let src = dst - offset;
-    if offset >= 16 && length <= 16 && out.len() - dst >= 16 {
-        // Over-copying past `dst + length` is harmless: those bytes are written later.
+    let room = out.len() - dst;
+    // Short matches, the common case, avoid a memmove call: fixed-size copies may write past
+    // `dst + length`, which is harmless (those bytes are written later), as long as they stay
+    // inside `out`. Each piece reads only bytes that are already final (offset >= piece size).
+    if offset >= 16 && length <= 32 && room >= 32 {
         out.copy_within(src..src + 16, dst);
+        if length > 16 {
+            out.copy_within(src + 16..src + 32, dst + 16);
+        }
+    } else if offset >= 8 && length <= 16 && room >= 16 {
+        out.copy_within(src..src + 8, dst);
+        out.copy_within(src + 8..src + 16, dst + 8);
     } else if offset >= length {
         out.copy_within(src..src + length, dst);
     } else if offset == 1 {
