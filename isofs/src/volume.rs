@@ -10,7 +10,7 @@ use crate::iso9660::descriptor::{VolumeDescriptor, VolumeInfo, FIRST_DESCRIPTOR,
 use crate::iso9660::dirrec::DirRecord;
 use crate::read::image::read_vec;
 use crate::rockridge::info::RrInfo;
-use crate::susp::entry::parse_area;
+use crate::susp::chain;
 
 /// At most this many volume descriptors are read before giving up on a terminator.
 pub const MAX_DESCRIPTORS: u64 = 64;
@@ -85,8 +85,11 @@ fn detect_rock_ridge(src: &dyn ReadAt, p: &VolumeInfo) -> IsoResult<Option<RockR
         "root directory",
     )?;
     let dot = DirRecord::parse(&head, start)?;
-    let mut entries = Vec::new();
-    parse_area(&dot.system_use, start, &mut entries)?;
+    let su_off = start + u64::from(dot.len) - dot.system_use.len() as u64;
+    // SP must be first in the area (P1281 5.3); ER usually sits in a continuation area.
+    let entries = chain::collect(&dot.system_use, su_off, 0, p.block_size, &mut |off, len| {
+        read_vec(src, off, len as u64, "SUSP continuation area")
+    })?;
     let info = RrInfo::from_entries(&entries)?;
     Ok(info.sp_skip.map(|skip| RockRidge {
         skip,

@@ -62,9 +62,8 @@ fn libc_eio() -> i32 {
     5
 }
 
-/// Finds the FID named `name` (CS0 8-bit) and points its ICB at its directory's own ICB,
-/// taken from the parent FID that starts the same block, then reseals the tag.
-fn udf_loop(data: &mut [u8], name: &[u8]) -> bool {
+/// Finds the FID named `name` (CS0 8-bit) and lets `edit` change it, then reseals its tag.
+fn edit_fid(data: &mut [u8], name: &[u8], edit: impl FnOnce(&mut [u8], usize)) -> bool {
     let mut pat = vec![8u8];
     pat.extend_from_slice(name);
     let Some(pos) = data.windows(pat.len()).position(|w| w == pat) else {
@@ -83,9 +82,7 @@ fn udf_loop(data: &mut [u8], name: &[u8]) -> bool {
     else {
         return false;
     };
-    let block = fid / 2048 * 2048;
-    let parent_icb: Vec<u8> = data[block + 20..block + 36].to_vec();
-    data[fid + 20..fid + 36].copy_from_slice(&parent_icb);
+    edit(data, fid);
     let crc_len = usize::from(u16::from_le_bytes([data[fid + 10], data[fid + 11]]));
     let crc = crc16(&data[fid + 16..fid + 16 + crc_len]);
     data[fid + 8..fid + 10].copy_from_slice(&crc.to_le_bytes());
@@ -95,6 +92,27 @@ fn udf_loop(data: &mut [u8], name: &[u8]) -> bool {
         .fold(0u8, |s, &b| s.wrapping_add(b));
     data[fid + 4] = sum;
     true
+}
+
+/// Points the FID's ICB at its directory's own ICB, taken from the parent FID that starts the
+/// same block.
+fn udf_loop(data: &mut [u8], name: &[u8]) -> bool {
+    edit_fid(data, name, |d, fid| {
+        let block = fid / 2048 * 2048;
+        let parent_icb: Vec<u8> = d[block + 20..block + 36].to_vec();
+        d[fid + 20..fid + 36].copy_from_slice(&parent_icb);
+    })
+}
+
+#[test]
+fn udf_deleted_entries_are_not_served() {
+    let mut data = std::fs::read(fixtures().join("udf-bridge.iso")).expect("fixture");
+    assert!(edit_fid(&mut data, b"setup.exe", |d, fid| d[fid + 18] |= 0x04));
+    let image = tmp("udf-deleted.iso");
+    std::fs::write(&image, &data).expect("write");
+    let fs = open(&image, Some(TreeKind::Udf)).expect("opens");
+    assert!(fs.lookup(ROOT_INO, OsStr::new("setup.exe")).is_err());
+    assert!(fs.lookup(ROOT_INO, OsStr::new("sources")).is_ok());
 }
 
 #[test]
