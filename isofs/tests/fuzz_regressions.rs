@@ -4,10 +4,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// A fuzz target's entry point.
+type Target = fn(&[u8]);
+
 #[test]
 fn replay_fuzz_regressions() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
-    let targets: [(&str, fn(&[u8])); 3] = [
+    let targets: [(&str, Target); 3] = [
         ("image", isofs::harness::image),
         ("structures", isofs::harness::structures),
         ("zisofs", isofs::harness::zisofs),
