@@ -81,3 +81,40 @@ fn xorriso_large_image() {
     fs.read(attr.ino, 0, attr.size - 5, &mut buf).expect("read");
     assert_eq!(&buf, b"end!!");
 }
+
+/// ECMA-119 9.1.7/9.1.8: an interleaved file, units of one block separated by gaps of two.
+#[test]
+fn interleaved_file() {
+    let dir = std::env::temp_dir().join(format!("isofs-interleave-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let image = dir.join("interleaved.iso");
+    let mut rec = record(b"IL.BIN;1", 20, 3 * 2048, 0);
+    rec[26] = 1; // file unit size
+    rec[27] = 2; // interleave gap
+    let root = directory(&[record(&[0], 18, 2048, 2), record(&[1], 18, 2048, 2), rec]);
+    let unit = |c: u8| vec![c; 2048];
+    write_image(
+        &image,
+        30 * 2048,
+        &[
+            (16, pvd(30, 18)),
+            (17, terminator()),
+            (18, root),
+            (20, unit(b'a')),
+            (21, unit(b'x')),
+            (22, unit(b'x')),
+            (23, unit(b'b')),
+            (24, unit(b'y')),
+            (25, unit(b'y')),
+            (26, unit(b'c')),
+        ],
+    );
+    let fs = support::open(&image, None).expect("opens");
+    let attr = fs.lookup(ROOT_INO, OsStr::new("IL.BIN")).expect("lookup");
+    let data = support::read_all(&fs, attr.ino).expect("read");
+    let mut want = unit(b'a');
+    want.extend(unit(b'b'));
+    want.extend(unit(b'c'));
+    assert!(data == want, "units a, b, c without the gaps");
+    std::fs::remove_dir_all(&dir).ok();
+}
