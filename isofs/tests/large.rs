@@ -82,6 +82,21 @@ fn xorriso_large_image() {
     assert_eq!(&buf, b"end!!");
 }
 
+/// UDF with a > 4 GiB file from `make-fixtures.sh --large` (genisoimage): run with --ignored.
+#[test]
+#[ignore = "needs /tmp/isofs-large/udf-large.iso from make-fixtures.sh --large"]
+fn genisoimage_large_udf_image() {
+    let image = std::path::Path::new("/tmp/isofs-large/udf-large.iso");
+    let fs = support::open(image, Some(isofs::TreeKind::Udf)).expect("opens");
+    let attr = fs.lookup(ROOT_INO, OsStr::new("huge.bin")).expect("lookup");
+    assert_eq!(attr.size, 4500 << 20);
+    let mut buf = [0u8; 5];
+    fs.read(attr.ino, 0, 0, &mut buf).expect("read");
+    assert_eq!(&buf, b"start");
+    fs.read(attr.ino, 0, attr.size - 5, &mut buf).expect("read");
+    assert_eq!(&buf, b"end!!");
+}
+
 /// ECMA-119 9.1.7/9.1.8: an interleaved file, units of one block separated by gaps of two.
 #[test]
 fn interleaved_file() {
