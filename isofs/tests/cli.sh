@@ -24,7 +24,7 @@ trap cleanup EXIT
 expect_fail "missing image" "No such file" "$bin" mount /nonexistent.iso "$mnt"
 expect_fail "not an image" "not an ISO 9660 or UDF image" "$bin" mount /etc/passwd "$mnt"
 expect_fail "missing mount point" "mount point" "$bin" mount "$fx/deb.iso" /nonexistent-dir
-expect_fail "absent tree" "has no UDF tree" "$bin" mount "$fx/deb.iso" "$mnt" --tree udf
+expect_fail "absent tree" "has no udf tree" "$bin" mount "$fx/deb.iso" "$mnt" --tree udf
 expect_fail "unknown tree" "unknown tree" "$bin" mount "$fx/deb.iso" "$mnt" --tree hfs
 expect_fail "not mounted" "is not mounted" "$bin" unmount "$mnt"
 

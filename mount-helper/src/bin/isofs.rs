@@ -96,10 +96,16 @@ fn mount(
     let image = image
         .canonicalize()
         .map_err(|e| format!("{}: {e}", image.display()))?;
-    // Open once in the parent so a bad image fails before forking, with a clear message.
+    // Recognize the image in the parent (cheap: descriptors only) so a bad image or an absent
+    // tree fails before forking; the daemon builds the tree once.
     let opts = open_options(tree);
     let cache = cache_mb.saturating_mul(1 << 20);
-    IsoFs::open_path(&image, &opts, 0).map_err(|e| format!("{}: {e}", image.display()))?;
+    let info = ImageInfo::read(&image).map_err(|e| format!("{}: {e}", image.display()))?;
+    if let Some(t) = tree {
+        if !info.recognized.trees().contains(&t) {
+            return Err(format!("{}: the image has no {t} tree", image.display()));
+        }
+    }
     let req = MountRequest {
         mountpoint: dir,
         foreground,
