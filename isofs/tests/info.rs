@@ -93,3 +93,16 @@ fn hard_links_share_an_inode() {
     assert!(open_info.immutable);
     assert!(fs.open(a.ino, true).is_err(), "read-only");
 }
+
+#[test]
+fn udf_times_match_7zip() {
+    // 7z l -slt: Modified = Created = 2026-11-21 14:08:39 (UTC) for BDMV/index.bdmv.
+    let fs = open(&fixtures().join("udf250-metadata-bluray.iso"), None).expect("opens");
+    let bdmv = fs.lookup(ROOT_INO, OsStr::new("BDMV")).expect("BDMV");
+    let a = fs
+        .lookup(bdmv.ino, OsStr::new("index.bdmv"))
+        .expect("index.bdmv");
+    let want = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_270_119);
+    assert_eq!(a.mtime, want);
+    assert_eq!(a.crtime, want);
+}
