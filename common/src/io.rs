@@ -9,7 +9,10 @@
 
 use std::fs::File;
 use std::io;
+#[cfg(unix)]
 use std::os::unix::fs::FileExt;
+#[cfg(windows)]
+use std::os::windows::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -99,6 +102,18 @@ impl FileSource {
     }
 }
 
+/// `pread(2)`.
+#[cfg(unix)]
+fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    file.read_at(buf, offset)
+}
+
+/// Windows' positional read (an explicit offset per call; only the unused cursor moves).
+#[cfg(windows)]
+fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    file.seek_read(buf, offset)
+}
+
 impl ReadAt for FileSource {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         if offset >= self.len {
@@ -106,7 +121,7 @@ impl ReadAt for FileSource {
         }
         let max = usize::try_from(self.len - offset).unwrap_or(usize::MAX);
         let want = buf.len().min(max);
-        self.file.read_at(&mut buf[..want], offset)
+        pread(&self.file, &mut buf[..want], offset)
     }
     fn len(&self) -> u64 {
         self.len

@@ -3,10 +3,13 @@
 //! Lowest first: [`io`] (positional readers), [`cache`] (byte-bounded chunk cache), [`vfs`]
 //! (the backend-neutral filesystem trait and its error type), [`errno`] (the one place where
 //! errors become errno values / NTSTATUS codes) and, behind features, the backend adapters in
-//! [`backend`]. Nothing here knows about WIM or ISO; format crates never see FUSE or WinFsp types.
+//! [`backend`]; [`winnt`] is the WinFsp-independent Windows view of an image (names, times,
+//! security descriptors, reparse points). Nothing here knows about WIM or ISO; format crates
+//! never see FUSE or WinFsp types.
 
 pub mod backend;
 pub mod cache;
 pub mod errno;
 pub mod io;
 pub mod vfs;
+pub mod winnt;

@@ -5,16 +5,29 @@
 //! child opens the image, mounts it, and writes one line into a pipe: `OK` or `ERR <message>`.
 //! The parent prints the message and exits accordingly. SIGINT/SIGTERM/SIGHUP in the daemon
 //! unmount cleanly: they are blocked in every thread and taken by one `sigwait` thread.
+//! On Windows, mounting goes through WinFsp instead (`win_daemon.rs`).
 
+#[cfg(unix)]
 use std::io::{Read, Write};
+#[cfg(unix)]
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::path::Path;
+use std::path::PathBuf;
+#[cfg(unix)]
 use std::sync::Arc;
 
-use common::backend::fuse::{FuseOptions, FuseSession, FuseUnmounter};
+use common::backend::fuse::FuseOptions;
+#[cfg(unix)]
+use common::backend::fuse::{FuseSession, FuseUnmounter};
+#[cfg(unix)]
 use common::vfs::Vfs;
 
+#[cfg(unix)]
 use crate::mountpoint::check_mountpoint;
+/// On Windows: WinFsp, in the foreground or from a detached process (same contract).
+#[cfg(windows)]
+pub use crate::win_daemon::run_mount;
 
 /// What to mount where.
 #[derive(Debug, Clone)]
@@ -27,6 +40,7 @@ pub struct MountRequest {
     pub fuse: FuseOptions,
 }
 
+#[cfg(unix)]
 /// Opens the image with `open` and serves it at the mount point. Returns when the filesystem is
 /// unmounted (foreground) or as soon as the daemon reports the mount live (background).
 pub fn run_mount<V, F>(req: &MountRequest, open: F) -> Result<(), String>
@@ -37,6 +51,7 @@ where
     run_mount_with(req, open, |_: Arc<V>, _: FuseUnmounter| Ok(()))
 }
 
+#[cfg(unix)]
 /// Like [`run_mount`], and runs `after_mount` in the daemon once the mount is live (e.g. to
 /// start a control channel); an error from it unmounts and is reported like a mount error.
 pub fn run_mount_with<V, F, H>(req: &MountRequest, open: F, after_mount: H) -> Result<(), String>
@@ -66,6 +81,7 @@ where
     }
 }
 
+#[cfg(unix)]
 fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
     let mut fds = [0i32; 2];
     // SAFETY: `fds` is a valid array of two ints.
@@ -76,6 +92,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
+#[cfg(unix)]
 fn wait_for_child(read_end: OwnedFd) -> Result<(), String> {
     let mut msg = String::new();
     let mut f = std::fs::File::from(read_end);
@@ -91,6 +108,7 @@ fn wait_for_child(read_end: OwnedFd) -> Result<(), String> {
     }
 }
 
+#[cfg(unix)]
 fn daemon_child<V, F, H>(
     mountpoint: &Path,
     fuse: &FuseOptions,
@@ -126,6 +144,7 @@ where
     }
 }
 
+#[cfg(unix)]
 /// Points stdin/stdout/stderr at /dev/null so the daemon holds no terminal.
 fn detach_stdio() {
     if let Ok(null) = std::fs::OpenOptions::new()
@@ -141,6 +160,7 @@ fn detach_stdio() {
     }
 }
 
+#[cfg(unix)]
 fn block_termination_signals() -> libc::sigset_t {
     // SAFETY: sigset manipulation on a local, zero-initialized set.
     unsafe {
@@ -154,6 +174,7 @@ fn block_termination_signals() -> libc::sigset_t {
     }
 }
 
+#[cfg(unix)]
 fn serve<V, F, H>(
     mountpoint: &Path,
     fuse: &FuseOptions,

@@ -8,5 +8,9 @@ pub mod logging;
 pub mod mountpoint;
 pub mod refs;
 pub mod wim_rw;
+#[cfg(windows)]
+mod win_daemon;
 
-pub use daemon::{run_mount, run_mount_with, MountRequest};
+#[cfg(unix)]
+pub use daemon::run_mount_with;
+pub use daemon::{run_mount, MountRequest};

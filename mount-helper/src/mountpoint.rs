@@ -1,10 +1,20 @@
 //! Mount-point checks (exists, is a directory, is not already a mount) and unmounting.
 
+#[cfg(unix)]
 use std::ffi::CString;
+#[cfg(unix)]
 use std::os::unix::ffi::OsStrExt;
+#[cfg(unix)]
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
 use std::process::Command;
 
+/// On Windows: a free drive letter or a directory that does not exist yet; unmounting asks
+/// the serving process through a named event.
+#[cfg(windows)]
+pub use crate::win_daemon::{check_mountpoint, unmount};
+
+#[cfg(unix)]
 /// Canonicalizes `dir` and refuses anything that cannot be mounted on.
 pub fn check_mountpoint(dir: &Path) -> Result<PathBuf, String> {
     let meta = std::fs::metadata(dir).map_err(|e| format!("mount point {}: {e}", dir.display()))?;
@@ -23,6 +33,7 @@ pub fn check_mountpoint(dir: &Path) -> Result<PathBuf, String> {
     Ok(canon)
 }
 
+#[cfg(unix)]
 /// Unescapes the octal escapes (`\040` for space, ...) of `/proc/self/mountinfo` fields.
 fn unescape_mountinfo(field: &str) -> Vec<u8> {
     let bytes = field.as_bytes();
@@ -43,6 +54,7 @@ fn unescape_mountinfo(field: &str) -> Vec<u8> {
     out
 }
 
+#[cfg(unix)]
 /// The filesystem type mounted exactly at `dir` (e.g. `fuse.wimfs`), if any.
 pub fn mounted_fstype(dir: &Path) -> Option<String> {
     let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
@@ -61,11 +73,13 @@ pub fn mounted_fstype(dir: &Path) -> Option<String> {
     found
 }
 
+#[cfg(unix)]
 /// True if something is mounted exactly at `dir`.
 pub fn is_mountpoint(dir: &Path) -> bool {
     mounted_fstype(dir).is_some()
 }
 
+#[cfg(unix)]
 /// Unmounts a FUSE mount at `dir` made by one of our tools (`fuse.<subtype>`).
 pub fn unmount(dir: &Path, subtype: &str, lazy: bool) -> Result<(), String> {
     let canon = dir
@@ -105,7 +119,7 @@ pub fn unmount(dir: &Path, subtype: &str, lazy: bool) -> Result<(), String> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
