@@ -8,12 +8,14 @@
 //! - [`Mounter`] / [`Mount`]: our mount or wimlib's, as an RAII guard with timeouts.
 //! - [`tree::walk`] + [`compare::compare`]: a tree manifest and a comparator that lists every
 //!   difference.
+//! - [`reads`]: random-access pread checks against the reference tree.
 //! - [`wim`]: a minimal WIM header / blob table reader that tells the corruption tests where
 //!   each region of a WIM lies.
 
 pub mod compare;
 pub mod mount;
 pub mod process;
+pub mod reads;
 pub mod tree;
 pub mod wim;
 

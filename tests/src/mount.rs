@@ -286,9 +286,17 @@ impl Mount {
                     c
                 }
             };
-            let out = run(&mut cmd, Duration::from_secs(30));
-            if !out.success() {
-                problems.push(format!("unmount command failed:\n{out}"));
+            // A transient EBUSY is possible: another test thread's fork() briefly holds copies of
+            // our open (close-on-exec) descriptors until its exec. Retry a few times.
+            for attempt in 1..=5 {
+                let out = run(&mut cmd, Duration::from_secs(30));
+                if out.success() || !self.is_mounted() {
+                    break;
+                }
+                if attempt == 5 {
+                    problems.push(format!("unmount command failed 5 times; last:\n{out}"));
+                }
+                thread::sleep(Duration::from_millis(200));
             }
             if self.is_mounted() {
                 let out = run(

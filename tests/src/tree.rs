@@ -201,6 +201,8 @@ pub struct WalkOptions {
     pub max_depth: usize,
     /// Stop after this many entries.
     pub max_entries: usize,
+    /// Report readdir records whose d_type / d_ino disagree with lstat.
+    pub check_dirents: bool,
 }
 
 impl Default for WalkOptions {
@@ -210,6 +212,7 @@ impl Default for WalkOptions {
             xattrs: true,
             max_depth: 400,
             max_entries: 1_000_000,
+            check_dirents: true,
         }
     }
 }
@@ -228,8 +231,15 @@ fn cstring(path: &Path) -> CString {
     CString::new(path.as_os_str().as_bytes()).expect("paths from readdir contain no NUL")
 }
 
-/// The names readdir(3) returns for `dir`, in order, including `.` and `..`.
-fn read_dir_raw(dir: &Path) -> Result<Vec<Vec<u8>>, i32> {
+/// One readdir(3) record.
+struct RawDirent {
+    name: Vec<u8>,
+    d_ino: u64,
+    d_type: u8,
+}
+
+/// The records readdir(3) returns for `dir`, in order, including `.` and `..`.
+fn read_dir_raw(dir: &Path) -> Result<Vec<RawDirent>, i32> {
     let c = cstring(dir);
     // SAFETY: opendir with a valid NUL-terminated path; the handle is closed below.
     let handle = unsafe { libc::opendir(c.as_ptr()) };
@@ -249,7 +259,13 @@ fn read_dir_raw(dir: &Path) -> Result<Vec<Vec<u8>>, i32> {
         }
         // SAFETY: d_name of a dirent returned by readdir is NUL-terminated.
         let name = unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) };
-        names.push(name.to_bytes().to_vec());
+        // SAFETY: ent is the live record readdir just returned.
+        let (d_ino, d_type) = unsafe { ((*ent).d_ino, (*ent).d_type) };
+        names.push(RawDirent {
+            name: name.to_bytes().to_vec(),
+            d_ino,
+            d_type,
+        });
     };
     // SAFETY: closing the DIR* opened above, once.
     unsafe { libc::closedir(handle) };
@@ -448,8 +464,8 @@ fn walk_tracked(root: &Path, opts: &WalkOptions, current: &Mutex<Vec<u8>>) -> Ma
         if let Ok(mut cur) = current.lock() {
             *cur = rel.clone();
         }
-        let names = match read_dir_raw(&abs) {
-            Ok(names) => names,
+        let records = match read_dir_raw(&abs) {
+            Ok(records) => records,
             Err(errno) => {
                 if let Some(e) = m.entries.get_mut(&rel) {
                     e.dir_error = Some(errno);
@@ -457,6 +473,9 @@ fn walk_tracked(root: &Path, opts: &WalkOptions, current: &Mutex<Vec<u8>>) -> Ma
                 continue;
             }
         };
+        let names: Vec<Vec<u8>> = records.iter().map(|r| r.name.clone()).collect();
+        let dirent_of: HashMap<&[u8], &RawDirent> =
+            records.iter().map(|r| (r.name.as_slice(), r)).collect();
         let dots = names.iter().filter(|n| n.as_slice() == b".").count();
         let dotdots = names.iter().filter(|n| n.as_slice() == b"..").count();
         if dots > 1 || dotdots > 1 {
@@ -514,6 +533,11 @@ fn walk_tracked(root: &Path, opts: &WalkOptions, current: &Mutex<Vec<u8>>) -> Ma
                 *cur = child_rel.clone();
             }
             let entry = stat_entry(&child_abs, &root, opts);
+            if let (Some(d), None) = (dirent_of.get(name.as_slice()), entry.stat_error) {
+                if opts.check_dirents {
+                    check_dirent(&child_rel, d, &entry, &mut m.anomalies);
+                }
+            }
             if let Some(errno) = entry.stat_error {
                 m.anomalies.push(format!(
                     "{}: listed by readdir but lstat fails: {}",
@@ -543,6 +567,33 @@ fn walk_tracked(root: &Path, opts: &WalkOptions, current: &Mutex<Vec<u8>>) -> Ma
         }
     }
     m
+}
+
+/// readdir's d_type and d_ino must agree with lstat (`find`, `ls -i`, `du` and backup tools
+/// trust them without an lstat).
+fn check_dirent(rel: &[u8], d: &RawDirent, e: &Entry, anomalies: &mut Vec<String>) {
+    let want = match e.kind {
+        Kind::File => libc::DT_REG,
+        Kind::Dir => libc::DT_DIR,
+        Kind::Symlink => libc::DT_LNK,
+        Kind::Other(_) => d.d_type,
+    };
+    if d.d_type != libc::DT_UNKNOWN && d.d_type != want {
+        anomalies.push(format!(
+            "{}: readdir d_type {} but lstat says {:?}",
+            show_path(rel),
+            d.d_type,
+            e.kind
+        ));
+    }
+    if d.d_ino != e.dev_ino.1 {
+        anomalies.push(format!(
+            "{}: readdir d_ino {} but lstat st_ino {}",
+            show_path(rel),
+            d.d_ino,
+            e.dev_ino.1
+        ));
+    }
 }
 
 /// [`walk`] on a thread, giving up after `timeout`. On timeout `on_timeout` runs (e.g.

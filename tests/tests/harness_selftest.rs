@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use tests::reads::compare_random_reads;
 use tests::tree::{walk, walk_with_timeout, WalkOptions};
 use tests::{
     apply_and_walk, compare, format_report, require_tools, run, wim_fixture, CompareOptions,
@@ -132,6 +133,23 @@ fn comparator_reports_every_kind_of_difference() {
         !diffs.iter().any(|d| d.starts_with("/same")),
         "false positive:\n{report}"
     );
+    // Random reads see the same content and size differences.
+    let reads = compare_random_reads(&me, &a, 2, 100);
+    let report = format_report("random reads", &reads);
+    for want in [
+        "/content-differs: pread(1 at 0): wrong bytes from offset 0",
+        "/size-differs: pread(4113 at 0) returned 7 bytes, expected 5",
+    ] {
+        assert!(
+            reads.iter().any(|d| d.contains(want)),
+            "missed {want:?}\n{report}"
+        );
+    }
+    assert!(
+        !reads.iter().any(|d| d.starts_with("/same")),
+        "false positive:\n{report}"
+    );
+
     // And a tree compared with itself has no differences.
     let again = walk(&e, &opts);
     let none = compare(&me, &again, &CompareOptions::default());
@@ -205,14 +223,17 @@ fn wimlib_mount_agrees_with_wimlib_apply() {
                 },
             )
             .unwrap_or_else(|f| panic!("wimlib mount of {name}: {f}"));
-        let actual = walk_with_timeout(
-            mount.path(),
-            &WalkOptions::default(),
-            Duration::from_secs(120),
-            || {
-                mount.kill_daemon();
-            },
-        )
+        let walk_opts = WalkOptions {
+            check_dirents: false, // wimlib's mount answers readdir with d_ino 0xffffffff
+            ..WalkOptions::default()
+        };
+        assert!(
+            compare_random_reads(&expected, mount.path(), 4, 100).is_empty(),
+            "random reads through wimlib's mount differ"
+        );
+        let actual = walk_with_timeout(mount.path(), &walk_opts, Duration::from_secs(120), || {
+            mount.kill_daemon();
+        })
         .unwrap_or_else(|e| panic!("{e}"));
         let diffs = compare(
             &expected,

@@ -2,7 +2,9 @@
 //! extracts it, against the same image mounted by the mounter under test (our `wimfs` by
 //! default; `WIMFS_DIFF_MOUNTER=wimlib` for wimlib's own FUSE mount, to validate the harness).
 //!
-//! Compared: the set of paths, types, file sizes, file contents, symlink targets (with the
+//! Compared: random-access preads (chunk boundaries, end of file, several threads; before
+//! anything is read sequentially, so the filesystem and not the page cache answers), readdir's
+//! d_type/d_ino against lstat, then the set of paths, types, file sizes, file contents, symlink targets (with the
 //! apply/mount directory replaced by a placeholder), hard-link groups, file nlink and mtimes
 //! (to the nanosecond); modes and owners for the `--unix-data` fixtures; symlink st_size ==
 //! target length (not for wimlib's mount, which reports 0). Xattrs: named data streams
@@ -15,6 +17,7 @@
 
 use std::time::Duration;
 
+use tests::reads::compare_random_reads;
 use tests::tree::{walk, walk_with_timeout, WalkOptions};
 use tests::{
     apply_and_walk, compare, format_report, require_tools, wim_fixture, wim_fixtures,
@@ -50,13 +53,20 @@ fn diff_image(fx: &WimFixture, image: u32, mounter: &Mounter) -> Vec<String> {
         Ok(m) => m,
         Err(failure) => return vec![format!("{} failed to mount it: {failure}", mounter.name())],
     };
-    let actual =
-        match walk_with_timeout(mount.path(), &WalkOptions::default(), WALK_TIMEOUT, || {
-            mount.kill_daemon();
-        }) {
-            Ok(m) => m,
-            Err(e) => return vec![e],
-        };
+    // Random access first, on the fresh mount: once the walk has read everything sequentially,
+    // the kernel's page cache would answer instead of the filesystem.
+    diffs.extend(compare_random_reads(&expected, mount.path(), 4, 2000));
+    let walk_opts = WalkOptions {
+        // wimlib's mount answers readdir with d_ino 0xffffffff.
+        check_dirents: !mounter.is_wimlib(),
+        ..WalkOptions::default()
+    };
+    let actual = match walk_with_timeout(mount.path(), &walk_opts, WALK_TIMEOUT, || {
+        mount.kill_daemon();
+    }) {
+        Ok(m) => m,
+        Err(e) => return vec![e],
+    };
     let opts = CompareOptions {
         modes: fx.unix_data(),
         owners: fx.unix_data(),
@@ -75,6 +85,7 @@ fn diff_image(fx: &WimFixture, image: u32, mounter: &Mounter) -> Vec<String> {
     let xattr_walk = WalkOptions {
         content: false,
         xattrs: true,
+        check_dirents: false,
         ..WalkOptions::default()
     };
     let mut ref_xattrs = walk_with_timeout(reference.path(), &xattr_walk, WALK_TIMEOUT, || {

@@ -95,7 +95,12 @@ fn probe(mounter: &Mounter, wim: &Path, unix_data: bool) -> Outcome {
             };
         }
     };
-    let walked = walk_with_timeout(mount.path(), &WalkOptions::default(), WALK_TIMEOUT, || {
+    let walk_opts = WalkOptions {
+        // wimlib's mount answers readdir with d_ino 0xffffffff.
+        check_dirents: !mounter.is_wimlib(),
+        ..WalkOptions::default()
+    };
+    let walked = walk_with_timeout(mount.path(), &walk_opts, WALK_TIMEOUT, || {
         mount.kill_daemon();
     });
     let (unmount_problems, daemon) = mount.finish();
