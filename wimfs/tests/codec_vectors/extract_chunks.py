@@ -45,7 +45,8 @@ def main():
         for n in names:
             p = os.path.join(root, n)
             data = open(p, "rb").read()
-            files[hashlib.sha1(data).digest()] = (os.path.relpath(p, src_dir).replace("/", "_"), data)
+            name = "_".join(os.path.relpath(p, src_dir).replace("/", "_").split())
+            files[hashlib.sha1(data).digest()] = (name, data)
 
     os.makedirs(out_dir, exist_ok=True)
     manifest = []
