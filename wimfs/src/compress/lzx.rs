@@ -16,7 +16,8 @@
 //!
 //! Submodules: [`consts`] (tables), [`e8`] (the x86 call translation); decoding: [`bitread`]
 //! (input bits), [`huffdec`] (decode tables), [`decode`]; encoding: [`matchfind`] (binary-tree
-//! match finder), [`huffenc`] (length-limited codes), [`bitwrite`] (output bits), [`encode`].
+//! match finder), [`parse`] (shortest-path parse), [`huffenc`] (length-limited codes),
+//! [`write`] (block output), [`bitwrite`] (output bits), [`encode`] (the driver).
 
 mod bitread;
 mod bitwrite;
@@ -27,6 +28,8 @@ mod encode;
 mod huffdec;
 mod huffenc;
 mod matchfind;
+mod parse;
+mod write;
 
 #[cfg(test)]
 mod tests;

@@ -17,7 +17,7 @@ pub(super) struct Match {
     pub(super) offset: u32,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct MatchFinder {
     /// Match length at which a walk stops.
     nice: usize,
@@ -32,15 +32,26 @@ pub(super) struct MatchFinder {
 impl MatchFinder {
     /// A finder for a chunk of `n` bytes, stopping at matches of `nice` bytes or after `depth`
     /// candidates.
+    #[cfg(test)]
     pub(super) fn new(n: usize, nice: usize, depth: u32) -> Self {
-        let hash_bits = (usize::BITS - n.max(1).leading_zeros()).clamp(10, 17);
-        MatchFinder {
-            nice,
-            depth,
-            hash_bits,
-            head: vec![NIL; 1 << hash_bits],
-            child: vec![NIL; 2 * n],
-        }
+        let mut mf = MatchFinder::default();
+        mf.reset(n, nice, depth);
+        mf
+    }
+
+    /// Prepares the finder for a new chunk of `n` bytes, reusing its buffers.
+    pub(super) fn reset(&mut self, n: usize, nice: usize, depth: u32) {
+        // About one bucket per two positions: 2^14 for a 32 KiB chunk, 2^17 from 256 KiB.
+        self.hash_bits = (usize::BITS - n.max(1).leading_zeros())
+            .saturating_sub(2)
+            .clamp(10, 17);
+        self.nice = nice;
+        self.depth = depth;
+        self.head.clear();
+        self.head.resize(1 << self.hash_bits, NIL);
+        // Child links need no clearing: a position's links are written when it is inserted,
+        // before any later walk can reach it.
+        self.child.resize(2 * n, NIL);
     }
 
     #[inline(always)]
