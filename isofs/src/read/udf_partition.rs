@@ -2,7 +2,8 @@
 //! physical (type 1) and sparable partitions are a start sector plus the block; a metadata
 //! partition (OSTA UDF 2.60 2.2.10) maps its blocks through the metadata file, whose own File
 //! Entry lives in the physical partition; if the metadata file's entry is damaged, its mirror
-//! is used.
+//! is used. A virtual partition (write-once media) maps each block through the Virtual
+//! Allocation Table, found in the last recorded sectors of the image.
 
 use std::collections::HashSet;
 
@@ -14,12 +15,19 @@ use crate::read::image::read_vec;
 use crate::read::udf_alloc::{collect_ads, file_map};
 use crate::udf::descriptors::{PartitionDesc, PartitionMapDesc};
 use crate::udf::fentry::FileEntry;
-use crate::udf::icb::{LbAddr, LongAd};
+use crate::udf::icb::{AdForm, LbAddr, LongAd};
+use crate::udf::vat;
+
+/// At most this many trailing sectors are searched for the VAT.
+pub const MAX_VAT_SCAN: u64 = 32 << 10;
+/// At most this many blocks per extent of a virtual partition.
+pub const MAX_VIRTUAL_BLOCKS: u64 = 1 << 20;
 
 #[derive(Debug, Clone)]
 enum Resolved {
     Physical { start: u64 },
     Metadata { map: ExtentMap },
+    Virtual { physical: u16, table: Vec<u32> },
     Unsupported(String),
 }
 
@@ -59,13 +67,37 @@ impl Partitions {
                         "partition {partition} has no partition descriptor"
                     )),
                 },
-                PartitionMapDesc::Metadata { .. } => Resolved::Unsupported("pending".into()),
+                PartitionMapDesc::Metadata { .. } | PartitionMapDesc::Virtual { .. } => {
+                    Resolved::Unsupported("pending".into())
+                }
                 PartitionMapDesc::Unsupported(name) => {
                     Resolved::Unsupported(format!("partition map {name:?}"))
                 }
             });
         }
         for (i, m) in maps.iter().enumerate() {
+            if let PartitionMapDesc::Virtual { partition } = m {
+                let phys = maps.iter().position(|p| {
+                    matches!(p, PartitionMapDesc::Physical { partition: q }
+                        | PartitionMapDesc::Sparable { partition: q } if q == partition)
+                });
+                let resolved = match phys {
+                    None => Resolved::Unsupported(format!(
+                        "virtual partition on partition {partition}, which has no map"
+                    )),
+                    Some(p) => match parts.find_vat(src, p as u16) {
+                        Ok(table) => Resolved::Virtual {
+                            physical: p as u16,
+                            table,
+                        },
+                        Err(e) => Resolved::Unsupported(format!("virtual allocation table: {e}")),
+                    },
+                };
+                if let Some(slot) = parts.maps.get_mut(i) {
+                    *slot = resolved;
+                }
+                continue;
+            }
             if let PartitionMapDesc::Metadata {
                 partition,
                 file,
@@ -117,6 +149,55 @@ impl Partitions {
         file_map(self, &ads, fe.size)
     }
 
+    /// Finds the VAT: the File Entry of type 248 (or a UDF 1.50 VAT) in the last recorded
+    /// sector of the image, skipping up to [`MAX_VAT_SCAN`] sectors of zero padding at its end.
+    fn find_vat(&self, src: &dyn ReadAt, phys: u16) -> IsoResult<Vec<u32>> {
+        let bs = self.block_size;
+        let sectors = src.len() / bs;
+        let mut s = sectors;
+        let stop = sectors.saturating_sub(MAX_VAT_SCAN);
+        while s > stop {
+            s -= 1;
+            let raw = read_vec(src, s * bs, bs, "UDF VAT search")?;
+            if raw.iter().all(|&b| b == 0) {
+                continue;
+            }
+            // The last recorded sector (or one of the few before it) holds the VAT ICB.
+            for cand in (s.saturating_sub(8)..=s).rev() {
+                let at = cand * bs;
+                let raw = read_vec(src, at, bs, "UDF VAT file entry")?;
+                let Ok(fe) = FileEntry::parse(&raw, at) else {
+                    continue;
+                };
+                let ft = fe.icb.file_type;
+                if ft != vat::VAT_FILE_TYPE && ft != 0 {
+                    continue;
+                }
+                let content = if fe.icb.ad_form == AdForm::InIcb {
+                    let n = usize::try_from(fe.size)
+                        .unwrap_or(usize::MAX)
+                        .min(fe.ad_bytes.len());
+                    fe.ad_bytes[..n].to_vec()
+                } else {
+                    if fe.size > crate::read::image::MAX_METADATA_READ {
+                        continue;
+                    }
+                    let ads = collect_ads(src, self, &fe, phys)?;
+                    self.read_extents(src, &file_map(self, &ads, fe.size)?)?
+                };
+                if let Ok(table) = vat::parse(&content, ft, at) {
+                    return Ok(table);
+                }
+            }
+            break;
+        }
+        Err(IsoError::invalid(
+            "UDF virtual partition",
+            s * bs,
+            "no Virtual Allocation Table in the last recorded sectors",
+        ))
+    }
+
     /// The logical block size.
     pub fn block_size(&self) -> u64 {
         self.block_size
@@ -161,6 +242,36 @@ impl Partitions {
                         other => other,
                     };
                     out.push(to - from, piece)?;
+                }
+                Ok(())
+            }
+            Resolved::Virtual { physical, table } => {
+                let blocks = len.div_ceil(self.block_size);
+                if blocks > MAX_VIRTUAL_BLOCKS {
+                    return Err(IsoError::limit(
+                        "UDF virtual extent blocks",
+                        rel,
+                        MAX_VIRTUAL_BLOCKS,
+                    ));
+                }
+                let mut left = len;
+                for k in 0..blocks {
+                    let v = u64::from(addr.block) + k;
+                    let p = usize::try_from(v)
+                        .ok()
+                        .and_then(|v| table.get(v))
+                        .copied()
+                        .filter(|&p| p != u32::MAX)
+                        .ok_or_else(|| {
+                            bad(format!("virtual block {v} is not in the allocation table"))
+                        })?;
+                    let n = left.min(self.block_size);
+                    let phys = LbAddr {
+                        block: p,
+                        partition: *physical,
+                    };
+                    self.resolve(phys, n, out)?;
+                    left -= n;
                 }
                 Ok(())
             }

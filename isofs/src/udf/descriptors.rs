@@ -56,7 +56,13 @@ pub enum PartitionMapDesc {
         /// Partition number.
         partition: u16,
     },
-    /// Another type 2 map (e.g. "*UDF Virtual Partition", the VAT of CD-R): not supported.
+    /// Type 2 "*UDF Virtual Partition" (OSTA UDF 2.60 2.2.8): blocks are mapped through the
+    /// Virtual Allocation Table of write-once media (CD-R, DVD-R, BD-R).
+    Virtual {
+        /// The physical partition number holding the VAT and the data.
+        partition: u16,
+    },
+    /// Another type 2 map: not supported.
     Unsupported(String),
 }
 
@@ -127,6 +133,9 @@ impl LogicalVolume {
                             mirror: mf.le32(44)?,
                         },
                         "*UDF Sparable Partition" => PartitionMapDesc::Sparable {
+                            partition: mf.le16(38)?,
+                        },
+                        "*UDF Virtual Partition" => PartitionMapDesc::Virtual {
                             partition: mf.le16(38)?,
                         },
                         _ => PartitionMapDesc::Unsupported(name),

@@ -9,3 +9,4 @@ pub mod icb;
 pub mod pathcomp;
 pub mod tag;
 pub mod timestamp;
+pub mod vat;
