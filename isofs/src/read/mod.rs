@@ -4,3 +4,4 @@ pub mod extent;
 pub mod image;
 pub mod udf_alloc;
 pub mod udf_partition;
+pub mod udf_vat;

@@ -13,13 +13,11 @@ use crate::error::{IsoError, IsoResult};
 use crate::read::extent::{ExtentMap, Piece};
 use crate::read::image::read_vec;
 use crate::read::udf_alloc::{collect_ads, file_map};
+use crate::read::udf_vat::find_vat;
 use crate::udf::descriptors::{PartitionDesc, PartitionMapDesc};
 use crate::udf::fentry::FileEntry;
-use crate::udf::icb::{AdForm, LbAddr, LongAd};
-use crate::udf::vat;
+use crate::udf::icb::{LbAddr, LongAd};
 
-/// At most this many trailing sectors are searched for the VAT.
-pub const MAX_VAT_SCAN: u64 = 32 << 10;
 /// At most this many blocks per extent of a virtual partition.
 pub const MAX_VIRTUAL_BLOCKS: u64 = 1 << 20;
 
@@ -85,7 +83,7 @@ impl Partitions {
                     None => Resolved::Unsupported(format!(
                         "virtual partition on partition {partition}, which has no map"
                     )),
-                    Some(p) => match parts.find_vat(src, p as u16) {
+                    Some(p) => match find_vat(src, &parts, p as u16) {
                         Ok(table) => Resolved::Virtual {
                             physical: p as u16,
                             table,
@@ -147,55 +145,6 @@ impl Partitions {
         let fe = FileEntry::parse(&raw, at)?;
         let ads = collect_ads(src, self, &fe, phys)?;
         file_map(self, &ads, fe.size)
-    }
-
-    /// Finds the VAT: the File Entry of type 248 (or a UDF 1.50 VAT) in the last recorded
-    /// sector of the image, skipping up to [`MAX_VAT_SCAN`] sectors of zero padding at its end.
-    fn find_vat(&self, src: &dyn ReadAt, phys: u16) -> IsoResult<Vec<u32>> {
-        let bs = self.block_size;
-        let sectors = src.len() / bs;
-        let mut s = sectors;
-        let stop = sectors.saturating_sub(MAX_VAT_SCAN);
-        while s > stop {
-            s -= 1;
-            let raw = read_vec(src, s * bs, bs, "UDF VAT search")?;
-            if raw.iter().all(|&b| b == 0) {
-                continue;
-            }
-            // The last recorded sector (or one of the few before it) holds the VAT ICB.
-            for cand in (s.saturating_sub(8)..=s).rev() {
-                let at = cand * bs;
-                let raw = read_vec(src, at, bs, "UDF VAT file entry")?;
-                let Ok(fe) = FileEntry::parse(&raw, at) else {
-                    continue;
-                };
-                let ft = fe.icb.file_type;
-                if ft != vat::VAT_FILE_TYPE && ft != 0 {
-                    continue;
-                }
-                let content = if fe.icb.ad_form == AdForm::InIcb {
-                    let n = usize::try_from(fe.size)
-                        .unwrap_or(usize::MAX)
-                        .min(fe.ad_bytes.len());
-                    fe.ad_bytes[..n].to_vec()
-                } else {
-                    if fe.size > crate::read::image::MAX_METADATA_READ {
-                        continue;
-                    }
-                    let ads = collect_ads(src, self, &fe, phys)?;
-                    self.read_extents(src, &file_map(self, &ads, fe.size)?)?
-                };
-                if let Ok(table) = vat::parse(&content, ft, at) {
-                    return Ok(table);
-                }
-            }
-            break;
-        }
-        Err(IsoError::invalid(
-            "UDF virtual partition",
-            s * bs,
-            "no Virtual Allocation Table in the last recorded sectors",
-        ))
     }
 
     /// The logical block size.
