@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! isofs mount IMAGE DIR [--tree iso9660|joliet|rockridge|udf] [--cache-mb N] [--allow-other]
-//!                       [--foreground] [-v]
+//!                       [--foreground] [-v] [--log FILE]
 //! isofs unmount DIR [--lazy]
 //! isofs info IMAGE [--extract-boot DIR]
 //! ```
@@ -27,6 +27,9 @@ struct Cli {
     /// More log output (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Append log lines to FILE instead of stderr (a daemon's stderr is /dev/null).
+    #[arg(long, value_name = "FILE", global = true)]
+    log: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -139,7 +142,7 @@ fn info(image: PathBuf, extract_boot: Option<PathBuf>) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.verbose, None);
+    logging::init(cli.verbose, cli.log.as_deref());
     let result = match cli.command {
         Command::Mount {
             image,
