@@ -1,5 +1,6 @@
 //! Recognizing a UDF volume: the volume recognition sequence (an NSR02/NSR03 descriptor from
-//! byte 32768 on, ECMA-167 2/9), the anchor at sector 256, else N-256, else N (3/8.4.2.1), and
+//! byte 32768 on, ECMA-167 2/9), the anchor at sector 256, else N-256, else N (3/8.4.2.1),
+//! with 2048-byte sectors first, then 512, 4096 and 1024 (hard disk and flash images), and
 //! the main volume descriptor sequence, else its reserve copy (3/8.4.2), followed through
 //! Volume Descriptor Pointers with a hop limit.
 
@@ -58,17 +59,26 @@ fn find_nsr(src: &dyn ReadAt) -> IsoResult<Option<u8>> {
     Ok(None)
 }
 
-fn find_anchor(src: &dyn ReadAt) -> Option<Anchor> {
-    let last = (src.len() / SECTOR).checked_sub(1)?;
-    let mut places = vec![256u64];
-    if let Some(n) = last.checked_sub(256) {
-        places.push(n);
-    }
-    places.push(last);
-    places.into_iter().find_map(|sector| {
-        let at = sector * SECTOR;
-        let raw = read_vec(src, at, SECTOR, "UDF anchor").ok()?;
-        Anchor::parse(&raw, at).ok()
+/// Sector sizes tried, in order: optical media, then hard disks and flash (mkudffs -b).
+pub const SECTOR_SIZES: [u64; 4] = [2048, 512, 4096, 1024];
+
+/// The anchor and the sector size it was found with.
+fn find_anchor(src: &dyn ReadAt) -> Option<(Anchor, u64)> {
+    SECTOR_SIZES.into_iter().find_map(|size| {
+        let last = (src.len() / size).checked_sub(1)?;
+        let mut places = vec![256u64];
+        if let Some(n) = last.checked_sub(256) {
+            places.push(n);
+        }
+        places.push(last);
+        places.into_iter().find_map(|sector| {
+            let at = sector * size;
+            let raw = read_vec(src, at, size, "UDF anchor").ok()?;
+            // The tag's location must be the sector itself, or any sector size would match.
+            let a = Anchor::parse(&raw, at).ok()?;
+            (u64::from(crate::udf::tag::Tag::parse(&raw, at).ok()?.location) == sector)
+                .then_some((a, size))
+        })
     })
 }
 
@@ -79,15 +89,15 @@ struct Found {
     partitions: Vec<PartitionDesc>,
 }
 
-fn read_sequence(src: &dyn ReadAt, ext: ExtentAd) -> IsoResult<Found> {
+fn read_sequence(src: &dyn ReadAt, ext: ExtentAd, sector: u64) -> IsoResult<Found> {
     let mut found = Found::default();
     let mut ext = ext;
     let mut hops = 0;
     'outer: loop {
-        let sectors = (ext.len / SECTOR as u32).min(MAX_SEQUENCE_SECTORS);
+        let sectors = (u64::from(ext.len) / sector).min(MAX_SEQUENCE_SECTORS.into());
         for i in 0..sectors {
-            let at = (u64::from(ext.location) + u64::from(i)) * SECTOR;
-            let raw = read_vec(src, at, SECTOR, "UDF volume descriptor")?;
+            let at = (u64::from(ext.location) + i) * sector;
+            let raw = read_vec(src, at, sector, "UDF volume descriptor")?;
             let tag = Tag::parse(&raw, at)?;
             match tag.id {
                 id::PVD => found.volume_id = pvd_label(&raw, at)?,
@@ -125,12 +135,12 @@ fn read_sequence(src: &dyn ReadAt, ext: ExtentAd) -> IsoResult<Found> {
 /// Recognizes a UDF volume in `src`, if there is one.
 pub fn scan(src: &dyn ReadAt) -> IsoResult<Option<UdfVolume>> {
     let nsr = find_nsr(src)?;
-    let Some(anchor) = find_anchor(src) else {
+    let Some((anchor, sector)) = find_anchor(src) else {
         return Ok(None);
     };
     let mut last_err = None;
     for ext in [anchor.main, anchor.reserve] {
-        match read_sequence(src, ext) {
+        match read_sequence(src, ext, sector) {
             Ok(Found {
                 volume_id,
                 lvd: Some(lvd),
@@ -146,7 +156,7 @@ pub fn scan(src: &dyn ReadAt) -> IsoResult<Option<UdfVolume>> {
             Ok(_) => {
                 last_err = Some(IsoError::invalid(
                     "UDF volume descriptor sequence",
-                    u64::from(ext.location) * SECTOR,
+                    u64::from(ext.location) * sector,
                     "no logical volume or partition descriptor",
                 ))
             }

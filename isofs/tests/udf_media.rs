@@ -1,8 +1,8 @@
-//! Write-once UDF (CD-R, BD-R): the virtual partition and its Virtual Allocation Table, in the
+//! UDF beyond pressed discs. Write-once UDF (CD-R, BD-R): the virtual partition and its Virtual Allocation Table, in the
 //! UDF 2.00+ form (a file of type 248, here UDF 2.60 on BD-R) and the UDF 1.50 form (entries
 //! then the "*UDF Virtual Alloc Tbl" regid, CD-R). The fixtures come from mkudffs; their root
 //! directories are empty, so opening them proves the File Set Descriptor and the root ICB were
-//! found through the VAT.
+//! found through the VAT. And hard-disk style UDF with 512-byte sectors.
 
 mod support;
 
@@ -59,4 +59,16 @@ fn damaged_vat_is_named() {
         "{err}"
     );
     std::fs::remove_file(&image).ok();
+}
+
+#[test]
+fn udf_with_512_byte_sectors() {
+    let path = fixtures().join("hd-512.udf");
+    let info = ImageInfo::read(&path).expect("info");
+    let udf = info.recognized.udf.as_ref().expect("udf");
+    assert_eq!((udf.lvd.block_size, udf.lvd.label.as_str()), (512, "HD512"));
+    assert_eq!(udf.revision(), "2.01");
+    let fs = open(&path, None).expect("opens");
+    assert_eq!(fs.tree_kind(), TreeKind::Udf);
+    assert!(fs.readdir(ROOT_INO, 0, &mut |_, _| false).is_ok());
 }
