@@ -285,3 +285,29 @@ fn roundtrips() {
         }
     }
 }
+
+#[test]
+fn all_512_symbols_with_many_long_codes() {
+    // Geometric literal counts and every match header once: most codewords end up 13..15 bits
+    // long, filling as many second-level decode tables as 512 symbols allow.
+    let mut rng = Rng(11);
+    let mut items = Vec::new();
+    for sym in 0..=255u8 {
+        for _ in 0..(40_000usize >> (sym / 12)).max(1) {
+            items.push(lit(sym));
+        }
+    }
+    for i in (1..items.len()).rev() {
+        items.swap(i, rng.below(i as u64 + 1));
+    }
+    items.truncate(40_000);
+    for header in 0..256u32 {
+        let (log2, class) = (header >> 4, header & 0xF);
+        items.push(mat(3 + class + if class == 15 { 5 } else { 0 }, 1 << log2));
+    }
+    let expected = expand(&items);
+    assert_eq!(
+        decode(&encode(&items), expected.len()).expect("decodes"),
+        expected
+    );
+}
