@@ -9,6 +9,8 @@ use std::io;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use windows_sys::Win32::System::LibraryLoader::LoadLibraryW;
+use windows_sys::Win32::System::Registry::{RegGetValueW, HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ};
 use winfsp::host::{FileSystemHost, FileSystemParams, VolumeParams};
 
 use super::WinFspAdapter;
@@ -64,9 +66,65 @@ fn volume_params(opts: &WinFspOptions, read_only: bool) -> VolumeParams {
     params
 }
 
+fn wide(s: &str) -> Vec<u16> {
+    s.encode_utf16().chain(std::iter::once(0)).collect()
+}
+
+/// WinFsp's install directory from the registry (its installer writes it there).
+fn install_dir() -> Option<Vec<u16>> {
+    for key in ["SOFTWARE\\WOW6432Node\\WinFsp", "SOFTWARE\\WinFsp"] {
+        let (key, value) = (wide(key), wide("InstallDir"));
+        let mut buf = vec![0u16; 1024];
+        let mut bytes = (buf.len() * 2) as u32;
+        // SAFETY: NUL-terminated names; `buf` holds `bytes` bytes and outlives the call.
+        let rc = unsafe {
+            RegGetValueW(
+                HKEY_LOCAL_MACHINE,
+                key.as_ptr(),
+                value.as_ptr(),
+                RRF_RT_REG_SZ,
+                std::ptr::null_mut(),
+                buf.as_mut_ptr().cast(),
+                &mut bytes,
+            )
+        };
+        if rc == 0 {
+            buf.truncate((bytes as usize / 2).min(buf.len()));
+            while buf.last() == Some(&0) {
+                buf.pop();
+            }
+            return Some(buf);
+        }
+    }
+    None
+}
+
+/// Loads WinFsp's DLL from its install directory, so the delay-loaded imports (and
+/// `winfsp_init`, which looks only on the default DLL search path) find it.
+fn preload_winfsp_dll() {
+    let dll = if cfg!(target_arch = "x86") {
+        "winfsp-x86.dll"
+    } else if cfg!(target_arch = "aarch64") {
+        "winfsp-a64.dll"
+    } else {
+        "winfsp-x64.dll"
+    };
+    let Some(mut path) = install_dir() else {
+        return; // not installed: winfsp_init reports it
+    };
+    if path.last() != Some(&u16::from(b'\\')) {
+        path.push(u16::from(b'\\'));
+    }
+    path.extend(format!("bin\\{dll}").encode_utf16());
+    path.push(0);
+    // SAFETY: `path` is NUL-terminated; the module stays loaded for the process's life.
+    unsafe { LoadLibraryW(path.as_ptr()) };
+}
+
 impl<V: Vfs> WinFspSession<V> {
     /// Mounts `vfs` at `mountpoint` and starts serving; the mount is live when this returns.
     pub fn mount(vfs: Arc<V>, mountpoint: &OsStr, opts: &WinFspOptions) -> io::Result<Self> {
+        preload_winfsp_dll();
         winfsp::winfsp_init().map_err(|e| {
             io::Error::other(format!(
                 "WinFsp is not installed or its DLL cannot be loaded ({e}); install it from winfsp.dev"
