@@ -1,6 +1,7 @@
 //! The WIM codecs, written here from their specifications. In a WIM every chunk is compressed on
 //! its own: a decoder gets one compressed chunk and the exact size it must decode to.
 
+pub mod lzms;
 pub mod lzx;
 pub mod xpress;
 

@@ -1,0 +1,28 @@
+//! LZMS, Microsoft's LZ77 + adaptive Huffman + range coding format: the decoder.
+//!
+//! LZMS compresses ESD files and WIMs made with `--compress=lzms` (each chunk independent,
+//! 128 KiB by default) or `--solid` (solid resources, chunks of up to 64 MiB). Microsoft never
+//! published a specification; the format is described by the documentation and source of
+//! wimlib (`src/lzms_decompress.c`'s header comment, `src/lzms_common.c`,
+//! `include/wimlib/lzms_constants.h`), from which this decoder was written (no code was
+//! copied), and pinned down by test vectors that `wimlib-imagex` made.
+//!
+//! A chunk is a sequence of 16-bit little-endian units read from both ends: a range-coded
+//! stream of item-kind decisions forwards from the start ([`range`]), and a stream of Huffman
+//! codewords and extra bits backwards from the end ([`bitstream`]). The five Huffman codes
+//! (literals, LZ offsets, lengths, delta offsets, delta powers) are never transmitted but
+//! adapt to the decoded symbols ([`huffman`]). Items are literals, LZ matches and delta
+//! matches, with LRU queues of recent offsets ([`decode`]). After decoding, the x86 filter is
+//! undone over the whole chunk ([`x86`]). Slot tables and constants are in [`tables`].
+
+mod bitstream;
+mod decode;
+mod huffman;
+mod range;
+mod tables;
+mod x86;
+
+#[cfg(test)]
+mod tests;
+
+pub use decode::decompress;

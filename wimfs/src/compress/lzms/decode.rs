@@ -1,0 +1,346 @@
+//! The LZMS decoder proper: items from the two streams, LRU queues, matches, then the x86
+//! filter.
+//!
+//! Each item starts with range-decoded bits choosing its kind:
+//!
+//! * main bit 0: a literal byte (literal code);
+//! * main 1, match bit 0: an LZ match; LZ bit 0 gives an explicit offset (LZ-offset slot +
+//!   extra bits), 1 a repeat offset chosen by up to two LZ-repeat bits (0 -> queue slot 0,
+//!   10 -> slot 1, 11 -> slot 2);
+//! * main 1, match bit 1: a delta match; delta bit 0 gives an explicit (power, raw offset)
+//!   pair (delta-power code, then delta-offset slot + extra bits), 1 a repeat pair chosen like
+//!   LZ repeats.
+//!
+//! Every match then has a length (length slot + extra bits). An LZ match copies `length` bytes
+//! from `offset` back; a delta match with span `s = 2^power` and offset `o = raw << power`
+//! writes `out[i] = out[i - o] + out[i - s] - out[i - o - s]` (bytewise, wrapping). Both may
+//! overlap their own output.
+//!
+//! The LZ queue starts as {1, 2, 3, 4} and the delta queue as {(0,1), (0,2), (0,3), (0,4)};
+//! only the first three entries can be referenced. Using an entry removes it (later entries
+//! shift up). The offset of a match is not pushed to the front right away but becomes
+//! *pending*: it is pushed before decoding the offset of the next match of the same kind if
+//! any item came in between, else after it (so an offset can not be repeated by the item
+//! right after the one that used it).
+
+use super::bitstream::BackBits;
+use super::huffman::AdaptiveCode;
+use super::range::{Decision, RangeDecoder};
+use super::tables::*;
+use super::x86::x86_filter;
+use crate::compress::DecodeError;
+
+/// Largest buffer LZMS can describe (largest match offset + 1).
+const MAX_BUFFER_SIZE: usize = 1_180_427_429;
+
+/// Primary decode-table sizes (bits). They only affect speed.
+const LITERAL_TABLE_BITS: u32 = 10;
+const LENGTH_TABLE_BITS: u32 = 9;
+const OFFSET_TABLE_BITS: u32 = 10;
+const POWER_TABLE_BITS: u32 = 7;
+
+/// Decodes one LZMS-compressed chunk into `output`, which must be filled exactly. Chunks may be
+/// up to 64 MiB (solid resources use large chunks); allocate per-call state proportional to the
+/// output size only.
+///
+/// The input is a whole number of 16-bit units, at least two. Decoding fails on a codeword or
+/// match that the input can not contain (an offset before the start of the chunk, a length past
+/// its end), and when the backward stream needs bits from before the start of the input.
+pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
+    if output.is_empty() {
+        return Ok(());
+    }
+    if output.len() > MAX_BUFFER_SIZE {
+        return Err(DecodeError {
+            input_pos: 0,
+            reason: "LZMS output larger than the format allows",
+        });
+    }
+    if input.len() < 4 {
+        return Err(DecodeError {
+            input_pos: 0,
+            reason: "LZMS chunk shorter than 4 bytes",
+        });
+    }
+    if input.len() % 2 != 0 {
+        return Err(DecodeError {
+            input_pos: input.len(),
+            reason: "LZMS chunk of odd length",
+        });
+    }
+    let mut dec = Decoder::new(input, output.len());
+    dec.run(output)?;
+    if dec.bits.overrun() {
+        return Err(DecodeError {
+            input_pos: 0,
+            reason: "LZMS chunk truncated (bit stream ran past its start)",
+        });
+    }
+    x86_filter(output, true);
+    Ok(())
+}
+
+struct Decoder<'a> {
+    rd: RangeDecoder<'a>,
+    bits: BackBits<'a>,
+    main: Decision<NUM_MAIN_STATES>,
+    kind: Decision<NUM_MATCH_STATES>,
+    lz: Decision<NUM_LZ_STATES>,
+    lz_rep: [Decision<NUM_LZ_REP_STATES>; 2],
+    delta: Decision<NUM_DELTA_STATES>,
+    delta_rep: [Decision<NUM_DELTA_REP_STATES>; 2],
+    literal: AdaptiveCode,
+    lz_offset: AdaptiveCode,
+    length: AdaptiveCode,
+    delta_offset: AdaptiveCode,
+    delta_power: AdaptiveCode,
+    /// LZ offsets, most recent first (the fourth only refills the third).
+    lz_queue: [u32; 4],
+    /// Delta (power << 32 | raw offset) pairs, most recent first.
+    delta_queue: [u64; 4],
+    /// Offset waiting to enter `lz_queue` (0: none), and the output position right after the
+    /// match that used it.
+    pending_lz: u32,
+    pending_lz_end: usize,
+    pending_delta: u64,
+    pending_delta_end: usize,
+}
+
+impl<'a> Decoder<'a> {
+    fn new(input: &'a [u8], out_len: usize) -> Self {
+        let offset_syms = num_offset_slots(out_len);
+        Decoder {
+            rd: RangeDecoder::new(input),
+            bits: BackBits::new(input),
+            main: Decision::new(),
+            kind: Decision::new(),
+            lz: Decision::new(),
+            lz_rep: [Decision::new(), Decision::new()],
+            delta: Decision::new(),
+            delta_rep: [Decision::new(), Decision::new()],
+            literal: AdaptiveCode::new(NUM_LITERAL_SYMS, LITERAL_TABLE_BITS, LITERAL_REBUILD_FREQ),
+            lz_offset: AdaptiveCode::new(offset_syms, OFFSET_TABLE_BITS, LZ_OFFSET_REBUILD_FREQ),
+            length: AdaptiveCode::new(NUM_LENGTH_SYMS, LENGTH_TABLE_BITS, LENGTH_REBUILD_FREQ),
+            delta_offset: AdaptiveCode::new(
+                offset_syms,
+                OFFSET_TABLE_BITS,
+                DELTA_OFFSET_REBUILD_FREQ,
+            ),
+            delta_power: AdaptiveCode::new(
+                NUM_DELTA_POWER_SYMS,
+                POWER_TABLE_BITS,
+                DELTA_POWER_REBUILD_FREQ,
+            ),
+            lz_queue: [1, 2, 3, 4],
+            delta_queue: [1, 2, 3, 4],
+            pending_lz: 0,
+            pending_lz_end: 0,
+            pending_delta: 0,
+            pending_delta_end: 0,
+        }
+    }
+
+    fn err(&self, reason: &'static str) -> DecodeError {
+        DecodeError {
+            input_pos: self.bits.position().max(self.rd.position()),
+            reason,
+        }
+    }
+
+    fn run(&mut self, out: &mut [u8]) -> Result<(), DecodeError> {
+        let mut pos = 0;
+        while pos < out.len() {
+            if self.bits.overrun() {
+                // Garbage or a truncated chunk: stop now rather than after filling the output.
+                return Err(self.err("LZMS chunk truncated (bit stream ran past its start)"));
+            }
+            if self.main.decode(&mut self.rd) == 0 {
+                let sym = self.literal.decode(&mut self.bits);
+                let sym = sym.ok_or_else(|| self.err("invalid LZMS literal codeword"))?;
+                out[pos] = sym as u8;
+                pos += 1;
+            } else if self.kind.decode(&mut self.rd) == 0 {
+                pos = self.lz_match(out, pos)?;
+            } else {
+                pos = self.delta_match(out, pos)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes a slot of `code` and its extra bits into a value (offset or length).
+    #[inline(always)]
+    fn slot_value(
+        code: &mut AdaptiveCode,
+        bits: &mut BackBits<'_>,
+        base: &[u32],
+        extra: &[u8],
+    ) -> Option<u32> {
+        let slot = code.decode(bits)?;
+        let b = *base.get(slot)?;
+        let n = *extra.get(slot)?;
+        // Bases plus extra bits stay below 2^31 (the tables' last value is 0x465BE4A5).
+        Some(b + bits.read_bits(u32::from(n)))
+    }
+
+    #[inline(always)]
+    fn decode_length(&mut self) -> Result<usize, DecodeError> {
+        let len = Self::slot_value(
+            &mut self.length,
+            &mut self.bits,
+            &LENGTH_SLOT_BASE,
+            &LENGTH_EXTRA_BITS,
+        );
+        let len = len.ok_or_else(|| self.err("invalid LZMS length codeword"))?;
+        Ok(len as usize)
+    }
+
+    fn lz_match(&mut self, out: &mut [u8], pos: usize) -> Result<usize, DecodeError> {
+        if self.pending_lz != 0 && pos != self.pending_lz_end {
+            push_front(&mut self.lz_queue, self.pending_lz);
+            self.pending_lz = 0;
+        }
+        let offset = if self.lz.decode(&mut self.rd) == 0 {
+            let off = Self::slot_value(
+                &mut self.lz_offset,
+                &mut self.bits,
+                &OFFSET_SLOT_BASE,
+                &OFFSET_EXTRA_BITS,
+            );
+            off.ok_or_else(|| self.err("invalid LZMS offset codeword"))?
+        } else {
+            let idx = self.rep_index(false);
+            take(&mut self.lz_queue, idx)
+        };
+        if self.pending_lz != 0 {
+            push_front(&mut self.lz_queue, self.pending_lz);
+        }
+        self.pending_lz = offset;
+
+        let length = self.decode_length()?;
+        let offset = offset as usize;
+        if length > out.len() - pos {
+            return Err(self.err("LZMS match runs past the end of the chunk"));
+        }
+        if offset > pos {
+            return Err(self.err("LZMS match offset before the start of the chunk"));
+        }
+        copy_match(out, pos, offset, length);
+        let end = pos + length;
+        self.pending_lz_end = end;
+        Ok(end)
+    }
+
+    fn delta_match(&mut self, out: &mut [u8], pos: usize) -> Result<usize, DecodeError> {
+        if self.pending_delta != 0 && pos != self.pending_delta_end {
+            push_front(&mut self.delta_queue, self.pending_delta);
+            self.pending_delta = 0;
+        }
+        let pair = if self.delta.decode(&mut self.rd) == 0 {
+            let power = self.delta_power.decode(&mut self.bits);
+            let power = power.ok_or_else(|| self.err("invalid LZMS delta power codeword"))?;
+            let raw = Self::slot_value(
+                &mut self.delta_offset,
+                &mut self.bits,
+                &OFFSET_SLOT_BASE,
+                &OFFSET_EXTRA_BITS,
+            );
+            let raw = raw.ok_or_else(|| self.err("invalid LZMS delta offset codeword"))?;
+            ((power as u64) << 32) | u64::from(raw)
+        } else {
+            let idx = self.rep_index(true);
+            take(&mut self.delta_queue, idx)
+        };
+        if self.pending_delta != 0 {
+            push_front(&mut self.delta_queue, self.pending_delta);
+        }
+        self.pending_delta = pair;
+
+        let length = self.decode_length()?;
+        // Powers come from an 8-symbol alphabet; raw offsets are below 2^31.
+        let power = (pair >> 32) & 7;
+        let raw = pair & 0xFFFF_FFFF;
+        let span = 1usize << power;
+        let offset = (raw << power) as usize;
+        if length > out.len() - pos {
+            return Err(self.err("LZMS delta match runs past the end of the chunk"));
+        }
+        if offset.saturating_add(span) > pos {
+            return Err(self.err("LZMS delta match reaches before the start of the chunk"));
+        }
+        let end = pos + length;
+        for i in pos..end {
+            let a = out[i - offset];
+            let b = out[i - span];
+            let c = out[i - offset - span];
+            out[i] = a.wrapping_add(b).wrapping_sub(c);
+        }
+        self.pending_delta_end = end;
+        Ok(end)
+    }
+
+    /// Decodes which of the three referable queue entries a repeat match uses.
+    #[inline(always)]
+    fn rep_index(&mut self, delta: bool) -> usize {
+        let reps = if delta {
+            &mut self.delta_rep
+        } else {
+            &mut self.lz_rep
+        };
+        if reps[0].decode(&mut self.rd) == 0 {
+            0
+        } else if reps[1].decode(&mut self.rd) == 0 {
+            1
+        } else {
+            2
+        }
+    }
+}
+
+/// Inserts `v` at the front of an LRU queue, dropping the last entry.
+#[inline(always)]
+fn push_front<T: Copy>(q: &mut [T; 4], v: T) {
+    q[3] = q[2];
+    q[2] = q[1];
+    q[1] = q[0];
+    q[0] = v;
+}
+
+/// Removes entry `idx` (0..=2) of an LRU queue, shifting later entries up (the last one stays,
+/// duplicated), and returns it.
+#[inline(always)]
+fn take<T: Copy>(q: &mut [T; 4], idx: usize) -> T {
+    let v = q[idx];
+    for k in idx..3 {
+        q[k] = q[k + 1];
+    }
+    v
+}
+
+/// Copies an LZ match of `length` bytes from `offset` (1..=pos) back, byte by byte in effect.
+#[inline(always)]
+fn copy_match(out: &mut [u8], pos: usize, offset: usize, length: usize) {
+    let src = pos - offset;
+    if offset >= 16 && length <= 64 && out.len() - pos >= 64 {
+        // Short match, room to spare: copy whole 16-byte pieces (the last may write past the
+        // match, over bytes not decoded yet). A piece never overlaps its source.
+        let mut k = 0;
+        while k < length {
+            out.copy_within(src + k..src + k + 16, pos + k);
+            k += 16;
+        }
+    } else if offset >= length {
+        out.copy_within(src..src + length, pos);
+    } else if offset == 1 {
+        let b = out[src];
+        out[pos..pos + length].fill(b);
+    } else {
+        // Overlapping: the pattern of `offset` bytes repeats; copy it in growing pieces.
+        let mut done = 0;
+        while done < length {
+            let n = (offset + done).min(length - done);
+            out.copy_within(src..src + n, pos + done);
+            done += n;
+        }
+    }
+}
