@@ -15,6 +15,7 @@ use winfsp::host::{FileSystemHost, FileSystemParams, VolumeParams};
 
 use super::WinFspAdapter;
 use crate::vfs::Vfs;
+use crate::winnt::names::wide_nul;
 use crate::winnt::time::to_filetime;
 
 /// How to mount.
@@ -66,14 +67,10 @@ fn volume_params(opts: &WinFspOptions, read_only: bool) -> VolumeParams {
     params
 }
 
-fn wide(s: &str) -> Vec<u16> {
-    s.encode_utf16().chain(std::iter::once(0)).collect()
-}
-
 /// WinFsp's install directory from the registry (its installer writes it there).
 fn install_dir() -> Option<Vec<u16>> {
     for key in ["SOFTWARE\\WOW6432Node\\WinFsp", "SOFTWARE\\WinFsp"] {
-        let (key, value) = (wide(key), wide("InstallDir"));
+        let (key, value) = (wide_nul(key)?, wide_nul("InstallDir")?);
         let mut buf = vec![0u16; 1024];
         let mut bytes = (buf.len() * 2) as u32;
         // SAFETY: NUL-terminated names; `buf` holds `bytes` bytes and outlives the call.

@@ -27,15 +27,12 @@ use windows_sys::Win32::System::Threading::{
 use crate::winnt::mount::{
     parse_mount_target, unmount_event_name, volume_label, volume_serial, MountTarget,
 };
+use crate::winnt::names::wide_nul;
 
 /// Set in the detached serving process: report readiness on standard output.
 pub const REPORT_ENV: &str = "WIMFS_MOUNT_REPORT";
 const DETACHED_PROCESS: u32 = 0x0000_0008;
 const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
-
-fn wide(s: &str) -> Vec<u16> {
-    s.encode_utf16().chain(std::iter::once(0)).collect()
-}
 
 /// The mount point as WinFsp takes it: `X:` for a drive letter, else an absolute directory.
 fn winfsp_path(dir: &Path) -> Result<(MountTarget, PathBuf), String> {
@@ -82,7 +79,7 @@ struct Event(HANDLE);
 
 impl Event {
     fn create(name: &str) -> Result<Self, String> {
-        let name = wide(name);
+        let name = wide_nul(name).ok_or("a NUL in the unmount event name")?;
         // SAFETY: `name` is NUL-terminated and outlives the call; no security attributes.
         let h = unsafe { CreateEventW(std::ptr::null(), 1, 0, name.as_ptr()) };
         if h.is_null() {
@@ -223,7 +220,8 @@ where
 /// Asks the process serving `dir` to unmount, and waits (10 s at most) for the mount to go.
 pub fn unmount(dir: &Path, subtype: &str) -> Result<(), String> {
     let (_, absolute) = winfsp_path(dir)?;
-    let name = wide(&unmount_event_name(subtype, &absolute.to_string_lossy()));
+    let name = unmount_event_name(subtype, &absolute.to_string_lossy());
+    let name = wide_nul(&name).ok_or_else(|| format!("{}: a NUL in the name", dir.display()))?;
     // SAFETY: `name` is NUL-terminated and outlives the call.
     let h = unsafe { OpenEventW(EVENT_MODIFY_STATE, 0, name.as_ptr()) };
     if h.is_null() {

@@ -65,6 +65,15 @@ pub fn from_utf16(name: &[u16]) -> OsString {
     }
 }
 
+/// `s` as a NUL-terminated UTF-16 string for Win32 calls; `None` if `s` holds a NUL (the
+/// call would see a shorter string).
+pub fn wide_nul(s: &str) -> Option<Vec<u16>> {
+    if s.contains('\0') {
+        return None;
+    }
+    Some(s.encode_utf16().chain(std::iter::once(0)).collect())
+}
+
 /// A path split into its components, with an optional named stream on the last one.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WinPath {
@@ -232,6 +241,13 @@ mod tests {
             w("\\x\\Y")
         );
         assert_eq!(join_path(std::iter::empty()), w("\\"));
+    }
+
+    #[test]
+    fn win32_strings_are_nul_terminated() {
+        assert_eq!(wide_nul("ab"), Some(vec![b'a' as u16, b'b' as u16, 0]));
+        assert_eq!(wide_nul(""), Some(vec![0]));
+        assert_eq!(wide_nul("a\0b"), None);
     }
 
     #[test]
