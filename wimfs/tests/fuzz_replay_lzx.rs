@@ -1,9 +1,10 @@
 //! Replays every input kept under `tests/fuzz_regressions/lzx_decompress/` through the same
-//! checks as the `lzx_decompress` fuzz target (byte 0, bits 0-1: window 32 KiB / 64 KiB /
-//! 1 MiB / 2 MiB; bytes 1..4: little-endian output size, reduced modulo min(window, 256 KiB)
-//! + 1; the rest: the compressed chunk). Crash reproducers found by `cargo fuzz run
-//! lzx_decompress` go there as `crash-*`; the `seed-*` files are fuzzer-made inputs that reach
-//! the decoder's paths (valid blocks, bad trees, truncated streams, bad matches).
+//! checks as the `lzx_decompress` fuzz target: byte 0 (bits 0-1) picks the window (32 KiB,
+//! 64 KiB, 1 MiB, 2 MiB), bytes 1..4 the little-endian output size (reduced modulo the smaller
+//! of the window and 256 KiB, plus one), the rest is the compressed chunk. Crash reproducers
+//! found by `cargo fuzz run lzx_decompress` go there as `crash-*`; the `seed-*` files are
+//! fuzzer-made inputs that reach the decoder's paths (valid blocks, bad trees, truncated
+//! streams, bad matches) and three valid chunks made by wimlib.
 
 use std::path::Path;
 
