@@ -113,28 +113,6 @@ pub fn socket_path(mountpoint: &Path) -> PathBuf {
     ))
 }
 
-/// Where a read-write mount of image `index` of `wim` stages changes by default.
-pub fn default_staging_dir(wim: &Path, index: u32) -> Result<PathBuf, String> {
-    let base = match std::env::var_os("XDG_CACHE_HOME") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => match std::env::var_os("HOME") {
-            Some(h) if !h.is_empty() => PathBuf::from(h).join(".cache"),
-            _ => return Err("set --staging-dir (no HOME or XDG_CACHE_HOME)".into()),
-        },
-    };
-    let name = wim
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "wim".into());
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    Ok(base
-        .join("wimfs")
-        .join("staging")
-        .join(format!("{name}-{index}-{stamp}-{}", std::process::id())))
-}
-
 /// Starts answering requests on the mount's control socket (in a background thread).
 pub fn serve(mountpoint: &Path, controller: Arc<dyn Controller>) -> Result<(), String> {
     let path = socket_path(mountpoint);

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod logging;
 pub mod mountpoint;
 pub mod refs;
+pub mod staging_state;
 pub mod wim_rw;
 #[cfg(windows)]
 mod win_daemon;

@@ -69,7 +69,7 @@ impl Controller for WimController {
         match result {
             Ok(r) => {
                 if let Some(s) = self.fs.staging() {
-                    let _ = s.destroy();
+                    let _ = crate::staging_state::remove(s.dir());
                 }
                 Ok(format!(
                     "committed: {} new blob(s), {} deduplicated, {} bytes appended ({} -> {} bytes)",
@@ -89,7 +89,7 @@ impl Controller for WimController {
         self.refuse_if_busy(req)?;
         self.fs.set_frozen(true);
         if let Some(s) = self.fs.staging() {
-            let _ = s.destroy();
+            let _ = crate::staging_state::remove(s.dir());
         }
         Ok("changes discarded".into())
     }
@@ -183,6 +183,195 @@ pub fn unmount(
             ));
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// Picks the staging directory of a read-write mount: `explicit`, or with `resume` the WIM's
+/// leftover one, or a new one. Refuses to start fresh over leftovers (they would be lost from
+/// view). Returns (directory, resuming).
+pub fn choose_staging(
+    wim: &Path,
+    index: u32,
+    explicit: Option<&Path>,
+    resume: bool,
+) -> Result<(std::path::PathBuf, bool), String> {
+    use crate::staging_state::{leftovers, new_staging_dir, register};
+    if let Some(dir) = explicit {
+        let has_state = wimfs::fs::StagingInfo::read(dir).is_some();
+        if has_state && !resume {
+            return Err(format!(
+                "{} holds staged changes: add --resume to continue them",
+                dir.display()
+            ));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        register(dir)?;
+        return Ok((dir.to_path_buf(), resume));
+    }
+    let left = leftovers(wim, Some(index));
+    if resume {
+        let last = left.last().ok_or_else(|| {
+            format!(
+                "no staged changes of image {index} of {} to resume",
+                wim.display()
+            )
+        })?;
+        return Ok((last.dir.clone(), true));
+    }
+    if let Some(s) = left.last() {
+        return Err(format!(
+            "an earlier read-write mount of image {index} of {} left staged changes in {} ({} bytes): \
+             mount with --rw --resume to continue them, `wimfs commit {}` to write them, or `wimfs cleanup {}` to drop them",
+            wim.display(),
+            s.dir.display(),
+            s.bytes,
+            wim.display(),
+            wim.display()
+        ));
+    }
+    Ok((new_staging_dir(wim, index)?, false))
+}
+
+/// Syncs the journal every second while changes are pending (the daemon's durability tick).
+pub fn start_journal_sync(fs: Arc<WimFs>) {
+    let _ = std::thread::Builder::new()
+        .name("journal-sync".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(1));
+            if let Err(e) = fs.sync_journal() {
+                tracing::warn!("syncing the journal: {e}");
+            }
+        });
+}
+
+/// `wimfs status`: live read-write mounts and leftover staged changes.
+pub fn status() -> Result<(), String> {
+    let all = crate::staging_state::list();
+    if all.is_empty() {
+        println!("no read-write mounts and no staged changes");
+        return Ok(());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    println!(
+        "{:<7} {:>5} {:>12} {:>8}  {:<40} staging",
+        "state", "image", "staged", "age", "wim"
+    );
+    for s in all {
+        let age = now.saturating_sub(s.info.created);
+        let age = if age < 120 {
+            format!("{age}s")
+        } else if age < 7200 {
+            format!("{}m", age / 60)
+        } else {
+            format!("{}h", age / 3600)
+        };
+        println!(
+            "{:<7} {:>5} {:>12} {:>8}  {:<40} {}",
+            if s.live { "live" } else { "stale" },
+            s.info.image,
+            s.bytes,
+            age,
+            s.info.wim,
+            s.dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn only_leftover(wim: &Path, staging: Option<&Path>) -> Result<std::path::PathBuf, String> {
+    if let Some(d) = staging {
+        return Ok(d.to_path_buf());
+    }
+    let left = crate::staging_state::leftovers(wim, None);
+    match left.as_slice() {
+        [one] => Ok(one.dir.clone()),
+        [] => Err(format!(
+            "no staged changes of {} were left behind",
+            wim.display()
+        )),
+        many => Err(format!(
+            "{} sets of staged changes of {} exist; name one with --staging: {}",
+            many.len(),
+            wim.display(),
+            many.iter()
+                .map(|s| s.dir.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// `wimfs commit WIM [--staging DIR]`: replays left-behind changes and commits them.
+pub fn commit_offline(wim_path: &Path, staging: Option<&Path>, check: bool) -> Result<(), String> {
+    let _lock = crate::staging_state::lock_wim(wim_path)?;
+    let dir = only_leftover(wim_path, staging)?;
+    let info = wimfs::fs::StagingInfo::read(&dir)
+        .ok_or_else(|| format!("{} holds no staged changes", dir.display()))?;
+    let wim = wimfs::WimFile::open(
+        wim_path,
+        Arc::new(common::cache::ChunkCache::new(256 << 20)),
+    )
+    .map_err(|e| e.to_string())?;
+    let opts = wimfs::WimFsOptions {
+        staging_dir: Some(dir.clone()),
+        resume: true,
+        ..Default::default()
+    };
+    let fs = Arc::new(WimFs::new(Arc::new(wim), info.image, opts).map_err(|e| e.to_string())?);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let bar = indicatif::ProgressBar::new(0);
+    let report = commit(
+        &fs,
+        &CommitOptions { check, threads },
+        &mut |_, done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    )
+    .map_err(|e| {
+        format!("commit failed, the WIM is unchanged and the staged changes are kept: {e}")
+    })?;
+    bar.finish_and_clear();
+    crate::staging_state::remove(&dir)?;
+    println!(
+        "committed: {} new blob(s), {} deduplicated, {} bytes appended",
+        report.new_blobs, report.deduplicated, report.bytes_appended
+    );
+    Ok(())
+}
+
+/// `wimfs cleanup WIM`: drops the changes left behind for the WIM.
+pub fn cleanup(wim: &Path) -> Result<(), String> {
+    let left = crate::staging_state::leftovers(wim, None);
+    if left.is_empty() {
+        println!("nothing to clean up for {}", wim.display());
+    }
+    for s in left {
+        crate::staging_state::remove(&s.dir)?;
+        println!(
+            "discarded staged changes of image {} in {}",
+            s.info.image,
+            s.dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `wimfs verify --repair`: truncates an orphaned tail and clears WRITE_IN_PROGRESS.
+pub fn repair(wim: &Path) -> Result<(), String> {
+    let _lock = crate::staging_state::lock_wim(wim)?;
+    let r = wimfs::commit::repair(wim).map_err(|e| e.to_string())?;
+    if let Some((from, to)) = r.truncated {
+        println!("repair: truncated an orphaned tail ({from} -> {to} bytes)");
+    }
+    if r.cleared_write_in_progress {
+        println!("repair: cleared the WRITE_IN_PROGRESS flag");
+    }
+    if r == wimfs::commit::RepairReport::default() {
+        println!("repair: nothing to repair");
     }
     Ok(())
 }

@@ -68,6 +68,7 @@ fn a_kill_at_any_write_of_a_commit_leaves_the_old_or_the_new_image() {
             .arg("1")
             .arg(&m));
         edits(&m);
+        let pid = staging_pid(&dir.join(format!("st{n}")));
         let out = wimfs()
             .args(["unmount", "--commit"])
             .arg(&m)
@@ -75,6 +76,7 @@ fn a_kill_at_any_write_of_a_commit_leaves_the_old_or_the_new_image() {
             .expect("runs");
         if !out.status.success() {
             killed += 1;
+            wait_dead(pid);
             let _ = Command::new("fusermount3").arg("-uz").arg(&m).output();
         }
         wimlib(&["verify", wim.to_str().expect("utf-8")]);
@@ -144,7 +146,9 @@ fn a_full_disk_during_commit_changes_nothing_and_keeps_the_staged_changes() {
         fs::metadata(m.join("huge.bin")).expect("stat").len(),
         3 << 20
     );
+    let pid = staging_pid(&dir.join("st"));
     run(wimfs().args(["unmount", "--discard"]).arg(&m));
+    wait_dead(pid);
     wimlib(&["verify", wim.to_str().expect("utf-8")]);
     run(Command::new("umount").arg(&small));
     fs::remove_dir_all(&dir).ok();

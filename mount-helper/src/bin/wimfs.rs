@@ -56,8 +56,30 @@ enum Command {
         #[arg(long = "ref", value_name = "PATH")]
         refs: Vec<String>,
     },
+    /// List live read-write mounts and staged changes left behind.
+    Status,
+    /// Commit changes left staged by an interrupted read-write mount, without mounting.
+    Commit {
+        /// The WIM file.
+        wim: PathBuf,
+        /// The staging directory (default: the WIM's only leftover one).
+        #[arg(long)]
+        staging: Option<PathBuf>,
+        /// Add an integrity table.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Discard changes left staged by an interrupted read-write mount of this WIM.
+    Cleanup {
+        /// The WIM file.
+        wim: PathBuf,
+    },
     /// Check the integrity table (if any) and the SHA-1 of every blob and metadata resource.
     Verify {
+        /// Also repair what an interrupted write left: truncate an orphaned tail, clear the
+        /// WRITE_IN_PROGRESS flag.
+        #[arg(long)]
+        repair: bool,
         /// The WIM file.
         wim: PathBuf,
         /// Other parts of a split WIM.
@@ -121,6 +143,9 @@ struct MountArgs {
     /// Where to stage changes (default: under $XDG_CACHE_HOME/wimfs/staging).
     #[arg(long, requires = "rw")]
     staging_dir: Option<PathBuf>,
+    /// Continue the changes a killed or interrupted read-write mount left staged.
+    #[arg(long, requires = "rw")]
+    resume: bool,
 }
 
 fn progress_bar(label: &str) -> indicatif::ProgressBar {
@@ -284,16 +309,24 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
     };
     // SAFETY: getuid/getgid cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-    let staging_dir = if args.rw {
-        Some(match &args.staging_dir {
-            Some(d) => d.clone(),
-            None => mount_helper::control::default_staging_dir(&args.wim, index)?,
-        })
+    let (staging_dir, resume, lock) = if args.rw {
+        let lock = mount_helper::staging_state::lock_wim(&args.wim)?;
+        let (dir, resume) = mount_helper::wim_rw::choose_staging(
+            &args.wim,
+            index,
+            args.staging_dir.as_deref(),
+            args.resume,
+        )?;
+        (Some(dir), resume, Some(lock))
     } else {
-        None
+        if args.resume {
+            return Err("--resume needs --rw".into());
+        }
+        (None, false, None)
     };
     let opts = WimFsOptions {
         staging_dir,
+        resume,
         mount_root: Some(mountpoint.display().to_string()),
         uid,
         gid,
@@ -313,7 +346,10 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
             Ok(Arc::new(fs))
         },
         move |fs, unmounter| {
+            // The WIM's read-write lock lives as long as the daemon.
+            std::mem::forget(lock);
             if rw {
+                mount_helper::wim_rw::start_journal_sync(Arc::clone(&fs));
                 let controller = Arc::new(mount_helper::wim_rw::WimController::new(fs, unmounter));
                 mount_helper::control::serve(&control_mountpoint, controller)?;
             }
@@ -364,7 +400,20 @@ fn main() -> ExitCode {
             threads,
             refs,
         } => extract(wim, image, dest, *threads, refs),
-        Command::Verify { wim, refs } => verify(wim, refs),
+        Command::Verify { wim, refs, repair } => {
+            if *repair {
+                mount_helper::wim_rw::repair(wim).and_then(|()| verify(wim, refs))
+            } else {
+                verify(wim, refs)
+            }
+        }
+        Command::Status => mount_helper::wim_rw::status(),
+        Command::Commit {
+            wim,
+            staging,
+            check,
+        } => mount_helper::wim_rw::commit_offline(wim, staging.as_deref(), *check),
+        Command::Cleanup { wim } => mount_helper::wim_rw::cleanup(wim),
         Command::Unmount {
             dir,
             commit,

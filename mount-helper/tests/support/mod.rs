@@ -148,3 +148,30 @@ pub fn blob_table_entries(wim: &Path) -> u64 {
     let h = wimfs::format::WimHeader::parse(&bytes).expect("header");
     h.blob_table.uncompressed_size / 50
 }
+
+/// Waits (up to 5 s) until process `pid` has exited (gone or a zombie: its files are closed,
+/// its locks released).
+pub fn wait_dead(pid: u32) {
+    for _ in 0..500 {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return,
+            Ok(s) => {
+                let state = s
+                    .rsplit(')')
+                    .next()
+                    .and_then(|r| r.split_whitespace().next());
+                if state == Some("Z") || state == Some("X") {
+                    return;
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// The pid of the daemon using staging directory `staging`.
+pub fn staging_pid(staging: &Path) -> u32 {
+    wimfs::fs::StagingInfo::read(staging)
+        .expect("staging info")
+        .pid
+}

@@ -6,9 +6,11 @@
 
 mod integrity;
 mod metadata;
+mod repair;
 mod run;
 mod writer;
 mod xml;
 
+pub use repair::{repair, valid_end, RepairReport};
 pub use run::{commit, CommitOptions, CommitPhase, CommitReport};
 pub use writer::WimWriter;

@@ -199,29 +199,23 @@ pub fn commit(
         _ => Sha1Hash::ZERO,
     });
 
+    // Append after the last referenced structure: an orphaned tail left by an interrupted
+    // write (ours or wimlib's) is overwritten and cut off.
+    let start = super::repair::valid_end(wim).min(size_before);
     let result = write_all(
-        fs,
-        &file,
-        size_before,
-        &snapshot,
-        &hashes,
-        &new_blobs,
-        &new_refs,
-        &old_refs,
-        opts,
-        progress,
+        fs, &file, start, &snapshot, &hashes, &new_blobs, &new_refs, &old_refs, opts, progress,
     );
     match result {
         Ok(size_after) => Ok(CommitReport {
             new_blobs: new_blobs.len(),
             deduplicated,
-            bytes_appended: size_after - size_before,
+            bytes_appended: size_after.saturating_sub(size_before),
             size_before,
             size_after,
         }),
         Err(e) => {
-            // Nothing points past the old end: drop the partial tail.
-            let _ = file.set_len(size_before);
+            // Nothing points past the old valid end: drop the partial tail.
+            let _ = file.set_len(start);
             let _ = file.sync_all();
             Err(e)
         }
@@ -401,7 +395,10 @@ fn write_all(
         integrity_hdr = writer.write_buffer(&bytes, 0, false)?;
     }
 
-    // 6. Durable, then switch the header in one write, then durable again.
+    // 6. Cut anything left past our end, make it durable, then switch the header in one
+    // write, then durable again.
+    file.set_len(writer.pos)
+        .map_err(|e| WimError::io("setting the WIM's new length", e))?;
     file.sync_all()
         .map_err(|e| WimError::io("syncing the new data", e))?;
     let mut new_head = wim.fingerprint().0.to_vec();

@@ -3,7 +3,9 @@
 
 mod attr;
 mod content;
+pub mod journal;
 mod read;
+mod replay;
 mod seqhash;
 mod staging;
 mod symlink;
@@ -12,5 +14,6 @@ mod write;
 mod xattr;
 
 pub use attr::{filetime_to_system, now_filetime};
-pub use staging::Staging;
+pub use replay::{fingerprint, StagingInfo};
+pub use staging::{in_use, Staging};
 pub use wimfs::{WimFs, WimFsOptions};

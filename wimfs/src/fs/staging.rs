@@ -17,6 +17,36 @@ pub struct Staging {
     dir: PathBuf,
     next_id: AtomicU64,
     open: Mutex<HashMap<u64, Arc<File>>>,
+    /// `<dir>/lock`, held (flock) for as long as a mount uses the directory.
+    _lock: File,
+}
+
+/// Takes `<dir>/lock` exclusively; fails if another process holds it.
+fn take_lock(dir: &Path) -> std::io::Result<File> {
+    use std::os::fd::AsRawFd;
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("lock"))?;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            format!("{} is in use by another mount", dir.display()),
+        ));
+    }
+    Ok(f)
+}
+
+/// True if a live process holds `<dir>/lock` (a mount is using the staging directory).
+pub fn in_use(dir: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(f) = File::open(dir.join("lock")) else {
+        return false;
+    };
+    // SAFETY: flock on a descriptor we own; a shared lock is released when `f` closes.
+    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) != 0 }
 }
 
 fn io(context: String) -> impl FnOnce(std::io::Error) -> VfsError {
@@ -33,11 +63,36 @@ impl Staging {
             .recursive(true)
             .mode(0o700)
             .create(dir)?;
+        let lock = take_lock(dir)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             next_id: AtomicU64::new(1),
             open: Mutex::new(HashMap::new()),
+            _lock: lock,
         })
+    }
+
+    /// Reuses an existing staging directory (resuming); new files get ids after its largest.
+    pub fn open_existing(dir: &Path) -> std::io::Result<Self> {
+        let mut max = 0u64;
+        for e in std::fs::read_dir(dir)? {
+            let name = e?.file_name();
+            if let Some(id) = name.to_str().and_then(|n| u64::from_str_radix(n, 16).ok()) {
+                max = max.max(id);
+            }
+        }
+        let lock = take_lock(dir)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            next_id: AtomicU64::new(max + 1),
+            open: Mutex::new(HashMap::new()),
+            _lock: lock,
+        })
+    }
+
+    /// Current length of staging file `id` (0 if it is gone).
+    pub fn len_of(&self, id: u64) -> u64 {
+        std::fs::metadata(self.path(id)).map_or(0, |m| m.len())
     }
 
     /// The directory.

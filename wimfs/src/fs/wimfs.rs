@@ -11,6 +11,8 @@ use std::sync::Arc;
 use common::vfs::{Attr, DirEntry, OpenInfo, SetAttr, StatFs, Vfs, VfsError, VfsResult};
 use parking_lot::{Mutex, RwLock};
 
+use super::journal::Journal;
+use super::replay::{fingerprint, StagingInfo};
 use super::seqhash::SequentialHash;
 use super::staging::Staging;
 use crate::error::WimError;
@@ -29,6 +31,8 @@ pub struct WimFsOptions {
     pub gid: u32,
     /// Read-write: stage changes in this directory.
     pub staging_dir: Option<PathBuf>,
+    /// Read-write: the staging directory holds changes of an earlier mount; replay them.
+    pub resume: bool,
 }
 
 impl From<WimError> for VfsError {
@@ -65,19 +69,93 @@ pub struct WimFs {
     pub(super) frozen: AtomicBool,
     /// Set once anything changed.
     pub(super) dirty: AtomicBool,
+    /// The journal of a read-write mount.
+    pub(super) journal: Option<Mutex<Journal>>,
+    /// Set while the journal is replayed (nothing is journaled again).
+    pub(super) replaying: AtomicBool,
+    /// Set when records were written since the last sync.
+    pub(super) journal_unsynced: AtomicBool,
 }
 
 impl WimFs {
     /// Loads image `index` of `wim`; read-write when `opts.staging_dir` is set.
     pub fn new(wim: Arc<WimFile>, index: u32, opts: WimFsOptions) -> Result<Self, WimError> {
         let tree = ImageTree::load(&wim, index)?;
-        let staging = match &opts.staging_dir {
-            Some(dir) => Some(Staging::new(dir).map_err(|e| {
-                WimError::io(format!("creating staging directory {}", dir.display()), e)
-            })?),
-            None => None,
+        let io = |what: String| move |e: std::io::Error| WimError::io(what, e);
+        let (staging, journal, ops) = match &opts.staging_dir {
+            None => (None, None, Vec::new()),
+            Some(dir) => {
+                // The header and the end of what it references: an orphaned tail left by an
+                // interrupted commit does not change which image the changes apply to.
+                let (head, _) = wim.fingerprint();
+                let print = fingerprint(head, crate::commit::valid_end(&wim));
+                let wim_path = wim
+                    .path()
+                    .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf()));
+                let wim_name = wim_path
+                    .as_ref()
+                    .map_or_else(|| wim.name().to_string(), |p| p.display().to_string());
+                let staging = if opts.resume {
+                    let info = StagingInfo::read(dir).ok_or_else(|| {
+                        WimError::Unsupported(format!(
+                            "{} holds no staged changes to resume",
+                            dir.display()
+                        ))
+                    })?;
+                    if info.wim != wim_name || info.image != index {
+                        return Err(WimError::Unsupported(format!(
+                            "{} holds changes for image {} of {}, not image {index} of {wim_name}",
+                            dir.display(),
+                            info.image,
+                            info.wim
+                        )));
+                    }
+                    if info.fingerprint != print {
+                        return Err(WimError::Unsupported(format!(
+                            "{wim_name} changed since the changes in {} were staged; they cannot be applied to it",
+                            dir.display()
+                        )));
+                    }
+                    let s = Staging::open_existing(dir)
+                        .map_err(io(format!("opening {}", dir.display())))?;
+                    StagingInfo {
+                        pid: std::process::id(),
+                        ..info
+                    }
+                    .write(dir)
+                    .map_err(io(format!("updating {}", dir.display())))?;
+                    s
+                } else {
+                    if StagingInfo::read(dir).is_some() {
+                        return Err(WimError::Unsupported(format!(
+                            "{} already holds staged changes: mount with --resume to continue them, or discard them",
+                            dir.display()
+                        )));
+                    }
+                    let s = Staging::new(dir)
+                        .map_err(io(format!("creating staging directory {}", dir.display())))?;
+                    let created = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs());
+                    let info = StagingInfo {
+                        wim: wim_name,
+                        image: index,
+                        fingerprint: print,
+                        created,
+                        pid: std::process::id(),
+                    };
+                    info.write(dir)
+                        .map_err(io(format!("writing {}/info", dir.display())))?;
+                    s
+                };
+                let ops = super::journal::Journal::read_all(dir)
+                    .map_err(|e| WimError::Unsupported(e.to_string()))?;
+                let journal =
+                    Journal::open(dir).map_err(|e| WimError::Unsupported(e.to_string()))?;
+                (Some(staging), Some(Mutex::new(journal)), ops)
+            }
         };
-        Ok(Self {
+        let fs = Self {
             wim,
             image: index,
             tree: RwLock::new(tree),
@@ -89,7 +167,14 @@ impl WimFs {
             corrupt_blobs: Mutex::new(HashSet::new()),
             frozen: AtomicBool::new(false),
             dirty: AtomicBool::new(false),
-        })
+            journal,
+            replaying: AtomicBool::new(false),
+            journal_unsynced: AtomicBool::new(false),
+        };
+        fs.replay(&ops)
+            .map_err(|e| WimError::Unsupported(e.to_string()))?;
+        fs.refresh_staged_sizes();
+        Ok(fs)
     }
 
     /// The WIM.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use common::vfs::{is_safe_name, Attr, OpenInfo, SetAttr, VfsError, VfsResult};
 
 use super::attr::{now_filetime, system_to_filetime};
+use super::journal::Op;
 use super::staging::Staging;
 use super::symlink::symlink_reparse_data;
 use super::wimfs::{Handle, WimFs};
@@ -97,13 +98,15 @@ impl WimFs {
         }
     }
 
-    /// Adds a new inode named `name` under `parent`; returns its number.
+    /// Adds a new inode named `name` under `parent`; returns its number. `op` builds the
+    /// journal record from the new inode number.
     fn insert_new(
         &self,
         parent: u64,
         name: &OsStr,
         kind: NodeKind,
         perm: u16,
+        op: impl FnOnce(u64) -> Op,
         fill: impl FnOnce(&mut Inode),
     ) -> VfsResult<(u64, Attr)> {
         self.writable()?;
@@ -119,6 +122,7 @@ impl WimFs {
         };
         let mut inode = self.new_inode(dir, parent, kind, perm);
         fill(&mut inode);
+        self.log(&op(tree.inodes.len() as u64 + 1))?;
         let ino = tree.add_inode(inode);
         let dir = tree.inode_mut(parent).ok_or(VfsError::NotFound)?;
         dir.children.insert(pos, (name, ino));
@@ -131,6 +135,32 @@ impl WimFs {
         Ok((ino, self.attr_of(ino, inode)))
     }
 
+    /// Creates a file backed by staging file `id` (new, or from the journal on replay).
+    pub(super) fn create_inner(
+        &self,
+        parent: u64,
+        name: &OsStr,
+        perm: u16,
+        id: u64,
+    ) -> VfsResult<(u64, Attr)> {
+        let size = self.staging.as_ref().map_or(0, |s| s.len_of(id));
+        let name_bytes = name.as_encoded_bytes().to_vec();
+        self.insert_new(
+            parent,
+            name,
+            NodeKind::File,
+            perm,
+            |ino| Op::Create {
+                parent,
+                name: name_bytes,
+                ino,
+                perm,
+                staged: id,
+            },
+            |i| i.data = Content::Staged { id, size },
+        )
+    }
+
     pub(super) fn do_create(
         &self,
         parent: u64,
@@ -138,9 +168,7 @@ impl WimFs {
         perm: u16,
     ) -> VfsResult<(Attr, OpenInfo)> {
         let id = self.writable()?.create()?;
-        let result = self.insert_new(parent, name, NodeKind::File, perm, |i| {
-            i.data = Content::Staged { id, size: 0 }
-        });
+        let result = self.create_inner(parent, name, perm, id);
         let (ino, attr) = match result {
             Ok(r) => r,
             Err(e) => {
@@ -169,15 +197,29 @@ impl WimFs {
     }
 
     pub(super) fn do_mkdir(&self, parent: u64, name: &OsStr, perm: u16) -> VfsResult<Attr> {
+        let name_bytes = name.as_encoded_bytes().to_vec();
+        let op = |ino| Op::Mkdir {
+            parent,
+            name: name_bytes,
+            ino,
+            perm,
+        };
         Ok(self
-            .insert_new(parent, name, NodeKind::Directory, perm, |_| {})?
+            .insert_new(parent, name, NodeKind::Directory, perm, op, |_| {})?
             .1)
     }
 
     pub(super) fn do_symlink(&self, parent: u64, name: &OsStr, target: &[u8]) -> VfsResult<Attr> {
         let (data, rp_flags) = symlink_reparse_data(target)?;
+        let name_bytes = name.as_encoded_bytes().to_vec();
+        let op = |ino| Op::Symlink {
+            parent,
+            name: name_bytes,
+            ino,
+            target: target.to_vec(),
+        };
         Ok(self
-            .insert_new(parent, name, NodeKind::Symlink, 0o777, |i| {
+            .insert_new(parent, name, NodeKind::Symlink, 0o777, op, |i| {
                 i.reparse = Some(Content::Inline(Arc::from(data)));
                 i.reparse_tag = TAG_SYMLINK;
                 i.rp_flags = rp_flags;
@@ -203,6 +245,11 @@ impl WimFs {
             .child_pos(name.as_encoded_bytes())
             .err()
             .ok_or(VfsError::Exists)?;
+        self.log(&Op::Link {
+            ino,
+            parent,
+            name: name.as_encoded_bytes().to_vec(),
+        })?;
         let dir = tree.inode_mut(parent).ok_or(VfsError::NotFound)?;
         dir.children.insert(pos, (name, ino));
         dir.times[2] = now_filetime();
@@ -274,6 +321,11 @@ impl WimFs {
             _ => {}
         }
         let is_dir = victim.kind == NodeKind::Directory;
+        self.log(&Op::Remove {
+            parent,
+            name: name.as_encoded_bytes().to_vec(),
+            dir: dir_wanted,
+        })?;
         let dir = tree.inode_mut(parent).ok_or(VfsError::NotFound)?;
         dir.children.remove(pos);
         dir.times[2] = now_filetime();
@@ -339,6 +391,13 @@ impl WimFs {
                 at = up;
             }
         }
+        self.log(&Op::Rename {
+            parent,
+            name: name.as_encoded_bytes().to_vec(),
+            new_parent,
+            new_name: new_name.as_encoded_bytes().to_vec(),
+            no_replace,
+        })?;
         let now = now_filetime();
         if let Some(old) = existing {
             let d = tree.inode_mut(new_parent).ok_or(VfsError::NotFound)?;
@@ -423,6 +482,14 @@ impl WimFs {
                 _ => Err(VfsError::Busy("the file changed during copy-up".into())),
             };
         }
+        if let Err(e) = self.log(&Op::Stage {
+            ino,
+            staged: id,
+            empty,
+        }) {
+            staging.remove(id);
+            return Err(e);
+        }
         inode.data = Content::Staged { id, size };
         self.touched();
         Ok(id)
@@ -487,6 +554,7 @@ impl WimFs {
         let Some(staging) = &self.staging else {
             return Ok(());
         };
+        self.sync_journal()?;
         let data = self.tree.read().inode(ino).map(|i| i.data.clone());
         if let Some(Content::Staged { id, .. }) = data {
             staging.sync(id)?;
@@ -507,6 +575,28 @@ impl WimFs {
             inode.times[2] = now_filetime();
         }
         let mut tree = self.tree.write();
+        if tree.inode(ino).is_none() {
+            return Err(VfsError::NotFound);
+        }
+        let (atime, mtime) = (
+            c.atime.map(system_to_filetime),
+            c.mtime.map(system_to_filetime),
+        );
+        if c.perm.is_some()
+            || c.uid.is_some()
+            || c.gid.is_some()
+            || atime.is_some()
+            || mtime.is_some()
+        {
+            self.log(&Op::SetAttr {
+                ino,
+                perm: c.perm,
+                uid: c.uid,
+                gid: c.gid,
+                atime,
+                mtime,
+            })?;
+        }
         let inode = tree.inode_mut(ino).ok_or(VfsError::NotFound)?;
         if c.perm.is_some() || c.uid.is_some() || c.gid.is_some() {
             let kind = inode.kind;
@@ -530,11 +620,11 @@ impl WimFs {
                 rdev: current.rdev,
             });
         }
-        if let Some(t) = c.atime {
-            inode.times[1] = system_to_filetime(t);
+        if let Some(t) = atime {
+            inode.times[1] = t;
         }
-        if let Some(t) = c.mtime {
-            inode.times[2] = system_to_filetime(t);
+        if let Some(t) = mtime {
+            inode.times[2] = t;
         }
         self.touched();
         let inode = tree.inode(ino).ok_or(VfsError::NotFound)?;

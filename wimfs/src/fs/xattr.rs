@@ -107,6 +107,14 @@ impl WimFs {
             return Err(VfsError::TooBig(format!("{} bytes", value.len())));
         }
         let mut tree = self.tree.write();
+        if tree.inode(ino).is_none() {
+            return Err(VfsError::NotFound);
+        }
+        self.log(&super::journal::Op::SetXattr {
+            ino,
+            name: name.as_encoded_bytes().to_vec(),
+            value: value.to_vec(),
+        })?;
         let inode = tree.inode_mut(ino).ok_or(VfsError::NotFound)?;
         let content = Content::Inline(Arc::from(value));
         match inode.named_streams.iter_mut().find(|(n, _)| *n == stream) {
@@ -121,6 +129,16 @@ impl WimFs {
         self.writable()?;
         let stream = stream_name(name)?;
         let mut tree = self.tree.write();
+        if !tree
+            .inode(ino)
+            .is_some_and(|i| i.named_streams.iter().any(|(n, _)| *n == stream))
+        {
+            return Err(VfsError::NoAttribute);
+        }
+        self.log(&super::journal::Op::RemoveXattr {
+            ino,
+            name: name.as_encoded_bytes().to_vec(),
+        })?;
         let inode = tree.inode_mut(ino).ok_or(VfsError::NotFound)?;
         let before = inode.named_streams.len();
         inode.named_streams.retain(|(n, _)| *n != stream);

@@ -1,0 +1,82 @@
+//! What an interrupted write leaves behind, and its repair: bytes after the end of the last
+//! structure the header references (an orphaned tail) and the WRITE_IN_PROGRESS header flag
+//! (set by wimlib while it overwrites a WIM in place). Both are harmless to readers; the repair
+//! truncates the tail first (nothing references it) and then rewrites the header without the
+//! flag, each step durable before the next.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use common::cache::ChunkCache;
+
+use crate::blob_index::SOLID_RESOURCE_MAGIC;
+use crate::error::{WimError, WimResult};
+use crate::format::header::{FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
+use crate::format::reshdr::FLAG_SOLID;
+use crate::wim::WimFile;
+
+/// The end of the last structure the header of part 1 references.
+pub fn valid_end(wim: &WimFile) -> u64 {
+    let h = wim.header();
+    let mut end = HEADER_SIZE as u64;
+    for r in [h.blob_table, h.xml_data, h.integrity, h.boot_metadata] {
+        end = end.max(r.end_in_wim().unwrap_or(0));
+    }
+    for e in wim.raw_entries() {
+        let in_solid_run =
+            e.reshdr.flags & FLAG_SOLID != 0 && e.reshdr.uncompressed_size != SOLID_RESOURCE_MAGIC;
+        if !in_solid_run {
+            end = end.max(e.reshdr.end_in_wim().unwrap_or(0));
+        }
+    }
+    end
+}
+
+/// What a repair did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepairReport {
+    /// The file was truncated from the first length to the second.
+    pub truncated: Option<(u64, u64)>,
+    /// The WRITE_IN_PROGRESS flag was cleared.
+    pub cleared_write_in_progress: bool,
+}
+
+/// Repairs the WIM at `path` (which must otherwise open cleanly).
+pub fn repair(path: &Path) -> WimResult<RepairReport> {
+    let wim = WimFile::open(path, Arc::new(ChunkCache::new(16 << 20)))?;
+    if wim.part_count() > 1 {
+        return Err(WimError::Unsupported("repairing split WIMs".into()));
+    }
+    let end = valid_end(&wim);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| WimError::io(format!("opening {} for writing", path.display()), e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| WimError::io("reading the WIM's size", e))?
+        .len();
+    let mut report = RepairReport::default();
+    if len > end {
+        file.set_len(end)
+            .map_err(|e| WimError::io("truncating the orphaned tail", e))?;
+        file.sync_all()
+            .map_err(|e| WimError::io("syncing the WIM", e))?;
+        report.truncated = Some((len, end));
+    }
+    let (head, _) = wim.fingerprint();
+    let flags = u32::from_le_bytes([head[16], head[17], head[18], head[19]]);
+    if flags & FLAG_WRITE_IN_PROGRESS != 0 {
+        let mut new_head = head.to_vec();
+        new_head[16..20].copy_from_slice(&(flags & !FLAG_WRITE_IN_PROGRESS).to_le_bytes());
+        file.write_all_at(&new_head, 0)
+            .map_err(|e| WimError::io("rewriting the header", e))?;
+        file.sync_all()
+            .map_err(|e| WimError::io("syncing the WIM", e))?;
+        report.cleared_write_in_progress = true;
+    }
+    Ok(report)
+}
