@@ -115,6 +115,69 @@ fn udf_deleted_entries_are_not_served() {
     assert!(fs.lookup(ROOT_INO, OsStr::new("sources")).is_ok());
 }
 
+/// Writes an Indirect Entry at partition block `ie` pointing where the FID named `name`
+/// pointed, and points the FID at the IE; `self_loop` makes the IE point at itself instead.
+fn udf_indirect(data: &mut [u8], name: &[u8], ie: u32, start: usize, self_loop: bool) -> bool {
+    edit_fid(data, name, |d, fid| {
+        let mut target: Vec<u8> = d[fid + 20..fid + 36].to_vec();
+        if self_loop {
+            target[4..8].copy_from_slice(&ie.to_le_bytes());
+        }
+        let at = (start + ie as usize) * 2048;
+        let mut e = vec![0u8; 52];
+        e[0..2].copy_from_slice(&259u16.to_le_bytes());
+        e[2..4].copy_from_slice(&2u16.to_le_bytes());
+        e[12..16].copy_from_slice(&ie.to_le_bytes());
+        e[16 + 4..16 + 6].copy_from_slice(&4096u16.to_le_bytes()); // strategy 4096
+        e[36..52].copy_from_slice(&target);
+        e[10..12].copy_from_slice(&36u16.to_le_bytes());
+        let crc = crc16(&e[16..]);
+        e[8..10].copy_from_slice(&crc.to_le_bytes());
+        e[4] = e[..16].iter().fold(0u8, |s, &b| s.wrapping_add(b));
+        d[at..at + 52].copy_from_slice(&e);
+        d[fid + 24..fid + 28].copy_from_slice(&ie.to_le_bytes());
+    })
+}
+
+#[test]
+fn udf_indirect_entries_are_followed_and_bounded() {
+    let path = fixtures().join("udf-bridge.iso");
+    let clean = std::fs::read(&path).expect("fixture");
+    let info = isofs::info::ImageInfo::read(&path).expect("info");
+    let pd = info.recognized.udf.as_ref().expect("udf").partitions[0];
+    let start = pd.start as usize;
+    // A free (all-zero) block inside the partition for the Indirect Entry.
+    let ie = (1..pd.len as usize)
+        .find(|b| {
+            let at = (start + b) * 2048;
+            at + 2048 <= clean.len() && clean[at..at + 2048].iter().all(|&x| x == 0)
+        })
+        .expect("a free block") as u32;
+    let want = {
+        let fs = open(&path, Some(TreeKind::Udf)).expect("opens");
+        let a = fs
+            .lookup(ROOT_INO, OsStr::new("setup.exe"))
+            .expect("setup.exe");
+        support::read_all(&fs, a.ino).expect("read")
+    };
+    let mut data = clean.clone();
+    assert!(udf_indirect(&mut data, b"setup.exe", ie, start, false));
+    let image = tmp("udf-ie.iso");
+    std::fs::write(&image, &data).expect("write");
+    let fs = open(&image, Some(TreeKind::Udf)).expect("opens");
+    let a = fs
+        .lookup(ROOT_INO, OsStr::new("setup.exe"))
+        .expect("through the IE");
+    assert_eq!(support::read_all(&fs, a.ino).expect("read"), want);
+    // An Indirect Entry pointing at itself ends at the hop limit; the entry is skipped.
+    let mut data = clean;
+    assert!(udf_indirect(&mut data, b"setup.exe", ie, start, true));
+    std::fs::write(&image, &data).expect("write");
+    let fs = open(&image, Some(TreeKind::Udf)).expect("opens");
+    assert!(fs.lookup(ROOT_INO, OsStr::new("setup.exe")).is_err());
+    assert!(fs.lookup(ROOT_INO, OsStr::new("sources")).is_ok());
+}
+
 #[test]
 fn udf_directory_loop_is_cut() {
     let mut data = std::fs::read(fixtures().join("udf-bridge.iso")).expect("fixture");

@@ -2,7 +2,8 @@
 //! Descriptor (4/14.1) names the root directory's ICB; each directory's data is a sequence of
 //! File Identifier Descriptors naming ICBs (File Entries). Deleted entries and parent entries
 //! are skipped; an ICB named twice is one inode (a hard link), a directory named twice is a
-//! loop and is skipped. Directories are walked with an explicit stack.
+//! loop and is skipped. Indirect Entries (strategy 4096) are followed a bounded number of
+//! times. Directories are walked with an explicit stack.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,6 +20,9 @@ use crate::udf::icb::{file_type, AdForm, LbAddr, LongAd};
 use crate::udf::pathcomp;
 use crate::udf::tag::{id, Tag};
 use crate::udf_volume::UdfVolume;
+
+/// At most this many Indirect Entries are followed from one ICB.
+pub const MAX_INDIRECT: usize = 16;
 
 /// The largest symlink content read.
 pub const MAX_SYMLINK: u64 = 64 << 10;
@@ -73,9 +77,22 @@ pub fn build(src: &dyn ReadAt, vol: &UdfVolume, uid: u32, gid: u32) -> IsoResult
 }
 
 impl Walker<'_> {
+    /// The File Entry of the ICB at `addr`, following Indirect Entries (ECMA-167 4/14.7,
+    /// strategy 4096) at most [`MAX_INDIRECT`] times.
     fn entry(&self, addr: LbAddr) -> IsoResult<FileEntry> {
-        let (raw, at) = self.parts.read_block(self.src, addr)?;
-        FileEntry::parse(&raw, at)
+        let mut addr = addr;
+        for _ in 0..MAX_INDIRECT {
+            let (raw, at) = self.parts.read_block(self.src, addr)?;
+            if Tag::parse(&raw, at)?.id != id::IE {
+                return FileEntry::parse(&raw, at);
+            }
+            addr = LongAd::parse(raw.get(36..52).unwrap_or_default(), at + 36)?.location;
+        }
+        Err(IsoError::limit(
+            "UDF indirect entries",
+            u64::from(addr.block),
+            MAX_INDIRECT as u64,
+        ))
     }
 
     fn meta(&self, fe: &FileEntry) -> Meta {

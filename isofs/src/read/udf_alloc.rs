@@ -114,3 +114,107 @@ pub fn file_map(parts: &Partitions, ads: &[LongAd], size: u64) -> IsoResult<Exte
     }
     Ok(map)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+    use crate::udf::descriptors::{PartitionDesc, PartitionMapDesc};
+    use crate::udf::icb::IcbTag;
+    use crate::udf::tag::tests::seal;
+
+    fn short_ad(kind: u32, len: u32, block: u32) -> Vec<u8> {
+        let mut v = ((kind << 30) | len).to_le_bytes().to_vec();
+        v.extend(block.to_le_bytes());
+        v
+    }
+
+    fn aed(image: &mut [u8], block: usize, ads: &[u8]) {
+        let at = block * 2048;
+        let mut d = vec![0u8; 24 + ads.len()];
+        d[20..24].copy_from_slice(&(ads.len() as u32).to_le_bytes());
+        d[24..].copy_from_slice(ads);
+        seal(&mut d, id::AED, block as u32);
+        image[at..at + d.len()].copy_from_slice(&d);
+    }
+
+    fn entry(ads: Vec<u8>, size: u64) -> FileEntry {
+        FileEntry {
+            icb: IcbTag {
+                file_type: 5,
+                ad_form: AdForm::Short,
+                special_bits: 0,
+            },
+            uid: 0,
+            gid: 0,
+            perm: 0o644,
+            links: 1,
+            size,
+            atime: UNIX_EPOCH,
+            mtime: UNIX_EPOCH,
+            ctime: UNIX_EPOCH,
+            crtime: None,
+            ad_bytes: ads,
+            ad_offset: 0,
+        }
+    }
+
+    fn partitions(image: &Vec<u8>) -> Partitions {
+        Partitions::new(
+            image,
+            2048,
+            &[PartitionMapDesc::Physical { partition: 0 }],
+            &[PartitionDesc {
+                number: 0,
+                start: 0,
+                len: 32,
+            }],
+        )
+        .expect("partitions")
+    }
+
+    #[test]
+    fn continuation_extents_and_unrecorded_zeros() {
+        let mut image = vec![0u8; 32 * 2048];
+        image[5 * 2048..6 * 2048].fill(b'a');
+        image[6 * 2048..6 * 2048 + 100].fill(b'b');
+        let mut more = short_ad(1, 4096, 0); // allocated, not recorded: zeros
+        more.extend(short_ad(0, 100, 6));
+        aed(&mut image, 10, &more);
+        let mut ads = short_ad(0, 2048, 5);
+        ads.extend(short_ad(3, 2048, 10)); // continue at block 10
+        let fe = entry(ads, 2048 + 4096 + 100 + 50);
+        let parts = partitions(&image);
+        let list = collect_ads(&image, &parts, &fe, 0).expect("ads");
+        assert_eq!(list.len(), 3);
+        let map = file_map(&parts, &list, fe.size).expect("map");
+        let mut data = vec![0xEEu8; fe.size as usize];
+        assert_eq!(map.read_at(&image, 0, &mut data).expect("read"), data.len());
+        assert!(data[..2048].iter().all(|&b| b == b'a'));
+        assert!(data[2048..6144].iter().all(|&b| b == 0));
+        assert!(data[6144..6244].iter().all(|&b| b == b'b'));
+        assert!(
+            data[6244..].iter().all(|&b| b == 0),
+            "past the last extent: zeros"
+        );
+    }
+
+    #[test]
+    fn continuation_loops_are_errors() {
+        let mut image = vec![0u8; 32 * 2048];
+        aed(&mut image, 10, &short_ad(3, 2048, 11));
+        aed(&mut image, 11, &short_ad(3, 2048, 10));
+        let fe = entry(short_ad(3, 2048, 10), 1 << 40);
+        let parts = partitions(&image);
+        let e = collect_ads(&image, &parts, &fe, 0).expect_err("loop");
+        assert!(e.to_string().contains("loop"), "{e}");
+        // A continuation that is not an AED is named.
+        let fe = entry(short_ad(3, 2048, 20), 10);
+        let e = collect_ads(&image, &parts, &fe, 0).expect_err("not an AED");
+        assert!(
+            e.to_string().contains("allocation extent descriptor"),
+            "{e}"
+        );
+    }
+}

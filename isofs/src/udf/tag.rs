@@ -25,6 +25,8 @@ pub mod id {
     pub const FID: u16 = 257;
     /// Allocation Extent Descriptor.
     pub const AED: u16 = 258;
+    /// Indirect Entry (ICB strategy 4096).
+    pub const IE: u16 = 259;
     /// File Entry.
     pub const FE: u16 = 261;
     /// Extended File Entry.
