@@ -18,13 +18,21 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// One manifest row: kind, size, perm, digest ("-" = not compared).
+/// One manifest row: kind, size, perm, digest, mtime of files ("-" = not compared).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub kind: String,
     pub size: String,
     pub perm: String,
     pub digest: String,
+    pub mtime: String,
+}
+
+fn secs(t: std::time::SystemTime) -> String {
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs().to_string(),
+        Err(e) => format!("-{}", e.duration().as_secs_f64().ceil()),
+    }
 }
 
 /// Parses a manifest file.
@@ -34,7 +42,11 @@ pub fn read_manifest(path: &Path) -> BTreeMap<String, Row> {
         .filter(|l| !l.is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 5, "bad manifest line {l:?} in {}", path.display());
+            assert!(
+                f.len() == 5 || f.len() == 6,
+                "bad manifest line {l:?} in {}",
+                path.display()
+            );
             (
                 f[0].to_string(),
                 Row {
@@ -42,6 +54,7 @@ pub fn read_manifest(path: &Path) -> BTreeMap<String, Row> {
                     size: f[2].into(),
                     perm: f[3].into(),
                     digest: f[4].into(),
+                    mtime: f.get(5).unwrap_or(&"-").to_string(),
                 },
             )
         })
@@ -87,6 +100,7 @@ pub fn walk(fs: &dyn Vfs) -> BTreeMap<String, Row> {
                         size: "-".into(),
                         perm,
                         digest: "-".into(),
+                        mtime: "-".into(),
                     }
                 }
                 FileKind::Symlink => {
@@ -96,6 +110,7 @@ pub fn walk(fs: &dyn Vfs) -> BTreeMap<String, Row> {
                         size: "-".into(),
                         perm,
                         digest: String::from_utf8_lossy(&t).into_owned(),
+                        mtime: "-".into(),
                     }
                 }
                 FileKind::File => match read_all(fs, e.ino) {
@@ -106,6 +121,7 @@ pub fn walk(fs: &dyn Vfs) -> BTreeMap<String, Row> {
                             size: attr.size.to_string(),
                             perm,
                             digest: format!("{:x}", Sha1::digest(&data)),
+                            mtime: secs(attr.mtime),
                         }
                     }
                     Err(err) => Row {
@@ -113,6 +129,7 @@ pub fn walk(fs: &dyn Vfs) -> BTreeMap<String, Row> {
                         size: attr.size.to_string(),
                         perm,
                         digest: format!("ERROR {err}"),
+                        mtime: secs(attr.mtime),
                     },
                 },
             };
@@ -148,6 +165,7 @@ pub fn compare(ours: &BTreeMap<String, Row>, oracle: &BTreeMap<String, Row>) -> 
             ("size", &want.size, &got.size),
             ("perm", &want.perm, &got.perm),
             ("digest", &want.digest, &got.digest),
+            ("mtime", &want.mtime, &got.mtime),
         ];
         for (name, w, g) in fields {
             if w != "-" && w != g {
@@ -181,6 +199,7 @@ pub fn walk_dir(top: &Path) -> BTreeMap<String, Row> {
                     size: "-".into(),
                     perm,
                     digest: "-".into(),
+                    mtime: "-".into(),
                 }
             } else if meta.file_type().is_symlink() {
                 let t = std::fs::read_link(e.path()).expect("readlink");
@@ -189,6 +208,7 @@ pub fn walk_dir(top: &Path) -> BTreeMap<String, Row> {
                     size: "-".into(),
                     perm,
                     digest: t.to_string_lossy().into_owned(),
+                    mtime: "-".into(),
                 }
             } else {
                 let digest = match std::fs::read(e.path()) {
@@ -200,6 +220,7 @@ pub fn walk_dir(top: &Path) -> BTreeMap<String, Row> {
                     size: meta.len().to_string(),
                     perm,
                     digest,
+                    mtime: meta.modified().map(secs).unwrap_or_else(|_| "?".into()),
                 }
             };
             out.insert(path, row);
