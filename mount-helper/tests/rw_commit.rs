@@ -217,6 +217,11 @@ fn servicing_lzx() {
 }
 
 #[test]
+fn servicing_lzms_stores_new_blobs_uncompressed() {
+    scenario("lzms");
+}
+
+#[test]
 fn discard_leaves_the_wim_byte_for_byte() {
     let dir = scratch("discard");
     let wim = make_images(&dir, "lzx");

@@ -84,9 +84,10 @@ fn decode(
     match compression {
         Compression::Xpress => compress::xpress::decompress(input, out),
         Compression::Lzx => compress::lzx::decompress(input, out, window as usize),
-        Compression::Lzms | Compression::None => Err(compress::DecodeError {
+        Compression::Lzms => compress::lzms::decompress(input, out),
+        Compression::None => Err(compress::DecodeError {
             input_pos: 0,
-            reason: "no decoder for this compression type",
+            reason: "compressed data in a resource whose compression is none",
         }),
     }
 }

@@ -112,6 +112,16 @@ fn every_layout_wimlib_writes_reads_back() {
         ("lzx", &["--compress=lzx"]),
         ("lzx-2m", &["--compress=lzx", "--chunk-size=2M"]),
         ("xpress-64k", &["--compress=xpress", "--chunk-size=64K"]),
+        ("lzms", &["--compress=lzms"]),
+        ("esd-like-solid-lzms", &["--solid"]),
+        (
+            "solid-lzms-small-chunks",
+            &["--solid", "--solid-chunk-size=64K"],
+        ),
+        (
+            "solid-lzms-1m",
+            &["--compress=lzms", "--solid", "--solid-chunk-size=1M"],
+        ),
         (
             "solid-lzx",
             &[
