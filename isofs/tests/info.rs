@@ -24,6 +24,16 @@ fn debian_like_boot_entries_and_extraction() {
     assert_eq!(info.boot.len(), 2, "{text}");
     assert_eq!(info.boot[0].platform_name(), "BIOS");
     assert_eq!(info.boot[1].platform_name(), "UEFI");
+    // isohybrid: an MBR and a GPT, the EFI image as a partition of both.
+    let efi_sector = u64::from(info.boot[1].lba) * 4;
+    assert!(info
+        .partitions
+        .iter()
+        .any(|p| p.table == "mbr" && p.start == efi_sector));
+    assert!(info
+        .partitions
+        .iter()
+        .any(|p| p.table == "gpt" && p.start == efi_sector));
     let out = std::env::temp_dir().join(format!("isofs-boot-{}", std::process::id()));
     std::fs::create_dir_all(&out).expect("dir");
     let written = info.extract_boot(&image, &out).expect("extract");
