@@ -11,5 +11,6 @@ pub mod backend;
 pub mod cache;
 pub mod errno;
 pub mod io;
+pub mod nested;
 pub mod vfs;
 pub mod winnt;

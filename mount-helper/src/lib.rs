@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod extract;
 pub mod logging;
 pub mod mountpoint;
+pub mod nested;
 pub mod refs;
 pub mod staging_state;
 pub mod wim_rw;

@@ -200,9 +200,15 @@ fn verify(path: &Path, refs: &[String]) -> Result<(), String> {
 }
 
 fn open_wim(path: &Path, refs: &[String], cache_bytes: usize) -> Result<WimFile, String> {
+    let cache = Arc::new(ChunkCache::new(cache_bytes));
+    if let Some((outer, inner)) = common::nested::split_nested(path.as_os_str()) {
+        if !refs.is_empty() {
+            return Err("--ref cannot be combined with a WIM inside another image".into());
+        }
+        return mount_helper::nested::open_wim_inside(&outer, &inner, cache);
+    }
     let refs = mount_helper::refs::expand(refs)?;
-    WimFile::open_with_refs(path, &refs, Arc::new(ChunkCache::new(cache_bytes)))
-        .map_err(|e| e.to_string())
+    WimFile::open_with_refs(path, &refs, cache).map_err(|e| e.to_string())
 }
 
 fn human(bytes: u64) -> String {
@@ -309,6 +315,12 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
     };
     // SAFETY: getuid/getgid cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    if args.rw && wim.path().is_none() {
+        return Err(format!(
+            "{} lives inside another image and can only be mounted read-only",
+            args.wim.display()
+        ));
+    }
     let (staging_dir, resume, lock) = if args.rw {
         let lock = mount_helper::staging_state::lock_wim(&args.wim)?;
         let (dir, resume) = mount_helper::wim_rw::choose_staging(
