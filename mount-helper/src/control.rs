@@ -32,6 +32,8 @@ pub struct Request {
     pub force: bool,
     /// Add an integrity table.
     pub check: bool,
+    /// After committing, rewrite the WIM compacted.
+    pub rebuild: bool,
 }
 
 impl Request {
@@ -42,9 +44,10 @@ impl Request {
             Action::Status => "status",
         };
         format!(
-            "{a} force={} check={}\n",
+            "{a} force={} check={} rebuild={}\n",
             u8::from(self.force),
-            u8::from(self.check)
+            u8::from(self.check),
+            u8::from(self.rebuild)
         )
     }
 
@@ -60,11 +63,13 @@ impl Request {
             action,
             force: false,
             check: false,
+            rebuild: false,
         };
         for w in words {
             match w {
                 "force=1" => req.force = true,
                 "check=1" => req.check = true,
+                "rebuild=1" => req.rebuild = true,
                 _ => {}
             }
         }
@@ -222,16 +227,19 @@ mod tests {
                 action: Action::Commit,
                 force: true,
                 check: false,
+                rebuild: true,
             },
             Request {
                 action: Action::Discard,
                 force: false,
                 check: true,
+                rebuild: false,
             },
             Request {
                 action: Action::Status,
                 force: false,
                 check: false,
+                rebuild: false,
             },
         ] {
             assert_eq!(Request::parse(&req.to_line()), Some(req));

@@ -71,6 +71,23 @@ impl Controller for WimController {
                 if let Some(s) = self.fs.staging() {
                     let _ = crate::staging_state::remove(s.dir());
                 }
+                if req.rebuild {
+                    let path = self
+                        .fs
+                        .wim()
+                        .path()
+                        .ok_or("nested WIMs cannot be rebuilt")?;
+                    progress("rebuilding", 0, 1);
+                    let rb = wimfs::commit::rebuild(path, req.check).map_err(|e| {
+                        format!(
+                            "committed, but the rebuild failed (the committed WIM is intact): {e}"
+                        )
+                    })?;
+                    return Ok(format!(
+                        "committed: {} new blob(s), {} deduplicated; rebuilt: {} -> {} bytes",
+                        r.new_blobs, r.deduplicated, rb.before, rb.after
+                    ));
+                }
                 Ok(format!(
                     "committed: {} new blob(s), {} deduplicated, {} bytes appended ({} -> {} bytes)",
                     r.new_blobs, r.deduplicated, r.bytes_appended, r.size_before, r.size_after
@@ -116,6 +133,7 @@ pub fn unmount(
     discard: bool,
     force: bool,
     check: bool,
+    rebuild: bool,
     lazy: bool,
 ) -> Result<(), String> {
     let canon = dir
@@ -127,6 +145,7 @@ pub fn unmount(
             action: Action::Status,
             force,
             check,
+            rebuild,
         },
         &mut |_, _, _| {},
     )?;
@@ -163,6 +182,7 @@ pub fn unmount(
             action,
             force,
             check,
+            rebuild,
         },
         &mut |phase, done, total| {
             bar.set_message(phase.to_string());

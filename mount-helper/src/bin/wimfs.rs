@@ -102,6 +102,9 @@ enum Command {
         /// Add an integrity table when committing.
         #[arg(long, requires = "commit")]
         check: bool,
+        /// After committing, rewrite the WIM compacted (a new file renamed over the old one).
+        #[arg(long, requires = "commit")]
+        rebuild: bool,
         /// Detach now even if busy (lazy unmount; read-only mounts).
         #[arg(long)]
         lazy: bool,
@@ -432,8 +435,9 @@ fn main() -> ExitCode {
             discard,
             force,
             check,
+            rebuild,
             lazy,
-        } => mount_helper::wim_rw::unmount(dir, *commit, *discard, *force, *check, *lazy),
+        } => mount_helper::wim_rw::unmount(dir, *commit, *discard, *force, *check, *rebuild, *lazy),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,11 +6,13 @@
 
 mod integrity;
 mod metadata;
+mod rebuild;
 mod repair;
 mod run;
 mod writer;
 mod xml;
 
+pub use rebuild::{rebuild, RebuildReport};
 pub use repair::{repair, valid_end, RepairReport};
 pub use run::{commit, CommitOptions, CommitPhase, CommitReport};
 pub use writer::WimWriter;
