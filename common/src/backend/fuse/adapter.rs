@@ -14,6 +14,10 @@ use fuser::{
 use super::convert::{errno, file_type, reply_xattr_bytes, to_fuse_attr};
 use crate::vfs::{FileKind, SetAttr, Vfs};
 
+thread_local! {
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A [`Vfs`] seen through FUSE.
 #[derive(Debug)]
 pub struct FuseAdapter<V: Vfs> {
@@ -92,14 +96,21 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
         _lock_owner: Option<LockOwner>,
         reply: ReplyData,
     ) {
-        let mut buf = vec![0u8; size as usize];
-        match self.vfs.read(ino.0, fh.0, offset, &mut buf) {
-            Ok(n) => reply.data(&buf[..n.min(buf.len())]),
-            Err(e) => {
-                tracing::warn!(ino = ino.0, offset, "read failed: {e}");
-                reply.error(errno(&e))
+        // One buffer per worker thread, grown once: no allocation or zeroing per request.
+        READ_BUF.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            if buf.len() < size as usize {
+                buf.resize(size as usize, 0);
             }
-        }
+            let buf = &mut buf[..size as usize];
+            match self.vfs.read(ino.0, fh.0, offset, buf) {
+                Ok(n) => reply.data(&buf[..n.min(buf.len())]),
+                Err(e) => {
+                    tracing::warn!(ino = ino.0, offset, "read failed: {e}");
+                    reply.error(errno(&e))
+                }
+            }
+        })
     }
 
     fn flush(
