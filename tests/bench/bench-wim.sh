@@ -11,6 +11,7 @@
 #   SCRATCH   where decoded trees go (default /dev/shm/wimfs-bench.PID: tmpfs, so that the
 #             destination's speed does not count)
 #   WIMS      which fixtures (default "big-lzx.wim big-xpress.wim")
+#   WIMFS_COMMIT  the commit the binary was built from, for the report (optional)
 #
 # Measurements, each cold: page cache dropped (echo 3 > /proc/sys/vm/drop_caches, reported if not
 # permitted) and a fresh mount (so no FUSE/decoder cache survives between runs):
@@ -20,7 +21,8 @@
 #                                                       /dev/null itself)
 #   c) decode to tmpfs: `wimlib-imagex apply WIM 1 DST` vs `cp -a MOUNT/. DST` through our
 #      mount (also shown: cp -a through wimlib's mount, and `wimfs extract` if it exists)
-# Ratios are ours/wimlib: below 1 means wimfs is faster.
+# Ratios are ours/wimlib: below 1 means wimfs is faster. On a shared machine other jobs' load
+# (printed with the table) makes single numbers noisy: compare ratios from one run.
 set -euo pipefail
 
 HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -189,7 +191,7 @@ echo
 echo "Command: \`$CMDLINE\` (WIMFS=$WIMFS RUNS=$RUNS SCRATCH=$SCRATCH)"
 echo
 echo "- machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "- $(wimlib-imagex --version | head -n1); $("$WIMFS" --version) (commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "- $(wimlib-imagex --version | head -n1); $("$WIMFS" --version), binary $WIMFS built $(date -u -r "$WIMFS" '+%F %H:%M UTC')${WIMFS_COMMIT:+ from commit $WIMFS_COMMIT} (repo HEAD $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 if [[ -f $FIX/big-fixture.txt ]]; then
     echo "- fixture: $(sed -n 2p "$FIX/big-fixture.txt") ($(sed -n 1p "$FIX/big-fixture.txt"))"
 fi
