@@ -138,3 +138,35 @@ fn compress_ratio_vs_reference() {
         raw as f64 / 1e6 / secs
     );
 }
+
+/// Writes our compressed chunks as a pack (`LZX_BENCH_OUT`), for decoding by another LZX
+/// implementation (for instance wimlib's `wimlib_decompress`) to check compatibility.
+#[test]
+#[ignore]
+fn write_our_pack() {
+    let (Some(chunks), Ok(out_path)) = (load(), std::env::var("LZX_BENCH_OUT")) else {
+        eprintln!("set LZX_BENCH_PACK and LZX_BENCH_OUT");
+        return;
+    };
+    let stride = std::env::var("LZX_BENCH_STRIDE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1usize);
+    let mut out = Vec::new();
+    let mut n = 0;
+    for c in chunks.iter().step_by(stride.max(1)) {
+        let (kind, comp) = match lzx::compress(&c.raw, c.window) {
+            Some(v) => (0u8, v),
+            None => (1u8, c.raw.clone()),
+        };
+        out.push(kind);
+        out.extend_from_slice(&(c.window as u32).to_le_bytes());
+        out.extend_from_slice(&(comp.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(c.raw.len() as u32).to_le_bytes());
+        out.extend_from_slice(&comp);
+        out.extend_from_slice(&c.raw);
+        n += 1;
+    }
+    std::fs::write(&out_path, out).expect("write pack");
+    println!("wrote {n} chunks to {out_path}");
+}

@@ -32,6 +32,10 @@ const MAX_RUN: usize = 51;
 
 /// Decodes one LZX chunk into `output`, which must be filled exactly. `output.len()` may be
 /// any size up to 2 MiB; the window is derived from `window_size` (the WIM's chunk size).
+///
+/// Errors: `window_size` of 0 or above 2 MiB, `output` larger than the window (the window is
+/// `window_size` rounded up to a power of two, at least 32 KiB), and any invalid or truncated
+/// stream. An empty `output` always succeeds.
 pub fn decompress(input: &[u8], output: &mut [u8], window_size: usize) -> Result<(), DecodeError> {
     let order = window_order(window_size).ok_or(DecodeError {
         input_pos: 0,

@@ -22,6 +22,10 @@ use super::write::{write_block, BlockState};
 
 /// Matches at least this long are taken without weighing alternatives.
 const NICE_LEN: usize = 64;
+/// The match finder's walk stops at a match this long. Higher than `NICE_LEN`: replacing tree
+/// nodes at shorter lengths loses the longest matches of very redundant data (measured: up to
+/// 10% larger output on such chunks).
+const TREE_NICE_LEN: usize = MAX_MATCH;
 /// Tree nodes visited per position by the match finder.
 const SEARCH_DEPTH: u32 = 32;
 /// Shortest-path passes per block (the first one priced from a greedy parse).
@@ -100,7 +104,7 @@ fn encode_chunk(data: &[u8], order: u32, s: &mut Scratch) -> Vec<u8> {
     let num_main = num_main_syms(order);
     let nice = NICE_LEN;
     let max_offset = (1usize << order) - 3;
-    s.mf.reset(data.len(), nice, SEARCH_DEPTH);
+    s.mf.reset(data.len(), TREE_NICE_LEN, SEARCH_DEPTH);
     let mut bw = BitWriter::with_capacity(data.len() / 2 + 64);
     let mut st = BlockState {
         order,
