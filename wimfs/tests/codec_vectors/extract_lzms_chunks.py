@@ -12,7 +12,8 @@ resources, 64 MiB chunks by default). The uncompressed contents are rebuilt from
 files themselves: every file under SOURCE_DIR is hashed (SHA-1) and matched against the blob
 table. For each chosen chunk the script writes `OUT_DIR/<prefix><name>.c<index>.lzms` (the
 compressed chunk, as stored) and the same name with `.raw` (its expected decoded bytes), where
-<name> is the file name (non-solid) or `solid<k>` (k-th solid resource). With --solid-digest a
+<name> is the file name (non-solid; `~2`, `~3`... is appended to the names of later files of
+the same name) or `solid<k>` (k-th solid resource). With --solid-digest a
 solid chunk's expected bytes are written as `.sha1` (hex SHA-1 and size: "HEX SIZE\\n") instead
 of `.raw`, for chunks too big to commit. Chunks stored raw (compressed size == uncompressed
 size) are skipped: they are not LZMS.
@@ -152,8 +153,16 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
     written = 0
 
+    used = set()
+
     def emit(stem, comp, raw, digest_only=False):
         nonlocal written
+        # Files of the same name in different directories: keep every chunk.
+        base, k = stem, 1
+        while stem in used:
+            k += 1
+            stem = f"{base}~{k}"
+        used.add(stem)
         if args.list:
             print(f"{os.path.basename(stem)}: {len(comp)} -> {len(raw)}")
             return

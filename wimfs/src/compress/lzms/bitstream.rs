@@ -9,7 +9,7 @@
 //! the decoder turns it into an error once the chunk is decoded.
 
 /// Reads bits backwards from the end of an LZMS chunk.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct BackBits<'a> {
     input: &'a [u8],
     /// Bytes not yet loaded: the next unit is `input[pos - 2..pos]`.
@@ -56,24 +56,12 @@ impl<'a> BackBits<'a> {
             self.avail += take;
             self.pos -= 2 * k as usize;
         } else {
-            self.refill_slow(k);
-        }
-    }
-
-    /// Loads `k` units near the start of the input, padding with zeros past it.
-    #[cold]
-    #[inline(never)]
-    fn refill_slow(&mut self, k: u32) {
-        for _ in 0..k {
-            let unit = if self.pos >= 2 {
-                self.pos -= 2;
-                u16::from_le_bytes([self.input[self.pos], self.input[self.pos + 1]])
-            } else {
-                self.padded = self.padded.saturating_add(16);
-                0
-            };
-            self.buf |= u64::from(unit) << (48 - self.avail);
-            self.avail += 16;
+            let (pos, buf, avail, padded) =
+                refill_slow(self.input, self.pos, self.buf, self.avail, self.padded, k);
+            self.pos = pos;
+            self.buf = buf;
+            self.avail = avail;
+            self.padded = padded;
         }
     }
 
@@ -121,4 +109,33 @@ impl<'a> BackBits<'a> {
     pub(super) fn position(&self) -> usize {
         self.pos + (self.avail / 8) as usize
     }
+}
+
+/// Loads `k` units near the start of the input, padding with zeros past it. (A free function
+/// over values, so that the reader's state never has its address taken.)
+#[cold]
+#[inline(never)]
+fn refill_slow(
+    input: &[u8],
+    mut pos: usize,
+    mut buf: u64,
+    mut avail: u32,
+    mut padded: u32,
+    k: u32,
+) -> (usize, u64, u32, u32) {
+    for _ in 0..k {
+        let unit = match input.get(pos.wrapping_sub(2)..pos) {
+            Some(&[a, b]) if pos >= 2 => {
+                pos -= 2;
+                u16::from_le_bytes([a, b])
+            }
+            _ => {
+                padded = padded.saturating_add(16);
+                0
+            }
+        };
+        buf |= u64::from(unit) << (48 - avail);
+        avail += 16;
+    }
+    (pos, buf, avail, padded)
 }

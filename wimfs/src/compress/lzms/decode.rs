@@ -68,21 +68,32 @@ pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
             reason: "LZMS chunk of odd length",
         });
     }
-    let mut dec = Decoder::new(input, output.len());
-    dec.run(output)?;
-    if dec.bits.overrun() {
-        return Err(DecodeError {
-            input_pos: 0,
-            reason: "LZMS chunk truncated (bit stream ran past its start)",
-        });
+    let mut model = Model::new(output.len());
+    let mut rd = RangeDecoder::new(input);
+    let mut bits = BackBits::new(input);
+    model.run(&mut rd, &mut bits, output)?;
+    if bits.overrun() {
+        return Err(err(
+            &rd,
+            &bits,
+            "LZMS chunk truncated (bit stream ran past its start)",
+        ));
     }
     x86_filter(output, true);
     Ok(())
 }
 
-struct Decoder<'a> {
-    rd: RangeDecoder<'a>,
-    bits: BackBits<'a>,
+fn err(rd: &RangeDecoder<'_>, bits: &BackBits<'_>, reason: &'static str) -> DecodeError {
+    DecodeError {
+        input_pos: bits.position().max(rd.position()),
+        reason,
+    }
+}
+
+/// Everything the decoder adapts: decision probabilities, Huffman codes, offset queues. (The
+/// two streams are kept apart, in locals of [`Model::run`], so that their state can live in
+/// registers.)
+struct Model {
     main: Decision<NUM_MAIN_STATES>,
     kind: Decision<NUM_MATCH_STATES>,
     lz: Decision<NUM_LZ_STATES>,
@@ -106,12 +117,10 @@ struct Decoder<'a> {
     pending_delta_end: usize,
 }
 
-impl<'a> Decoder<'a> {
-    fn new(input: &'a [u8], out_len: usize) -> Self {
+impl Model {
+    fn new(out_len: usize) -> Self {
         let offset_syms = num_offset_slots(out_len);
-        Decoder {
-            rd: RangeDecoder::new(input),
-            bits: BackBits::new(input),
+        Model {
             main: Decision::new(),
             kind: Decision::new(),
             lz: Decision::new(),
@@ -140,29 +149,53 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn err(&self, reason: &'static str) -> DecodeError {
-        DecodeError {
-            input_pos: self.bits.position().max(self.rd.position()),
-            reason,
-        }
+    fn run<'a>(
+        &mut self,
+        rd_state: &mut RangeDecoder<'a>,
+        bits_state: &mut BackBits<'a>,
+        out: &mut [u8],
+    ) -> Result<(), DecodeError> {
+        // Work on copies so that the stream states stay in registers in the loop.
+        let mut rd = rd_state.clone();
+        let mut bits = bits_state.clone();
+        let result = self.items(&mut rd, &mut bits, out);
+        *rd_state = rd;
+        *bits_state = bits;
+        result
     }
 
-    fn run(&mut self, out: &mut [u8]) -> Result<(), DecodeError> {
+    #[inline(always)]
+    fn items<'a>(
+        &mut self,
+        rd: &mut RangeDecoder<'a>,
+        bits: &mut BackBits<'a>,
+        out: &mut [u8],
+    ) -> Result<(), DecodeError> {
         let mut pos = 0;
         while pos < out.len() {
-            if self.bits.overrun() {
+            if bits.overrun() {
                 // Garbage or a truncated chunk: stop now rather than after filling the output.
-                return Err(self.err("LZMS chunk truncated (bit stream ran past its start)"));
+                return Err(err(
+                    rd,
+                    bits,
+                    "LZMS chunk truncated (bit stream ran past its start)",
+                ));
             }
-            if self.main.decode(&mut self.rd) == 0 {
-                let sym = self.literal.decode(&mut self.bits);
-                let sym = sym.ok_or_else(|| self.err("invalid LZMS literal codeword"))?;
+            if self.main.decode(rd) == 0 {
+                let Some(sym) = self.literal.decode(bits) else {
+                    return Err(err(rd, bits, "invalid LZMS literal codeword"));
+                };
                 out[pos] = sym as u8;
                 pos += 1;
-            } else if self.kind.decode(&mut self.rd) == 0 {
-                pos = self.lz_match(out, pos)?;
+            } else if self.kind.decode(rd) == 0 {
+                pos = self.lz_match(rd, bits, out, pos)?;
             } else {
-                pos = self.delta_match(out, pos)?;
+                // Rare: out of line, with the stream states passed by value so that their
+                // addresses are never taken.
+                let (r, b, result) = self.delta_match(rd.clone(), bits.clone(), out, pos);
+                *rd = r;
+                *bits = b;
+                pos = result?;
             }
         }
         Ok(())
@@ -184,32 +217,47 @@ impl<'a> Decoder<'a> {
     }
 
     #[inline(always)]
-    fn decode_length(&mut self) -> Result<usize, DecodeError> {
-        let len = Self::slot_value(
+    fn decode_length(
+        &mut self,
+        rd: &RangeDecoder<'_>,
+        bits: &mut BackBits<'_>,
+    ) -> Result<usize, DecodeError> {
+        match Self::slot_value(
             &mut self.length,
-            &mut self.bits,
+            bits,
             &LENGTH_SLOT_BASE,
             &LENGTH_EXTRA_BITS,
-        );
-        let len = len.ok_or_else(|| self.err("invalid LZMS length codeword"))?;
-        Ok(len as usize)
+        ) {
+            Some(len) => Ok(len as usize),
+            None => Err(err(rd, bits, "invalid LZMS length codeword")),
+        }
     }
 
-    fn lz_match(&mut self, out: &mut [u8], pos: usize) -> Result<usize, DecodeError> {
+    #[inline(always)]
+    fn lz_match(
+        &mut self,
+        rd: &mut RangeDecoder<'_>,
+        bits: &mut BackBits<'_>,
+        out: &mut [u8],
+        pos: usize,
+    ) -> Result<usize, DecodeError> {
         if self.pending_lz != 0 && pos != self.pending_lz_end {
             push_front(&mut self.lz_queue, self.pending_lz);
             self.pending_lz = 0;
         }
-        let offset = if self.lz.decode(&mut self.rd) == 0 {
+        let offset = if self.lz.decode(rd) == 0 {
             let off = Self::slot_value(
                 &mut self.lz_offset,
-                &mut self.bits,
+                bits,
                 &OFFSET_SLOT_BASE,
                 &OFFSET_EXTRA_BITS,
             );
-            off.ok_or_else(|| self.err("invalid LZMS offset codeword"))?
+            match off {
+                Some(off) => off,
+                None => return Err(err(rd, bits, "invalid LZMS offset codeword")),
+            }
         } else {
-            let idx = self.rep_index(false);
+            let idx = rep_index(&mut self.lz_rep, rd);
             take(&mut self.lz_queue, idx)
         };
         if self.pending_lz != 0 {
@@ -217,13 +265,17 @@ impl<'a> Decoder<'a> {
         }
         self.pending_lz = offset;
 
-        let length = self.decode_length()?;
+        let length = self.decode_length(rd, bits)?;
         let offset = offset as usize;
         if length > out.len() - pos {
-            return Err(self.err("LZMS match runs past the end of the chunk"));
+            return Err(err(rd, bits, "LZMS match runs past the end of the chunk"));
         }
         if offset > pos {
-            return Err(self.err("LZMS match offset before the start of the chunk"));
+            return Err(err(
+                rd,
+                bits,
+                "LZMS match offset before the start of the chunk",
+            ));
         }
         copy_match(out, pos, offset, length);
         let end = pos + length;
@@ -231,24 +283,46 @@ impl<'a> Decoder<'a> {
         Ok(end)
     }
 
-    fn delta_match(&mut self, out: &mut [u8], pos: usize) -> Result<usize, DecodeError> {
+    #[inline(never)]
+    fn delta_match<'a>(
+        &mut self,
+        mut rd: RangeDecoder<'a>,
+        mut bits: BackBits<'a>,
+        out: &mut [u8],
+        pos: usize,
+    ) -> (RangeDecoder<'a>, BackBits<'a>, Result<usize, DecodeError>) {
+        let result = self.delta_item(&mut rd, &mut bits, out, pos);
+        (rd, bits, result)
+    }
+
+    #[inline(always)]
+    fn delta_item(
+        &mut self,
+        rd: &mut RangeDecoder<'_>,
+        bits: &mut BackBits<'_>,
+        out: &mut [u8],
+        pos: usize,
+    ) -> Result<usize, DecodeError> {
         if self.pending_delta != 0 && pos != self.pending_delta_end {
             push_front(&mut self.delta_queue, self.pending_delta);
             self.pending_delta = 0;
         }
-        let pair = if self.delta.decode(&mut self.rd) == 0 {
-            let power = self.delta_power.decode(&mut self.bits);
-            let power = power.ok_or_else(|| self.err("invalid LZMS delta power codeword"))?;
+        let pair = if self.delta.decode(rd) == 0 {
+            let Some(power) = self.delta_power.decode(bits) else {
+                return Err(err(rd, bits, "invalid LZMS delta power codeword"));
+            };
             let raw = Self::slot_value(
                 &mut self.delta_offset,
-                &mut self.bits,
+                bits,
                 &OFFSET_SLOT_BASE,
                 &OFFSET_EXTRA_BITS,
             );
-            let raw = raw.ok_or_else(|| self.err("invalid LZMS delta offset codeword"))?;
+            let Some(raw) = raw else {
+                return Err(err(rd, bits, "invalid LZMS delta offset codeword"));
+            };
             ((power as u64) << 32) | u64::from(raw)
         } else {
-            let idx = self.rep_index(true);
+            let idx = rep_index(&mut self.delta_rep, rd);
             take(&mut self.delta_queue, idx)
         };
         if self.pending_delta != 0 {
@@ -256,17 +330,25 @@ impl<'a> Decoder<'a> {
         }
         self.pending_delta = pair;
 
-        let length = self.decode_length()?;
+        let length = self.decode_length(rd, bits)?;
         // Powers come from an 8-symbol alphabet; raw offsets are below 2^31.
         let power = (pair >> 32) & 7;
         let raw = pair & 0xFFFF_FFFF;
         let span = 1usize << power;
         let offset = (raw << power) as usize;
         if length > out.len() - pos {
-            return Err(self.err("LZMS delta match runs past the end of the chunk"));
+            return Err(err(
+                rd,
+                bits,
+                "LZMS delta match runs past the end of the chunk",
+            ));
         }
         if offset.saturating_add(span) > pos {
-            return Err(self.err("LZMS delta match reaches before the start of the chunk"));
+            return Err(err(
+                rd,
+                bits,
+                "LZMS delta match reaches before the start of the chunk",
+            ));
         }
         let end = pos + length;
         for i in pos..end {
@@ -278,22 +360,17 @@ impl<'a> Decoder<'a> {
         self.pending_delta_end = end;
         Ok(end)
     }
+}
 
-    /// Decodes which of the three referable queue entries a repeat match uses.
-    #[inline(always)]
-    fn rep_index(&mut self, delta: bool) -> usize {
-        let reps = if delta {
-            &mut self.delta_rep
-        } else {
-            &mut self.lz_rep
-        };
-        if reps[0].decode(&mut self.rd) == 0 {
-            0
-        } else if reps[1].decode(&mut self.rd) == 0 {
-            1
-        } else {
-            2
-        }
+/// Decodes which of the three referable queue entries a repeat match uses.
+#[inline(always)]
+fn rep_index<const N: usize>(reps: &mut [Decision<N>; 2], rd: &mut RangeDecoder<'_>) -> usize {
+    if reps[0].decode(rd) == 0 {
+        0
+    } else if reps[1].decode(rd) == 0 {
+        1
+    } else {
+        2
     }
 }
 

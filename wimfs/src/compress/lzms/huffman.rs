@@ -222,8 +222,15 @@ impl AdaptiveCode {
     /// decode as errors) rather than writing out of place.
     fn fill_table(&mut self, counts: &[u32; MAX_LEN + 1]) {
         let tb = self.table_bits as usize;
-        self.table.clear();
+        // A code of two or more symbols is complete (Huffman codes are, and the length limit
+        // keeps Kraft's equality): every primary entry is rewritten below, so only smaller
+        // codes need the table cleared. (Should an entry survive from an earlier code anyway,
+        // it decodes some symbol of this alphabet or fails the bounds checks: never unsafe.)
+        if self.freqs.len() < 2 {
+            self.table.clear();
+        }
         self.table.resize(1 << tb, 0);
+        self.table.truncate(1 << tb);
 
         // Symbols in canonical order: by length, then symbol.
         let mut next = [0usize; MAX_LEN + 2];

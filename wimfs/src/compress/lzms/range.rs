@@ -17,7 +17,7 @@
 //! entry starts as if it had seen the bits `0x0000_0000_5555_5555` (48 zeros).
 
 /// Decodes bits from the front of an LZMS chunk.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct RangeDecoder<'a> {
     input: &'a [u8],
     /// Byte position of the next 16-bit unit.

@@ -60,15 +60,23 @@ fn next_opcode(data: &[u8], mut from: usize, limit: usize) -> Option<usize> {
 }
 
 /// Applies the filter to `data` (`undo` = true when decompressing). `data.len()` must be below
-/// 2^31.
+/// 2^31 (LZMS buffers are at most 1 180 427 429 bytes).
 pub(super) fn x86_filter(data: &mut [u8], undo: bool) {
     let size = data.len();
     if size <= 17 {
         return;
     }
-    let mut last_target_usage = vec![-(X86_ID_WINDOW_SIZE as i32) - 1; 1 << 16];
+    // Where each 16-bit target was last referenced, stored as position + BIAS so that the
+    // zeroed initial table means "long before the chunk" (position -BIAS): the first
+    // reference to a target is never within the window.
+    const BIAS: i64 = X86_ID_WINDOW_SIZE + 1;
+    let mut last_target_usage: Box<[u32; 1 << 16]> = match vec![0u32; 1 << 16].try_into() {
+        Ok(table) => table,
+        Err(_) => return, // unreachable: the length is right
+    };
     let mut last_x86_pos: i64 = -X86_MAX_TRANSLATION_OFFSET - 1;
-    // Candidate opcodes must start before `limit`; their operands then end by size - 10.
+    // Candidate opcodes must start before `limit`; their operands then end by size - 10, and
+    // the 8 bytes from the opcode on are in bounds.
     let limit = size - 16;
     let mut i = 1;
     while i < limit {
@@ -76,19 +84,19 @@ pub(super) fn x86_filter(data: &mut [u8], undo: bool) {
             Some(k) => i = k,
             None => break,
         }
-        let op = data[i];
-        let (opcode_len, max_offset) = match op {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&data[i..i + 8]);
+        let (opcode_len, max_offset) = match w[0] {
             0xE8 => (1, X86_MAX_TRANSLATION_OFFSET >> 1),
             0xE9 => {
                 i += 5;
                 continue;
             }
-            0xFF if data[i + 1] == 0x15 => (2, X86_MAX_TRANSLATION_OFFSET),
-            0xF0 if data[i + 1] == 0x83 && data[i + 2] == 0x05 => (3, X86_MAX_TRANSLATION_OFFSET),
+            0xFF if w[1] == 0x15 => (2, X86_MAX_TRANSLATION_OFFSET),
+            0xF0 if w[1] == 0x83 && w[2] == 0x05 => (3, X86_MAX_TRANSLATION_OFFSET),
             0x48 | 0x4C
-                if data[i + 2] & 0x07 == 0x05
-                    && (data[i + 1] == 0x8D
-                        || (data[i + 1] == 0x8B && op & 0x04 == 0 && data[i + 2] & 0xF0 == 0)) =>
+                if w[2] & 0x07 == 0x05
+                    && (w[1] == 0x8D || (w[1] == 0x8B && w[0] & 0x04 == 0 && w[2] & 0xF0 == 0)) =>
             {
                 (3, X86_MAX_TRANSLATION_OFFSET)
             }
@@ -97,14 +105,14 @@ pub(super) fn x86_filter(data: &mut [u8], undo: bool) {
                 continue;
             }
         };
-        let p = i + opcode_len;
-        let operand: &mut [u8; 4] = match (&mut data[p..p + 4]).try_into() {
-            Ok(a) => a,
-            Err(_) => return, // unreachable: p + 4 <= size - 10
-        };
+        let value = u32::from_le_bytes([
+            w[opcode_len],
+            w[opcode_len + 1],
+            w[opcode_len + 2],
+            w[opcode_len + 3],
+        ]);
         let pos = i as i64;
         let translate = pos - last_x86_pos <= max_offset;
-        let value = u32::from_le_bytes(*operand);
         // The operand in relative form: as stored when encoding; when undoing, as restored
         // (an operand left untranslated was relative all along).
         let relative = if undo && translate {
@@ -112,21 +120,22 @@ pub(super) fn x86_filter(data: &mut [u8], undo: bool) {
         } else {
             value
         };
+        let p = i + opcode_len;
         if translate {
             let stored = if undo {
                 relative
             } else {
                 value.wrapping_add(i as u32)
             };
-            *operand = stored.to_le_bytes();
+            data[p..p + 4].copy_from_slice(&stored.to_le_bytes());
         }
         let target16 = (i as u32).wrapping_add(relative & 0xFFFF) as u16;
-        let end = p + 3;
+        let end = (p + 3) as i64;
         let last = &mut last_target_usage[usize::from(target16)];
-        if end as i64 - i64::from(*last) <= X86_ID_WINDOW_SIZE {
-            last_x86_pos = end as i64;
+        if end + BIAS - i64::from(*last) <= X86_ID_WINDOW_SIZE {
+            last_x86_pos = end;
         }
-        *last = end as i32;
+        *last = (end + BIAS) as u32;
         i = p + 4;
     }
 }
