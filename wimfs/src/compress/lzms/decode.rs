@@ -334,22 +334,16 @@ impl Model {
         // Powers come from an 8-symbol alphabet; raw offsets are below 2^31.
         let power = (pair >> 32) & 7;
         let raw = pair & 0xFFFF_FFFF;
-        let span = 1usize << power;
-        let offset = (raw << power) as usize;
+        // Below 2^39: no overflow in u64, whatever the width of usize.
+        let (span, offset) = (1u64 << power, raw << power);
         if length > out.len() - pos {
-            return Err(err(
-                rd,
-                bits,
-                "LZMS delta match runs past the end of the chunk",
-            ));
+            return Err(err(rd, bits, "LZMS delta match runs past the end"));
         }
-        if offset.saturating_add(span) > pos {
-            return Err(err(
-                rd,
-                bits,
-                "LZMS delta match reaches before the start of the chunk",
-            ));
+        if offset + span > pos as u64 {
+            return Err(err(rd, bits, "LZMS delta match reaches before the start"));
         }
+        // Both now fit in usize (they are at most `pos`).
+        let (span, offset) = (span as usize, offset as usize);
         let end = pos + length;
         for i in pos..end {
             let a = out[i - offset];
