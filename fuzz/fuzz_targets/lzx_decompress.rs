@@ -18,6 +18,9 @@ fuzz_target!(|data: &[u8]| {
     if decompress(input, &mut out, window).is_ok() {
         let mut again = vec![0xA5u8; size];
         assert!(decompress(input, &mut again, window).is_ok());
-        assert_eq!(out, again, "output must not depend on the buffer's previous contents");
+        assert_eq!(
+            out, again,
+            "output must not depend on the buffer's previous contents"
+        );
     }
 });
