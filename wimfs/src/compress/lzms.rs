@@ -8,16 +8,19 @@
 //! copied), and pinned down by test vectors that `wimlib-imagex` made.
 //!
 //! A chunk is a sequence of 16-bit little-endian units read from both ends: a range-coded
-//! stream of item-kind decisions forwards from the start ([`range`]), and a stream of Huffman
-//! codewords and extra bits backwards from the end ([`bitstream`]). The five Huffman codes
+//! stream of item-kind decisions forwards from the start (`range`), and a stream of Huffman
+//! codewords and extra bits backwards from the end (`bitstream`). The five Huffman codes
 //! (literals, LZ offsets, lengths, delta offsets, delta powers) are never transmitted but
-//! adapt to the decoded symbols ([`huffman`]). Items are literals, LZ matches and delta
-//! matches, with LRU queues of recent offsets ([`decode`]). After decoding, the x86 filter is
-//! undone over the whole chunk ([`x86`]). Slot tables and constants are in [`tables`].
+//! adapt to the decoded symbols (`huffman`). Items are literals, LZ matches and delta
+//! matches, with LRU queues of recent offsets (`decode`; delta matches in `delta`, queues and
+//! match copies in `matches`). After decoding, the x86 filter is undone over the whole chunk
+//! (`x86`). Slot tables and constants are in `tables`.
 
 mod bitstream;
 mod decode;
+mod delta;
 mod huffman;
+mod matches;
 mod range;
 mod tables;
 mod x86;

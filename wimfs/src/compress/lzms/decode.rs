@@ -25,6 +25,7 @@
 
 use super::bitstream::BackBits;
 use super::huffman::AdaptiveCode;
+use super::matches::{copy_match, push_front, rep_index, take};
 use super::range::{Decision, RangeDecoder};
 use super::tables::*;
 use super::x86::x86_filter;
@@ -83,7 +84,7 @@ pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
     Ok(())
 }
 
-fn err(rd: &RangeDecoder<'_>, bits: &BackBits<'_>, reason: &'static str) -> DecodeError {
+pub(super) fn err(rd: &RangeDecoder<'_>, bits: &BackBits<'_>, reason: &'static str) -> DecodeError {
     DecodeError {
         input_pos: bits.position().max(rd.position()),
         reason,
@@ -93,28 +94,28 @@ fn err(rd: &RangeDecoder<'_>, bits: &BackBits<'_>, reason: &'static str) -> Deco
 /// Everything the decoder adapts: decision probabilities, Huffman codes, offset queues. (The
 /// two streams are kept apart, in locals of [`Model::run`], so that their state can live in
 /// registers.)
-struct Model {
-    main: Decision<NUM_MAIN_STATES>,
-    kind: Decision<NUM_MATCH_STATES>,
-    lz: Decision<NUM_LZ_STATES>,
-    lz_rep: [Decision<NUM_LZ_REP_STATES>; 2],
-    delta: Decision<NUM_DELTA_STATES>,
-    delta_rep: [Decision<NUM_DELTA_REP_STATES>; 2],
-    literal: AdaptiveCode,
-    lz_offset: AdaptiveCode,
-    length: AdaptiveCode,
-    delta_offset: AdaptiveCode,
-    delta_power: AdaptiveCode,
+pub(super) struct Model {
+    pub(super) main: Decision<NUM_MAIN_STATES>,
+    pub(super) kind: Decision<NUM_MATCH_STATES>,
+    pub(super) lz: Decision<NUM_LZ_STATES>,
+    pub(super) lz_rep: [Decision<NUM_LZ_REP_STATES>; 2],
+    pub(super) delta: Decision<NUM_DELTA_STATES>,
+    pub(super) delta_rep: [Decision<NUM_DELTA_REP_STATES>; 2],
+    pub(super) literal: AdaptiveCode,
+    pub(super) lz_offset: AdaptiveCode,
+    pub(super) length: AdaptiveCode,
+    pub(super) delta_offset: AdaptiveCode,
+    pub(super) delta_power: AdaptiveCode,
     /// LZ offsets, most recent first (the fourth only refills the third).
-    lz_queue: [u32; 4],
+    pub(super) lz_queue: [u32; 4],
     /// Delta (power << 32 | raw offset) pairs, most recent first.
-    delta_queue: [u64; 4],
+    pub(super) delta_queue: [u64; 4],
     /// Offset waiting to enter `lz_queue` (0: none), and the output position right after the
     /// match that used it.
-    pending_lz: u32,
-    pending_lz_end: usize,
-    pending_delta: u64,
-    pending_delta_end: usize,
+    pub(super) pending_lz: u32,
+    pub(super) pending_lz_end: usize,
+    pub(super) pending_delta: u64,
+    pub(super) pending_delta_end: usize,
 }
 
 impl Model {
@@ -203,7 +204,7 @@ impl Model {
 
     /// Decodes a slot of `code` and its extra bits into a value (offset or length).
     #[inline(always)]
-    fn slot_value(
+    pub(super) fn slot_value(
         code: &mut AdaptiveCode,
         bits: &mut BackBits<'_>,
         base: &[u32],
@@ -217,7 +218,7 @@ impl Model {
     }
 
     #[inline(always)]
-    fn decode_length(
+    pub(super) fn decode_length(
         &mut self,
         rd: &RangeDecoder<'_>,
         bits: &mut BackBits<'_>,
@@ -281,137 +282,5 @@ impl Model {
         let end = pos + length;
         self.pending_lz_end = end;
         Ok(end)
-    }
-
-    #[inline(never)]
-    fn delta_match<'a>(
-        &mut self,
-        mut rd: RangeDecoder<'a>,
-        mut bits: BackBits<'a>,
-        out: &mut [u8],
-        pos: usize,
-    ) -> (RangeDecoder<'a>, BackBits<'a>, Result<usize, DecodeError>) {
-        let result = self.delta_item(&mut rd, &mut bits, out, pos);
-        (rd, bits, result)
-    }
-
-    #[inline(always)]
-    fn delta_item(
-        &mut self,
-        rd: &mut RangeDecoder<'_>,
-        bits: &mut BackBits<'_>,
-        out: &mut [u8],
-        pos: usize,
-    ) -> Result<usize, DecodeError> {
-        if self.pending_delta != 0 && pos != self.pending_delta_end {
-            push_front(&mut self.delta_queue, self.pending_delta);
-            self.pending_delta = 0;
-        }
-        let pair = if self.delta.decode(rd) == 0 {
-            let Some(power) = self.delta_power.decode(bits) else {
-                return Err(err(rd, bits, "invalid LZMS delta power codeword"));
-            };
-            let raw = Self::slot_value(
-                &mut self.delta_offset,
-                bits,
-                &OFFSET_SLOT_BASE,
-                &OFFSET_EXTRA_BITS,
-            );
-            let Some(raw) = raw else {
-                return Err(err(rd, bits, "invalid LZMS delta offset codeword"));
-            };
-            ((power as u64) << 32) | u64::from(raw)
-        } else {
-            let idx = rep_index(&mut self.delta_rep, rd);
-            take(&mut self.delta_queue, idx)
-        };
-        if self.pending_delta != 0 {
-            push_front(&mut self.delta_queue, self.pending_delta);
-        }
-        self.pending_delta = pair;
-
-        let length = self.decode_length(rd, bits)?;
-        // Powers come from an 8-symbol alphabet; raw offsets are below 2^31.
-        let power = (pair >> 32) & 7;
-        let raw = pair & 0xFFFF_FFFF;
-        // Below 2^39: no overflow in u64, whatever the width of usize.
-        let (span, offset) = (1u64 << power, raw << power);
-        if length > out.len() - pos {
-            return Err(err(rd, bits, "LZMS delta match runs past the end"));
-        }
-        if offset + span > pos as u64 {
-            return Err(err(rd, bits, "LZMS delta match reaches before the start"));
-        }
-        // Both now fit in usize (they are at most `pos`).
-        let (span, offset) = (span as usize, offset as usize);
-        let end = pos + length;
-        for i in pos..end {
-            let a = out[i - offset];
-            let b = out[i - span];
-            let c = out[i - offset - span];
-            out[i] = a.wrapping_add(b).wrapping_sub(c);
-        }
-        self.pending_delta_end = end;
-        Ok(end)
-    }
-}
-
-/// Decodes which of the three referable queue entries a repeat match uses.
-#[inline(always)]
-fn rep_index<const N: usize>(reps: &mut [Decision<N>; 2], rd: &mut RangeDecoder<'_>) -> usize {
-    if reps[0].decode(rd) == 0 {
-        0
-    } else if reps[1].decode(rd) == 0 {
-        1
-    } else {
-        2
-    }
-}
-
-/// Inserts `v` at the front of an LRU queue, dropping the last entry.
-#[inline(always)]
-fn push_front<T: Copy>(q: &mut [T; 4], v: T) {
-    q[3] = q[2];
-    q[2] = q[1];
-    q[1] = q[0];
-    q[0] = v;
-}
-
-/// Removes entry `idx` (0..=2) of an LRU queue, shifting later entries up (the last one stays,
-/// duplicated), and returns it.
-#[inline(always)]
-fn take<T: Copy>(q: &mut [T; 4], idx: usize) -> T {
-    let v = q[idx];
-    for k in idx..3 {
-        q[k] = q[k + 1];
-    }
-    v
-}
-
-/// Copies an LZ match of `length` bytes from `offset` (1..=pos) back, byte by byte in effect.
-#[inline(always)]
-fn copy_match(out: &mut [u8], pos: usize, offset: usize, length: usize) {
-    let src = pos - offset;
-    if offset >= 16 && length <= 64 && out.len() - pos >= 64 {
-        // Short match, room to spare: copy whole 16-byte pieces (the last may write past the
-        // match, over bytes not decoded yet). A piece never overlaps its source.
-        let mut k = 0;
-        while k < length {
-            out.copy_within(src + k..src + k + 16, pos + k);
-            k += 16;
-        }
-    } else if offset >= length {
-        out.copy_within(src..src + length, pos);
-    } else if offset == 1 {
-        let b = out[src];
-        out[pos..pos + length].fill(b);
-    } else {
-        // Overlapping: the pattern of `offset` bytes repeats; copy it in growing pieces.
-        let mut done = 0;
-        while done < length {
-            let n = (offset + done).min(length - done);
-            out.copy_within(src..src + n, pos + done);
-            done += n;
-        }
     }
 }
