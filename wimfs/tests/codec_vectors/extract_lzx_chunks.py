@@ -4,6 +4,11 @@
 Usage:
     extract_lzx_chunks.py WIM SOURCE_DIR OUT_DIR [--name-prefix P] [--max-per-file N]
                           [--only FILE_NAME ...] [--list]
+    extract_lzx_chunks.py WIM SOURCE_DIR --pack PACK_FILE
+
+With --pack, every chunk of every compressed file blob (LZX or stored raw) goes into one file
+for tests/lzx_bench.rs and wimlib_lzx_bench.c: records of u8 kind (0 = LZX, 1 = stored raw),
+u32 chunk size, u32 stored length, u32 raw length, the stored bytes, the raw bytes (LE).
 
 The WIM is one made by `wimlib-imagex capture SOURCE_DIR WIM --compress=lzx [--chunk-size=...]`.
 The uncompressed contents of each chunk are taken from the captured files themselves: every file
@@ -94,11 +99,32 @@ def chunks_of(data, blob, chunk_size):
         yield i, data[body + start:body + end], usize
 
 
+def write_pack(path, data, chunk_size, blobs, by_hash):
+    counts = [0, 0]
+    with open(path, "wb") as f:
+        for blob in blobs:
+            if blob["flags"] & (FLAG_METADATA | FLAG_SOLID) or not blob["flags"] & FLAG_COMPRESSED:
+                continue
+            found = by_hash.get(blob["sha1"])
+            if found is None:
+                continue
+            content = found[1]
+            for i, comp, usize in chunks_of(data, blob, chunk_size):
+                raw = content[i * chunk_size:i * chunk_size + usize]
+                kind = 1 if len(comp) == usize else 0
+                f.write(struct.pack("<BIII", kind, chunk_size, len(comp), usize))
+                f.write(comp)
+                f.write(raw)
+                counts[kind] += 1
+    print(f"packed {counts[0]} LZX chunks and {counts[1]} stored-raw chunks into {path}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("wim")
     ap.add_argument("source_dir")
-    ap.add_argument("out_dir")
+    ap.add_argument("out_dir", nargs="?")
+    ap.add_argument("--pack", default=None, help="write all chunks into one pack file")
     ap.add_argument("--name-prefix", default="")
     ap.add_argument("--max-per-file", type=int, default=1 << 30)
     ap.add_argument("--only", nargs="*", default=None, help="file names to take chunks from")
@@ -118,6 +144,11 @@ def main():
                 content = f.read()
             by_hash.setdefault(hashlib.sha1(content).hexdigest(), (name, content))
 
+    if args.pack:
+        write_pack(args.pack, data, chunk_size, blobs, by_hash)
+        return
+    if args.out_dir is None:
+        sys.exit("OUT_DIR or --pack is required")
     os.makedirs(args.out_dir, exist_ok=True)
     written = 0
     for blob in blobs:
