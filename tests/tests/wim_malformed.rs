@@ -724,7 +724,6 @@ fn damaged_file_data_uncompressed() {
 /// uncompressed sizes differ"). Ignored until the lead decides which behaviour is wanted; run
 /// with `--ignored` to see it.
 #[test]
-#[ignore = "wimfs rejects the whole WIM for one short uncompressed blob; lead to decide"]
 fn short_uncompressed_blob_breaks_only_its_file() {
     for fixture in ["small-none.wim", "small-lzx.wim", "small-xpress.wim"] {
         damage_tests(fixture, shrink_uncompressed_cases);

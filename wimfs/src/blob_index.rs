@@ -144,11 +144,22 @@ impl BlobIndex {
                 (size, loc)
             } else {
                 if !e.reshdr.is_compressed() && e.reshdr.size_in_wim != e.reshdr.uncompressed_size {
-                    return Err(WimError::invalid(
-                        format!("blob table entry {i}"),
-                        at,
-                        "uncompressed resource whose stored and uncompressed sizes differ",
-                    ));
+                    // One damaged entry must not take the whole image down: leave the blob out,
+                    // so only the files using it fail (EIO), as with any missing blob.
+                    tracing::warn!(
+                        "blob table entry {i} at byte {at}: uncompressed resource whose stored and \
+                         uncompressed sizes differ ({} vs {}); its blob is treated as missing",
+                        e.reshdr.size_in_wim,
+                        e.reshdr.uncompressed_size
+                    );
+                    if e.reshdr.is_metadata() {
+                        return Err(WimError::invalid(
+                            format!("blob table entry {i}"),
+                            at,
+                            "metadata resource whose stored and uncompressed sizes differ",
+                        ));
+                    }
+                    continue;
                 }
                 (e.reshdr.uncompressed_size, BlobLocation::Resource(e.reshdr))
             };
