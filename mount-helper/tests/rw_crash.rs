@@ -77,6 +77,7 @@ fn a_kill_at_any_write_of_a_commit_leaves_the_old_or_the_new_image() {
         if !out.status.success() {
             killed += 1;
             wait_dead(pid);
+            wait_unlocked(&wim);
             let _ = Command::new("fusermount3").arg("-uz").arg(&m).output();
         }
         wimlib(&["verify", wim.to_str().expect("utf-8")]);

@@ -100,6 +100,7 @@ fn every_acknowledged_change_survives_a_killed_daemon() {
         }
         killer.join().expect("killer");
         wait_dead(pid as u32);
+        wait_unlocked(&wim);
         // Let the kill land, then clear the dead mount; the workload resumes after the next
         // mount at the step that may have been cut (it is retried only if it did not happen).
         std::thread::sleep(Duration::from_millis(100));
@@ -175,6 +176,7 @@ fn an_interrupted_commit_is_cleaned_up_by_the_next_commit_or_a_repair() {
             .expect("runs");
         assert!(!out.status.success(), "the commit was meant to be killed");
         wait_dead(pid);
+        wait_unlocked(&work);
         let _ = Command::new("fusermount3").arg("-uz").arg(&m).output();
         let tail = fs::metadata(&work).expect("stat").len();
         assert!(

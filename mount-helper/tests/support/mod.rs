@@ -149,21 +149,26 @@ pub fn blob_table_entries(wim: &Path) -> u64 {
     h.blob_table.uncompressed_size / 50
 }
 
-/// Waits (up to 5 s) until process `pid` has exited (gone or a zombie: its files are closed,
-/// its locks released).
+/// Waits (up to 10 s) until process `pid` has fully exited: every thread gone or a zombie, so
+/// its files are closed and its locks released. (The group leader turns zombie before its
+/// other threads finish exiting, so the leader's state alone is not enough.)
 pub fn wait_dead(pid: u32) {
-    for _ in 0..500 {
-        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            Err(_) => return,
-            Ok(s) => {
-                let state = s
-                    .rsplit(')')
-                    .next()
-                    .and_then(|r| r.split_whitespace().next());
-                if state == Some("Z") || state == Some("X") {
-                    return;
-                }
-            }
+    let dead = |stat: &str| {
+        let state = stat
+            .rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().next());
+        matches!(state, Some("Z") | Some("X"))
+    };
+    for _ in 0..1000 {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            return;
+        };
+        let all_dead = tasks
+            .flatten()
+            .all(|t| std::fs::read_to_string(t.path().join("stat")).map_or(true, |s| dead(&s)));
+        if all_dead {
+            return;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
@@ -174,4 +179,19 @@ pub fn staging_pid(staging: &Path) -> u32 {
     wimfs::fs::StagingInfo::read(staging)
         .expect("staging info")
         .pid
+}
+
+/// Waits (up to 10 s) until no process holds the read-write lock of `wim`.
+pub fn wait_unlocked(wim: &Path) {
+    use std::os::fd::AsRawFd;
+    for _ in 0..1000 {
+        let Ok(f) = std::fs::File::open(wim) else {
+            return;
+        };
+        // SAFETY: flock on a descriptor we own; released when `f` closes.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
