@@ -179,7 +179,9 @@ impl WimFs {
             return Ok(());
         }
         if offset > st.next {
-            if offset - st.next > MAX_HASH_GAP {
+            // A handle whose first read is not at 0 is random access: filling the gap from 0 would
+            // decode what was never asked for (a whole solid chunk, megabytes of a big file).
+            if st.next == 0 || offset - st.next > MAX_HASH_GAP {
                 st.finished = true; // random access: give up on this handle
                 return Ok(());
             }
