@@ -43,13 +43,7 @@ pub fn register(dir: &Path) -> Result<(), String> {
     }
     std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
     use std::os::unix::ffi::OsStrExt;
-    let hash = dir
-        .as_os_str()
-        .as_bytes()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let hash = crate::control::fnv(dir.as_os_str().as_bytes());
     let link = root.join(format!("{hash:016x}.link"));
     let _ = std::fs::remove_file(&link);
     std::os::unix::fs::symlink(&dir, &link).map_err(|e| format!("{}: {e}", link.display()))

@@ -1,6 +1,6 @@
 //! The commit itself: hash, deduplicate, append, then switch the header.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 
@@ -146,7 +146,7 @@ pub fn commit(
     let total: u64 = to_hash.iter().map(|(_, _, c)| c.size()).sum();
     let mut hashes = StreamHashes::default();
     let mut new_blobs: Vec<(Sha1Hash, Content)> = Vec::new();
-    let mut seen: HashMap<Sha1Hash, ()> = HashMap::new();
+    let mut seen: HashSet<Sha1Hash> = HashSet::new();
     let mut deduplicated = 0usize;
     let mut done = 0u64;
     let mut buf = vec![0u8; 1 << 20];
@@ -172,10 +172,10 @@ pub fn commit(
         if hash.is_zero() {
             continue;
         }
-        if wim.blob(&hash).is_some() || seen.contains_key(&hash) {
+        if wim.blob(&hash).is_some() || seen.contains(&hash) {
             deduplicated += 1;
         } else {
-            seen.insert(hash, ());
+            seen.insert(hash);
             new_blobs.push((hash, content.clone()));
         }
     }
@@ -274,16 +274,13 @@ fn write_all(
     // then the new blobs.
     let mut table = Vec::new();
     let mut meta_index = 0u32;
-    let mut solid_run = false;
     for e in wim.raw_entries() {
         let solid = header.version == crate::format::header::VERSION_SOLID
             && e.reshdr.flags & FLAG_SOLID != 0;
         if solid && e.reshdr.uncompressed_size == crate::blob_index::SOLID_RESOURCE_MAGIC {
             table.extend_from_slice(&e.to_bytes());
-            solid_run = true;
             continue;
         }
-        let _ = solid_run;
         if e.reshdr.is_metadata() {
             if e.refcount == 0 {
                 continue;
