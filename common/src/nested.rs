@@ -49,6 +49,13 @@ impl VfsFile {
                 }
             }
         }
+        Self::open_ino(vfs, ino, name)
+    }
+
+    /// Opens inode `ino` of `vfs`; `name` says where it is, for messages.
+    pub fn open_ino(vfs: Arc<dyn Vfs>, ino: u64, name: String) -> io::Result<Self> {
+        let err =
+            |e: crate::vfs::VfsError| io::Error::other(format!("{name} inside the image: {e}"));
         let attr = vfs.getattr(ino).map_err(err)?;
         if attr.kind != FileKind::File {
             return Err(io::Error::other(format!(

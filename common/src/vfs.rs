@@ -224,6 +224,13 @@ pub trait Vfs: Send + Sync + 'static {
     /// The kernel dropped `nlookup` references to `ino`.
     fn forget(&self, _ino: u64, _nlookup: u64) {}
 
+    /// How long a backend may cache `ino`'s attributes and the name that led to it; `None`
+    /// leaves it to the backend (long for read-only mounts). Views of a live host directory
+    /// answer short times so that new files appear.
+    fn cache_ttl(&self, _ino: u64) -> Option<std::time::Duration> {
+        None
+    }
+
     // ---- the write half (read-write mounts) ----
 
     /// Changes attributes of `ino`.

@@ -68,11 +68,16 @@ impl ImageInfo {
     pub fn extract_boot(&self, image: &Path, dir: &Path) -> IsoResult<Vec<PathBuf>> {
         let src = FileSource::open(image)
             .map_err(|e| IsoError::io(format!("opening {}", image.display()), e))?;
+        self.extract_boot_from(&src, dir)
+    }
+
+    /// Like [`Self::extract_boot`], for the image in `src`.
+    pub fn extract_boot_from(&self, src: &dyn ReadAt, dir: &Path) -> IsoResult<Vec<PathBuf>> {
         let mut out = Vec::new();
         for (i, b) in self.boot.iter().enumerate() {
             let at = u64::from(b.lba) * SECTOR;
             let len = b.image_size().min(src.len().saturating_sub(at));
-            let bytes = read_vec(&src, at, len, "El Torito boot image")?;
+            let bytes = read_vec(src, at, len, "El Torito boot image")?;
             let path = dir.join(format!(
                 "boot-{}-{}.img",
                 i + 1,

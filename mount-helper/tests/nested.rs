@@ -1,17 +1,26 @@
-//! A WIM inside an ISO (ISO 9660 + Rock Ridge by xorriso, UDF by genisoimage), mounted as
-//! `OUTER.iso:/sources/install.wim`, equals the same WIM mounted directly and wimlib's apply;
-//! read-write mounts of a nested WIM are refused.
+//! Images inside images, read in place. A WIM inside an ISO (ISO 9660 + Rock Ridge by
+//! xorriso, plain ISO 9660 and UDF by genisoimage), mounted as `OUTER.iso:/sources/install.wim`
+//! or with `--inner`, equals the same WIM mounted directly (and wimlib's apply); an ISO inside
+//! an ISO mounts like the inner ISO itself; read-write mounts of a nested WIM are refused.
 
 mod support;
 
 use std::fs;
+use std::path::PathBuf;
 use std::process::Command;
 
 use support::*;
 
-#[test]
-fn a_wim_inside_an_iso_mounts_like_the_wim_itself() {
-    let dir = scratch("nested");
+struct Fixture {
+    dir: PathBuf,
+    wim: PathBuf,
+    applied: PathBuf,
+    /// (outer ISO, path of the WIM inside it)
+    isos: Vec<(PathBuf, &'static str)>,
+}
+
+fn fixture(name: &str) -> Fixture {
+    let dir = scratch(name);
     let src = dir.join("src");
     fs::create_dir_all(src.join("Windows/System32")).expect("mkdir");
     fs::write(src.join("Windows/System32/big.bin"), noise(700_000, 4)).expect("write");
@@ -38,43 +47,131 @@ fn a_wim_inside_an_iso_mounts_like_the_wim_itself() {
         .args(["-as", "mkisofs", "-R", "-J", "-o"])
         .arg(&rr)
         .arg(&root));
+    let plain = dir.join("plain.iso");
+    run(Command::new("genisoimage")
+        .args(["-quiet", "-o"])
+        .arg(&plain)
+        .arg(&root));
     let udf = dir.join("udf.iso");
     run(Command::new("genisoimage")
         .args(["-quiet", "-udf", "-o"])
         .arg(&udf)
         .arg(&root));
-    let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
-    for iso in [&rr, &udf] {
-        let spec = format!("{}:/sources/install.wim", iso.display());
-        let info = run(wimfs().arg("info").arg(&spec));
-        assert!(String::from_utf8_lossy(&info.stdout).contains("LZX"));
-        run(wimfs().arg("mount").arg(&spec).arg("1").arg(&m));
-        let same = std::panic::catch_unwind(|| assert_same_tree(&m, &applied));
-        run(wimfs().arg("unmount").arg(&m));
-        if let Err(e) = same {
-            std::panic::resume_unwind(e);
-        }
-        let rw = wimfs()
-            .args(["mount", "--rw"])
-            .arg(&spec)
-            .arg("1")
-            .arg(&m)
-            .output()
-            .expect("runs");
-        assert!(!rw.status.success());
-        assert!(
-            String::from_utf8_lossy(&rw.stderr).contains("read-only"),
-            "{}",
-            String::from_utf8_lossy(&rw.stderr)
-        );
+    fs::create_dir_all(dir.join("m")).expect("mkdir");
+    fs::create_dir_all(dir.join("direct")).expect("mkdir");
+    Fixture {
+        isos: vec![
+            (rr, "/sources/install.wim"),
+            (plain, "/SOURCES/INSTALL.WIM"),
+            (udf, "/sources/install.wim"),
+        ],
+        dir,
+        wim,
+        applied,
     }
+}
+
+#[test]
+fn a_wim_inside_an_iso_mounts_like_the_wim_itself() {
+    let f = fixture("nested");
+    let (m, direct) = (f.dir.join("m"), f.dir.join("direct"));
+    with_mount(
+        wimfs().arg("mount").arg(&f.wim).arg("1").arg(&direct),
+        wimfs().arg("unmount").arg(&direct),
+        || {
+            assert_same_tree(&direct, &f.applied);
+            for (iso, inner) in &f.isos {
+                let spec = format!("{}:{inner}", iso.display());
+                let info = run(wimfs().arg("info").arg(&spec));
+                assert!(String::from_utf8_lossy(&info.stdout).contains("LZX"));
+                with_mount(
+                    wimfs().arg("mount").arg(&spec).arg("1").arg(&m),
+                    wimfs().arg("unmount").arg(&m),
+                    || assert_same_tree(&m, &direct),
+                );
+                // The explicit form, for outer paths that contain ':'.
+                with_mount(
+                    wimfs()
+                        .arg("mount")
+                        .arg(iso)
+                        .args(["--inner", inner, "1"])
+                        .arg(&m),
+                    wimfs().arg("unmount").arg(&m),
+                    || assert_same_tree(&m, &direct),
+                );
+                let rw = wimfs()
+                    .args(["mount", "--rw"])
+                    .arg(&spec)
+                    .arg("1")
+                    .arg(&m)
+                    .output()
+                    .expect("runs");
+                assert!(!rw.status.success());
+                assert!(
+                    String::from_utf8_lossy(&rw.stderr).contains("read-only"),
+                    "{}",
+                    String::from_utf8_lossy(&rw.stderr)
+                );
+            }
+        },
+    );
     let missing = wimfs()
         .arg("info")
-        .arg(format!("{}:/nope.wim", rr.display()))
+        .arg(format!("{}:/nope.wim", f.isos[0].0.display()))
         .output()
         .expect("runs");
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no such file"));
-    fs::remove_dir_all(&dir).ok();
+    fs::remove_dir_all(&f.dir).ok();
+}
+
+#[test]
+fn an_iso_inside_an_iso_mounts_like_the_inner_iso() {
+    let f = fixture("iso-in-iso");
+    let (m, direct) = (f.dir.join("m"), f.dir.join("direct"));
+    // The outer image holds the three ISOs, one in a directory whose name has a ':'.
+    let outer_root = f.dir.join("outer");
+    fs::create_dir_all(outer_root.join("a:b")).expect("mkdir");
+    for (iso, _) in &f.isos {
+        let name = iso.file_name().expect("name");
+        fs::copy(iso, outer_root.join("a:b").join(name)).expect("copy");
+    }
+    let outer = f.dir.join("outer.iso");
+    run(Command::new("xorriso")
+        .args(["-as", "mkisofs", "-R", "-o"])
+        .arg(&outer)
+        .arg(&outer_root));
+    for (iso, _) in &f.isos {
+        let inner = format!("/a:b/{}", iso.file_name().expect("name").to_string_lossy());
+        let info = run(isofs()
+            .arg("info")
+            .arg(format!("{}:{inner}", outer.display())));
+        let direct_info = run(isofs().arg("info").arg(iso));
+        assert_eq!(info.stdout, direct_info.stdout);
+        with_mount(
+            isofs().arg("mount").arg(iso).arg(&direct),
+            isofs().arg("unmount").arg(&direct),
+            || {
+                with_mount(
+                    isofs()
+                        .arg("mount")
+                        .arg(&outer)
+                        .args(["--inner", &inner])
+                        .arg(&m),
+                    isofs().arg("unmount").arg(&m),
+                    || assert_same_tree(&m, &direct),
+                );
+            },
+        );
+    }
+    let bad = isofs()
+        .arg("mount")
+        .arg(&outer)
+        .args(["--inner", "/a:b/none.iso"])
+        .arg(&m)
+        .output()
+        .expect("runs");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("none.iso"));
+    fs::remove_dir_all(&f.dir).ok();
 }

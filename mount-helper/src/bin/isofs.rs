@@ -2,12 +2,15 @@
 //!
 //! ```text
 //! isofs mount IMAGE DIR [--tree iso9660|joliet|rockridge|udf] [--cache-mb N] [--allow-other]
-//!                       [--foreground] [-v] [--log FILE]
+//!                       [--inner PATH] [--foreground] [-v] [--log FILE]
+//! isofs mount --all HOSTDIR DIR [--wim] [--idle-secs N] ...
 //! isofs unmount DIR [--lazy]
 //! isofs info IMAGE [--extract-boot DIR]
 //! ```
+//!
+//! IMAGE may be `OUTER.iso:/inner.iso` (an image inside an image, read in place).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -15,6 +18,8 @@ use clap::{Parser, Subcommand};
 use common::backend::fuse::FuseOptions;
 use isofs::info::ImageInfo;
 use isofs::{IsoFs, OpenOptions, TreeKind};
+use mount_helper::collection::{CollectionFs, CollectionOptions};
+use mount_helper::source::ImageSource;
 use mount_helper::{logging, mountpoint, run_mount, MountRequest};
 
 #[derive(Debug, Parser)]
@@ -36,17 +41,33 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Mount IMAGE read-only on DIR.
+    /// Mount IMAGE read-only on DIR (or, with --all, every ISO below a directory).
     Mount {
-        /// The image file.
+        /// The image file (OUTER.iso:/inner.iso for an image inside an image); with --all, the
+        /// directory holding the images.
         image: PathBuf,
         /// The mount point (an existing, empty directory).
         dir: PathBuf,
+        /// Open this file inside IMAGE instead: the same as IMAGE:PATH, for image paths that
+        /// contain ':'.
+        #[arg(long, value_name = "PATH", conflicts_with = "all")]
+        inner: Option<PathBuf>,
+        /// Serve every *.iso below the directory IMAGE, one directory each (named like the
+        /// file), each opened on first access and closed when idle.
+        #[arg(long)]
+        all: bool,
+        /// With --all: show the images of WIM/ESD files (inside the ISOs and beside them) as
+        /// NAME.wim.d/INDEX/ directories.
+        #[arg(long, requires = "all")]
+        wim: bool,
+        /// With --all: close images unused for this many seconds.
+        #[arg(long, default_value_t = 120, requires = "all")]
+        idle_secs: u64,
         /// Which directory tree to serve (default: rockridge, else udf, else joliet, else
         /// iso9660).
         #[arg(long, value_parser = parse_tree)]
         tree: Option<TreeKind>,
-        /// Memory for decompressed zisofs blocks, in MiB.
+        /// Memory for decompressed blocks (zisofs; with --wim, WIM chunks), in MiB.
         #[arg(long, default_value_t = 64)]
         cache_mb: usize,
         /// Let other users access the mount (needs user_allow_other in /etc/fuse.conf).
@@ -66,8 +87,11 @@ enum Command {
     },
     /// Describe an image: label, trees, El Torito boot entries, partition table.
     Info {
-        /// The image file.
+        /// The image file (or OUTER.iso:/inner.iso).
         image: PathBuf,
+        /// Describe this file inside IMAGE instead (for image paths that contain ':').
+        #[arg(long, value_name = "PATH")]
+        inner: Option<PathBuf>,
         /// Write the El Torito boot images into this directory.
         #[arg(long, value_name = "DIR")]
         extract_boot: Option<PathBuf>,
@@ -84,54 +108,90 @@ fn open_options(tree: Option<TreeKind>) -> OpenOptions {
     OpenOptions { tree, uid, gid }
 }
 
-fn mount(
-    image: PathBuf,
+/// How an image is mounted (the parts of `isofs mount` that are not the source).
+struct MountSettings {
     dir: PathBuf,
     tree: Option<TreeKind>,
     cache_mb: usize,
     allow_other: bool,
     foreground: bool,
-) -> Result<(), String> {
-    let meta = std::fs::metadata(&image).map_err(|e| format!("{}: {e}", image.display()))?;
-    if meta.is_dir() {
-        return Err(format!("{} is a directory, not an image", image.display()));
-    }
-    let image = image
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", image.display()))?;
-    // Recognize the image in the parent (cheap: descriptors only) so a bad image or an absent
-    // tree fails before forking; the daemon builds the tree once.
-    let opts = open_options(tree);
-    let cache = cache_mb.saturating_mul(1 << 20);
-    let info = ImageInfo::read(&image).map_err(|e| format!("{}: {e}", image.display()))?;
-    if let Some(t) = tree {
-        if !info.recognized.trees().contains(&t) {
-            return Err(format!("{}: the image has no {t} tree", image.display()));
+}
+
+impl MountSettings {
+    fn request(&self, fsname: String) -> MountRequest {
+        MountRequest {
+            mountpoint: self.dir.clone(),
+            foreground: self.foreground,
+            fuse: FuseOptions {
+                fsname,
+                subtype: "isofs".into(),
+                allow_other: self.allow_other,
+                threads: 4,
+            },
         }
     }
-    let req = MountRequest {
-        mountpoint: dir,
-        foreground,
-        fuse: FuseOptions {
-            fsname: image.display().to_string(),
-            subtype: "isofs".into(),
-            allow_other,
-            threads: 4,
-        },
-    };
-    run_mount(&req, move || {
-        IsoFs::open_path(&image, &opts, cache)
+}
+
+fn mount(source: &ImageSource, m: &MountSettings) -> Result<(), String> {
+    // Recognize the image in the parent (cheap: descriptors only) so a bad image or an absent
+    // tree fails before forking; the daemon builds the tree once.
+    let source = source.canonicalize()?;
+    let name = source.display();
+    let opts = open_options(m.tree);
+    let cache = m.cache_mb.saturating_mul(1 << 20);
+    let bytes = source.open()?;
+    let info = ImageInfo::from_source(bytes.as_ref()).map_err(|e| format!("{name}: {e}"))?;
+    if let Some(t) = m.tree {
+        if !info.recognized.trees().contains(&t) {
+            return Err(format!("{name}: the image has no {t} tree"));
+        }
+    }
+    run_mount(&m.request(name.clone()), move || {
+        IsoFs::open(bytes, &opts, cache)
             .map(Arc::new)
-            .map_err(|e| format!("{}: {e}", image.display()))
+            .map_err(|e| format!("{name}: {e}"))
     })
 }
 
-fn info(image: PathBuf, extract_boot: Option<PathBuf>) -> Result<(), String> {
-    let info = ImageInfo::read(&image).map_err(|e| format!("{}: {e}", image.display()))?;
+fn mount_all(host_dir: &Path, wim: bool, idle_secs: u64, m: &MountSettings) -> Result<(), String> {
+    let root = host_dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", host_dir.display()))?;
+    if !root.is_dir() {
+        return Err(format!("{}: --all needs a directory", root.display()));
+    }
+    let mountpoint = mountpoint::check_mountpoint(&m.dir)?;
+    if mountpoint.starts_with(&root) {
+        return Err(format!(
+            "the mount point {} is inside {}: pick one outside it",
+            mountpoint.display(),
+            root.display()
+        ));
+    }
+    let opts = open_options(m.tree);
+    let options = CollectionOptions {
+        root: root.clone(),
+        mountpoint,
+        wim,
+        idle_secs: idle_secs.max(1),
+        cache_bytes: m.cache_mb.saturating_mul(1 << 20),
+        tree: m.tree,
+        uid: opts.uid,
+        gid: opts.gid,
+    };
+    run_mount(&m.request(root.display().to_string()), move || {
+        Ok(Arc::new(CollectionFs::new(options)))
+    })
+}
+
+fn info(source: &ImageSource, extract_boot: Option<PathBuf>) -> Result<(), String> {
+    let name = source.display();
+    let bytes = source.open()?;
+    let info = ImageInfo::from_source(bytes.as_ref()).map_err(|e| format!("{name}: {e}"))?;
     print!("{info}");
     if let Some(dir) = extract_boot {
         let written = info
-            .extract_boot(&image, &dir)
+            .extract_boot_from(bytes.as_ref(), &dir)
             .map_err(|e| format!("extracting boot images: {e}"))?;
         for p in written {
             println!("wrote {}", p.display());
@@ -147,16 +207,36 @@ fn main() -> ExitCode {
         Command::Mount {
             image,
             dir,
+            inner,
+            all,
+            wim,
+            idle_secs,
             tree,
             cache_mb,
             allow_other,
             foreground,
-        } => mount(image, dir, tree, cache_mb, allow_other, foreground),
+        } => {
+            let settings = MountSettings {
+                dir,
+                tree,
+                cache_mb,
+                allow_other,
+                foreground,
+            };
+            if all {
+                mount_all(&image, wim, idle_secs, &settings)
+            } else {
+                ImageSource::resolve(&image, inner.as_deref())
+                    .and_then(|source| mount(&source, &settings))
+            }
+        }
         Command::Unmount { dir, lazy } => mountpoint::unmount(&dir, "isofs", lazy),
         Command::Info {
             image,
+            inner,
             extract_boot,
-        } => info(image, extract_boot),
+        } => ImageSource::resolve(&image, inner.as_deref())
+            .and_then(|source| info(&source, extract_boot)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

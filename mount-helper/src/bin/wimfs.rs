@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use common::backend::fuse::FuseOptions;
 use common::cache::ChunkCache;
+use mount_helper::source::ImageSource;
 use mount_helper::{logging, mountpoint, run_mount_with, MountRequest};
 use wimfs::{WimFile, WimFs, WimFsOptions};
 
@@ -35,6 +36,10 @@ enum Command {
         /// Print the raw XML data instead.
         #[arg(long)]
         xml: bool,
+        /// Open this file inside the given image (an ISO) instead: the same as writing
+        /// IMAGE:PATH, for image paths that contain ':'.
+        #[arg(long, value_name = "PATH")]
+        inner: Option<PathBuf>,
         /// Other parts of a split WIM (paths or quoted patterns like 'install*.swm').
         #[arg(long = "ref", value_name = "PATH")]
         refs: Vec<String>,
@@ -52,6 +57,10 @@ enum Command {
         /// Decoding threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Open this file inside the given image (an ISO) instead: the same as writing
+        /// IMAGE:PATH, for image paths that contain ':'.
+        #[arg(long, value_name = "PATH")]
+        inner: Option<PathBuf>,
         /// Other parts of a split WIM.
         #[arg(long = "ref", value_name = "PATH")]
         refs: Vec<String>,
@@ -82,6 +91,10 @@ enum Command {
         repair: bool,
         /// The WIM file.
         wim: PathBuf,
+        /// Open this file inside the given image (an ISO) instead: the same as writing
+        /// IMAGE:PATH, for image paths that contain ':'.
+        #[arg(long, value_name = "PATH")]
+        inner: Option<PathBuf>,
         /// Other parts of a split WIM.
         #[arg(long = "ref", value_name = "PATH")]
         refs: Vec<String>,
@@ -137,6 +150,10 @@ struct MountArgs {
     /// Other parts of a split WIM (paths or quoted patterns like 'install*.swm').
     #[arg(long = "ref", value_name = "PATH")]
     refs: Vec<String>,
+    /// Open this file inside the given image (an ISO) instead: the same as writing
+    /// WIM:PATH, for image paths that contain ':'.
+    #[arg(long, value_name = "PATH", conflicts_with = "rw")]
+    inner: Option<PathBuf>,
     /// Verify the WIM's integrity table (if it has one) before mounting.
     #[arg(long)]
     check: bool,
@@ -182,8 +199,8 @@ fn check_integrity(wim: &WimFile) -> Result<(), String> {
     Ok(())
 }
 
-fn verify(path: &Path, refs: &[String]) -> Result<(), String> {
-    let wim = open_wim(path, refs, 256 << 20)?;
+fn verify(path: &Path, inner: Option<&Path>, refs: &[String]) -> Result<(), String> {
+    let wim = open_wim(path, inner, refs, 256 << 20)?;
     check_integrity(&wim)?;
     let bar = progress_bar("blobs");
     let failures = wimfs::verify::verify_blobs(&wim, &mut |done, total| {
@@ -202,13 +219,21 @@ fn verify(path: &Path, refs: &[String]) -> Result<(), String> {
     Err(format!("{} of {count} blobs are damaged", failures.len()))
 }
 
-fn open_wim(path: &Path, refs: &[String], cache_bytes: usize) -> Result<WimFile, String> {
+/// Opens the WIM at `path` (or `OUTER:/inner`, or `--inner` inside `path`) with its parts.
+fn open_wim(
+    path: &Path,
+    inner: Option<&Path>,
+    refs: &[String],
+    cache_bytes: usize,
+) -> Result<WimFile, String> {
     let cache = Arc::new(ChunkCache::new(cache_bytes));
-    if let Some((outer, inner)) = common::nested::split_nested(path.as_os_str()) {
+    let source = ImageSource::resolve(path, inner)?;
+    if source.host_file().is_none() {
         if !refs.is_empty() {
             return Err("--ref cannot be combined with a WIM inside another image".into());
         }
-        return mount_helper::nested::open_wim_inside(&outer, &inner, cache);
+        return WimFile::from_source(source.open()?, source.display(), cache)
+            .map_err(|e| e.to_string());
     }
     let refs = mount_helper::refs::expand(refs)?;
     WimFile::open_with_refs(path, &refs, cache).map_err(|e| e.to_string())
@@ -229,8 +254,14 @@ fn human(bytes: u64) -> String {
     }
 }
 
-fn info(path: &Path, image: Option<&str>, xml: bool, refs: &[String]) -> Result<(), String> {
-    let wim = open_wim(path, refs, 64 << 20)?;
+fn info(
+    path: &Path,
+    inner: Option<&Path>,
+    image: Option<&str>,
+    xml: bool,
+    refs: &[String],
+) -> Result<(), String> {
+    let wim = open_wim(path, inner, refs, 64 << 20)?;
     if xml {
         println!("{}", wim.xml());
         return Ok(());
@@ -300,7 +331,12 @@ fn info(path: &Path, image: Option<&str>, xml: bool, refs: &[String]) -> Result<
 
 fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
     // Validate the WIM and the image before forking so mistakes are reported at once.
-    let wim = open_wim(&args.wim, &args.refs, args.cache_mb.saturating_mul(1 << 20))?;
+    let wim = open_wim(
+        &args.wim,
+        args.inner.as_deref(),
+        &args.refs,
+        args.cache_mb.saturating_mul(1 << 20),
+    )?;
     let index = wim.select_image(&args.image).map_err(|e| e.to_string())?;
     if args.check {
         check_integrity(&wim)?;
@@ -310,7 +346,7 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
         mountpoint: mountpoint.clone(),
         foreground: args.foreground,
         fuse: FuseOptions {
-            fsname: args.wim.display().to_string(),
+            fsname: wim.name().to_string(),
             subtype: "wimfs".into(),
             allow_other: args.allow_other,
             threads: args.threads,
@@ -375,12 +411,13 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
 
 fn extract(
     path: &Path,
+    inner: Option<&Path>,
     image: &str,
     dest: &Path,
     threads: Option<usize>,
     refs: &[String],
 ) -> Result<(), String> {
-    let wim = Arc::new(open_wim(path, refs, 256 << 20)?);
+    let wim = Arc::new(open_wim(path, inner, refs, 256 << 20)?);
     let index = wim.select_image(image).map_err(|e| e.to_string())?;
     let fs = WimFs::new(wim, index, WimFsOptions::default()).map_err(|e| e.to_string())?;
     let threads =
@@ -405,21 +442,32 @@ fn main() -> ExitCode {
             wim,
             image,
             xml,
+            inner,
             refs,
-        } => info(wim, image.as_deref(), *xml, refs),
+        } => info(wim, inner.as_deref(), image.as_deref(), *xml, refs),
         Command::Mount(args) => mount(args, cli.verbose),
         Command::Extract {
             wim,
             image,
             dest,
             threads,
+            inner,
             refs,
-        } => extract(wim, image, dest, *threads, refs),
-        Command::Verify { wim, refs, repair } => {
+        } => extract(wim, inner.as_deref(), image, dest, *threads, refs),
+        Command::Verify {
+            wim,
+            inner,
+            refs,
+            repair,
+        } => {
             if *repair {
-                mount_helper::wim_rw::repair(wim).and_then(|()| verify(wim, refs))
+                if inner.is_some() {
+                    Err("--repair needs a WIM file, not one inside another image".into())
+                } else {
+                    mount_helper::wim_rw::repair(wim).and_then(|()| verify(wim, None, refs))
+                }
             } else {
-                verify(wim, refs)
+                verify(wim, inner.as_deref(), refs)
             }
         }
         Command::Status => mount_helper::wim_rw::status(),

@@ -12,6 +12,11 @@ pub fn wimfs() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wimfs"))
 }
 
+/// The isofs binary Cargo built for these tests.
+pub fn isofs() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_isofs"))
+}
+
 /// Runs `cmd`, panicking with its output if it fails.
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
@@ -22,6 +27,16 @@ pub fn run(cmd: &mut Command) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Mounts with `mount_cmd`, runs `check`, unmounts with `unmount` (also when `check` fails).
+pub fn with_mount(mount_cmd: &mut Command, unmount: &mut Command, check: impl FnOnce()) {
+    run(mount_cmd);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(check));
+    run(unmount);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e);
+    }
 }
 
 /// Runs wimlib-imagex (installed by scripts/install-deps).

@@ -35,6 +35,11 @@ impl<V: Vfs> FuseAdapter<V> {
         };
         Self { vfs, ttl }
     }
+
+    /// How long the kernel may cache `attr` (and the name that led to it).
+    fn ttl_of(&self, attr: &crate::vfs::Attr) -> Duration {
+        self.vfs.cache_ttl(attr.ino).unwrap_or(self.ttl)
+    }
 }
 
 impl<V: Vfs> Filesystem for FuseAdapter<V> {
@@ -48,7 +53,7 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
 
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
         match self.vfs.lookup(parent.0, name) {
-            Ok(attr) => reply.entry(&self.ttl, &to_fuse_attr(&attr), Generation(0)),
+            Ok(attr) => reply.entry(&self.ttl_of(&attr), &to_fuse_attr(&attr), Generation(0)),
             Err(e) => reply.error(errno(&e)),
         }
     }
@@ -59,7 +64,7 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
 
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
         match self.vfs.getattr(ino.0) {
-            Ok(attr) => reply.attr(&self.ttl, &to_fuse_attr(&attr)),
+            Ok(attr) => reply.attr(&self.ttl_of(&attr), &to_fuse_attr(&attr)),
             Err(e) => reply.error(errno(&e)),
         }
     }
@@ -262,7 +267,7 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
             mtime: time(mtime),
         };
         match self.vfs.setattr(ino.0, &changes) {
-            Ok(attr) => reply.attr(&self.ttl, &to_fuse_attr(&attr)),
+            Ok(attr) => reply.attr(&self.ttl_of(&attr), &to_fuse_attr(&attr)),
             Err(e) => reply.error(errno(&e)),
         }
     }
@@ -280,7 +285,7 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
             .vfs
             .mkdir(parent.0, name, ((mode & !umask) & 0o7777) as u16)
         {
-            Ok(attr) => reply.entry(&self.ttl, &to_fuse_attr(&attr), Generation(0)),
+            Ok(attr) => reply.entry(&self.ttl_of(&attr), &to_fuse_attr(&attr), Generation(0)),
             Err(e) => reply.error(errno(&e)),
         }
     }
@@ -325,7 +330,7 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
             .vfs
             .symlink(parent.0, link_name, target.as_os_str().as_encoded_bytes())
         {
-            Ok(attr) => reply.entry(&self.ttl, &to_fuse_attr(&attr), Generation(0)),
+            Ok(attr) => reply.entry(&self.ttl_of(&attr), &to_fuse_attr(&attr), Generation(0)),
             Err(e) => reply.error(errno(&e)),
         }
     }
@@ -339,7 +344,7 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
         reply: ReplyEntry,
     ) {
         match self.vfs.link(ino.0, newparent.0, newname) {
-            Ok(attr) => reply.entry(&self.ttl, &to_fuse_attr(&attr), Generation(0)),
+            Ok(attr) => reply.entry(&self.ttl_of(&attr), &to_fuse_attr(&attr), Generation(0)),
             Err(e) => reply.error(errno(&e)),
         }
     }
