@@ -224,6 +224,10 @@ pub trait Vfs: Send + Sync + 'static {
     /// The kernel dropped `nlookup` references to `ino`.
     fn forget(&self, _ino: u64, _nlookup: u64) {}
 
+    /// The filesystem is being unmounted, by whatever means (`umount`, `fusermount3 -u`, a
+    /// signal, our own unmount).
+    fn destroy(&self) {}
+
     /// How long a backend may cache `ino`'s attributes and the name that led to it; `None`
     /// leaves it to the backend (long for read-only mounts). Views of a live host directory
     /// answer short times so that new files appear.

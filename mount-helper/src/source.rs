@@ -70,7 +70,10 @@ impl ImageSource {
 
     /// The same source with the host path made absolute (a daemon may change directory).
     pub fn canonicalize(&self) -> Result<Self, String> {
-        let abs = |p: &Path| p.canonicalize().map_err(|e| format!("{}: {e}", p.display()));
+        let abs = |p: &Path| {
+            p.canonicalize()
+                .map_err(|e| format!("{}: {e}", p.display()))
+        };
         Ok(match self {
             Self::File(p) => Self::File(abs(p)?),
             Self::Inside { outer, inner } => Self::Inside {

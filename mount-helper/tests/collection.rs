@@ -66,7 +66,11 @@ fn a_whole_stick_in_one_mount() {
         .arg(&isoroot));
     let bytes = fs::read(&win).expect("read");
     fs::write(stick.join("truncated.iso"), &bytes[..16 * 2048 + 100]).expect("write");
-    fs::write(stick.join("fake.iso"), b"this is not an image\n".repeat(200)).expect("write");
+    fs::write(
+        stick.join("fake.iso"),
+        b"this is not an image\n".repeat(200),
+    )
+    .expect("write");
     fs::write(stick.join("notes.txt"), b"hidden").expect("write");
     fs::copy(&wim, stick.join("boot.wim")).expect("copy");
 
@@ -85,7 +89,13 @@ fn a_whole_stick_in_one_mount() {
         || {
             assert_eq!(
                 names(&m),
-                ["Linux", "Win11.iso", "boot.wim.d", "fake.iso", "truncated.iso"]
+                [
+                    "Linux",
+                    "Win11.iso",
+                    "boot.wim.d",
+                    "fake.iso",
+                    "truncated.iso"
+                ]
             );
             // Broken images: empty directories with their error readable; logged too.
             assert!(names(&m.join("fake.iso")).is_empty());
@@ -101,7 +111,10 @@ fn a_whole_stick_in_one_mount() {
                 fs::read(m.join("Win11.iso/sources/install.wim")).expect("read"),
                 fs::read(&wim).expect("read")
             );
-            assert_eq!(names(&m.join("Win11.iso/sources")), ["install.wim", "install.wim.d"]);
+            assert_eq!(
+                names(&m.join("Win11.iso/sources")),
+                ["install.wim", "install.wim.d"]
+            );
             assert_eq!(names(&m.join("Win11.iso/sources/install.wim.d")), ["1"]);
             assert_same_tree(&m.join("Win11.iso/sources/install.wim.d/1"), &applied);
             assert_same_tree(&m.join("Linux/udf.ISO/sources/install.wim.d/1"), &applied);
@@ -124,7 +137,10 @@ fn a_whole_stick_in_one_mount() {
             );
             // Each image listed equals the same image mounted on its own.
             with_mount(
-                isofs().arg("mount").arg(stick.join("Linux/udf.ISO")).arg(&direct),
+                isofs()
+                    .arg("mount")
+                    .arg(stick.join("Linux/udf.ISO"))
+                    .arg(&direct),
                 isofs().arg("unmount").arg(&direct),
                 || {
                     let got = dir.join("udf-copy");

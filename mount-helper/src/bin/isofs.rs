@@ -14,11 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use common::backend::fuse::FuseOptions;
 use isofs::info::ImageInfo;
 use isofs::{IsoFs, OpenOptions, TreeKind};
 use mount_helper::collection::{CollectionFs, CollectionOptions};
+use mount_helper::helper_args;
 use mount_helper::source::ImageSource;
 use mount_helper::{logging, mountpoint, run_mount, MountRequest};
 
@@ -95,6 +96,12 @@ enum Command {
         /// Write the El Torito boot images into this directory.
         #[arg(long, value_name = "DIR")]
         extract_boot: Option<PathBuf>,
+    },
+    /// Write the man pages into DIR (for packaging; docs/man holds them).
+    #[command(name = "__man", hide = true)]
+    Man {
+        /// Where to write them.
+        dir: PathBuf,
     },
 }
 
@@ -200,8 +207,30 @@ fn info(source: &ImageSource, extract_boot: Option<PathBuf>) -> Result<(), Strin
     Ok(())
 }
 
+fn write_man(dir: &Path) -> Result<(), String> {
+    let helper = mount_helper::manpages::helper_command(
+        "isofs",
+        helper_args::ISOFS_OPTIONS,
+        helper_args::ISOFS_EXAMPLES,
+    );
+    for p in mount_helper::manpages::write_all(Cli::command(), helper, dir)? {
+        println!("{}", p.display());
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (args, helper) = match helper_args::command_line("isofs", helper_args::isofs_args) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("mount.isofs: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let cli = Cli::parse_from(args);
+    if helper.as_ref().is_some_and(|h| h.fake) {
+        return ExitCode::SUCCESS;
+    }
     logging::init(cli.verbose, cli.log.as_deref());
     let result = match cli.command {
         Command::Mount {
@@ -230,6 +259,7 @@ fn main() -> ExitCode {
                     .and_then(|source| mount(&source, &settings))
             }
         }
+        Command::Man { dir } => write_man(&dir),
         Command::Unmount { dir, lazy } => mountpoint::unmount(&dir, "isofs", lazy),
         Command::Info {
             image,
@@ -242,7 +272,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("isofs: {e}");
-            ExitCode::FAILURE
+            if helper.is_some() {
+                ExitCode::from(helper_args::MOUNT_FAILURE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use common::backend::fuse::FuseOptions;
 use common::cache::ChunkCache;
+use mount_helper::helper_args;
 use mount_helper::source::ImageSource;
 use mount_helper::{logging, mountpoint, run_mount_with, MountRequest};
 use wimfs::{WimFile, WimFs, WimFsOptions};
@@ -121,6 +122,12 @@ enum Command {
         /// Detach now even if busy (lazy unmount; read-only mounts).
         #[arg(long)]
         lazy: bool,
+    },
+    /// Write the man pages into DIR (for packaging; docs/man holds them).
+    #[command(name = "__man", hide = true)]
+    Man {
+        /// Where to write them.
+        dir: PathBuf,
     },
 }
 
@@ -431,8 +438,30 @@ fn extract(
     Ok(())
 }
 
+fn write_man(dir: &Path) -> Result<(), String> {
+    let helper = mount_helper::manpages::helper_command(
+        "wimfs",
+        helper_args::WIMFS_OPTIONS,
+        helper_args::WIMFS_EXAMPLES,
+    );
+    for p in mount_helper::manpages::write_all(Cli::command(), helper, dir)? {
+        println!("{}", p.display());
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (args, helper) = match helper_args::command_line("wimfs", helper_args::wimfs_args) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("mount.wimfs: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let cli = Cli::parse_from(args);
+    if helper.as_ref().is_some_and(|h| h.fake) {
+        return ExitCode::SUCCESS;
+    }
     let daemon = matches!(&cli.command, Command::Mount(m) if !m.foreground);
     if !daemon {
         logging::init(cli.verbose, None);
@@ -471,6 +500,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Status => mount_helper::wim_rw::status(),
+        Command::Man { dir } => write_man(dir),
         Command::Commit {
             wim,
             staging,
@@ -491,7 +521,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("wimfs: {e}");
-            ExitCode::FAILURE
+            if helper.is_some() {
+                ExitCode::from(helper_args::MOUNT_FAILURE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

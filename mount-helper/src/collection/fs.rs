@@ -126,7 +126,13 @@ impl CollectionFs {
             .slot_for(SlotKind::Wim, origin, label.to_path_buf(), attr)
     }
 
-    pub(super) fn image_slot(&self, wim: &Slot, wim_id: SlotId, index: u32, label: &Path) -> SlotId {
+    pub(super) fn image_slot(
+        &self,
+        wim: &Slot,
+        wim_id: SlotId,
+        index: u32,
+        label: &Path,
+    ) -> SlotId {
         self.slots.slot_for(
             SlotKind::WimImage,
             Origin::WimImage(wim_id, index),
@@ -224,7 +230,13 @@ impl CollectionFs {
 
     /// `attr` of inode `attr.ino` of slot `id`, renumbered into the collection.
     pub(super) fn map_attr(&self, id: SlotId, mut attr: Attr, path: &Path) -> Attr {
-        attr.ino = self.inodes.intern(Node::Inner { slot: id, ino: attr.ino }, path);
+        attr.ino = self.inodes.intern(
+            Node::Inner {
+                slot: id,
+                ino: attr.ino,
+            },
+            path,
+        );
         attr
     }
 
@@ -262,7 +274,13 @@ impl CollectionFs {
             }
             HostKind::Iso(stamp) => {
                 let id = self.iso_slot(dir.join(name), stamp, path);
-                let ino = self.inodes.intern(Node::Inner { slot: id, ino: ROOT_INO }, path);
+                let ino = self.inodes.intern(
+                    Node::Inner {
+                        slot: id,
+                        ino: ROOT_INO,
+                    },
+                    path,
+                );
                 self.slot_root_attr(id, ino)
             }
             HostKind::WimImages(file, stamp) => {

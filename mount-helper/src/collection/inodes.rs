@@ -124,7 +124,10 @@ mod tests {
         let b = t.intern(Node::WimImages { wim: 1 }, Path::new("a.iso/y.wim.d"));
         assert_ne!(a, b);
         assert_ne!(a, ROOT_INO);
-        assert_eq!(t.intern(Node::Inner { slot: 0, ino: 5 }, Path::new("other")), a);
+        assert_eq!(
+            t.intern(Node::Inner { slot: 0, ino: 5 }, Path::new("other")),
+            a
+        );
         let (node, path) = t.get(a).expect("known");
         assert_eq!(node, Node::Inner { slot: 0, ino: 5 });
         assert_eq!(path, Path::new("a.iso/x"));

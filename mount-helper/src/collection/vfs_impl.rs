@@ -6,9 +6,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::vfs::{
-    Attr, DirEntry, FileKind, OpenInfo, StatFs, Vfs, VfsError, VfsResult, ROOT_INO,
-};
+use common::vfs::{Attr, DirEntry, FileKind, OpenInfo, StatFs, Vfs, VfsError, VfsResult, ROOT_INO};
 
 use super::fs::{CollectionFs, OpenFile, ERROR_XATTR};
 use super::host::{self, HostKind, IMAGES_SUFFIX};
@@ -38,7 +36,10 @@ impl CollectionFs {
     }
 
     fn image_index(&self, wim: SlotId, name: &OsStr) -> VfsResult<u32> {
-        let count = self.wim_of(wim).map_err(|_| VfsError::NotFound)?.image_count();
+        let count = self
+            .wim_of(wim)
+            .map_err(|_| VfsError::NotFound)?
+            .image_count();
         name.to_str()
             .and_then(|s| s.parse::<u32>().ok().filter(|i| i.to_string() == s))
             .filter(|i| (1..=count).contains(i))
@@ -48,7 +49,13 @@ impl CollectionFs {
     fn lookup_image(&self, wim: SlotId, name: &OsStr, path: &Path) -> VfsResult<Attr> {
         let index = self.image_index(wim, name)?;
         let id = self.image_slot(&*self.slot(wim)?, wim, index, path);
-        let ino = self.inodes.intern(Node::Inner { slot: id, ino: ROOT_INO }, path);
+        let ino = self.inodes.intern(
+            Node::Inner {
+                slot: id,
+                ino: ROOT_INO,
+            },
+            path,
+        );
         self.slot_root_attr(id, ino)
     }
 
@@ -70,7 +77,13 @@ impl CollectionFs {
                 HostKind::Dir => self.inodes.intern(Node::Host(rel.join(&e.name)), &child),
                 HostKind::Iso(stamp) => {
                     let id = self.iso_slot(dir.join(&e.name), stamp, &child);
-                    self.inodes.intern(Node::Inner { slot: id, ino: ROOT_INO }, &child)
+                    self.inodes.intern(
+                        Node::Inner {
+                            slot: id,
+                            ino: ROOT_INO,
+                        },
+                        &child,
+                    )
                 }
                 HostKind::WimImages(file, stamp) => {
                     let origin = Origin::HostFile(dir.join(file), stamp);
@@ -112,7 +125,13 @@ impl CollectionFs {
             let wim = self.opts.wim && e.kind == FileKind::File && host::is_wim_name(&e.name);
             if !std::mem::take(&mut skip_file) {
                 let entry = DirEntry {
-                    ino: self.inodes.intern(Node::Inner { slot: id, ino: e.ino }, &child),
+                    ino: self.inodes.intern(
+                        Node::Inner {
+                            slot: id,
+                            ino: e.ino,
+                        },
+                        &child,
+                    ),
                     kind: e.kind,
                     name: e.name.clone(),
                 };
@@ -131,10 +150,15 @@ impl CollectionFs {
             let mut name = e.name.clone();
             name.push(IMAGES_SUFFIX);
             let images_path = path.join(&name);
-            let mtime = fs.getattr(e.ino).map(|a| a.mtime).unwrap_or(std::time::UNIX_EPOCH);
+            let mtime = fs
+                .getattr(e.ino)
+                .map(|a| a.mtime)
+                .unwrap_or(std::time::UNIX_EPOCH);
             let wim_id = self.wim_slot(Origin::InnerFile(id, e.ino), mtime, &images_path);
             let entry = DirEntry {
-                ino: self.inodes.intern(Node::WimImages { wim: wim_id }, &images_path),
+                ino: self
+                    .inodes
+                    .intern(Node::WimImages { wim: wim_id }, &images_path),
                 kind: FileKind::Directory,
                 name,
             };
@@ -159,7 +183,13 @@ impl CollectionFs {
             let child = path.join(&name);
             let id = self.image_slot(&slot, wim, index, &child);
             let entry = DirEntry {
-                ino: self.inodes.intern(Node::Inner { slot: id, ino: ROOT_INO }, &child),
+                ino: self.inodes.intern(
+                    Node::Inner {
+                        slot: id,
+                        ino: ROOT_INO,
+                    },
+                    &child,
+                ),
                 kind: FileKind::Directory,
                 name,
             };
@@ -194,7 +224,10 @@ impl Vfs for CollectionFs {
     fn getattr(&self, ino: u64) -> VfsResult<Attr> {
         match self.node(ino)?.0 {
             Node::Host(rel) => self.host_dir_attr(ino, &rel),
-            Node::Inner { slot, ino: ROOT_INO } => self.slot_root_attr(slot, ino),
+            Node::Inner {
+                slot,
+                ino: ROOT_INO,
+            } => self.slot_root_attr(slot, ino),
             Node::Inner { slot, ino: inner } => {
                 let fs = self.fs_for(slot, inner)?.ok_or(VfsError::NotFound)?;
                 let mut attr = fs.getattr(inner)?;
@@ -227,7 +260,11 @@ impl Vfs for CollectionFs {
         if write {
             return Err(VfsError::ReadOnly);
         }
-        let Node::Inner { slot: id, ino: inner } = self.node(ino)?.0 else {
+        let Node::Inner {
+            slot: id,
+            ino: inner,
+        } = self.node(ino)?.0
+        else {
             return Err(VfsError::IsADirectory);
         };
         let slot = self.slot(id)?;

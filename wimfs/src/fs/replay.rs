@@ -91,6 +91,34 @@ impl WimFs {
         Ok(())
     }
 
+    /// The mount is going away without a commit or discard (`umount`, `fusermount3 -u`): the
+    /// journal is made durable and the changes stay staged for `wimfs commit`, `wimfs mount
+    /// --rw --resume` or `wimfs cleanup`; an unchanged image leaves nothing behind.
+    pub(super) fn on_unmount(&self) {
+        let Some(staging) = self.staging() else {
+            return;
+        };
+        let dir = staging.dir();
+        if !dir.join("info").exists() {
+            return; // committed or discarded
+        }
+        if self.is_dirty() {
+            if let Err(e) = self.sync_journal() {
+                tracing::warn!("syncing the journal in {}: {e}", dir.display());
+            }
+            tracing::warn!(
+                "unmounted without a commit: the changes stay staged in {} for `wimfs commit`, \
+                 `wimfs mount --rw --resume` or `wimfs cleanup`",
+                dir.display()
+            );
+        } else if let Err(e) = std::fs::remove_dir_all(dir) {
+            tracing::warn!(
+                "removing the unused staging directory {}: {e}",
+                dir.display()
+            );
+        }
+    }
+
     /// Replays journaled changes onto the freshly loaded image.
     pub(super) fn replay(&self, ops: &[Op]) -> VfsResult<()> {
         self.replaying.store(true, Ordering::SeqCst);

@@ -250,6 +250,10 @@ impl Vfs for WimFs {
     fn statfs(&self) -> StatFs {
         self.do_statfs()
     }
+    fn destroy(&self) {
+        self.on_unmount();
+    }
+
     fn read_only(&self) -> bool {
         self.staging.is_none()
     }

@@ -51,6 +51,10 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
         Ok(())
     }
 
+    fn destroy(&mut self) {
+        self.vfs.destroy();
+    }
+
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
         match self.vfs.lookup(parent.0, name) {
             Ok(attr) => reply.entry(&self.ttl_of(&attr), &to_fuse_attr(&attr), Generation(0)),
