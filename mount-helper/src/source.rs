@@ -4,11 +4,12 @@
 //! An inner file is read in place through the outer image's own VFS ([`VfsFile`]): no
 //! extraction, no temporary copy, and the outer image's readers (extents, zisofs, cache) apply.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use common::io::{FileSource, ReadAt};
 use common::nested::{split_nested, VfsFile};
+use common::vfs::{Vfs, ROOT_INO};
 
 /// Cache for zisofs blocks of an outer ISO (plain extents are read directly).
 const OUTER_CACHE_BYTES: usize = 16 << 20;
@@ -81,6 +82,68 @@ impl ImageSource {
                 inner: inner.clone(),
             },
         })
+    }
+
+    /// The outer image's filesystem and the inode of the inner file's directory.
+    fn outer_dir(outer: &Path, inner: &Path) -> Result<(Arc<dyn Vfs>, u64), String> {
+        let iso = isofs::IsoFs::open_path(outer, &isofs::OpenOptions::default(), OUTER_CACHE_BYTES)
+            .map_err(|e| format!("{}: {e}", outer.display()))?;
+        let vfs: Arc<dyn Vfs> = Arc::new(iso);
+        let mut ino = ROOT_INO;
+        for c in inner.parent().unwrap_or(Path::new("/")).components() {
+            if let Component::Normal(part) = c {
+                ino = vfs
+                    .lookup(ino, part)
+                    .map_err(|e| format!("{}: {}: {e}", outer.display(), inner.display()))?
+                    .ino;
+            }
+        }
+        Ok((vfs, ino))
+    }
+
+    /// The other parts of a split WIM inside an image: the files of its directory named
+    /// `STEM*.swm` (any case) whose header carries the same GUID (wimlib names the parts
+    /// install.swm, install2.swm, ...). Empty for a file of the host or an unsplit WIM.
+    pub fn split_parts(&self) -> Result<Vec<(Arc<dyn ReadAt>, String)>, String> {
+        let Self::Inside { outer, inner } = self else {
+            return Ok(Vec::new());
+        };
+        let header_of = |src: &dyn ReadAt| -> Option<([u8; 16], u16)> {
+            let mut buf = vec![0u8; wimfs::format::header::HEADER_SIZE];
+            src.read_exact_at(0, &mut buf).ok()?;
+            let h = wimfs::format::WimHeader::parse(&buf).ok()?;
+            Some((h.guid, h.total_parts))
+        };
+        let first = self.open()?;
+        let Some((guid, total)) = header_of(first.as_ref()) else {
+            return Ok(Vec::new());
+        };
+        if total <= 1 {
+            return Ok(Vec::new());
+        }
+        let name = inner.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let lower = name.to_ascii_lowercase();
+        let stem = lower.strip_suffix(".swm").unwrap_or(&lower).to_string();
+        let (vfs, dir) = Self::outer_dir(outer, inner)?;
+        let mut names = Vec::new();
+        vfs.readdir(dir, 0, &mut |_, e| {
+            let n = e.name.to_string_lossy().to_ascii_lowercase();
+            if n != lower && n.starts_with(&stem) && n.ends_with(".swm") {
+                names.push(e.ino);
+            }
+            names.len() > usize::from(total) * 4
+        })
+        .map_err(|e| format!("{}: {e}", outer.display()))?;
+        let mut parts = Vec::new();
+        for ino in names {
+            let label = format!("{}:<part inode {ino}>", outer.display());
+            let file = VfsFile::open_ino(Arc::clone(&vfs), ino, label.clone())
+                .map_err(|e| e.to_string())?;
+            if header_of(&file).is_some_and(|(g, _)| g == guid) {
+                parts.push((Arc::new(file) as Arc<dyn ReadAt>, label));
+            }
+        }
+        Ok(parts)
     }
 
     /// Opens the image's bytes for positional reads.

@@ -175,3 +175,36 @@ fn an_iso_inside_an_iso_mounts_like_the_inner_iso() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("none.iso"));
     fs::remove_dir_all(&f.dir).ok();
 }
+
+#[test]
+fn a_split_wim_inside_an_iso_finds_its_parts() {
+    let f = fixture("swm-in-iso");
+    let root = f.dir.join("swmroot");
+    fs::create_dir_all(root.join("sources")).expect("mkdir");
+    let swm = root.join("sources/install.swm");
+    wimlib(&[
+        "split",
+        f.wim.to_str().expect("utf-8"),
+        swm.to_str().expect("utf-8"),
+        "0.3",
+    ]);
+    let parts = fs::read_dir(root.join("sources")).expect("ls").count();
+    assert!(parts >= 2, "the WIM was not split ({parts} part)");
+    // An unrelated file that looks like a part: ignored (its GUID differs).
+    fs::copy(&f.wim, root.join("sources/install9.swm")).expect("copy");
+    let iso = f.dir.join("swm.iso");
+    run(Command::new("genisoimage")
+        .args(["-quiet", "-udf", "-o"])
+        .arg(&iso)
+        .arg(&root));
+    let m = f.dir.join("m");
+    let spec = format!("{}:/sources/install.swm", iso.display());
+    let info = run(wimfs().arg("info").arg(&spec));
+    assert!(String::from_utf8_lossy(&info.stdout).contains(&format!("Part:        1/{parts}")));
+    with_mount(
+        wimfs().arg("mount").arg(&spec).arg("1").arg(&m),
+        wimfs().arg("unmount").arg(&m),
+        || assert_same_tree(&m, &f.applied),
+    );
+    fs::remove_dir_all(&f.dir).ok();
+}

@@ -115,7 +115,9 @@ impl WimFile {
         Self::from_sources(vec![(source, name)], cache)
     }
 
-    fn from_sources(
+    /// Opens a (split) WIM whose parts are held by positional readers (named for messages):
+    /// any order, part 1 among them.
+    pub fn from_sources(
         sources: Vec<(Arc<dyn ReadAt>, String)>,
         cache: Arc<ChunkCache>,
     ) -> WimResult<Self> {

@@ -239,8 +239,10 @@ fn open_wim(
         if !refs.is_empty() {
             return Err("--ref cannot be combined with a WIM inside another image".into());
         }
-        return WimFile::from_source(source.open()?, source.display(), cache)
-            .map_err(|e| e.to_string());
+        // A split WIM inside an image: its parts are found beside it.
+        let mut parts = vec![(source.open()?, source.display())];
+        parts.extend(source.split_parts()?);
+        return WimFile::from_sources(parts, cache).map_err(|e| e.to_string());
     }
     let refs = mount_helper::refs::expand(refs)?;
     WimFile::open_with_refs(path, &refs, cache).map_err(|e| e.to_string())
