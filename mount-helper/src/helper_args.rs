@@ -376,7 +376,7 @@ mod tests {
     #[test]
     fn mistakes_are_reported() {
         let bad = parse(&os(&["a", "b", "-o", "bogus"])).expect("parses");
-        assert!(wimfs_args(&bad).unwrap_err().contains("bogus"));
+        assert!(wimfs_args(&bad).is_err_and(|e| e.contains("bogus")));
         let sloppy = parse(&os(&["a", "b", "-s", "-o", "bogus"])).expect("parses");
         assert!(wimfs_args(&sloppy).is_ok());
         let two = parse(&os(&["a", "b", "-o", "index=1,image=x"])).expect("parses");

@@ -14,6 +14,9 @@ use common::vfs::{Vfs, ROOT_INO};
 /// Cache for zisofs blocks of an outer ISO (plain extents are read directly).
 const OUTER_CACHE_BYTES: usize = 16 << 20;
 
+/// A positional source and its name for messages.
+pub type NamedSource = (Arc<dyn ReadAt>, String);
+
 /// An image's location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageSource {
@@ -104,7 +107,7 @@ impl ImageSource {
     /// The other parts of a split WIM inside an image: the files of its directory named
     /// `STEM*.swm` (any case) whose header carries the same GUID (wimlib names the parts
     /// install.swm, install2.swm, ...). Empty for a file of the host or an unsplit WIM.
-    pub fn split_parts(&self) -> Result<Vec<(Arc<dyn ReadAt>, String)>, String> {
+    pub fn split_parts(&self) -> Result<Vec<NamedSource>, String> {
         let Self::Inside { outer, inner } = self else {
             return Ok(Vec::new());
         };
