@@ -1,4 +1,5 @@
-//! Positional I/O: the [`ReadAt`] trait and its two basic sources.
+//! Positional I/O: the [`ReadAt`] trait and its two basic sources, and the positional file
+//! calls every crate uses ([`read_at`], [`read_exact_at`], [`write_all_at`]).
 //!
 //! Every reader in the project takes `&self` and an explicit offset, so concurrent FUSE reads
 //! never serialize on a shared file cursor. [`FileSource`] reads a file with `pread(2)`;
@@ -6,6 +7,10 @@
 //!
 //! `pread` is used rather than a memory map on purpose: a mapped file that shrinks underneath us
 //! turns reads into `SIGBUS`, which the "never crash on hostile input" rule forbids.
+//!
+//! The file calls are `pread(2)`/`pwrite(2)` on Unix and `ReadFile`/`WriteFile` with an
+//! explicit offset on Windows (`seek_read`/`seek_write`, which also move the handle's cursor;
+//! nothing in the project reads or writes through the cursor of a file it uses positionally).
 
 use std::fs::File;
 use std::io;
@@ -102,16 +107,127 @@ impl FileSource {
     }
 }
 
-/// `pread(2)`.
+/// One positional read of up to `buf.len()` bytes at `offset`; 0 at the end of the file.
 #[cfg(unix)]
-fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub fn read_at(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
     file.read_at(buf, offset)
 }
 
-/// Windows' positional read (an explicit offset per call; only the unused cursor moves).
+/// One positional read of up to `buf.len()` bytes at `offset`; 0 at the end of the file.
 #[cfg(windows)]
-fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub fn read_at(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+    // std turns ReadFile's ERROR_HANDLE_EOF (a positional read at the end) into Ok(0).
     file.seek_read(buf, offset)
+}
+
+/// Fills `buf` from `offset` of `file`, or fails with `UnexpectedEof`.
+#[cfg(unix)]
+pub fn read_exact_at(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    file.read_exact_at(buf, offset)
+}
+
+/// Fills `buf` from `offset` of `file`, or fails with `UnexpectedEof`.
+#[cfg(windows)]
+pub fn read_exact_at(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    let mut done = 0usize;
+    while done < buf.len() {
+        match read_at(file, checked_pos(offset, done)?, &mut buf[done..]) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "failed to fill whole buffer",
+                ))
+            }
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Writes all of `data` at `offset` of `file` (extending it as needed).
+#[cfg(unix)]
+pub fn write_all_at(file: &File, offset: u64, data: &[u8]) -> io::Result<()> {
+    file.write_all_at(data, offset)
+}
+
+/// Writes all of `data` at `offset` of `file` (extending it as needed).
+#[cfg(windows)]
+pub fn write_all_at(file: &File, offset: u64, data: &[u8]) -> io::Result<()> {
+    let mut done = 0usize;
+    while done < data.len() {
+        match file.seek_write(&data[done..], checked_pos(offset, done)?) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "failed to write whole buffer",
+                ))
+            }
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `offset + done`, or an error instead of wrapping around.
+#[cfg(windows)]
+fn checked_pos(offset: u64, done: usize) -> io::Result<u64> {
+    offset
+        .checked_add(done as u64)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "offset overflow"))
+}
+
+/// Bytes an unprivileged writer may still use on the file system holding `path`
+/// (`statvfs(3)`'s `f_bavail * f_frsize`; `GetDiskFreeSpaceExW`'s bytes available to the
+/// caller, which honours quotas, on Windows).
+#[cfg(unix)]
+pub fn available_space(path: &Path) -> io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in the path"))?;
+    // SAFETY: `c` is a valid NUL-terminated path; `st` is plain data statvfs fills on success.
+    unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(c.as_ptr(), &mut st) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+    }
+}
+
+/// Bytes an unprivileged writer may still use on the file system holding `path`
+/// (`statvfs(3)`'s `f_bavail * f_frsize`; `GetDiskFreeSpaceExW`'s bytes available to the
+/// caller, which honours quotas, on Windows).
+#[cfg(windows)]
+pub fn available_space(path: &Path) -> io::Result<u64> {
+    use std::os::windows::ffi::OsStrExt;
+    use windows_sys::Win32::Storage::FileSystem::GetDiskFreeSpaceExW;
+    let mut wide: Vec<u16> = path.as_os_str().encode_wide().collect();
+    if wide.contains(&0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a NUL in the path",
+        ));
+    }
+    wide.push(0);
+    let mut available = 0u64;
+    // SAFETY: `wide` is NUL-terminated and outlives the call; the two optional outputs are
+    // null, the one we ask for points at a local.
+    let ok = unsafe {
+        GetDiskFreeSpaceExW(
+            wide.as_ptr(),
+            &mut available,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(available)
 }
 
 impl ReadAt for FileSource {
@@ -121,7 +237,7 @@ impl ReadAt for FileSource {
         }
         let max = usize::try_from(self.len - offset).unwrap_or(usize::MAX);
         let want = buf.len().min(max);
-        pread(&self.file, &mut buf[..want], offset)
+        read_at(&self.file, offset, &mut buf[..want])
     }
     fn len(&self) -> u64 {
         self.len
@@ -220,5 +336,28 @@ mod tests {
         assert_eq!(&buf, b"world");
         assert!(src.read_exact_at(8, &mut buf).is_err());
         std::fs::remove_file(&dir).ok();
+    }
+
+    #[test]
+    fn positional_writes_and_reads_round_trip() {
+        let path = std::env::temp_dir().join(format!("common-io-rw-{}", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .expect("create temp");
+        write_all_at(&file, 4, b"tail").expect("write past the end");
+        write_all_at(&file, 0, b"head").expect("write at 0");
+        let mut buf = [0u8; 8];
+        read_exact_at(&file, 0, &mut buf).expect("read back");
+        assert_eq!(&buf, b"headtail");
+        assert_eq!(read_at(&file, 8, &mut buf).expect("read at the end"), 0);
+        let err = read_exact_at(&file, 6, &mut buf).expect_err("past the end");
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(available_space(&std::env::temp_dir()).expect("free space") > 0);
+        drop(file);
+        std::fs::remove_file(&path).ok();
     }
 }

@@ -1,6 +1,7 @@
 //! Shared layers of the wimfs/isofs drivers.
 //!
-//! Lowest first: [`io`] (positional readers), [`cache`] (byte-bounded chunk cache), [`vfs`]
+//! Lowest first: [`io`] (positional readers and file I/O), [`osname`] (names as bytes and
+//! back, on Unix and Windows), [`cache`] (byte-bounded chunk cache), [`vfs`]
 //! (the backend-neutral filesystem trait and its error type), [`errno`] (the one place where
 //! errors become errno values / NTSTATUS codes) and, behind features, the backend adapters in
 //! [`backend`]; [`winnt`] is the WinFsp-independent Windows view of an image (names, times,
@@ -12,5 +13,6 @@ pub mod cache;
 pub mod errno;
 pub mod io;
 pub mod nested;
+pub mod osname;
 pub mod vfs;
 pub mod winnt;

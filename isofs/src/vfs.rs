@@ -2,7 +2,6 @@
 //! the format layers become [`VfsError`] through the one `From` impl in [`crate::error`].
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -76,6 +75,25 @@ impl IsoFs {
         }
     }
 
+    /// The child of `dir` a directory listing showed as `name` with U+FFFD for bytes that are
+    /// not UTF-8 (Windows only; the first such child wins).
+    fn lookup_lossy(&self, dir: u64, name: &OsStr) -> Option<u64> {
+        if cfg!(unix) {
+            return None;
+        }
+        let Some(Node {
+            content: Content::Dir(children),
+            ..
+        }) = self.tree.node(dir)
+        else {
+            return None;
+        };
+        children
+            .iter()
+            .find(|c| common::osname::lossy_eq(&c.name, name))
+            .map(|c| c.ino)
+    }
+
     /// Reads file bytes (shared by [`Vfs::read`] and tests).
     pub fn read_file(&self, ino: u64, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
         let n = self.node(ino)?;
@@ -101,9 +119,9 @@ impl Vfs for IsoFs {
         if dir.kind() != FileKind::Directory {
             return Err(VfsError::NotADirectory);
         }
-        let ino = self
-            .tree
-            .lookup(parent, name.as_bytes())
+        let ino = common::osname::to_bytes(name)
+            .and_then(|bytes| self.tree.lookup(parent, bytes))
+            .or_else(|| self.lookup_lossy(parent, name))
             .ok_or(VfsError::NotFound)?;
         let n = self.node(ino)?;
         Ok(self.attr(ino, n))
@@ -129,7 +147,7 @@ impl Vfs for IsoFs {
             let entry = DirEntry {
                 ino: c.ino,
                 kind,
-                name: OsString::from_vec(c.name.to_vec()),
+                name: common::osname::from_vec(c.name.to_vec()),
             };
             if fill(i as u64 + 1, &entry) {
                 break;

@@ -1,16 +1,30 @@
-//! The control channel of a read-write mount: a Unix socket (mode 0600, in a 0700 directory
-//! of the user's runtime dir) on which `wimfs unmount --commit|--discard` asks the mount's
-//! daemon to commit or discard, and reads its progress.
+//! The control channel of a read-write mount, on which `wimfs unmount --commit|--discard`
+//! asks the mount's daemon to commit or discard, and reads its progress.
 //!
 //! Protocol, one line each: the client sends `commit|discard|status force=0|1 check=0|1`; the
 //! daemon answers with any number of `progress <phase> <done> <total>` lines and then one
 //! `ok <message>` or `err <message>`.
+//!
+//! The transport is the only part that differs by system (`transport::Listener`,
+//! `transport::connect`): on Unix a Unix socket (mode 0600, in a 0700 directory of the user's
+//! runtime dir, see `control/unix.rs`); on Windows TCP on 127.0.0.1 with a secret token the
+//! client must present first (see `control/windows.rs`).
 
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
+
+#[cfg(any(windows, test))]
+#[path = "control/token.rs"]
+mod token;
+#[cfg(unix)]
+#[path = "control/unix.rs"]
+mod transport;
+#[cfg(windows)]
+#[path = "control/windows.rs"]
+mod transport;
+
+pub use transport::endpoint_path;
 
 /// What the client asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,15 +107,6 @@ pub trait Controller: Send + Sync {
     fn unmount(&self);
 }
 
-fn runtime_dir() -> PathBuf {
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    match std::env::var_os("XDG_RUNTIME_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d).join("wimfs"),
-        _ => PathBuf::from(format!("/tmp/wimfs-{uid}")),
-    }
-}
-
 /// FNV-1a: a stable, short name for a path (control sockets, staging registrations).
 pub(crate) fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
@@ -109,35 +114,15 @@ pub(crate) fn fnv(bytes: &[u8]) -> u64 {
     })
 }
 
-/// The control socket of the mount at `mountpoint` (canonical path).
-pub fn socket_path(mountpoint: &Path) -> PathBuf {
-    use std::os::unix::ffi::OsStrExt;
-    runtime_dir().join(format!(
-        "{:016x}.sock",
-        fnv(mountpoint.as_os_str().as_bytes())
-    ))
-}
-
-/// Starts answering requests on the mount's control socket (in a background thread).
+/// Starts answering requests on the mount's control channel (in a background thread).
 pub fn serve(mountpoint: &Path, controller: Arc<dyn Controller>) -> Result<(), String> {
-    let path = socket_path(mountpoint);
-    if let Some(dir) = path.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    let _ = std::fs::remove_file(&path);
-    let listener =
-        UnixListener::bind(&path).map_err(|e| format!("control socket {}: {e}", path.display()))?;
-    let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    let listener = transport::Listener::bind(mountpoint)?;
     std::thread::Builder::new()
         .name("control".into())
         .spawn(move || {
-            for stream in listener.incoming().flatten() {
+            for stream in listener.incoming() {
                 if handle(stream, controller.as_ref()) {
-                    let _ = std::fs::remove_file(&path);
+                    listener.remove();
                     controller.unmount();
                     return;
                 }
@@ -148,7 +133,7 @@ pub fn serve(mountpoint: &Path, controller: Arc<dyn Controller>) -> Result<(), S
 }
 
 /// Answers one client; true when the mount should now go away.
-fn handle(stream: UnixStream, controller: &dyn Controller) -> bool {
+fn handle(stream: transport::Stream, controller: &dyn Controller) -> bool {
     let mut line = String::new();
     let Ok(read_half) = stream.try_clone() else {
         return false;
@@ -178,24 +163,14 @@ fn handle(stream: UnixStream, controller: &dyn Controller) -> bool {
 }
 
 /// Sends `req` to the mount at `mountpoint`; `progress` sees progress lines. `Ok(None)` when
-/// the mount has no control socket (a read-only mount).
+/// the mount has no control channel (a read-only mount).
 pub fn send(
     mountpoint: &Path,
     req: Request,
     progress: &mut dyn FnMut(&str, u64, u64),
 ) -> Result<Option<String>, String> {
-    let path = socket_path(mountpoint);
-    let stream = match UnixStream::connect(&path) {
-        Ok(s) => s,
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
-            ) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => return Err(format!("control socket {}: {e}", path.display())),
+    let Some(stream) = transport::connect(mountpoint)? else {
+        return Ok(None);
     };
     let mut w = stream.try_clone().map_err(|e| e.to_string())?;
     w.write_all(req.to_line().as_bytes())
@@ -248,14 +223,14 @@ mod tests {
     }
 
     #[test]
-    fn socket_names_are_stable_and_distinct() {
+    fn endpoint_names_are_stable_and_distinct() {
         assert_eq!(
-            socket_path(Path::new("/mnt/a")),
-            socket_path(Path::new("/mnt/a"))
+            endpoint_path(Path::new("/mnt/a")),
+            endpoint_path(Path::new("/mnt/a"))
         );
         assert_ne!(
-            socket_path(Path::new("/mnt/a")),
-            socket_path(Path::new("/mnt/b"))
+            endpoint_path(Path::new("/mnt/a")),
+            endpoint_path(Path::new("/mnt/b"))
         );
     }
 }

@@ -5,7 +5,8 @@
 //! child opens the image, mounts it, and writes one line into a pipe: `OK` or `ERR <message>`.
 //! The parent prints the message and exits accordingly. SIGINT/SIGTERM/SIGHUP in the daemon
 //! unmount cleanly: they are blocked in every thread and taken by one `sigwait` thread.
-//! On Windows, mounting goes through WinFsp instead (`win_daemon.rs`).
+//! On Windows, mounting goes through WinFsp instead (`win_daemon.rs`): a detached process
+//! takes the place of the forked daemon.
 
 #[cfg(unix)]
 use std::io::{Read, Write};
@@ -27,7 +28,10 @@ use common::vfs::Vfs;
 use crate::mountpoint::check_mountpoint;
 /// On Windows: WinFsp, in the foreground or from a detached process (same contract).
 #[cfg(windows)]
-pub use crate::win_daemon::run_mount;
+pub use crate::win_daemon::{run_mount, run_mount_with, Unmounter};
+/// Ends the mount from inside the daemon (handed to `after_mount`).
+#[cfg(unix)]
+pub use common::backend::fuse::FuseUnmounter as Unmounter;
 
 /// What to mount where.
 #[derive(Debug, Clone)]

@@ -1,10 +1,12 @@
 //! `extract`: write an image's tree to a directory through the same VFS a mount serves, with
 //! files decoded in parallel. Hard links are recreated as hard links, symlinks as symlinks.
+//!
+//! On Windows a symlink is a file or a directory symlink depending on what its target is once
+//! everything else is extracted, `/` in targets becomes `\`, and creating one needs Developer
+//! Mode or administrator rights (an error says so).
 
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -107,15 +109,55 @@ pub fn extract(fs: &dyn Vfs, dest: &Path, threads: usize) -> Result<(u64, u64), 
     for job in rest {
         match job {
             Job::Link { target, path } => std::fs::hard_link(target, path),
-            Job::Symlink { target, path } => std::os::unix::fs::symlink(
-                OsString::from(std::ffi::OsStr::from_bytes(target)),
-                path,
-            ),
+            Job::Symlink { target, path } => make_symlink(target, path),
             Job::File { .. } => Ok(()),
         }
         .map_err(|e| format!("{e}"))?;
     }
     Ok(totals.into_inner().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// A symlink at `path` to the stored target bytes.
+#[cfg(unix)]
+fn make_symlink(target: &[u8], path: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(target), path)
+}
+
+/// A symlink at `path` to the stored target bytes.
+#[cfg(windows)]
+fn make_symlink(target: &[u8], path: &Path) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    let text = std::str::from_utf8(target).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("{}: the symlink's target is not UTF-8", path.display()),
+        )
+    })?;
+    let target = PathBuf::from(text.replace('/', "\\"));
+    let resolved = match path.parent() {
+        Some(parent) if target.is_relative() => parent.join(&target),
+        _ => target.clone(),
+    };
+    let made = if resolved.is_dir() {
+        std::os::windows::fs::symlink_dir(&target, path)
+    } else {
+        std::os::windows::fs::symlink_file(&target, path)
+    };
+    made.map_err(|e| {
+        // ERROR_PRIVILEGE_NOT_HELD: no SeCreateSymbolicLinkPrivilege, no Developer Mode.
+        if e.raw_os_error() == Some(1314) || e.kind() == ErrorKind::PermissionDenied {
+            Error::new(
+                e.kind(),
+                format!(
+                    "{}: creating symlinks needs Developer Mode or administrator rights: {e}",
+                    path.display()
+                ),
+            )
+        } else {
+            Error::new(e.kind(), format!("{}: {e}", path.display()))
+        }
+    })
 }
 
 fn write_file(fs: &dyn Vfs, ino: u64, path: &Path, buf: &mut [u8]) -> Result<u64, String> {

@@ -16,6 +16,4 @@ pub mod wim_rw;
 #[cfg(windows)]
 mod win_daemon;
 
-#[cfg(unix)]
-pub use daemon::run_mount_with;
-pub use daemon::{run_mount, MountRequest};
+pub use daemon::{run_mount, run_mount_with, MountRequest, Unmounter};

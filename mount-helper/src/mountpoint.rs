@@ -12,7 +12,14 @@ use std::process::Command;
 /// On Windows: a free drive letter or a directory that does not exist yet; unmounting asks
 /// the serving process through a named event.
 #[cfg(windows)]
-pub use crate::win_daemon::{check_mountpoint, unmount};
+pub use crate::win_daemon::{check_mountpoint, is_mountpoint, resolve_mounted, unmount};
+
+#[cfg(unix)]
+/// The canonical path of a live mount (as [`check_mountpoint`] returned it at mount time).
+pub fn resolve_mounted(dir: &Path) -> Result<PathBuf, String> {
+    dir.canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))
+}
 
 #[cfg(unix)]
 /// Canonicalizes `dir` and refuses anything that cannot be mounted on.

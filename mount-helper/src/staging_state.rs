@@ -1,15 +1,21 @@
 //! Staged changes on disk: where staging directories live, which are still in use by a live
 //! mount and which were left behind (daemon killed, reboot), and the lock that keeps two
 //! read-write mounts off one WIM.
+//!
+//! On Windows the state lives under `%LOCALAPPDATA%\wimfs` (the user profile's ACL keeps it
+//! to the user and administrators; Unix modes do not apply), staging directories kept outside
+//! the root are registered by a small file holding their path instead of a symlink (creating
+//! symlinks needs a privilege there), and the WIM's lock is a lock file (see [`lock_wim`]).
 
-use std::fs::File;
-use std::os::fd::AsRawFd;
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
 use wimfs::fs::StagingInfo;
 
-/// `$XDG_CACHE_HOME/wimfs/staging` (or `~/.cache/wimfs/staging`).
-pub fn staging_root() -> Result<PathBuf, String> {
+/// The tools' per-user state: `$XDG_CACHE_HOME/wimfs` (or `~/.cache/wimfs`) on Unix,
+/// `%LOCALAPPDATA%\wimfs` on Windows.
+#[cfg(unix)]
+pub fn user_state_dir() -> Result<PathBuf, String> {
     let base = match std::env::var_os("XDG_CACHE_HOME") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
         _ => match std::env::var_os("HOME") {
@@ -17,7 +23,23 @@ pub fn staging_root() -> Result<PathBuf, String> {
             _ => return Err("set --staging-dir (no HOME or XDG_CACHE_HOME)".into()),
         },
     };
-    Ok(base.join("wimfs").join("staging"))
+    Ok(base.join("wimfs"))
+}
+
+/// The tools' per-user state: `$XDG_CACHE_HOME/wimfs` (or `~/.cache/wimfs`) on Unix,
+/// `%LOCALAPPDATA%\wimfs` on Windows.
+#[cfg(not(unix))]
+pub fn user_state_dir() -> Result<PathBuf, String> {
+    match std::env::var_os("LOCALAPPDATA") {
+        Some(d) if !d.is_empty() => Ok(PathBuf::from(d).join("wimfs")),
+        _ => Err("set --staging-dir (no LOCALAPPDATA)".into()),
+    }
+}
+
+/// `<user state>/staging`: `$XDG_CACHE_HOME/wimfs/staging` (or `~/.cache/wimfs/staging`);
+/// `%LOCALAPPDATA%\wimfs\staging` on Windows.
+pub fn staging_root() -> Result<PathBuf, String> {
+    Ok(user_state_dir()?.join("staging"))
 }
 
 /// A fresh staging directory for image `index` of `wim`.
@@ -32,7 +54,8 @@ pub fn new_staging_dir(wim: &Path, index: u32) -> Result<PathBuf, String> {
     Ok(staging_root()?.join(format!("{name}-{index}-{stamp}-{}", std::process::id())))
 }
 
-/// Makes a staging directory outside the root discoverable (a symlink in the root).
+/// Makes a staging directory outside the root discoverable (a symlink in the root; on
+/// Windows a `.link` file holding its path).
 pub fn register(dir: &Path) -> Result<(), String> {
     let root = staging_root()?;
     let dir = dir
@@ -42,11 +65,51 @@ pub fn register(dir: &Path) -> Result<(), String> {
         return Ok(());
     }
     std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-    use std::os::unix::ffi::OsStrExt;
-    let hash = crate::control::fnv(dir.as_os_str().as_bytes());
+    let hash = crate::control::fnv(dir.as_os_str().as_encoded_bytes());
     let link = root.join(format!("{hash:016x}.link"));
     let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(&dir, &link).map_err(|e| format!("{}: {e}", link.display()))
+    write_link(&dir, &link).map_err(|e| format!("{}: {e}", link.display()))
+}
+
+#[cfg(unix)]
+fn write_link(dir: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(dir, link)
+}
+
+#[cfg(not(unix))]
+fn write_link(dir: &Path, link: &Path) -> std::io::Result<()> {
+    let text = dir.to_str().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the staging directory's path is not valid Unicode",
+        )
+    })?;
+    std::fs::write(link, text)
+}
+
+/// The directory a registration link in the root names (`None` for anything else).
+#[cfg(unix)]
+fn link_target(entry: &Path) -> Option<PathBuf> {
+    std::fs::read_link(entry).ok()
+}
+
+/// The directory a registration link in the root names (`None` for anything else).
+#[cfg(not(unix))]
+fn link_target(entry: &Path) -> Option<PathBuf> {
+    if entry.extension()? != "link" || !entry.is_file() {
+        return None;
+    }
+    std::fs::read_to_string(entry).ok().map(PathBuf::from)
+}
+
+/// The staging directory an entry of the root stands for (itself, or the one it registers).
+fn resolve_entry(entry: &Path) -> PathBuf {
+    if cfg!(not(unix)) {
+        if let Some(dir) = link_target(entry) {
+            return dir;
+        }
+    }
+    std::fs::canonicalize(entry).unwrap_or_else(|_| entry.to_path_buf())
 }
 
 /// One staging directory and what is known about it.
@@ -72,7 +135,7 @@ pub fn list() -> Vec<Staged> {
     };
     let mut out = Vec::new();
     for e in entries.flatten() {
-        let dir = std::fs::canonicalize(e.path()).unwrap_or_else(|_| e.path());
+        let dir = resolve_entry(&e.path());
         let Some(info) = StagingInfo::read(&dir) else {
             continue;
         };
@@ -115,7 +178,7 @@ pub fn remove(dir: &Path) -> Result<(), String> {
     if let Ok(root) = staging_root() {
         if let Ok(entries) = std::fs::read_dir(root) {
             for e in entries.flatten() {
-                if std::fs::read_link(e.path()).is_ok_and(|t| t == dir) {
+                if link_target(&e.path()).is_some_and(|t| t == dir) {
                     let _ = std::fs::remove_file(e.path());
                 }
             }
@@ -124,17 +187,66 @@ pub fn remove(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Takes the exclusive read-write lock of a WIM (released when the file closes, i.e. when the
-/// daemon exits). Read-only mounts do not take it.
-pub fn lock_wim(wim: &Path) -> Result<File, String> {
-    let f = File::open(wim).map_err(|e| format!("{}: {e}", wim.display()))?;
-    // SAFETY: flock on a descriptor we own.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc != 0 {
-        return Err(format!(
+/// The exclusive read-write lock of a WIM; released when dropped (unless a forked daemon
+/// shares it), or when the process exits.
+#[derive(Debug)]
+pub struct WimLock {
+    /// Held for its lock; closed (and on Windows unlocked) on drop.
+    _file: File,
+}
+
+impl Drop for WimLock {
+    fn drop(&mut self) {
+        // Unix: only the closing file descriptor goes. The lock belongs to the open file
+        // description, which a forked daemon shares with the process that forked it: an
+        // explicit unlock there would release the daemon's lock too.
+        // Windows: unlock explicitly (closing may release it late, Windows warns), so the
+        // detached serving process can take it over at once.
+        #[cfg(windows)]
+        let _ = self._file.unlock();
+    }
+}
+
+/// Takes the exclusive read-write lock of a WIM (kept for as long as the daemon lives).
+/// Read-only mounts do not take it.
+///
+/// On Unix it is a `flock` of the WIM itself (std's `File::try_lock`), which holds across
+/// users and across paths to the same file. Windows' file locks are mandatory byte-range
+/// locks, and a locked WIM could not be read through the mount's own handles; there the lock
+/// is taken on `%LOCALAPPDATA%\wimfs\locks\<hash of the WIM's canonical path>.lock`, which
+/// keeps one user's read-write mounts and commits of a WIM apart, not different users'.
+pub fn lock_wim(wim: &Path) -> Result<WimLock, String> {
+    let f = lock_file_of(wim)?;
+    match f.try_lock() {
+        Ok(()) => Ok(WimLock { _file: f }),
+        Err(TryLockError::WouldBlock) => Err(format!(
             "{} is already mounted read-write (or being committed) by another wimfs; a read-only mount still works",
             wim.display()
-        ));
+        )),
+        Err(TryLockError::Error(e)) => Err(format!("locking {}: {e}", wim.display())),
     }
-    Ok(f)
+}
+
+/// The file whose lock stands for the WIM's.
+#[cfg(unix)]
+fn lock_file_of(wim: &Path) -> Result<File, String> {
+    File::open(wim).map_err(|e| format!("{}: {e}", wim.display()))
+}
+
+/// The file whose lock stands for the WIM's.
+#[cfg(not(unix))]
+fn lock_file_of(wim: &Path) -> Result<File, String> {
+    let canon = wim
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", wim.display()))?;
+    let dir = user_state_dir()?.join("locks");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let hash = crate::control::fnv(canon.as_os_str().as_encoded_bytes());
+    let path = dir.join(format!("{hash:016x}.lock"));
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -4,23 +4,29 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::backend::fuse::FuseUnmounter;
 use parking_lot::Mutex;
 use wimfs::commit::{commit, CommitOptions, CommitPhase};
 use wimfs::WimFs;
 
 use crate::control::{self, Action, Controller, Request};
+use crate::Unmounter;
+
+/// What to try when a mount stays busy after a commit or discard.
+#[cfg(unix)]
+const BUSY_HINT: &str = "try fusermount3 -uz";
+#[cfg(not(unix))]
+const BUSY_HINT: &str = "close the programs using it and retry `wimfs unmount`";
 
 /// Commits or discards a mounted image on request.
 #[derive(Debug)]
 pub struct WimController {
     fs: Arc<WimFs>,
-    unmounter: Mutex<FuseUnmounter>,
+    unmounter: Mutex<Unmounter>,
 }
 
 impl WimController {
     /// Controls `fs`, unmounting through `unmounter` when done.
-    pub fn new(fs: Arc<WimFs>, unmounter: FuseUnmounter) -> Self {
+    pub fn new(fs: Arc<WimFs>, unmounter: Unmounter) -> Self {
         Self {
             fs,
             unmounter: Mutex::new(unmounter),
@@ -136,9 +142,7 @@ pub fn unmount(
     rebuild: bool,
     lazy: bool,
 ) -> Result<(), String> {
-    let canon = dir
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let canon = crate::mountpoint::resolve_mounted(dir)?;
     let status = control::send(
         &canon,
         Request {
@@ -198,7 +202,7 @@ pub fn unmount(
     while crate::mountpoint::is_mountpoint(&canon) {
         if Instant::now() > deadline {
             return Err(format!(
-                "{} is still mounted (busy?); try fusermount3 -uz",
+                "{} is still mounted (busy?); {BUSY_HINT}",
                 canon.display()
             ));
         }

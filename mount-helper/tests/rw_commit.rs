@@ -1,7 +1,8 @@
 //! The offline-servicing workflow end to end: mount --rw, add/change/delete/rename files,
 //! unmount --commit; then wimlib-imagex verifies the WIM and applies exactly the expected
 //! tree, the other image is untouched, content already in the WIM adds no blob, and a re-mount
-//! shows the same. Also: --discard, refusing to commit with open files.
+//! shows the same. Also: --discard, refusing to commit with open files, refusing a second
+//! read-write mount of a WIM while the first one's daemon lives.
 
 mod support;
 
@@ -279,5 +280,37 @@ fn rebuild_compacts_the_wim() {
     ]);
     assert_same_tree(&applied, &expected);
     assert!(!dir.join("install.wim.rebuild-tmp").exists());
+    fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_second_rw_mount_is_refused_while_the_first_daemon_lives() {
+    let dir = scratch("second-rw");
+    let wim = make_images(&dir, "xpress");
+    let (m1, m2) = (dir.join("m1"), dir.join("m2"));
+    fs::create_dir_all(&m1).expect("mkdir");
+    fs::create_dir_all(&m2).expect("mkdir");
+    // The first mount's parent has exited by now; its daemon must still hold the WIM's lock.
+    run(wimfs()
+        .args(["mount", "--rw", "--staging-dir"])
+        .arg(dir.join("st1"))
+        .arg(&wim)
+        .arg("1")
+        .arg(&m1));
+    let second = wimfs()
+        .args(["mount", "--rw", "--staging-dir"])
+        .arg(dir.join("st2"))
+        .arg(&wim)
+        .arg("1")
+        .arg(&m2)
+        .output()
+        .expect("run wimfs");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "second rw mount succeeded");
+    assert!(stderr.contains("already mounted read-write"), "{stderr}");
+    // A read-only mount still works.
+    run(wimfs().arg("mount").arg(&wim).arg("1").arg(&m2));
+    run(wimfs().arg("unmount").arg(&m2));
+    run(wimfs().args(["unmount", "--discard"]).arg(&m1));
     fs::remove_dir_all(&dir).ok();
 }

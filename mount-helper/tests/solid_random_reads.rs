@@ -90,7 +90,7 @@ fn text(len: usize, seed: u32) -> Vec<u8> {
         x ^= x << 5;
         let w = words[(x % words.len() as u32) as usize];
         out.extend_from_slice(format!("{seed}:{line} {w} = {:08x}; ", x >> 3).as_bytes());
-        if x % 7 == 0 {
+        if x.is_multiple_of(7) {
             out.extend_from_slice(b"\r\n");
         }
         line += 1;

@@ -8,7 +8,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::os::unix::ffi::OsStringExt;
 
 use common::vfs::is_safe_name;
 
@@ -234,7 +233,7 @@ impl ImageTree {
                     break;
                 };
                 offset = d.next_offset;
-                let name = OsString::from_vec(String::from_utf16_lossy(&d.name).into_bytes());
+                let name = OsString::from(String::from_utf16_lossy(&d.name));
                 if !is_safe_name(name.as_encoded_bytes()) || d.name.contains(&0) {
                     tracing::warn!(
                         "skipping an entry with an unusable name {name:?} at metadata offset {}",

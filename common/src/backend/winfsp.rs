@@ -31,7 +31,10 @@ use winfsp::filesystem::{
 use winfsp::{FspError, U16CStr};
 
 pub use host::{WinFspOptions, WinFspSession};
-pub use mount::{check_mountpoint, run_mount, unmount, MountSpec, REPORT_ENV};
+pub use mount::{
+    check_mountpoint, is_mounted, mount_path, run_mount, run_mount_with, unmount, MountSpec,
+    WinFspUnmounter, REPORT_ENV,
+};
 
 use crate::vfs::{Attr, FileKind, Vfs, VfsError, VfsResult};
 use crate::winnt::info::{nt_file_info, NtFileInfo};

@@ -4,9 +4,10 @@
 //! `--foreground` serves until Ctrl+C (or `unmount`). Without it, the tool starts itself again
 //! as a detached process with `--foreground` appended and the environment variable
 //! [`REPORT_ENV`] set; that process writes `OK` or `ERR <message>` on its standard output once
-//! the mount is live or has failed, and the first process prints the outcome and exits.
-//! `unmount` sets a named event ([`crate::winnt::mount::unmount_event_name`]) that the serving
-//! process waits on.
+//! the mount is live or has failed (other lines before it are skipped), and the first process
+//! prints the outcome and exits. `unmount` sets a named event
+//! ([`crate::winnt::mount::unmount_event_name`]) that the serving process waits on; a
+//! [`WinFspUnmounter`] sets the same event from inside the serving process.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::windows::process::CommandExt;
@@ -19,7 +20,9 @@ use std::time::{Duration, Instant};
 use super::{WinFspOptions, WinFspSession};
 use crate::vfs::Vfs;
 use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
-use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+use windows_sys::Win32::System::Console::{
+    GetStdHandle, SetConsoleCtrlHandler, SetStdHandle, STD_OUTPUT_HANDLE,
+};
 use windows_sys::Win32::System::Threading::{
     CreateEventW, OpenEventW, SetEvent, WaitForSingleObject, EVENT_MODIFY_STATE, INFINITE,
 };
@@ -34,7 +37,18 @@ pub const REPORT_ENV: &str = "WIMFS_MOUNT_REPORT";
 const DETACHED_PROCESS: u32 = 0x0000_0008;
 const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
 
-/// The mount point as WinFsp takes it: `X:` for a drive letter, else an absolute directory.
+/// The mount point as WinFsp takes it: `X:` for a drive letter, else an absolute directory
+/// (the same for a mount point in use, so it also names a live mount).
+pub fn mount_path(dir: &Path) -> Result<PathBuf, String> {
+    winfsp_path(dir).map(|(_, path)| path)
+}
+
+/// True while something is mounted at `path` (a [`mount_path`]): WinFsp creates a directory
+/// mount point and removes it at unmount; a drive letter exists while mounted.
+pub fn is_mounted(path: &Path) -> bool {
+    path.exists()
+}
+
 fn winfsp_path(dir: &Path) -> Result<(MountTarget, PathBuf), String> {
     let text = dir.to_string_lossy();
     let target = parse_mount_target(&text)?;
@@ -105,6 +119,57 @@ impl Drop for Event {
     }
 }
 
+/// Sets the named event `name`; false if it does not exist (nothing serves that mount).
+fn signal_event(name: &str) -> Result<bool, String> {
+    let wide = wide_nul(name).ok_or("a NUL in the unmount event name")?;
+    // SAFETY: `wide` is NUL-terminated and outlives the call.
+    let h = unsafe { OpenEventW(EVENT_MODIFY_STATE, 0, wide.as_ptr()) };
+    if h.is_null() {
+        return Ok(false);
+    }
+    // SAFETY: `h` was just opened with EVENT_MODIFY_STATE; closed right after.
+    unsafe {
+        SetEvent(h);
+        CloseHandle(h);
+    }
+    Ok(true)
+}
+
+/// Ends a mount from inside the process serving it (e.g. after a commit requested over the
+/// control channel): sets the mount's unmount event, like `unmount` from another process.
+#[derive(Debug, Clone)]
+pub struct WinFspUnmounter {
+    event: String,
+}
+
+impl WinFspUnmounter {
+    /// Asks the serving thread to unmount; returns at once.
+    pub fn unmount(&mut self) -> std::io::Result<()> {
+        match signal_event(&self.event) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the mount is already gone",
+            )),
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+/// Stops writing to standard output (the readiness pipe, which the first process closes once
+/// it has read the report): later writes are discarded, as on a detached Unix daemon.
+fn detach_stdout() {
+    // SAFETY: replacing our own standard output handle; std's stdout discards writes while
+    // the handle is null, and the old handle is closed exactly once.
+    unsafe {
+        let old = GetStdHandle(STD_OUTPUT_HANDLE);
+        SetStdHandle(STD_OUTPUT_HANDLE, std::ptr::null_mut());
+        if !old.is_null() && old != windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE {
+            CloseHandle(old);
+        }
+    }
+}
+
 /// The event Ctrl+C sets (null when none).
 static CTRL_EVENT: AtomicPtr<core::ffi::c_void> = AtomicPtr::new(std::ptr::null_mut());
 
@@ -141,16 +206,27 @@ fn options(spec: &MountSpec) -> WinFspOptions {
     }
 }
 
-fn serve<V, F>(spec: &MountSpec, mountpoint: &Path, open: F, report: bool) -> Result<(), String>
+fn serve<V, F, H>(
+    spec: &MountSpec,
+    mountpoint: &Path,
+    open: F,
+    after_mount: H,
+    report: bool,
+) -> Result<(), String>
 where
     V: Vfs,
     F: FnOnce() -> Result<Arc<V>, String>,
+    H: FnOnce(Arc<V>, WinFspUnmounter) -> Result<(), String>,
 {
     let vfs = open()?;
     let name = unmount_event_name(&spec.subtype, &mountpoint.to_string_lossy());
     let event = Event::create(&name)?;
-    let session = WinFspSession::mount(vfs, mountpoint.as_os_str(), &options(spec))
+    let session = WinFspSession::mount(Arc::clone(&vfs), mountpoint.as_os_str(), &options(spec))
         .map_err(|e| format!("mounting on {}: {e}", mountpoint.display()))?;
+    if let Err(e) = after_mount(vfs, WinFspUnmounter { event: name }) {
+        session.unmount();
+        return Err(e);
+    }
     CTRL_EVENT.store(event.0, Ordering::SeqCst);
     // SAFETY: installs a handler that only signals the event.
     unsafe { SetConsoleCtrlHandler(Some(on_ctrl), 1) };
@@ -159,6 +235,7 @@ where
         let mut out = std::io::stdout();
         let _ = writeln!(out, "OK");
         let _ = out.flush();
+        detach_stdout();
     } else {
         eprintln!("mounted on {}; Ctrl+C unmounts", mountpoint.display());
     }
@@ -183,17 +260,23 @@ fn spawn_detached() -> Result<(), String> {
         .creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP)
         .spawn()
         .map_err(|e| format!("starting the mount process: {e}"))?;
-    let mut line = String::new();
+    // The serving process may print other lines first (e.g. an integrity check's result).
     if let Some(out) = child.stdout.take() {
-        let _ = BufReader::new(out).read_line(&mut line);
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            let line = line.trim_end();
+            if line == "OK" {
+                return Ok(());
+            }
+            if let Some(err) = line.strip_prefix("ERR ") {
+                return Err(err.to_string());
+            }
+        }
     }
-    match line.trim_end() {
-        "OK" => Ok(()),
-        msg => match msg.strip_prefix("ERR ") {
-            Some(err) => Err(err.to_string()),
-            None => Err("the mount process exited before the mount was ready".into()),
-        },
-    }
+    Err(
+        "the mount process exited before the mount was ready (run with --foreground to see why)"
+            .into(),
+    )
 }
 
 /// Opens the image with `open` and serves it (foreground), or returns once a detached
@@ -203,12 +286,28 @@ where
     V: Vfs,
     F: FnOnce() -> Result<Arc<V>, String>,
 {
+    run_mount_with(spec, open, |_: Arc<V>, _: WinFspUnmounter| Ok(()))
+}
+
+/// Like [`run_mount`], and runs `after_mount` in the serving process once the mount is live
+/// (e.g. to start a control channel); an error from it unmounts and is reported like a mount
+/// error. In the background case this process only starts the serving one: `open` and
+/// `after_mount` are dropped unused first, so whatever they hold (a file lock) is released
+/// for the serving process to take.
+pub fn run_mount_with<V, F, H>(spec: &MountSpec, open: F, after_mount: H) -> Result<(), String>
+where
+    V: Vfs,
+    F: FnOnce() -> Result<Arc<V>, String>,
+    H: FnOnce(Arc<V>, WinFspUnmounter) -> Result<(), String>,
+{
     let mountpoint = check_mountpoint(&spec.mountpoint)?;
     if !spec.foreground {
+        drop(open);
+        drop(after_mount);
         return spawn_detached();
     }
     let report = std::env::var_os(REPORT_ENV).is_some();
-    let result = serve(spec, &mountpoint, open, report);
+    let result = serve(spec, &mountpoint, open, after_mount, report);
     if let (Err(e), true) = (&result, report) {
         let mut out = std::io::stdout();
         let _ = writeln!(out, "ERR {e}");
@@ -221,16 +320,8 @@ where
 pub fn unmount(dir: &Path, subtype: &str) -> Result<(), String> {
     let (_, absolute) = winfsp_path(dir)?;
     let name = unmount_event_name(subtype, &absolute.to_string_lossy());
-    let name = wide_nul(&name).ok_or_else(|| format!("{}: a NUL in the name", dir.display()))?;
-    // SAFETY: `name` is NUL-terminated and outlives the call.
-    let h = unsafe { OpenEventW(EVENT_MODIFY_STATE, 0, name.as_ptr()) };
-    if h.is_null() {
+    if !signal_event(&name).map_err(|e| format!("{}: {e}", dir.display()))? {
         return Err(format!("{} is not a {subtype} mount", absolute.display()));
-    }
-    // SAFETY: `h` was just opened with EVENT_MODIFY_STATE; closed right after.
-    unsafe {
-        SetEvent(h);
-        CloseHandle(h);
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     while absolute.exists() {

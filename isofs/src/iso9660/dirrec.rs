@@ -171,7 +171,7 @@ pub(crate) mod tests {
         r[31] = 1;
         r[32] = name.len() as u8;
         r.extend_from_slice(name);
-        if name.len() % 2 == 0 {
+        if name.len().is_multiple_of(2) {
             r.push(0);
         }
         r.extend_from_slice(su);

@@ -18,7 +18,7 @@ pub fn record(name: &[u8], extent: u32, size: u32, flags: u8) -> Vec<u8> {
     r[31] = 1;
     r[32] = name.len() as u8;
     r.extend_from_slice(name);
-    if name.len() % 2 == 0 {
+    if name.len().is_multiple_of(2) {
         r.push(0);
     }
     r[0] = r.len() as u8;

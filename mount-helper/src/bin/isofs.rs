@@ -110,8 +110,12 @@ fn parse_tree(s: &str) -> Result<TreeKind, String> {
 }
 
 fn open_options(tree: Option<TreeKind>) -> OpenOptions {
+    #[cfg(unix)]
     // SAFETY: getuid/getgid have no preconditions and cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    // Windows has no uids; access follows the security descriptors.
+    #[cfg(not(unix))]
+    let (uid, gid) = (0, 0);
     OpenOptions { tree, uid, gid }
 }
 

@@ -361,8 +361,12 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
             threads: args.threads,
         },
     };
+    #[cfg(unix)]
     // SAFETY: getuid/getgid cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    // Windows has no uids; access follows the security descriptors.
+    #[cfg(not(unix))]
+    let (uid, gid) = (0, 0);
     if args.rw && wim.path().is_none() {
         return Err(format!(
             "{} lives inside another image and can only be mounted read-only",

@@ -3,7 +3,6 @@
 //! file never change).
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 
 use sha1::{Digest, Sha1};
 
@@ -47,7 +46,7 @@ pub fn build(
             Some(d) => out.extend_from_slice(&d.0),
             None => {
                 let b = &mut buf[..len as usize];
-                file.read_exact_at(b, start).map_err(|e| {
+                common::io::read_exact_at(file, start, b).map_err(|e| {
                     WimError::io(
                         format!("reading bytes {start}.. for the integrity table"),
                         e,

@@ -6,7 +6,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -36,7 +35,7 @@ fn copy_range(from: &File, to: &WimWriter<'_>, src: u64, dst: u64, len: u64) -> 
     let mut done = 0u64;
     while done < len {
         let n = buf.len().min((len - done) as usize);
-        from.read_exact_at(&mut buf[..n], src + done).map_err(|e| {
+        common::io::read_exact_at(from, src + done, &mut buf[..n]).map_err(|e| {
             WimError::io(format!("reading bytes {}.. of the old WIM", src + done), e)
         })?;
         to.write_at(dst + done, &buf[..n])?;

@@ -5,7 +5,6 @@
 //! flag, each step durable before the next.
 
 use std::fs::OpenOptions;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -72,7 +71,7 @@ pub fn repair(path: &Path) -> WimResult<RepairReport> {
     if flags & FLAG_WRITE_IN_PROGRESS != 0 {
         let mut new_head = head.to_vec();
         new_head[16..20].copy_from_slice(&(flags & !FLAG_WRITE_IN_PROGRESS).to_le_bytes());
-        file.write_all_at(&new_head, 0)
+        common::io::write_all_at(&file, 0, &new_head)
             .map_err(|e| WimError::io("rewriting the header", e))?;
         file.sync_all()
             .map_err(|e| WimError::io("syncing the WIM", e))?;

@@ -2,7 +2,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::FileExt;
 
 use sha1::{Digest, Sha1};
 
@@ -122,7 +121,7 @@ pub fn commit(
         .map_err(|e| WimError::io("reading the WIM's size", e))?
         .len();
     let mut head = vec![0u8; HEADER_SIZE];
-    file.read_exact_at(&mut head, 0)
+    common::io::read_exact_at(&file, 0, &mut head)
         .map_err(|e| WimError::io("reading the WIM header", e))?;
     let (old_head, len_at_open) = wim.fingerprint();
     if head != old_head || size_before < len_at_open {

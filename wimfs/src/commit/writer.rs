@@ -4,11 +4,12 @@
 //!
 //! Every write is positional and goes through [`WimWriter::write_at`], which also hosts the
 //! fault-injection hook of the crash tests: with `WIMFS_FAULT_AFTER_WRITES=N` in the
-//! environment, the process kills itself with SIGKILL on its N-th write.
+//! environment, the process kills itself on its N-th write (SIGKILL on Unix; on Windows
+//! `abort`, which ends the process at once through `__fastfail`: no unwinding, no destructors,
+//! no buffered writes flushed, like a crash).
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
 
@@ -30,6 +31,19 @@ pub struct WimWriter<'a> {
     chunk_size: u32,
     threads: usize,
     fault_after: Option<u64>,
+}
+
+/// Ends the process at once, as a crash would (the fault-injection hook).
+#[cfg(unix)]
+fn crash_now() {
+    // SAFETY: sending SIGKILL to ourselves; simulates a crash at this exact write.
+    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+}
+
+/// Ends the process at once, as a crash would (the fault-injection hook).
+#[cfg(not(unix))]
+fn crash_now() {
+    std::process::abort();
 }
 
 /// Compresses one chunk; `None` means "store it raw".
@@ -79,10 +93,9 @@ impl<'a> WimWriter<'a> {
     pub fn write_at(&self, offset: u64, data: &[u8]) -> WimResult<()> {
         let n = WRITES.fetch_add(1, Ordering::SeqCst) + 1;
         if self.fault_after.is_some_and(|limit| n >= limit) {
-            // SAFETY: sending SIGKILL to ourselves; simulates a crash at this exact write.
-            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            crash_now();
         }
-        self.file.write_all_at(data, offset).map_err(|e| {
+        common::io::write_all_at(self.file, offset, data).map_err(|e| {
             WimError::io(
                 format!("writing {} bytes at offset {offset} of the WIM", data.len()),
                 e,

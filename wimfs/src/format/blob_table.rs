@@ -69,7 +69,7 @@ impl BlobEntry {
 
 /// Parses a whole decoded blob table. `table_offset` is where it lies in the WIM (for errors).
 pub fn parse_blob_table(buf: &[u8], table_offset: u64) -> WimResult<Vec<BlobEntry>> {
-    if buf.len() % ENTRY_SIZE != 0 {
+    if !buf.len().is_multiple_of(ENTRY_SIZE) {
         return Err(WimError::invalid(
             "blob table",
             table_offset,

@@ -241,7 +241,7 @@ pub(crate) mod tests {
             d.extend_from_slice(&name16);
             d.extend_from_slice(&[0, 0]);
         }
-        while d.len() % 8 != 0 {
+        while !d.len().is_multiple_of(8) {
             d.push(0);
         }
         let len = d.len() as u64;
@@ -255,7 +255,7 @@ pub(crate) mod tests {
             if !n.is_empty() {
                 s.extend_from_slice(&[0, 0]);
             }
-            while s.len() % 8 != 0 {
+            while !s.len().is_multiple_of(8) {
                 s.push(0);
             }
             let sl = s.len() as u64;

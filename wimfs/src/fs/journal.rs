@@ -285,8 +285,9 @@ pub struct Journal {
 }
 
 fn io(what: &str) -> impl FnOnce(std::io::Error) -> VfsError + '_ {
-    move |source| match source.raw_os_error() {
-        Some(libc::ENOSPC) => VfsError::NoSpace(what.to_string()),
+    // ENOSPC on Unix, ERROR_DISK_FULL on Windows.
+    move |source| match source.kind() {
+        std::io::ErrorKind::StorageFull => VfsError::NoSpace(what.to_string()),
         _ => VfsError::Io {
             context: what.to_string(),
             source,

@@ -156,7 +156,7 @@ impl WimFs {
         let tree = self.tree.read();
         let total: u64 = tree.live().map(|(_, i)| i.data.size()).sum();
         let free = match &self.staging {
-            Some(s) => free_bytes(s.dir()),
+            Some(s) => common::io::available_space(s.dir()).unwrap_or(0),
             None => 0,
         };
         StatFs {
@@ -206,22 +206,5 @@ impl WimFs {
             }
         }
         Ok(())
-    }
-}
-
-/// Free bytes of the filesystem holding `dir`.
-fn free_bytes(dir: &std::path::Path) -> u64 {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
-        return 0;
-    };
-    // SAFETY: `c` is a valid NUL-terminated path; `st` is written by statvfs on success.
-    unsafe {
-        let mut st: libc::statvfs = std::mem::zeroed();
-        if libc::statvfs(c.as_ptr(), &mut st) == 0 {
-            (st.f_bavail as u64).saturating_mul(st.f_frsize as u64)
-        } else {
-            0
-        }
     }
 }

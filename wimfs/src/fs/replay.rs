@@ -150,7 +150,7 @@ impl WimFs {
                 perm,
                 staged,
             } => {
-                let (got, _) = self.create_inner(*parent, os(name), *perm, *staged)?;
+                let (got, _) = self.create_inner(*parent, os(name)?, *perm, *staged)?;
                 expect(got, *ino)
             }
             Op::Mkdir {
@@ -158,19 +158,19 @@ impl WimFs {
                 name,
                 ino,
                 perm,
-            } => expect(self.do_mkdir(*parent, os(name), *perm)?.ino, *ino),
+            } => expect(self.do_mkdir(*parent, os(name)?, *perm)?.ino, *ino),
             Op::Symlink {
                 parent,
                 name,
                 ino,
                 target,
-            } => expect(self.do_symlink(*parent, os(name), target)?.ino, *ino),
-            Op::Link { ino, parent, name } => self.do_link(*ino, *parent, os(name)).map(|_| ()),
+            } => expect(self.do_symlink(*parent, os(name)?, target)?.ino, *ino),
+            Op::Link { ino, parent, name } => self.do_link(*ino, *parent, os(name)?).map(|_| ()),
             Op::Remove { parent, name, dir } => {
                 if *dir {
-                    self.do_rmdir(*parent, os(name))
+                    self.do_rmdir(*parent, os(name)?)
                 } else {
-                    self.do_unlink(*parent, os(name))
+                    self.do_unlink(*parent, os(name)?)
                 }
             }
             Op::Rename {
@@ -179,7 +179,7 @@ impl WimFs {
                 new_parent,
                 new_name,
                 no_replace,
-            } => self.do_rename(*parent, os(name), *new_parent, os(new_name), *no_replace),
+            } => self.do_rename(*parent, os(name)?, *new_parent, os(new_name)?, *no_replace),
             Op::Stage { ino, staged, .. } => {
                 let size = self.staging.as_ref().map_or(0, |s| s.len_of(*staged));
                 let mut tree = self.tree.write();
@@ -205,8 +205,8 @@ impl WimFs {
                 };
                 self.do_setattr(*ino, &changes).map(|_| ())
             }
-            Op::SetXattr { ino, name, value } => self.do_setxattr(*ino, os(name), value),
-            Op::RemoveXattr { ino, name } => self.do_removexattr(*ino, os(name)),
+            Op::SetXattr { ino, name, value } => self.do_setxattr(*ino, os(name)?, value),
+            Op::RemoveXattr { ino, name } => self.do_removexattr(*ino, os(name)?),
         }
     }
 
@@ -222,8 +222,13 @@ impl WimFs {
     }
 }
 
-/// `OsStr` from journal bytes (Unix names are bytes).
-fn os(b: &[u8]) -> &OsStr {
-    use std::os::unix::ffi::OsStrExt;
-    OsStr::from_bytes(b)
+/// `OsStr` from journal bytes (written from names as the host gave them: any bytes on Unix,
+/// valid Unicode on Windows, so a name that is not UTF-8 there means a damaged journal).
+fn os(b: &[u8]) -> VfsResult<&OsStr> {
+    common::osname::from_bytes(b).ok_or_else(|| {
+        VfsError::Corrupt(format!(
+            "the journal holds a name that is not UTF-8: {:?}",
+            String::from_utf8_lossy(b)
+        ))
+    })
 }

@@ -1,9 +1,12 @@
 //! The staging directory of a read-write mount: one local file per changed stream, so written
 //! data lives on disk, not in memory, until it is committed into the WIM or discarded.
+//!
+//! On Unix the directory is mode 0700 and its files 0600; on Windows they inherit the ACL of
+//! their parent (by default under the user's profile, which only the user and administrators
+//! can read).
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,52 +20,64 @@ pub struct Staging {
     dir: PathBuf,
     next_id: AtomicU64,
     open: Mutex<HashMap<u64, Arc<File>>>,
-    /// `<dir>/lock`, held (flock) for as long as a mount uses the directory.
+    /// `<dir>/lock`, locked exclusively for as long as a mount uses the directory (`flock` on
+    /// Unix, `LockFileEx` on Windows: std's file locks; released when the file closes).
     _lock: File,
 }
 
 /// Takes `<dir>/lock` exclusively; fails if another process holds it.
 fn take_lock(dir: &Path) -> std::io::Result<File> {
-    use std::os::fd::AsRawFd;
     let f = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(dir.join("lock"))?;
-    // SAFETY: flock on a descriptor we own.
-    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        return Err(std::io::Error::new(
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(TryLockError::WouldBlock) => Err(std::io::Error::new(
             std::io::ErrorKind::WouldBlock,
             format!("{} is in use by another mount", dir.display()),
-        ));
+        )),
+        Err(TryLockError::Error(e)) => Err(std::io::Error::new(
+            e.kind(),
+            format!("locking {}: {e}", dir.join("lock").display()),
+        )),
     }
-    Ok(f)
 }
 
 /// True if a live process holds `<dir>/lock` (a mount is using the staging directory).
 pub fn in_use(dir: &Path) -> bool {
-    use std::os::fd::AsRawFd;
     let Ok(f) = File::open(dir.join("lock")) else {
         return false;
     };
-    // SAFETY: flock on a descriptor we own; a shared lock is released when `f` closes.
-    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) != 0 }
+    // A shared lock is refused while a mount holds the exclusive one; ours is released when
+    // `f` closes.
+    f.try_lock_shared().is_err()
 }
 
 fn io(context: String) -> impl FnOnce(std::io::Error) -> VfsError {
-    move |source| match source.raw_os_error() {
-        Some(libc::ENOSPC) | Some(libc::EDQUOT) => VfsError::NoSpace(context),
+    // ENOSPC and EDQUOT on Unix; ERROR_DISK_FULL and ERROR_DISK_QUOTA_EXCEEDED on Windows.
+    move |source| match source.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            VfsError::NoSpace(context)
+        }
         _ => VfsError::Io { context, source },
     }
 }
 
+/// Creates `dir` and its missing parents (the last one mode 0700 on Unix).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 impl Staging {
-    /// Uses (and creates, mode 0700) `dir`.
+    /// Uses (and creates, mode 0700 on Unix) `dir`.
     pub fn new(dir: &Path) -> std::io::Result<Self> {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
+        create_private_dir(dir)?;
         let lock = take_lock(dir)?;
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -109,11 +124,11 @@ impl Staging {
     pub fn create(&self) -> VfsResult<u64> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let path = self.path(id);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
             .open(&path)
             .map_err(io(format!("creating staging file {}", path.display())))?;
         self.open.lock().insert(id, Arc::new(file));
@@ -141,7 +156,7 @@ impl Staging {
         let f = self.file(id)?;
         let mut done = 0;
         while done < buf.len() {
-            match f.read_at(&mut buf[done..], offset + done as u64) {
+            match common::io::read_at(&f, offset + done as u64, &mut buf[done..]) {
                 Ok(0) => break,
                 Ok(n) => done += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -153,8 +168,8 @@ impl Staging {
 
     /// Writes into staging file `id`.
     pub fn write(&self, id: u64, offset: u64, data: &[u8]) -> VfsResult<()> {
-        self.file(id)?
-            .write_all_at(data, offset)
+        let f = self.file(id)?;
+        common::io::write_all_at(&f, offset, data)
             .map_err(io(format!("writing staging file {id:x}")))
     }
 
@@ -184,5 +199,3 @@ impl Staging {
         std::fs::remove_dir_all(&self.dir)
     }
 }
-
-use std::os::unix::fs::DirBuilderExt;

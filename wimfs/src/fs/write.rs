@@ -21,6 +21,11 @@ use crate::tree::ImageTree;
 
 /// FILE_ATTRIBUTE_NORMAL.
 const ATTR_NORMAL: u32 = 0x80;
+/// File-type bits of the UNIX data's `st_mode` (Linux's values, which the format stores on
+/// every host).
+const S_IFREG: u32 = 0o100_000;
+const S_IFDIR: u32 = 0o040_000;
+const S_IFLNK: u32 = 0o120_000;
 /// Longest name NTFS (and so a WIM applied to it) allows, in UTF-16 units.
 const MAX_NAME_UNITS: usize = 255;
 
@@ -42,9 +47,9 @@ fn check_name(name: &OsStr) -> VfsResult<OsString> {
 
 fn type_bits(kind: NodeKind) -> u32 {
     match kind {
-        NodeKind::File => libc::S_IFREG,
-        NodeKind::Directory => libc::S_IFDIR,
-        NodeKind::Symlink => libc::S_IFLNK,
+        NodeKind::File => S_IFREG,
+        NodeKind::Directory => S_IFDIR,
+        NodeKind::Symlink => S_IFLNK,
     }
 }
 

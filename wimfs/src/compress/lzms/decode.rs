@@ -63,7 +63,7 @@ pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
             reason: "LZMS chunk shorter than 4 bytes",
         });
     }
-    if input.len() % 2 != 0 {
+    if !input.len().is_multiple_of(2) {
         return Err(DecodeError {
             input_pos: input.len(),
             reason: "LZMS chunk of odd length",

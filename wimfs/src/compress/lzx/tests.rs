@@ -366,7 +366,7 @@ fn wordy(n: usize, seed: u64) -> Vec<u8> {
     let mut v = Vec::with_capacity(n + 16);
     while v.len() < n {
         v.extend_from_slice(&words[(xorshift(&mut s) % 300) as usize]);
-        v.push(if xorshift(&mut s) % 12 == 0 {
+        v.push(if xorshift(&mut s).is_multiple_of(12) {
             b'\n'
         } else {
             b' '
