@@ -116,13 +116,21 @@ pub fn unmount(dir: &Path, subtype: &str, lazy: bool) -> Result<(), String> {
     let c = CString::new(canon.as_os_str().as_bytes())
         .map_err(|_| "mount point contains NUL".to_string())?;
     let flags = if lazy { libc::MNT_DETACH } else { 0 };
-    // SAFETY: `c` is a valid NUL-terminated path that lives across the call.
-    let rc = unsafe { libc::umount2(c.as_ptr(), flags) };
-    if rc == 0 {
-        Ok(())
-    } else {
+    // A file closed just before is released asynchronously: a busy mount point gets a second
+    // (and a few more) chances within about a second before the error is reported.
+    let mut tries = 0;
+    loop {
+        // SAFETY: `c` is a valid NUL-terminated path that lives across the call.
+        let rc = unsafe { libc::umount2(c.as_ptr(), flags) };
+        if rc == 0 {
+            return Ok(());
+        }
         let err = std::io::Error::last_os_error();
-        Err(format!("unmounting {}: {err}", canon.display()))
+        tries += 1;
+        if err.raw_os_error() != Some(libc::EBUSY) || tries >= 10 {
+            return Err(format!("unmounting {}: {err}", canon.display()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
 
