@@ -223,6 +223,7 @@ where
     let event = Event::create(&name)?;
     let session = WinFspSession::mount(Arc::clone(&vfs), mountpoint.as_os_str(), &options(spec))
         .map_err(|e| format!("mounting on {}: {e}", mountpoint.display()))?;
+    let served = Arc::clone(&vfs);
     if let Err(e) = after_mount(vfs, WinFspUnmounter { event: name }) {
         session.unmount();
         return Err(e);
@@ -243,6 +244,8 @@ where
     unsafe { WaitForSingleObject(event.0, INFINITE) };
     tracing::info!("unmounting {}", mountpoint.display());
     session.unmount();
+    // As FUSE's destroy: a writable WIM mount keeps uncommitted changes staged.
+    served.destroy();
     CTRL_EVENT.store(std::ptr::null_mut(), Ordering::SeqCst);
     Ok(())
 }
