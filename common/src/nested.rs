@@ -31,25 +31,8 @@ const MAX_COMPONENTS: usize = 4096;
 impl VfsFile {
     /// Opens `path` (absolute inside the image; symlinks are not followed) of `vfs`.
     pub fn open(vfs: Arc<dyn Vfs>, path: &Path) -> io::Result<Self> {
-        let name = path.display().to_string();
-        let err =
-            |e: crate::vfs::VfsError| io::Error::other(format!("{name} inside the image: {e}"));
-        let mut ino = ROOT_INO;
-        for (n, c) in path.components().enumerate() {
-            if n > MAX_COMPONENTS {
-                return Err(io::Error::other(format!("{name}: path too deep")));
-            }
-            match c {
-                Component::RootDir | Component::CurDir => {}
-                Component::Normal(part) => ino = vfs.lookup(ino, part).map_err(err)?.ino,
-                Component::ParentDir | Component::Prefix(_) => {
-                    return Err(io::Error::other(format!(
-                        "{name}: use a plain absolute path inside the image"
-                    )))
-                }
-            }
-        }
-        Self::open_ino(vfs, ino, name)
+        let ino = lookup_path(vfs.as_ref(), path)?;
+        Self::open_ino(vfs, ino, path.display().to_string())
     }
 
     /// Opens inode `ino` of `vfs`; `name` says where it is, for messages.
@@ -95,6 +78,28 @@ impl ReadAt for VfsFile {
     fn len(&self) -> u64 {
         self.len
     }
+}
+
+/// The inode of `path` (absolute inside the image; symlinks are not followed) of `vfs`.
+pub fn lookup_path(vfs: &dyn Vfs, path: &Path) -> io::Result<u64> {
+    let name = path.display();
+    let err = |e: crate::vfs::VfsError| io::Error::other(format!("{name} inside the image: {e}"));
+    let mut ino = ROOT_INO;
+    for (n, c) in path.components().enumerate() {
+        if n > MAX_COMPONENTS {
+            return Err(io::Error::other(format!("{name}: path too deep")));
+        }
+        match c {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(part) => ino = vfs.lookup(ino, part).map_err(err)?.ino,
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(io::Error::other(format!(
+                    "{name}: use a plain absolute path inside the image"
+                )))
+            }
+        }
+    }
+    Ok(ino)
 }
 
 /// Splits `OUTER:/inner/path` when `OUTER` is an existing file and the inner part is absolute;

@@ -279,18 +279,13 @@ pub fn wimfs_args(call: &HelperCall) -> Result<Vec<OsString>, String> {
         ("ro", None) => Some(Ok(())),
         _ => None,
     })?;
-    let mut out: Vec<OsString> = vec!["wimfs".into()];
-    if call.verbose {
-        out.push("-v".into());
-    }
-    out.push("mount".into());
-    out.extend(flags);
-    out.extend([
-        call.source.clone(),
-        image.unwrap_or_else(|| "1".into()).into(),
-        call.dir.clone(),
-    ]);
-    Ok(out)
+    let image: OsString = image.unwrap_or_else(|| "1".into()).into();
+    Ok(mount_command(
+        "wimfs",
+        call,
+        flags,
+        [call.source.clone(), image, call.dir.clone()],
+    ))
 }
 
 /// `isofs mount ...` for a `mount.isofs` call. Options: `ro`, `tree=KIND`, `cache_mb=N`,
@@ -311,14 +306,29 @@ pub fn isofs_args(call: &HelperCall) -> Result<Vec<OsString>, String> {
         ("writable", _) => Some(Err("ISO images are always mounted read-only".into())),
         _ => None,
     })?;
-    let mut out: Vec<OsString> = vec!["isofs".into()];
+    Ok(mount_command(
+        "isofs",
+        call,
+        flags,
+        [call.source.clone(), call.dir.clone()],
+    ))
+}
+
+/// `TOOL [-v] mount FLAGS... POSITIONAL...`.
+fn mount_command(
+    tool: &str,
+    call: &HelperCall,
+    flags: Vec<OsString>,
+    positional: impl IntoIterator<Item = OsString>,
+) -> Vec<OsString> {
+    let mut out: Vec<OsString> = vec![tool.into()];
     if call.verbose {
         out.push("-v".into());
     }
     out.push("mount".into());
     out.extend(flags);
-    out.extend([call.source.clone(), call.dir.clone()]);
-    Ok(out)
+    out.extend(positional);
+    out
 }
 
 #[cfg(test)]

@@ -4,12 +4,12 @@
 //! An inner file is read in place through the outer image's own VFS ([`VfsFile`]): no
 //! extraction, no temporary copy, and the outer image's readers (extents, zisofs, cache) apply.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use common::io::{FileSource, ReadAt};
-use common::nested::{split_nested, VfsFile};
-use common::vfs::{Vfs, ROOT_INO};
+use common::nested::{lookup_path, split_nested, VfsFile};
+use common::vfs::Vfs;
 
 /// Cache for zisofs blocks of an outer ISO (plain extents are read directly).
 const OUTER_CACHE_BYTES: usize = 16 << 20;
@@ -87,66 +87,11 @@ impl ImageSource {
         })
     }
 
-    /// The outer image's filesystem and the inode of the inner file's directory.
-    fn outer_dir(outer: &Path, inner: &Path) -> Result<(Arc<dyn Vfs>, u64), String> {
+    /// The outer image's filesystem.
+    fn open_outer(outer: &Path) -> Result<Arc<dyn Vfs>, String> {
         let iso = isofs::IsoFs::open_path(outer, &isofs::OpenOptions::default(), OUTER_CACHE_BYTES)
             .map_err(|e| format!("{}: {e}", outer.display()))?;
-        let vfs: Arc<dyn Vfs> = Arc::new(iso);
-        let mut ino = ROOT_INO;
-        for c in inner.parent().unwrap_or(Path::new("/")).components() {
-            if let Component::Normal(part) = c {
-                ino = vfs
-                    .lookup(ino, part)
-                    .map_err(|e| format!("{}: {}: {e}", outer.display(), inner.display()))?
-                    .ino;
-            }
-        }
-        Ok((vfs, ino))
-    }
-
-    /// The other parts of a split WIM inside an image: the files of its directory named
-    /// `STEM*.swm` (any case) whose header carries the same GUID (wimlib names the parts
-    /// install.swm, install2.swm, ...). Empty for a file of the host or an unsplit WIM.
-    pub fn split_parts(&self) -> Result<Vec<NamedSource>, String> {
-        let Self::Inside { outer, inner } = self else {
-            return Ok(Vec::new());
-        };
-        let header_of = |src: &dyn ReadAt| -> Option<([u8; 16], u16)> {
-            let mut buf = vec![0u8; wimfs::format::header::HEADER_SIZE];
-            src.read_exact_at(0, &mut buf).ok()?;
-            let h = wimfs::format::WimHeader::parse(&buf).ok()?;
-            Some((h.guid, h.total_parts))
-        };
-        let first = self.open()?;
-        let Some((guid, total)) = header_of(first.as_ref()) else {
-            return Ok(Vec::new());
-        };
-        if total <= 1 {
-            return Ok(Vec::new());
-        }
-        let name = inner.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let lower = name.to_ascii_lowercase();
-        let stem = lower.strip_suffix(".swm").unwrap_or(&lower).to_string();
-        let (vfs, dir) = Self::outer_dir(outer, inner)?;
-        let mut names = Vec::new();
-        vfs.readdir(dir, 0, &mut |_, e| {
-            let n = e.name.to_string_lossy().to_ascii_lowercase();
-            if n != lower && n.starts_with(&stem) && n.ends_with(".swm") {
-                names.push(e.ino);
-            }
-            names.len() > usize::from(total) * 4
-        })
-        .map_err(|e| format!("{}: {e}", outer.display()))?;
-        let mut parts = Vec::new();
-        for ino in names {
-            let label = format!("{}:<part inode {ino}>", outer.display());
-            let file = VfsFile::open_ino(Arc::clone(&vfs), ino, label.clone())
-                .map_err(|e| e.to_string())?;
-            if header_of(&file).is_some_and(|(g, _)| g == guid) {
-                parts.push((Arc::new(file) as Arc<dyn ReadAt>, label));
-            }
-        }
-        Ok(parts)
+        Ok(Arc::new(iso))
     }
 
     /// Opens the image's bytes for positional reads.
@@ -161,18 +106,77 @@ impl ImageSource {
                 Ok(Arc::new(src))
             }
             Self::Inside { outer, inner } => {
-                let iso = isofs::IsoFs::open_path(
-                    outer,
-                    &isofs::OpenOptions::default(),
-                    OUTER_CACHE_BYTES,
-                )
-                .map_err(|e| format!("{}: {e}", outer.display()))?;
-                let file = VfsFile::open(Arc::new(iso), inner)
+                let file = VfsFile::open(Self::open_outer(outer)?, inner)
                     .map_err(|e| format!("{}: {e}", outer.display()))?;
                 Ok(Arc::new(file))
             }
         }
     }
+
+    /// Opens a WIM's bytes: the file itself and, for a split WIM inside an image, the other
+    /// parts beside it (the outer image is opened once for all of them).
+    pub fn open_wim_parts(&self) -> Result<Vec<NamedSource>, String> {
+        let Self::Inside { outer, inner } = self else {
+            return Ok(vec![(self.open()?, self.display())]);
+        };
+        let vfs = Self::open_outer(outer)?;
+        let first: Arc<dyn ReadAt> = Arc::new(
+            VfsFile::open(Arc::clone(&vfs), inner)
+                .map_err(|e| format!("{}: {e}", outer.display()))?,
+        );
+        let mut parts = vec![(Arc::clone(&first), self.display())];
+        parts.extend(split_siblings(&vfs, outer, inner, first.as_ref())?);
+        Ok(parts)
+    }
+}
+
+/// GUID and part count of the WIM header in `src`, if it has one.
+fn wim_header_of(src: &dyn ReadAt) -> Option<([u8; 16], u16)> {
+    let mut buf = vec![0u8; wimfs::format::header::HEADER_SIZE];
+    src.read_exact_at(0, &mut buf).ok()?;
+    let h = wimfs::format::WimHeader::parse(&buf).ok()?;
+    Some((h.guid, h.total_parts))
+}
+
+/// The other parts of the split WIM `first` (at `inner` in `vfs`): the files of its directory
+/// named `STEM*.swm` (any case) whose header carries the same GUID (wimlib names the parts
+/// install.swm, install2.swm, ...). Empty for an unsplit WIM.
+fn split_siblings(
+    vfs: &Arc<dyn Vfs>,
+    outer: &Path,
+    inner: &Path,
+    first: &dyn ReadAt,
+) -> Result<Vec<NamedSource>, String> {
+    let Some((guid, total)) = wim_header_of(first) else {
+        return Ok(Vec::new());
+    };
+    if total <= 1 {
+        return Ok(Vec::new());
+    }
+    let name = inner.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let lower = name.to_ascii_lowercase();
+    let stem = lower.strip_suffix(".swm").unwrap_or(&lower).to_string();
+    let parent = inner.parent().unwrap_or(Path::new("/"));
+    let dir = lookup_path(vfs.as_ref(), parent).map_err(|e| format!("{}: {e}", outer.display()))?;
+    let mut candidates = Vec::new();
+    vfs.readdir(dir, 0, &mut |_, e| {
+        let n = e.name.to_string_lossy().to_ascii_lowercase();
+        if n != lower && n.starts_with(&stem) && n.ends_with(".swm") {
+            candidates.push(e.ino);
+        }
+        candidates.len() > usize::from(total) * 4
+    })
+    .map_err(|e| format!("{}: {e}", outer.display()))?;
+    let mut parts = Vec::new();
+    for ino in candidates {
+        let label = format!("{}:<part inode {ino}>", outer.display());
+        let file =
+            VfsFile::open_ino(Arc::clone(vfs), ino, label.clone()).map_err(|e| e.to_string())?;
+        if wim_header_of(&file).is_some_and(|(g, _)| g == guid) {
+            parts.push((Arc::new(file) as Arc<dyn ReadAt>, label));
+        }
+    }
+    Ok(parts)
 }
 
 #[cfg(test)]

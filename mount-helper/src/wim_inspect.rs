@@ -74,9 +74,7 @@ pub fn open_wim(
             return Err("--ref cannot be combined with a WIM inside another image".into());
         }
         // A split WIM inside an image: its parts are found beside it.
-        let mut parts = vec![(source.open()?, source.display())];
-        parts.extend(source.split_parts()?);
-        return WimFile::from_sources(parts, cache).map_err(|e| e.to_string());
+        return WimFile::from_sources(source.open_wim_parts()?, cache).map_err(|e| e.to_string());
     }
     let refs = crate::refs::expand(refs)?;
     WimFile::open_with_refs(path, &refs, cache).map_err(|e| e.to_string())

@@ -240,6 +240,23 @@ impl CollectionFs {
         attr
     }
 
+    /// The collection inode of slot `id`'s directory, first seen at `path`.
+    pub(super) fn root_ino(&self, id: SlotId, path: &Path) -> u64 {
+        self.inodes.intern(
+            Node::Inner {
+                slot: id,
+                ino: ROOT_INO,
+            },
+            path,
+        )
+    }
+
+    /// Slot `id`'s directory looked up at `path`: numbered, with its attributes.
+    pub(super) fn lookup_slot_root(&self, id: SlotId, path: &Path) -> VfsResult<Attr> {
+        let ino = self.root_ino(id, path);
+        self.slot_root_attr(id, ino)
+    }
+
     /// The attributes of slot `id`'s directory (the image's root when open).
     pub(super) fn slot_root_attr(&self, id: SlotId, ino: u64) -> VfsResult<Attr> {
         let slot = self.slot(id)?;
@@ -274,14 +291,7 @@ impl CollectionFs {
             }
             HostKind::Iso(stamp) => {
                 let id = self.iso_slot(dir.join(name), stamp, path);
-                let ino = self.inodes.intern(
-                    Node::Inner {
-                        slot: id,
-                        ino: ROOT_INO,
-                    },
-                    path,
-                );
-                self.slot_root_attr(id, ino)
+                self.lookup_slot_root(id, path)
             }
             HostKind::WimImages(file, stamp) => {
                 let id = self.wim_slot(Origin::HostFile(dir.join(file), stamp), stamp.mtime, path);

@@ -49,14 +49,7 @@ impl CollectionFs {
     fn lookup_image(&self, wim: SlotId, name: &OsStr, path: &Path) -> VfsResult<Attr> {
         let index = self.image_index(wim, name)?;
         let id = self.image_slot(&*self.slot(wim)?, wim, index, path);
-        let ino = self.inodes.intern(
-            Node::Inner {
-                slot: id,
-                ino: ROOT_INO,
-            },
-            path,
-        );
-        self.slot_root_attr(id, ino)
+        self.lookup_slot_root(id, path)
     }
 
     fn readdir_host(
@@ -77,13 +70,7 @@ impl CollectionFs {
                 HostKind::Dir => self.inodes.intern(Node::Host(rel.join(&e.name)), &child),
                 HostKind::Iso(stamp) => {
                     let id = self.iso_slot(dir.join(&e.name), stamp, &child);
-                    self.inodes.intern(
-                        Node::Inner {
-                            slot: id,
-                            ino: ROOT_INO,
-                        },
-                        &child,
-                    )
+                    self.root_ino(id, &child)
                 }
                 HostKind::WimImages(file, stamp) => {
                     let origin = Origin::HostFile(dir.join(file), stamp);
@@ -183,13 +170,7 @@ impl CollectionFs {
             let child = path.join(&name);
             let id = self.image_slot(&slot, wim, index, &child);
             let entry = DirEntry {
-                ino: self.inodes.intern(
-                    Node::Inner {
-                        slot: id,
-                        ino: ROOT_INO,
-                    },
-                    &child,
-                ),
+                ino: self.root_ino(id, &child),
                 kind: FileKind::Directory,
                 name,
             };
