@@ -39,31 +39,15 @@ fn a_whole_stick_in_one_mount() {
     fs::create_dir_all(isoroot.join("sources")).expect("mkdir");
     fs::write(isoroot.join("README.TXT"), "boot me").expect("write");
     let wim = isoroot.join("sources/install.wim");
-    wimlib(&[
-        "capture",
-        src.to_str().expect("utf-8"),
-        wim.to_str().expect("utf-8"),
-        "--compress=lzx",
-    ]);
+    capture(&src, &wim, "lzx");
     let applied = dir.join("applied");
-    wimlib(&[
-        "apply",
-        wim.to_str().expect("utf-8"),
-        "1",
-        applied.to_str().expect("utf-8"),
-    ]);
+    apply(&wim, "1", &applied);
 
     let stick = dir.join("stick");
     fs::create_dir_all(stick.join("Linux")).expect("mkdir");
     let win = stick.join("Win11.iso");
-    run(Command::new("xorriso")
-        .args(["-as", "mkisofs", "-R", "-J", "-o"])
-        .arg(&win)
-        .arg(&isoroot));
-    run(Command::new("genisoimage")
-        .args(["-quiet", "-udf", "-o"])
-        .arg(stick.join("Linux/udf.ISO"))
-        .arg(&isoroot));
+    rr_iso(&isoroot, &win);
+    udf_iso(&isoroot, &stick.join("Linux/udf.ISO"));
     let bytes = fs::read(&win).expect("read");
     fs::write(stick.join("truncated.iso"), &bytes[..16 * 2048 + 100]).expect("write");
     fs::write(

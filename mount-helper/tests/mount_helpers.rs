@@ -77,12 +77,7 @@ fn mount_helpers_follow_the_mount8_convention() {
     fs::write(src.join("Windows/a.bin"), noise(300_000, 3)).expect("write");
     fs::write(src.join("hello.txt"), "hello").expect("write");
     let wim = dir.join("install.wim");
-    wimlib(&[
-        "capture",
-        src.to_str().expect("utf-8"),
-        wim.to_str().expect("utf-8"),
-        "--compress=xpress",
-    ]);
+    capture(&src, &wim, "xpress");
     wimlib(&[
         "append",
         src.to_str().expect("utf-8"),
@@ -90,10 +85,7 @@ fn mount_helpers_follow_the_mount8_convention() {
         "Second",
     ]);
     let iso = dir.join("image.iso");
-    run(Command::new("xorriso")
-        .args(["-as", "mkisofs", "-R", "-J", "-o"])
-        .arg(&iso)
-        .arg(&src));
+    rr_iso(&src, &iso);
     let m = dir.join("m");
     fs::create_dir_all(&m).expect("mkdir");
     let (mount_wimfs, mount_isofs) = helper_links(&dir);
@@ -165,12 +157,7 @@ fn mount_helpers_follow_the_mount8_convention() {
         .arg("commit")
         .arg(&wim));
     let applied = dir.join("applied");
-    wimlib(&[
-        "apply",
-        wim.to_str().expect("utf-8"),
-        "1",
-        applied.to_str().expect("utf-8"),
-    ]);
+    apply(&wim, "1", &applied);
     assert_eq!(
         fs::read(applied.join("autounattend.xml")).expect("read"),
         b"<unattend/>"

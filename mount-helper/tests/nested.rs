@@ -29,34 +29,18 @@ fn fixture(name: &str) -> Fixture {
     let root = dir.join("isoroot");
     fs::create_dir_all(root.join("sources")).expect("mkdir");
     let wim = root.join("sources/install.wim");
-    wimlib(&[
-        "capture",
-        src.to_str().expect("utf-8"),
-        wim.to_str().expect("utf-8"),
-        "--compress=lzx",
-    ]);
+    capture(&src, &wim, "lzx");
     let applied = dir.join("applied");
-    wimlib(&[
-        "apply",
-        wim.to_str().expect("utf-8"),
-        "1",
-        applied.to_str().expect("utf-8"),
-    ]);
+    apply(&wim, "1", &applied);
     let rr = dir.join("rr.iso");
-    run(Command::new("xorriso")
-        .args(["-as", "mkisofs", "-R", "-J", "-o"])
-        .arg(&rr)
-        .arg(&root));
+    rr_iso(&root, &rr);
     let plain = dir.join("plain.iso");
     run(Command::new("genisoimage")
         .args(["-quiet", "-o"])
         .arg(&plain)
         .arg(&root));
     let udf = dir.join("udf.iso");
-    run(Command::new("genisoimage")
-        .args(["-quiet", "-udf", "-o"])
-        .arg(&udf)
-        .arg(&root));
+    udf_iso(&root, &udf);
     fs::create_dir_all(dir.join("m")).expect("mkdir");
     fs::create_dir_all(dir.join("direct")).expect("mkdir");
     Fixture {
@@ -193,10 +177,7 @@ fn a_split_wim_inside_an_iso_finds_its_parts() {
     // An unrelated file that looks like a part: ignored (its GUID differs).
     fs::copy(&f.wim, root.join("sources/install9.swm")).expect("copy");
     let iso = f.dir.join("swm.iso");
-    run(Command::new("genisoimage")
-        .args(["-quiet", "-udf", "-o"])
-        .arg(&iso)
-        .arg(&root));
+    udf_iso(&root, &iso);
     let m = f.dir.join("m");
     let spec = format!("{}:/sources/install.swm", iso.display());
     let info = run(wimfs().arg("info").arg(&spec));

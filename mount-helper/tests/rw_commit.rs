@@ -110,20 +110,10 @@ fn scenario(compress: &str) {
 
     // The expected tree: the original, edited by plain file operations.
     let expected = dir.join("expected");
-    wimlib(&[
-        "apply",
-        wim.to_str().expect("utf-8"),
-        "1",
-        expected.to_str().expect("utf-8"),
-    ]);
+    apply(&wim, "1", &expected);
     edit(&expected, &drivers);
     let image2 = dir.join("image2-before");
-    wimlib(&[
-        "apply",
-        wim.to_str().expect("utf-8"),
-        "2",
-        image2.to_str().expect("utf-8"),
-    ]);
+    apply(&wim, "2", &image2);
     let entries_before = blob_table_entries(&wim);
 
     let m = dir.join("m");
@@ -166,20 +156,10 @@ fn scenario(compress: &str) {
 
     wimlib(&["verify", wim.to_str().expect("utf-8")]);
     let applied = dir.join("applied");
-    wimlib(&[
-        "apply",
-        wim.to_str().expect("utf-8"),
-        "1",
-        applied.to_str().expect("utf-8"),
-    ]);
+    apply(&wim, "1", &applied);
     assert_same_tree(&applied, &expected);
     let image2_after = dir.join("image2-after");
-    wimlib(&[
-        "apply",
-        wim.to_str().expect("utf-8"),
-        "2",
-        image2_after.to_str().expect("utf-8"),
-    ]);
+    apply(&wim, "2", &image2_after);
     assert_same_tree(&image2_after, &image2);
 
     // New contents: drivers (3 files), autounattend, hosts, big.bin, 2 symlinks' reparse data,
@@ -249,12 +229,7 @@ fn rebuild_compacts_the_wim() {
     let wim = make_images(&dir, "lzx");
     let before = fs::metadata(&wim).expect("stat").len();
     let expected = dir.join("expected");
-    wimlib(&[
-        "apply",
-        wim.to_str().expect("utf-8"),
-        "1",
-        expected.to_str().expect("utf-8"),
-    ]);
+    apply(&wim, "1", &expected);
     fs::remove_file(expected.join("Program Files/App/big.bin")).expect("rm");
     let m = dir.join("m");
     fs::create_dir_all(&m).expect("mkdir");
@@ -272,12 +247,7 @@ fn rebuild_compacts_the_wim() {
     assert!(after < before, "{before} -> {after}");
     wimlib(&["verify", wim.to_str().expect("utf-8")]);
     let applied = dir.join("applied");
-    wimlib(&[
-        "apply",
-        wim.to_str().expect("utf-8"),
-        "1",
-        applied.to_str().expect("utf-8"),
-    ]);
+    apply(&wim, "1", &applied);
     assert_same_tree(&applied, &expected);
     assert!(!dir.join("install.wim.rebuild-tmp").exists());
     fs::remove_dir_all(&dir).ok();

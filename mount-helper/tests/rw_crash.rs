@@ -35,14 +35,10 @@ fn edits(root: &Path) {
     fs::write(root.join("Windows/Panther/unattend.xml"), "<u/>").expect("write");
 }
 
-fn apply(wim: &Path, to: &Path) {
+/// Image 1 of `wim` applied into `to`, emptied first.
+fn apply_fresh(wim: &Path, to: &Path) {
     let _ = fs::remove_dir_all(to);
-    wimlib(&[
-        "apply",
-        wim.to_str().expect("utf-8"),
-        "1",
-        to.to_str().expect("utf-8"),
-    ]);
+    apply(wim, "1", to);
 }
 
 #[test]
@@ -50,9 +46,9 @@ fn a_kill_at_any_write_of_a_commit_leaves_the_old_or_the_new_image() {
     let dir = scratch("crash");
     let base = base_wim(&dir);
     let old = dir.join("old");
-    apply(&base, &old);
+    apply_fresh(&base, &old);
     let new = dir.join("new");
-    apply(&base, &new);
+    apply_fresh(&base, &new);
     edits(&new);
     let m = dir.join("m");
     fs::create_dir_all(&m).expect("mkdir");
@@ -82,7 +78,7 @@ fn a_kill_at_any_write_of_a_commit_leaves_the_old_or_the_new_image() {
         }
         wimlib(&["verify", wim.to_str().expect("utf-8")]);
         let got = dir.join("got");
-        apply(&wim, &got);
+        apply_fresh(&wim, &got);
         let is_old = std::panic::catch_unwind(|| assert_same_tree(&got, &old)).is_ok();
         let is_new = std::panic::catch_unwind(|| assert_same_tree(&got, &new)).is_ok();
         assert!(

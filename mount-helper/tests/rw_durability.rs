@@ -24,12 +24,7 @@ fn base(dir: &Path, files: usize) -> PathBuf {
         fs::write(src.join(format!("u/{i}")), format!("delete me {i}")).expect("write");
     }
     let wim = dir.join("base.wim");
-    wimlib(&[
-        "capture",
-        src.to_str().expect("utf-8"),
-        wim.to_str().expect("utf-8"),
-        "--compress=xpress",
-    ]);
+    capture(&src, &wim, "xpress");
     wim
 }
 
@@ -121,12 +116,7 @@ fn every_acknowledged_change_survives_a_killed_daemon() {
     run(wimfs().args(["unmount", "--commit"]).arg(&m));
     wimlib(&["verify", wim.to_str().expect("utf-8")]);
     let out = dir.join("applied");
-    wimlib(&[
-        "apply",
-        wim.to_str().expect("utf-8"),
-        "1",
-        out.to_str().expect("utf-8"),
-    ]);
+    apply(&wim, "1", &out);
     for d in &done {
         match d {
             Done::Created(i) => assert_eq!(
@@ -199,12 +189,7 @@ fn an_interrupted_commit_is_cleaned_up_by_the_next_commit_or_a_repair() {
             );
             let applied = dir.join("applied");
             let _ = fs::remove_dir_all(&applied);
-            wimlib(&[
-                "apply",
-                work.to_str().expect("utf-8"),
-                "1",
-                applied.to_str().expect("utf-8"),
-            ]);
+            apply(&work, "1", &applied);
             assert_eq!(
                 fs::read(applied.join("big.bin")).expect("committed"),
                 noise(500_000, kill_at)

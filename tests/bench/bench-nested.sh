@@ -18,6 +18,8 @@ set -euo pipefail
 
 HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 REPO=$(readlink -f "$HERE/../..")
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 FIX=${1:-/tmp/wimfs-big}
 WIMFS=${WIMFS:-$REPO/target/release/wimfs}
 RUNS=${RUNS:-3}
@@ -46,11 +48,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-drop_caches() { sync; { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null || true; }
-now() { echo "${EPOCHREALTIME/,/.}"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 unmount() {
     "$WIMFS" unmount "$MNT"

@@ -27,6 +27,8 @@ set -euo pipefail
 
 HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 REPO=$(readlink -f "$HERE/../..")
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 FIX=${1:-/tmp/wimfs-big}
 WIMFS=${WIMFS:-$REPO/target/release/wimfs}
 RUNS=${RUNS:-3}
@@ -59,13 +61,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-CAN_DROP=yes
-drop_caches() {
-    sync
-    if ! { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; then
-        CAN_DROP=no
-    fi
-}
 
 do_mount() { # TOOL WIM
     case $1 in
@@ -86,12 +81,7 @@ do_unmount() { # TOOL
     die "$MNT still mounted after unmount"
 }
 
-now() { echo "${EPOCHREALTIME/,/.}"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
-median() { # numbers...
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 # Each measure_* prints one time in seconds.
 measure_mount_find() { # TOOL WIM
@@ -156,7 +146,6 @@ runs() { # FUNCTION ARGS... -> median of RUNS runs
     median "${times[@]}"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 HAVE_EXTRACT=no
 if "$WIMFS" --help 2>/dev/null | grep -q '^ *extract'; then HAVE_EXTRACT=yes; fi

@@ -44,6 +44,42 @@ pub fn wimlib(args: &[&str]) -> Output {
     run(Command::new("wimlib-imagex").args(args))
 }
 
+/// `wimlib-imagex capture SRC WIM --compress=COMPRESS`.
+pub fn capture(src: &Path, wim: &Path, compress: &str) {
+    wimlib(&[
+        "capture",
+        src.to_str().expect("utf-8"),
+        wim.to_str().expect("utf-8"),
+        &format!("--compress={compress}"),
+    ]);
+}
+
+/// `wimlib-imagex apply WIM IMAGE DEST`.
+pub fn apply(wim: &Path, image: &str, dest: &Path) {
+    wimlib(&[
+        "apply",
+        wim.to_str().expect("utf-8"),
+        image,
+        dest.to_str().expect("utf-8"),
+    ]);
+}
+
+/// An ISO 9660 + Rock Ridge + Joliet image of `root` made by xorriso.
+pub fn rr_iso(root: &Path, iso: &Path) {
+    run(Command::new("xorriso")
+        .args(["-as", "mkisofs", "-R", "-J", "-o"])
+        .arg(iso)
+        .arg(root));
+}
+
+/// A UDF bridge image of `root` made by genisoimage.
+pub fn udf_iso(root: &Path, iso: &Path) {
+    run(Command::new("genisoimage")
+        .args(["-quiet", "-udf", "-o"])
+        .arg(iso)
+        .arg(root));
+}
+
 /// A fresh scratch directory.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("wimfs-e2e-{}-{name}", std::process::id()));
