@@ -1,7 +1,12 @@
 //! The decoded-chunk cache: a sharded, byte-bounded LRU shared by every reader of a mount.
 //!
-//! Keys are `(source, chunk)` pairs: `source` tells resources apart (a WIM blob's offset, an ISO
-//! file's extent), `chunk` is the chunk's index or offset inside it. Values are immutable
+//! Keys are `(source, resource, chunk)` triples. `source` is the [`SourceId`] of the opened
+//! source the bytes come from (a WIM part, an ISO, a byte range of another image, a URL):
+//! [`SourceId::fresh`] hands out a new one for every open, so two images that share one cache
+//! (`isofs mount --all --wim`) never see each other's entries even where their resources sit at
+//! the same offsets, and a source reopened after it changed never sees its old entries.
+//! `resource` tells resources of one source apart (a WIM resource's offset, an ISO file's
+//! extent); `chunk` is the chunk's index inside it. Values are immutable
 //! `Arc<[u8]>` so a hit is a reference-count bump, and a reader holds its chunk while copying
 //! out of it even if the cache evicts it meanwhile. Shards keep concurrent FUSE readers from
 //! contending on one lock; the byte budget is global (a 64 MiB solid-resource chunk fits even
@@ -19,11 +24,36 @@ use std::sync::Arc;
 use lru::LruCache;
 use parking_lot::Mutex;
 
+/// The identity of one opened source within this process: unique for every open, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceId(u64);
+
+impl SourceId {
+    /// A new identity, distinct from every other one handed out in this process.
+    pub fn fresh() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The number behind it (for logs).
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for SourceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "source#{}", self.0)
+    }
+}
+
 /// Identifies a cached chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ChunkKey {
-    /// Which resource the chunk belongs to.
-    pub source: u64,
+    /// Which opened source the bytes come from.
+    pub source: SourceId,
+    /// Which resource of that source (e.g. its offset in the source).
+    pub resource: u64,
     /// Which chunk of that resource.
     pub chunk: u64,
 }
@@ -196,10 +226,28 @@ mod tests {
     use super::*;
 
     fn key(n: u64) -> ChunkKey {
+        static ONE: std::sync::OnceLock<SourceId> = std::sync::OnceLock::new();
         ChunkKey {
-            source: 1,
+            source: *ONE.get_or_init(SourceId::fresh),
+            resource: 0,
             chunk: n,
         }
+    }
+
+    #[test]
+    fn sources_never_share_entries() {
+        let cache = ChunkCache::new(1 << 20);
+        let (a, b) = (SourceId::fresh(), SourceId::fresh());
+        assert_ne!(a, b);
+        let at = |source| ChunkKey {
+            source,
+            resource: 4096,
+            chunk: 0,
+        };
+        let got_a: Result<_, ()> = cache.get_or_load(at(a), || Ok(Arc::from(vec![1u8])));
+        let got_b: Result<_, ()> = cache.get_or_load(at(b), || Ok(Arc::from(vec![2u8])));
+        assert_eq!(&*got_a.expect("a"), &[1]);
+        assert_eq!(&*got_b.expect("b"), &[2]);
     }
 
     #[test]

@@ -24,6 +24,44 @@ pub enum FileKind {
     Directory,
     /// A symbolic link (POSIX view of symlink and junction reparse points).
     Symlink,
+    /// A character device node (served for `stat` only: FUSE mounts are `nodev`).
+    CharDevice,
+    /// A block device node (likewise).
+    BlockDevice,
+    /// A named pipe.
+    Fifo,
+    /// A Unix domain socket.
+    Socket,
+}
+
+impl FileKind {
+    /// The special kind (device, FIFO, socket) named by the type bits of a POSIX `st_mode`
+    /// (IEEE 1003.1 `S_IFCHR` 0o020000, `S_IFBLK` 0o060000, `S_IFIFO` 0o010000, `S_IFSOCK`
+    /// 0o140000); `None` for files, directories, symlinks and unknown types.
+    pub fn special_from_mode(mode: u32) -> Option<Self> {
+        match mode & 0o170_000 {
+            0o020_000 => Some(Self::CharDevice),
+            0o060_000 => Some(Self::BlockDevice),
+            0o010_000 => Some(Self::Fifo),
+            0o140_000 => Some(Self::Socket),
+            _ => None,
+        }
+    }
+
+    /// True for device nodes, FIFOs and sockets (no data, shown for what they are).
+    pub fn is_special(self) -> bool {
+        matches!(
+            self,
+            Self::CharDevice | Self::BlockDevice | Self::Fifo | Self::Socket
+        )
+    }
+}
+
+/// A device number in Linux's 32-bit encoding (`new_encode_dev`, which FUSE's `rdev` carries
+/// and glibc's `makedev` agrees with for these ranges): minor bits 0-7 and 20-31, major 8-19.
+/// Parts that do not fit are truncated.
+pub fn encode_dev(major: u32, minor: u32) -> u32 {
+    (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & !0xff) << 12)
 }
 
 /// The attributes of an inode, in POSIX terms plus the Windows file attributes.
@@ -55,6 +93,8 @@ pub struct Attr {
     pub crtime: SystemTime,
     /// Windows `FILE_ATTRIBUTE_*` bits, 0 when the format has none.
     pub dos_attributes: u32,
+    /// The device number of a device node (see [`encode_dev`]), 0 otherwise.
+    pub rdev: u32,
 }
 
 /// One directory entry.

@@ -42,6 +42,10 @@ fn main() -> Result<(), String> {
                 }
                 FileKind::Symlink => 'l',
                 FileKind::File => 'f',
+                FileKind::CharDevice => 'c',
+                FileKind::BlockDevice => 'b',
+                FileKind::Fifo => 'p',
+                FileKind::Socket => 's',
             };
             let target = match a.kind {
                 FileKind::Symlink => fs

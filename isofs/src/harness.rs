@@ -57,6 +57,10 @@ pub fn walk(fs: &dyn Vfs) {
                 FileKind::Symlink => {
                     let _ = fs.readlink(e.ino);
                 }
+                FileKind::CharDevice
+                | FileKind::BlockDevice
+                | FileKind::Fifo
+                | FileKind::Socket => {}
                 FileKind::File => {
                     let mut buf = vec![0u8; 65536];
                     let mut off = 0u64;
@@ -85,10 +89,12 @@ pub fn zisofs(data: &[u8]) {
     let cache = ChunkCache::new(1 << 20);
     for size in [announced, announced.min(READ_LIMIT), 100_000] {
         let z = ZisofsFile::new(map.clone(), size);
+        // Block lengths depend on the announced size: each file is a source of its own.
+        let src_id = common::cache::SourceId::fresh();
         let mut buf = vec![0u8; 65536];
         let mut off = 0u64;
         while off < size.min(READ_LIMIT) {
-            match z.read_at(&src, &cache, off, &mut buf) {
+            match z.read_at(&src, src_id, &cache, off, &mut buf) {
                 Ok(n) if n > 0 => off += n as u64,
                 _ => break,
             }

@@ -5,7 +5,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::sync::Arc;
 
-use common::cache::ChunkCache;
+use common::cache::{ChunkCache, SourceId};
 use common::io::{FileSource, ReadAt};
 use common::vfs::{Attr, DirEntry, FileKind, OpenInfo, StatFs, Vfs, VfsError, VfsResult};
 
@@ -21,6 +21,8 @@ pub struct IsoFs {
     tree: Tree,
     kind: TreeKind,
     cache: ChunkCache,
+    /// The image's identity in the cache.
+    src_id: SourceId,
 }
 
 impl IsoFs {
@@ -40,6 +42,7 @@ impl IsoFs {
             tree,
             kind,
             cache: ChunkCache::new(cache_bytes),
+            src_id: SourceId::fresh(),
         })
     }
 
@@ -72,6 +75,7 @@ impl IsoFs {
             ctime: n.meta.ctime,
             crtime: n.meta.crtime,
             dos_attributes: 0,
+            rdev: n.rdev(),
         }
     }
 
@@ -99,7 +103,7 @@ impl IsoFs {
         let n = self.node(ino)?;
         let got = match &n.content {
             Content::File(m) => m.read_at(&*self.src, offset, buf)?,
-            Content::Zisofs(z) => z.read_at(&*self.src, &self.cache, offset, buf)?,
+            Content::Zisofs(z) => z.read_at(&*self.src, self.src_id, &self.cache, offset, buf)?,
             Content::Inline(b) => {
                 let start = usize::try_from(offset).unwrap_or(usize::MAX).min(b.len());
                 let k = buf.len().min(b.len() - start);
@@ -108,6 +112,7 @@ impl IsoFs {
             }
             Content::Dir(_) => return Err(VfsError::IsADirectory),
             Content::Symlink(_) => return Err(VfsError::InvalidArgument("a symlink".into())),
+            Content::Special(..) => 0,
         };
         Ok(got)
     }

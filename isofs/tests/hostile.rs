@@ -237,6 +237,9 @@ fn walk_everything(fs: &dyn Vfs) -> usize {
                 FileKind::Symlink => {
                     let _ = fs.readlink(e.ino);
                 }
+                _ => {
+                    let _ = fs.getattr(e.ino);
+                }
             }
         }
     }

@@ -32,6 +32,7 @@ fn lenient_walk(fs: &dyn Vfs) -> (usize, usize) {
                 FileKind::Directory => stack.push(e.ino),
                 FileKind::Symlink => errors += usize::from(fs.readlink(e.ino).is_err()),
                 FileKind::File => errors += usize::from(support::read_all(fs, e.ino).is_err()),
+                _ => errors += usize::from(fs.getattr(e.ino).is_err()),
             }
         }
     }

@@ -51,7 +51,13 @@ pub fn extract(fs: &dyn Vfs, dest: &Path, threads: usize) -> Result<(u64, u64), 
                         path: child,
                     });
                 }
-                FileKind::File => match first_path.get(&e.ino) {
+                // Device nodes, FIFOs and sockets are written as empty files, as
+                // `wimlib-imagex apply` does without --unix-data.
+                FileKind::File
+                | FileKind::CharDevice
+                | FileKind::BlockDevice
+                | FileKind::Fifo
+                | FileKind::Socket => match first_path.get(&e.ino) {
                     Some(first) => jobs.push(Job::Link {
                         target: first.clone(),
                         path: child,

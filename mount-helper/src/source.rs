@@ -11,11 +11,12 @@ use common::io::{FileSource, ReadAt};
 use common::nested::{lookup_path, split_nested, VfsFile};
 use common::vfs::Vfs;
 
+use crate::split_parts;
+
 /// Cache for zisofs blocks of an outer ISO (plain extents are read directly).
 const OUTER_CACHE_BYTES: usize = 16 << 20;
 
-/// A positional source and its name for messages.
-pub type NamedSource = (Arc<dyn ReadAt>, String);
+pub use crate::split_parts::NamedSource;
 
 /// An image's location.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,58 +126,20 @@ impl ImageSource {
                 .map_err(|e| format!("{}: {e}", outer.display()))?,
         );
         let mut parts = vec![(Arc::clone(&first), self.display())];
-        parts.extend(split_siblings(&vfs, outer, inner, first.as_ref())?);
+        let name = inner.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let parent = inner.parent().unwrap_or(Path::new("/"));
+        let dir =
+            lookup_path(vfs.as_ref(), parent).map_err(|e| format!("{}: {e}", outer.display()))?;
+        let label = format!("{}:{}", outer.display(), parent.display());
+        parts.extend(split_parts::siblings_in_image(
+            &vfs,
+            dir,
+            name,
+            first.as_ref(),
+            &label,
+        )?);
         Ok(parts)
     }
-}
-
-/// GUID and part count of the WIM header in `src`, if it has one.
-fn wim_header_of(src: &dyn ReadAt) -> Option<([u8; 16], u16)> {
-    let mut buf = vec![0u8; wimfs::format::header::HEADER_SIZE];
-    src.read_exact_at(0, &mut buf).ok()?;
-    let h = wimfs::format::WimHeader::parse(&buf).ok()?;
-    Some((h.guid, h.total_parts))
-}
-
-/// The other parts of the split WIM `first` (at `inner` in `vfs`): the files of its directory
-/// named `STEM*.swm` (any case) whose header carries the same GUID (wimlib names the parts
-/// install.swm, install2.swm, ...). Empty for an unsplit WIM.
-fn split_siblings(
-    vfs: &Arc<dyn Vfs>,
-    outer: &Path,
-    inner: &Path,
-    first: &dyn ReadAt,
-) -> Result<Vec<NamedSource>, String> {
-    let Some((guid, total)) = wim_header_of(first) else {
-        return Ok(Vec::new());
-    };
-    if total <= 1 {
-        return Ok(Vec::new());
-    }
-    let name = inner.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let lower = name.to_ascii_lowercase();
-    let stem = lower.strip_suffix(".swm").unwrap_or(&lower).to_string();
-    let parent = inner.parent().unwrap_or(Path::new("/"));
-    let dir = lookup_path(vfs.as_ref(), parent).map_err(|e| format!("{}: {e}", outer.display()))?;
-    let mut candidates = Vec::new();
-    vfs.readdir(dir, 0, &mut |_, e| {
-        let n = e.name.to_string_lossy().to_ascii_lowercase();
-        if n != lower && n.starts_with(&stem) && n.ends_with(".swm") {
-            candidates.push(e.ino);
-        }
-        candidates.len() > usize::from(total) * 4
-    })
-    .map_err(|e| format!("{}: {e}", outer.display()))?;
-    let mut parts = Vec::new();
-    for ino in candidates {
-        let label = format!("{}:<part inode {ino}>", outer.display());
-        let file =
-            VfsFile::open_ino(Arc::clone(vfs), ino, label.clone()).map_err(|e| e.to_string())?;
-        if wim_header_of(&file).is_some_and(|(g, _)| g == guid) {
-            parts.push((Arc::new(file) as Arc<dyn ReadAt>, label));
-        }
-    }
-    Ok(parts)
 }
 
 #[cfg(test)]

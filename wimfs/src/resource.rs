@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use common::cache::{ChunkCache, ChunkKey};
+use common::cache::{ChunkCache, ChunkKey, SourceId};
 use common::io::ReadAt;
 use sha1::{Digest, Sha1};
 
@@ -44,8 +44,20 @@ pub struct ResourceContext {
     pub chunk_size: u32,
     /// Shared decoded-chunk cache.
     pub cache: Arc<ChunkCache>,
-    /// Tells this part's cache keys from other parts' (resource offsets repeat across parts).
-    pub part_tag: u64,
+    /// This opened part's identity in the cache: resource offsets repeat across parts and
+    /// across the WIMs sharing one cache, so every key carries it.
+    pub source_id: SourceId,
+}
+
+impl ResourceContext {
+    /// The cache key of chunk `chunk` of the resource at `resource_offset` in this part.
+    fn key(&self, resource_offset: u64, chunk: u64) -> ChunkKey {
+        ChunkKey {
+            source: self.source_id,
+            resource: resource_offset,
+            chunk,
+        }
+    }
 }
 
 fn io_err(what: String) -> impl FnOnce(std::io::Error) -> WimError {
@@ -172,12 +184,11 @@ impl Chunked {
     }
 
     fn chunk(&self, ctx: &ResourceContext, i: u64) -> WimResult<Arc<[u8]>> {
-        let source = self.hdr.offset_in_wim ^ ctx.part_tag;
-        let key = ChunkKey { source, chunk: i };
-        ctx.cache.get_or_load(key, || {
+        let at = self.hdr.offset_in_wim;
+        ctx.cache.get_or_load(ctx.key(at, i), || {
             let starts = ctx
                 .cache
-                .get_or_load(ChunkKey { source, chunk: CHUNK_TABLE_KEY }, || self.load_starts(ctx).map(Arc::from))?;
+                .get_or_load(ctx.key(at, CHUNK_TABLE_KEY), || self.load_starts(ctx).map(Arc::from))?;
             let (Some(start), Some(end)) = (u64_at(&starts, (i * 8) as usize), u64_at(&starts, (i * 8 + 8) as usize)) else {
                 return Err(WimError::invalid("chunk table", self.hdr.offset_in_wim, format!("no chunk {i}")));
             };
@@ -370,11 +381,7 @@ impl<'a> BlobReader<'a> {
     fn read_raw(&self, offset: u64, buf: &mut [u8]) -> WimResult<usize> {
         let what = || format!("reading the resource at byte {}", self.base);
         if self.size <= SMALL_RAW_BLOB && self.hash.is_some() {
-            let key = ChunkKey {
-                source: self.base ^ self.ctx.part_tag,
-                chunk: 0,
-            };
-            let whole = self.ctx.cache.get_or_load(key, || {
+            let whole = self.ctx.cache.get_or_load(self.ctx.key(self.base, 0), || {
                 let mut data = vec![0u8; self.size as usize];
                 self.ctx
                     .source

@@ -72,6 +72,10 @@ pub fn walk_fs(fs: &dyn Vfs, max_bytes: u64, summary: &mut WalkSummary) {
                         summary.failed_reads += 1;
                     }
                 }
+                FileKind::CharDevice
+                | FileKind::BlockDevice
+                | FileKind::Fifo
+                | FileKind::Socket => {}
                 FileKind::File => {
                     let Ok(open) = fs.open(e.ino, false) else {
                         summary.failed_reads += 1;

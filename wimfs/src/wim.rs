@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use common::cache::ChunkCache;
+use common::cache::{ChunkCache, SourceId};
 use common::io::{FileSource, ReadAt};
 
 use crate::blob_index::{BlobIndex, BlobInfo};
@@ -64,7 +64,7 @@ fn open_part(source: Arc<dyn ReadAt>, name: String, cache: Arc<ChunkCache>) -> W
         compression: header.compression,
         chunk_size,
         cache,
-        part_tag: u64::from(header.part_number.saturating_sub(1)) << 56,
+        source_id: SourceId::fresh(),
     };
     Ok(Part {
         name,

@@ -90,6 +90,7 @@ fn assert_matches_tree(wim: WimFile, root: &Path) {
                     files += 1;
                 }
                 FileKind::Symlink => {}
+                other => panic!("{}: unexpected {other:?} in a tree of files", p.display()),
             }
         }
     }

@@ -84,13 +84,15 @@ impl NtFileInfo {
 /// the reparse tag of the file's reparse data, if it has any.
 pub fn file_attributes(attr: &Attr, tag: Option<u32>) -> u32 {
     let mut bits = attr.dos_attributes & VALID_FILE_ATTRIBUTES;
-    if bits == 0 && attr.kind == FileKind::File {
+    // Device nodes, FIFOs and sockets have no Windows counterpart: they show as empty files.
+    let file_like = attr.kind == FileKind::File || attr.kind.is_special();
+    if bits == 0 && file_like {
         bits = FILE_ATTRIBUTE_ARCHIVE;
     }
     match attr.kind {
         FileKind::Directory => bits |= FILE_ATTRIBUTE_DIRECTORY,
-        FileKind::File => bits &= !FILE_ATTRIBUTE_DIRECTORY,
         FileKind::Symlink => {}
+        _ => bits &= !FILE_ATTRIBUTE_DIRECTORY,
     }
     if tag.is_some() {
         bits |= FILE_ATTRIBUTE_REPARSE_POINT;
@@ -154,6 +156,7 @@ mod tests {
             ctime: t,
             crtime: t,
             dos_attributes: dos,
+            rdev: 0,
         }
     }
 

@@ -93,6 +93,7 @@ impl Vfs for MemVfs {
             ctime: UNIX_EPOCH,
             crtime: UNIX_EPOCH,
             dos_attributes: n.dos,
+            rdev: 0,
         })
     }
     fn readdir(

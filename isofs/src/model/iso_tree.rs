@@ -8,9 +8,11 @@ use std::collections::{HashMap, HashSet};
 use std::time::SystemTime;
 
 use common::io::ReadAt;
+use common::vfs::FileKind;
 
 use crate::error::{IsoError, IsoResult};
 use crate::iso9660::dirrec::{flags, DirRecord, RecordIter};
+
 use crate::model::node::{Content, Meta, Node};
 use crate::model::tree::{Tree, TreeBuilder};
 use crate::names;
@@ -222,6 +224,20 @@ impl Walker<'_> {
                 self.b.link(parent, &name, ino);
                 return Ok(());
             }
+        }
+        if let Some(kind) = rr
+            .and_then(|r| r.px)
+            .and_then(|p| FileKind::special_from_mode(p.mode))
+        {
+            let rdev = match kind {
+                FileKind::CharDevice | FileKind::BlockDevice => {
+                    rr.and_then(|r| r.device).unwrap_or(0)
+                }
+                _ => 0,
+            };
+            let ino = self.b.add(Node::new(meta, Content::Special(kind, rdev)))?;
+            self.b.link(parent, &name, ino);
+            return Ok(());
         }
         let mut map = ExtentMap::new();
         for rec in &group {

@@ -30,6 +30,9 @@ pub enum Content {
     Inline(Box<[u8]>),
     /// A symlink target.
     Symlink(Box<[u8]>),
+    /// A device node, FIFO or socket (no data): its kind and device number
+    /// ([`common::vfs::encode_dev`]; 0 for FIFOs and sockets).
+    Special(FileKind, u32),
 }
 
 /// POSIX metadata of an inode.
@@ -93,12 +96,21 @@ impl Node {
         }
     }
 
-    /// File, directory or symlink.
+    /// File, directory, symlink or special file.
     pub fn kind(&self) -> FileKind {
         match self.content {
             Content::Dir(_) => FileKind::Directory,
             Content::Symlink(_) => FileKind::Symlink,
+            Content::Special(kind, _) => kind,
             _ => FileKind::File,
+        }
+    }
+
+    /// The device number of a device node, 0 otherwise.
+    pub fn rdev(&self) -> u32 {
+        match self.content {
+            Content::Special(_, rdev) => rdev,
+            _ => 0,
         }
     }
 
@@ -109,6 +121,7 @@ impl Node {
             Content::File(m) => m.size(),
             Content::Zisofs(z) => z.size(),
             Content::Inline(b) | Content::Symlink(b) => b.len() as u64,
+            Content::Special(..) => 0,
         }
     }
 

@@ -8,12 +8,14 @@
 use std::collections::{HashMap, HashSet};
 
 use common::io::ReadAt;
+use common::vfs::{encode_dev, FileKind};
 
 use crate::error::{IsoError, IsoResult};
 use crate::model::node::{Content, Meta, Node};
 use crate::model::tree::{Tree, TreeBuilder};
 use crate::read::udf_alloc::{collect_ads, file_map};
 use crate::read::udf_partition::Partitions;
+use crate::udf::device_ea;
 use crate::udf::fentry::FileEntry;
 use crate::udf::fid::{characteristics, Fid};
 use crate::udf::icb::{file_type, AdForm, LbAddr, LongAd};
@@ -180,6 +182,14 @@ impl Walker<'_> {
                 self.files.insert(addr, ino);
                 self.b.link(parent, &fid.name, ino);
             }
+            file_type::BLOCK_DEVICE
+            | file_type::CHAR_DEVICE
+            | file_type::FIFO
+            | file_type::SOCKET => {
+                let ino = self.b.add(Node::new(meta, special_content(&fe)))?;
+                self.files.insert(addr, ino);
+                self.b.link(parent, &fid.name, ino);
+            }
             _ => {
                 let content = if fe.icb.ad_form == AdForm::InIcb {
                     let n = usize::try_from(fe.size)
@@ -197,4 +207,22 @@ impl Walker<'_> {
         }
         Ok(())
     }
+}
+
+/// The content of a device, FIFO or socket entry (file types 6, 7, 9, 10).
+fn special_content(fe: &FileEntry) -> Content {
+    let kind = match fe.icb.file_type {
+        file_type::BLOCK_DEVICE => FileKind::BlockDevice,
+        file_type::CHAR_DEVICE => FileKind::CharDevice,
+        file_type::FIFO => FileKind::Fifo,
+        _ => FileKind::Socket,
+    };
+    let rdev = match kind {
+        FileKind::BlockDevice | FileKind::CharDevice => {
+            device_ea::device_numbers(&fe.ea_bytes, fe.ea_offset)
+                .map_or(0, |(major, minor)| encode_dev(major, minor))
+        }
+        _ => 0,
+    };
+    Content::Special(kind, rdev)
 }

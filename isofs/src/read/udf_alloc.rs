@@ -157,6 +157,8 @@ mod tests {
             crtime: None,
             ad_bytes: ads,
             ad_offset: 0,
+            ea_bytes: Vec::new(),
+            ea_offset: 0,
         }
     }
 

@@ -14,8 +14,8 @@ use crate::susp::entry::SuspEntry;
 pub struct RrInfo {
     /// POSIX attributes.
     pub px: Option<Px>,
-    /// Device number (devices are served as empty files).
-    pub device: Option<u64>,
+    /// Device number of a device node ([`common::vfs::encode_dev`]'s encoding).
+    pub device: Option<u32>,
     /// The alternate name.
     pub name: Option<Vec<u8>>,
     /// The symlink target.

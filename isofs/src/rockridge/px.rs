@@ -55,10 +55,20 @@ impl Px {
     }
 }
 
-/// Parses a "PN" entry into a device number (high and low 32 bits).
-pub fn parse_pn(e: &SuspEntry) -> IsoResult<u64> {
+/// Parses a "PN" entry into a device number in [`common::vfs::encode_dev`]'s encoding.
+///
+/// RRIP 4.1.2 stores "Dev_t High" and "Dev_t Low"; writers with a 32-bit `dev_t` leave High 0
+/// and store the whole number in Low, so High 0 means Low is an encoded device number
+/// (mkisofs/genisoimage write Linux's `st_rdev` there), and otherwise High and Low are the
+/// major and minor numbers (as Linux's isofs driver reads them).
+pub fn parse_pn(e: &SuspEntry) -> IsoResult<u32> {
     let f = e.fields();
-    Ok((u64::from(f.both32(4)?) << 32) | u64::from(f.both32(12)?))
+    let (high, low) = (f.both32(4)?, f.both32(12)?);
+    Ok(if high == 0 {
+        low
+    } else {
+        common::vfs::encode_dev(high, low)
+    })
 }
 
 #[cfg(test)]

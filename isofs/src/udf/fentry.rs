@@ -38,6 +38,10 @@ pub struct FileEntry {
     pub ad_bytes: Vec<u8>,
     /// Image offset of `ad_bytes`.
     pub ad_offset: u64,
+    /// The extended attribute space (4/14.10), bounded by the entry.
+    pub ea_bytes: Vec<u8>,
+    /// Image offset of `ea_bytes`.
+    pub ea_offset: u64,
 }
 
 fn udf_perm(p: u32) -> u16 {
@@ -100,6 +104,7 @@ impl FileEntry {
                 )
             })?
             .to_vec();
+        let ea_bytes = f.bytes(base, l_ea)?.to_vec();
         Ok(Self {
             icb,
             uid: f.le32(36)?,
@@ -113,6 +118,8 @@ impl FileEntry {
             crtime,
             ad_bytes,
             ad_offset: offset + start as u64,
+            ea_bytes,
+            ea_offset: offset + base as u64,
         })
     }
 }

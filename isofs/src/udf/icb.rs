@@ -112,6 +112,14 @@ pub mod file_type {
     pub const DIRECTORY: u8 = 4;
     /// Regular file (a byte sequence).
     pub const FILE: u8 = 5;
+    /// Block special device.
+    pub const BLOCK_DEVICE: u8 = 6;
+    /// Character special device.
+    pub const CHAR_DEVICE: u8 = 7;
+    /// FIFO.
+    pub const FIFO: u8 = 9;
+    /// Socket (C_ISSOCK).
+    pub const SOCKET: u8 = 10;
     /// Symbolic link.
     pub const SYMLINK: u8 = 12;
     /// Metadata file.

@@ -3,6 +3,7 @@
 pub mod anchor;
 pub mod cs0;
 pub mod descriptors;
+pub mod device_ea;
 pub mod fentry;
 pub mod fid;
 pub mod icb;

@@ -1,11 +1,11 @@
 //! Transparent zisofs decoding: a file's compressed bytes (an [`ExtentMap`]) served as its
 //! uncompressed bytes. Blocks are inflated on demand into the shared [`ChunkCache`], keyed by
-//! the compressed data's image offset and the block index; block pointers are read per block,
+//! the image's [`SourceId`], the compressed data's image offset and the block index; block pointers are read per block,
 //! so no table proportional to the (hostile) size is ever allocated.
 
 use std::sync::{Arc, OnceLock};
 
-use common::cache::{ChunkCache, ChunkKey};
+use common::cache::{ChunkCache, ChunkKey, SourceId};
 use common::io::ReadAt;
 
 use crate::error::{IsoError, IsoResult};
@@ -126,10 +126,11 @@ impl ZisofsFile {
         Ok(out.into())
     }
 
-    /// Reads uncompressed bytes at `offset`.
+    /// Reads uncompressed bytes at `offset`; `src` is the image, `src_id` its cache identity.
     pub fn read_at(
         &self,
         src: &dyn ReadAt,
+        src_id: SourceId,
         cache: &ChunkCache,
         offset: u64,
         buf: &mut [u8],
@@ -147,7 +148,8 @@ impl ZisofsFile {
             let pos = offset + done as u64;
             let i = pos / bs;
             let key = ChunkKey {
-                source: self.origin(),
+                source: src_id,
+                resource: self.origin(),
                 chunk: i,
             };
             let block = cache.get_or_load(key, || self.block(src, &h, i))?;

@@ -113,6 +113,16 @@ pub fn walk(fs: &dyn Vfs) -> BTreeMap<String, Row> {
                         mtime: "-".into(),
                     }
                 }
+                special @ (FileKind::CharDevice
+                | FileKind::BlockDevice
+                | FileKind::Fifo
+                | FileKind::Socket) => Row {
+                    kind: format!("{special:?}"),
+                    size: "-".into(),
+                    perm,
+                    digest: format!("rdev {:#x}", attr.rdev),
+                    mtime: secs(attr.mtime),
+                },
                 FileKind::File => match read_all(fs, e.ino) {
                     Ok(data) => {
                         assert_eq!(data.len() as u64, attr.size, "{path}: size vs bytes read");

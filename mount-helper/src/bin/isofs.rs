@@ -68,8 +68,9 @@ enum Command {
         /// iso9660).
         #[arg(long, value_parser = parse_tree)]
         tree: Option<TreeKind>,
-        /// Memory for decompressed blocks (zisofs; with --wim, WIM chunks), in MiB.
-        #[arg(long, default_value_t = 64)]
+        /// Memory for decompressed blocks (zisofs; with --wim, the WIM chunks of all images,
+        /// as much as `wimfs mount` uses for one), in MiB.
+        #[arg(long, default_value_t = 256)]
         cache_mb: usize,
         /// Let other users access the mount (needs user_allow_other in /etc/fuse.conf).
         #[arg(long)]

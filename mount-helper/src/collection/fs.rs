@@ -16,9 +16,10 @@ use isofs::{IsoFs, TreeKind};
 use parking_lot::RwLock;
 use wimfs::{WimFile, WimFs, WimFsOptions};
 
-use super::host::{self, HostKind};
+use super::host::{self, HostKind, IMAGES_SUFFIX};
 use super::inodes::{InodeTable, Node, SlotId};
 use super::slots::{FileStamp, Opened, Origin, Slot, SlotKind, SlotTable};
+use crate::split_parts::{self, NamedSource};
 
 /// The extended attribute holding the error of an image that could not be opened.
 pub const ERROR_XATTR: &str = "user.isofs.error";
@@ -110,6 +111,7 @@ impl CollectionFs {
             ctime: mtime,
             crtime: mtime,
             dos_attributes: 0x10,
+            rdev: 0,
         }
     }
 
@@ -162,7 +164,9 @@ impl CollectionFs {
         match slot.kind {
             SlotKind::Wim => {
                 let name = slot.label.display().to_string();
-                let wim = WimFile::from_source(src, name, Arc::clone(&self.wim_cache))
+                let mut parts = self.split_siblings(slot, src.as_ref())?;
+                parts.insert(0, (src, name));
+                let wim = WimFile::from_sources(parts, Arc::clone(&self.wim_cache))
                     .map_err(|e| e.to_string())?;
                 Ok(Opened::Wim(Arc::new(wim)))
             }
@@ -188,7 +192,7 @@ impl CollectionFs {
                 }
                 Ok(Arc::new(FileSource::open(path).map_err(|e| e.to_string())?))
             }
-            Origin::InnerFile(parent, ino) => {
+            Origin::InnerFile { parent, ino, .. } => {
                 let parent = self.slots.get(*parent).ok_or("no such image")?;
                 let fs = self.fs_of(&parent)?;
                 let name = slot.label.display().to_string();
@@ -197,6 +201,32 @@ impl CollectionFs {
                 ))
             }
             Origin::WimImage(..) => Err("an image of a WIM has no bytes of its own".into()),
+        }
+    }
+
+    /// The other parts of the split WIM whose first part `first` is slot `slot`'s file (found
+    /// beside it); empty for an unsplit WIM.
+    fn split_siblings(&self, slot: &Slot, first: &dyn ReadAt) -> Result<Vec<NamedSource>, String> {
+        match &slot.origin {
+            Origin::HostFile(path, _) => split_parts::siblings_on_host(path, first),
+            Origin::InnerFile { parent, dir, .. } => {
+                let parent = self.slots.get(*parent).ok_or("no such image")?;
+                let fs = self.fs_of(&parent)?;
+                let shown = slot
+                    .label
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("");
+                let name = shown.strip_suffix(IMAGES_SUFFIX).unwrap_or(shown);
+                let label = slot
+                    .label
+                    .parent()
+                    .unwrap_or(&slot.label)
+                    .display()
+                    .to_string();
+                split_parts::siblings_in_image(&fs, *dir, name, first, &label)
+            }
+            Origin::WimImage(..) => Ok(Vec::new()),
         }
     }
 

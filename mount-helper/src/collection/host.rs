@@ -2,14 +2,18 @@
 //!
 //! Directories are shown (so the stick's folders appear), except symlinks to directories
 //! (which could loop); files whose name ends in `.iso` (any case) are shown as directories
-//! named like the file; with `--wim`, `NAME.wim`/`NAME.esd` files are shown as `NAME.wim.d`.
+//! named like the file; with `--wim`, `NAME.wim`/`NAME.esd` files are shown as `NAME.wim.d`,
+//! and the first part of a split WIM (`NAME.swm` whose header says part 1) as `NAME.swm.d`.
 //! Everything else is hidden. Listings are read afresh each time, so images copied onto the
 //! stick appear without remounting.
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
+use common::io::FileSource;
+
 use super::slots::FileStamp;
+use crate::split_parts;
 
 /// Suffix of the directory listing a WIM's images.
 pub const IMAGES_SUFFIX: &str = ".d";
@@ -55,19 +59,31 @@ pub fn is_wim_name(name: &OsStr) -> bool {
     has_suffix(name, &[".wim", ".esd"])
 }
 
-/// `NAME.wim` for a shown name `NAME.wim.d`.
+/// True for names that may be the first part of a split WIM (the header decides).
+pub fn is_split_name(name: &OsStr) -> bool {
+    name.to_str().is_some_and(split_parts::is_split_name)
+}
+
+/// `NAME.wim` for a shown name `NAME.wim.d` (or `NAME.esd.d`, `NAME.swm.d`).
 pub fn wim_name_of_images_dir(name: &OsStr) -> Option<&OsStr> {
     let s = name.to_str()?;
     let stem = OsStr::new(s.strip_suffix(IMAGES_SUFFIX)?);
-    is_wim_name(stem).then_some(stem)
+    (is_wim_name(stem) || is_split_name(stem)).then_some(stem)
+}
+
+/// True when the host file `path` named `name` shows its images: a WIM or ESD by its name, a
+/// split part when its header says it is the first.
+fn shows_images(path: &Path, name: &OsStr) -> bool {
+    is_wim_name(name)
+        || (is_split_name(name)
+            && FileSource::open(path).is_ok_and(|src| split_parts::is_first_part(&src)))
 }
 
 /// What the entry `name` of host directory `dir` is shown as, if it is shown.
 pub fn classify(dir: &Path, name: &OsStr, wim: bool) -> Option<HostKind> {
     if let Some(stem) = wim.then(|| wim_name_of_images_dir(name)).flatten() {
         let meta = std::fs::metadata(dir.join(stem)).ok()?;
-        return meta
-            .is_file()
+        return (meta.is_file() && shows_images(&dir.join(stem), stem))
             .then(|| HostKind::WimImages(stem.to_os_string(), FileStamp::of(&meta)));
     }
     let path = dir.join(name);
@@ -88,11 +104,11 @@ pub fn list(dir: &Path, wim: bool) -> std::io::Result<Vec<HostEntry>> {
     for e in std::fs::read_dir(dir)? {
         let Ok(e) = e else { continue };
         let name = e.file_name();
-        if wim && is_wim_name(&name) {
+        if wim && (is_wim_name(&name) || is_split_name(&name)) {
             let Ok(meta) = std::fs::metadata(e.path()) else {
                 continue;
             };
-            if meta.is_file() {
+            if meta.is_file() && shows_images(&e.path(), &name) {
                 let mut shown = name.clone();
                 shown.push(IMAGES_SUFFIX);
                 out.push(HostEntry {

@@ -39,8 +39,15 @@ impl FileStamp {
 pub enum Origin {
     /// A host file (absolute path), as it was when first seen.
     HostFile(PathBuf, FileStamp),
-    /// Inode `ino` of slot `parent`'s filesystem.
-    InnerFile(SlotId, u64),
+    /// Inode `ino`, in directory `dir`, of slot `parent`'s filesystem.
+    InnerFile {
+        /// The image holding the file.
+        parent: SlotId,
+        /// The directory holding it (where the other parts of a split WIM are).
+        dir: u64,
+        /// The file.
+        ino: u64,
+    },
     /// Image `index` of the WIM in slot `wim`.
     WimImage(SlotId, u32),
 }

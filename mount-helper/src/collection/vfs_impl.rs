@@ -4,18 +4,31 @@
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::vfs::{Attr, DirEntry, FileKind, OpenInfo, StatFs, Vfs, VfsError, VfsResult, ROOT_INO};
+
+use common::nested::VfsFile;
 
 use super::fs::{CollectionFs, OpenFile, ERROR_XATTR};
 use super::host::{self, HostKind, IMAGES_SUFFIX};
 use super::inodes::{Node, SlotId};
 use super::slots::Origin;
+use crate::split_parts;
 
 /// How long the kernel may cache what can change under us: host directories, image
 /// directories (an image may fail, then open), image lists.
 const LIVE_TTL: Duration = Duration::from_secs(1);
+
+/// True when file `ino` named `name` of image `fs` shows its images (`NAME.d`): a WIM or ESD
+/// by its name, a split part when its header says it is the first.
+fn shows_images(fs: &Arc<dyn Vfs>, ino: u64, name: &OsStr) -> bool {
+    host::is_wim_name(name)
+        || (host::is_split_name(name)
+            && VfsFile::open_ino(Arc::clone(fs), ino, name.to_string_lossy().into_owned())
+                .is_ok_and(|file| split_parts::is_first_part(&file)))
+}
 
 impl CollectionFs {
     fn lookup_inner(&self, id: SlotId, dir: u64, name: &OsStr, path: &Path) -> VfsResult<Attr> {
@@ -25,10 +38,15 @@ impl CollectionFs {
             Err(VfsError::NotFound) if self.opts.wim => {
                 let stem = host::wim_name_of_images_dir(name).ok_or(VfsError::NotFound)?;
                 let file = fs.lookup(dir, stem)?;
-                if file.kind != FileKind::File {
+                if file.kind != FileKind::File || !shows_images(&fs, file.ino, stem) {
                     return Err(VfsError::NotFound);
                 }
-                let wim = self.wim_slot(Origin::InnerFile(id, file.ino), file.mtime, path);
+                let origin = Origin::InnerFile {
+                    parent: id,
+                    dir,
+                    ino: file.ino,
+                };
+                let wim = self.wim_slot(origin, file.mtime, path);
                 self.images_dir_attr(wim, path)
             }
             Err(e) => Err(e),
@@ -109,7 +127,8 @@ impl CollectionFs {
         fs.readdir(dir, at, &mut |next, e| {
             let this = std::mem::replace(&mut at, next);
             let child = path.join(&e.name);
-            let wim = self.opts.wim && e.kind == FileKind::File && host::is_wim_name(&e.name);
+            let wim =
+                self.opts.wim && e.kind == FileKind::File && shows_images(&fs, e.ino, &e.name);
             if !std::mem::take(&mut skip_file) {
                 let entry = DirEntry {
                     ino: self.inodes.intern(
@@ -141,7 +160,12 @@ impl CollectionFs {
                 .getattr(e.ino)
                 .map(|a| a.mtime)
                 .unwrap_or(std::time::UNIX_EPOCH);
-            let wim_id = self.wim_slot(Origin::InnerFile(id, e.ino), mtime, &images_path);
+            let origin = Origin::InnerFile {
+                parent: id,
+                dir,
+                ino: e.ino,
+            };
+            let wim_id = self.wim_slot(origin, mtime, &images_path);
             let entry = DirEntry {
                 ino: self
                     .inodes

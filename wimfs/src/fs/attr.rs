@@ -70,9 +70,20 @@ pub fn make_attr(ino: u64, inode: &Inode, link_len: u64, uid: u32, gid: u32) -> 
             (perm, uid, gid)
         }
     };
+    // wimlib's UNIX data keeps device nodes, FIFOs and sockets as empty files with their
+    // st_mode and st_rdev.
+    let special = inode
+        .unix
+        .filter(|_| inode.kind == NodeKind::File && size == 0)
+        .and_then(|u| FileKind::special_from_mode(u.mode).map(|k| (k, u.rdev)));
+    let (kind, rdev) = match special {
+        Some((k @ (FileKind::CharDevice | FileKind::BlockDevice), rdev)) => (k, rdev),
+        Some((k, _)) => (k, 0),
+        None => (file_kind(inode.kind), 0),
+    };
     Attr {
         ino,
-        kind: file_kind(inode.kind),
+        kind,
         size,
         allocated: size,
         nlink: inode.nlink,
@@ -84,6 +95,7 @@ pub fn make_attr(ino: u64, inode: &Inode, link_len: u64, uid: u32, gid: u32) -> 
         ctime: filetime_to_system(inode.times[2]),
         crtime: filetime_to_system(inode.times[0]),
         dos_attributes: inode.attributes,
+        rdev,
     }
 }
 
