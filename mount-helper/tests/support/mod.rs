@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -114,10 +114,22 @@ pub enum Node {
     File(Vec<u8>),
     /// A symlink's target.
     Link(PathBuf),
+    /// A device node, FIFO or socket (never opened): its file type bits and device number
+    /// (0 unless a device).
+    Special { format: u32, rdev: u64 },
 }
 
 /// Every path below `root` with what it holds, plus the hard-link groups (sets of paths).
 pub fn snapshot(root: &Path) -> (BTreeMap<PathBuf, Node>, Vec<Vec<PathBuf>>) {
+    snapshot_skipping(root, |_| false)
+}
+
+/// [`snapshot`] without the paths (relative to `root`) for which `skip` is true, nor anything
+/// below them.
+pub fn snapshot_skipping(
+    root: &Path,
+    skip: impl Fn(&Path) -> bool,
+) -> (BTreeMap<PathBuf, Node>, Vec<Vec<PathBuf>>) {
     let mut out = BTreeMap::new();
     let mut inodes: BTreeMap<(u64, u64), Vec<PathBuf>> = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
@@ -125,8 +137,21 @@ pub fn snapshot(root: &Path) -> (BTreeMap<PathBuf, Node>, Vec<Vec<PathBuf>>) {
         for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
             let p = e.expect("entry").path();
             let rel = p.strip_prefix(root).expect("below root").to_path_buf();
-            let m = std::fs::symlink_metadata(&p).expect("lstat");
-            if m.is_dir() {
+            if skip(&rel) {
+                continue;
+            }
+            let m = std::fs::symlink_metadata(&p)
+                .unwrap_or_else(|e| panic!("lstat {}: {e}", p.display()));
+            let ft = m.file_type();
+            if ft.is_char_device() || ft.is_block_device() || ft.is_fifo() || ft.is_socket() {
+                let rdev = if ft.is_char_device() || ft.is_block_device() {
+                    m.rdev()
+                } else {
+                    0
+                };
+                let format = m.mode() & libc::S_IFMT;
+                out.insert(rel, Node::Special { format, rdev });
+            } else if m.is_dir() {
                 out.insert(rel, Node::Dir);
                 stack.push(p);
             } else if m.file_type().is_symlink() {
@@ -154,8 +179,21 @@ pub fn snapshot(root: &Path) -> (BTreeMap<PathBuf, Node>, Vec<Vec<PathBuf>>) {
 /// Asserts two trees hold the same paths, kinds, bytes, targets and hard-link groups,
 /// listing every difference.
 pub fn assert_same_tree(got: &Path, want: &Path) {
-    let (a, ga) = snapshot(got);
-    let (b, gb) = snapshot(want);
+    let diffs = tree_diffs(snapshot(got), snapshot(want));
+    assert!(
+        diffs.is_empty(),
+        "{} vs {}:\n{}",
+        got.display(),
+        want.display(),
+        diffs.join("\n")
+    );
+}
+
+/// Every difference between two snapshots (paths, kinds, bytes, targets, hard-link groups).
+pub fn tree_diffs(
+    (a, ga): (BTreeMap<PathBuf, Node>, Vec<Vec<PathBuf>>),
+    (b, gb): (BTreeMap<PathBuf, Node>, Vec<Vec<PathBuf>>),
+) -> Vec<String> {
     let mut diffs = Vec::new();
     for (p, n) in &a {
         match b.get(p) {
@@ -172,18 +210,18 @@ pub fn assert_same_tree(got: &Path, want: &Path) {
     if ga != gb {
         diffs.push(format!("hard-link groups differ: {ga:?} vs {gb:?}"));
     }
-    assert!(
-        diffs.is_empty(),
-        "{} vs {}:\n{}",
-        got.display(),
-        want.display(),
-        diffs.join("\n")
-    );
+    diffs
 }
 
 fn kind(a: &Node, b: &Node) -> String {
     match (a, b) {
         (Node::File(x), Node::File(y)) => format!("{} vs {} bytes", x.len(), y.len()),
+        (Node::File(x), Node::Special { format, rdev }) => {
+            format!(
+                "file of {} bytes vs special {format:o} rdev {rdev:#x}",
+                x.len()
+            )
+        }
         _ => format!("{a:?} vs {b:?}").chars().take(200).collect(),
     }
 }
