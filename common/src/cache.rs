@@ -24,6 +24,8 @@ use std::sync::Arc;
 use lru::LruCache;
 use parking_lot::Mutex;
 
+use crate::spill::SpillFile;
+
 /// The identity of one opened source within this process: unique for every open, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SourceId(u64);
@@ -65,8 +67,12 @@ pub struct CacheStats {
     pub hits: u64,
     /// Lookups that did not.
     pub misses: u64,
-    /// Bytes inserted (that is, bytes decoded on a miss).
-    pub inserted_bytes: u64,
+    /// Bytes decoded on misses (kept or not), in RAM or into the spill file.
+    pub decoded_bytes: u64,
+    /// Reads answered from the spill file.
+    pub spill_hits: u64,
+    /// Bytes the spill file holds now.
+    pub spill_bytes: u64,
 }
 
 #[derive(Debug)]
@@ -87,7 +93,8 @@ pub struct ChunkCache {
     inflight: Mutex<HashMap<ChunkKey, Arc<LoadSlot>>>,
     hits: AtomicU64,
     misses: AtomicU64,
-    inserted_bytes: AtomicU64,
+    decoded_bytes: AtomicU64,
+    spill: Option<SpillFile>,
 }
 
 const SHARDS: usize = 16;
@@ -110,8 +117,30 @@ impl ChunkCache {
             inflight: Mutex::new(HashMap::new()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
-            inserted_bytes: AtomicU64::new(0),
+            decoded_bytes: AtomicU64::new(0),
+            spill: None,
         }
+    }
+
+    /// The same cache with a disk tier for decoded chunks that RAM cannot keep.
+    pub fn with_spill(mut self, spill: SpillFile) -> Self {
+        self.spill = Some(spill);
+        self
+    }
+
+    /// The disk tier, if any.
+    pub fn spill(&self) -> Option<&SpillFile> {
+        self.spill.as_ref()
+    }
+
+    /// True when a decoded chunk of `len` bytes would be kept in RAM.
+    pub fn keeps(&self, len: usize) -> bool {
+        len <= self.budget / 2
+    }
+
+    /// Counts `n` bytes decoded outside [`Self::get_or_load`] (chunks that went to the spill).
+    pub fn note_decoded(&self, n: usize) {
+        self.decoded_bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     fn shard_index(key: &ChunkKey) -> usize {
@@ -138,10 +167,9 @@ impl ChunkCache {
     /// Stores a chunk, evicting least recently used ones until the cache fits its budget.
     /// A chunk larger than half the budget is not kept.
     pub fn insert(&self, key: ChunkKey, data: Arc<[u8]>) {
-        self.inserted_bytes
-            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.note_decoded(data.len());
         let len = data.len();
-        if len > self.budget / 2 {
+        if !self.keeps(len) {
             return;
         }
         let home = Self::shard_index(&key);
@@ -216,7 +244,9 @@ impl ChunkCache {
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
-            inserted_bytes: self.inserted_bytes.load(Ordering::Relaxed),
+            decoded_bytes: self.decoded_bytes.load(Ordering::Relaxed),
+            spill_hits: self.spill.as_ref().map_or(0, |s| s.stats().0),
+            spill_bytes: self.spill.as_ref().map_or(0, |s| s.stats().2),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Shared layers of the wimfs/isofs drivers.
 //!
 //! Lowest first: [`io`] (positional readers and file I/O), [`osname`] (names as bytes and
-//! back, on Unix and Windows), [`cache`] (byte-bounded chunk cache), [`vfs`]
+//! back, on Unix and Windows), [`cache`] (byte-bounded chunk cache) with
+//! its disk tier [`spill`], [`vfs`]
 //! (the backend-neutral filesystem trait and its error type), [`errno`] (the one place where
 //! errors become errno values / NTSTATUS codes) and, behind features, the backend adapters in
 //! [`backend`]; [`winnt`] is the WinFsp-independent Windows view of an image (names, times,
@@ -14,5 +15,6 @@ pub mod errno;
 pub mod io;
 pub mod nested;
 pub mod osname;
+pub mod spill;
 pub mod vfs;
 pub mod winnt;

@@ -11,6 +11,7 @@ pub mod manpages;
 pub mod mountpoint;
 pub mod refs;
 pub mod source;
+pub mod spill_args;
 pub mod split_parts;
 pub mod staging_state;
 pub mod wim_inspect;

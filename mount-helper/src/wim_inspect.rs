@@ -8,6 +8,7 @@ use common::cache::ChunkCache;
 use wimfs::{WimFile, WimFs, WimFsOptions};
 
 use crate::source::ImageSource;
+use crate::spill_args::SpillArgs;
 
 pub fn progress_bar(label: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(0);
@@ -41,7 +42,7 @@ pub fn check_integrity(wim: &WimFile) -> Result<(), String> {
 }
 
 pub fn verify(path: &Path, inner: Option<&Path>, refs: &[String]) -> Result<(), String> {
-    let wim = open_wim(path, inner, refs, 256 << 20)?;
+    let wim = open_wim(path, inner, refs, ChunkCache::new(256 << 20))?;
     check_integrity(&wim)?;
     let bar = progress_bar("blobs");
     let failures = wimfs::verify::verify_blobs(&wim, &mut |done, total| {
@@ -65,9 +66,9 @@ pub fn open_wim(
     path: &Path,
     inner: Option<&Path>,
     refs: &[String],
-    cache_bytes: usize,
+    cache: ChunkCache,
 ) -> Result<WimFile, String> {
-    let cache = Arc::new(ChunkCache::new(cache_bytes));
+    let cache = Arc::new(cache);
     let source = ImageSource::resolve(path, inner)?;
     if source.host_file().is_none() {
         if !refs.is_empty() {
@@ -102,7 +103,7 @@ pub fn info(
     xml: bool,
     refs: &[String],
 ) -> Result<(), String> {
-    let wim = open_wim(path, inner, refs, 64 << 20)?;
+    let wim = open_wim(path, inner, refs, ChunkCache::new(64 << 20))?;
     if xml {
         println!("{}", wim.xml());
         return Ok(());
@@ -178,7 +179,12 @@ pub fn extract(
     threads: Option<usize>,
     refs: &[String],
 ) -> Result<(), String> {
-    let wim = Arc::new(open_wim(path, inner, refs, 256 << 20)?);
+    let wim = Arc::new(open_wim(
+        path,
+        inner,
+        refs,
+        SpillArgs::default().cache(256 << 20),
+    )?);
     let index = wim.select_image(image).map_err(|e| e.to_string())?;
     let fs = WimFs::new(wim, index, WimFsOptions::default()).map_err(|e| e.to_string())?;
     let threads =

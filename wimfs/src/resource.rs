@@ -184,40 +184,99 @@ impl Chunked {
     }
 
     fn chunk(&self, ctx: &ResourceContext, i: u64) -> WimResult<Arc<[u8]>> {
+        ctx.cache
+            .get_or_load(ctx.key(self.hdr.offset_in_wim, i), || {
+                self.decode_chunk(ctx, i)
+            })
+    }
+
+    /// The uncompressed length of chunk `i`.
+    fn chunk_len(&self, i: u64) -> u64 {
+        let cs = u64::from(self.chunk_size);
+        self.uncompressed_size
+            .saturating_sub(i.saturating_mul(cs))
+            .min(cs)
+    }
+
+    /// Copies chunk `i` from `within` into `out` through the cache's spill file, when the
+    /// chunk is a solid one that RAM would not keep; `None` otherwise (use [`Self::chunk`]).
+    fn read_spilled(
+        &self,
+        ctx: &ResourceContext,
+        i: u64,
+        within: u64,
+        out: &mut [u8],
+    ) -> WimResult<Option<usize>> {
+        let Some(spill) = ctx.cache.spill() else {
+            return Ok(None);
+        };
+        let len = usize::try_from(self.chunk_len(i)).unwrap_or(usize::MAX);
+        if !self.solid || ctx.cache.keeps(len) {
+            return Ok(None);
+        }
         let at = self.hdr.offset_in_wim;
-        ctx.cache.get_or_load(ctx.key(at, i), || {
-            let starts = ctx
-                .cache
-                .get_or_load(ctx.key(at, CHUNK_TABLE_KEY), || self.load_starts(ctx).map(Arc::from))?;
-            let (Some(start), Some(end)) = (u64_at(&starts, (i * 8) as usize), u64_at(&starts, (i * 8 + 8) as usize)) else {
-                return Err(WimError::invalid("chunk table", self.hdr.offset_in_wim, format!("no chunk {i}")));
-            };
-            let cs = u64::from(self.chunk_size);
-            let out_len = (self.uncompressed_size - i * cs).min(cs) as usize;
-            let in_len = (end - start) as usize;
-            if in_len > out_len {
-                return Err(WimError::invalid(
-                    "chunk table",
-                    self.hdr.offset_in_wim,
-                    format!("chunk {i} is {in_len} bytes compressed, more than its {out_len} bytes of data"),
-                ));
-            }
-            let mut input = vec![0u8; in_len];
-            ctx.source
-                .read_exact_at(start, &mut input)
-                .map_err(io_err(format!("reading chunk {i} of the resource at byte {}", self.hdr.offset_in_wim)))?;
-            if in_len == out_len {
-                return Ok(Arc::from(input));
-            }
-            let mut out = vec![0u8; out_len];
-            decode(self.compression, &input, &mut out, self.chunk_size).map_err(|e| WimError::Decompress {
+        let decode = || {
+            let data = self.decode_chunk(ctx, i)?;
+            ctx.cache.note_decoded(data.len());
+            Ok(data)
+        };
+        let read_error = |e| {
+            WimError::io(
+                format!("reading the spill file in {}", spill.dir().display()),
+                e,
+            )
+        };
+        spill
+            .read_or_fill(ctx.key(at, i), within, out, decode, read_error)
+            .map(Some)
+    }
+
+    /// Reads and decodes chunk `i` (no caching).
+    fn decode_chunk(&self, ctx: &ResourceContext, i: u64) -> WimResult<Arc<[u8]>> {
+        let at = self.hdr.offset_in_wim;
+        let starts = ctx.cache.get_or_load(ctx.key(at, CHUNK_TABLE_KEY), || {
+            self.load_starts(ctx).map(Arc::from)
+        })?;
+        let (Some(start), Some(end)) = (
+            u64_at(&starts, (i * 8) as usize),
+            u64_at(&starts, (i * 8 + 8) as usize),
+        ) else {
+            return Err(WimError::invalid(
+                "chunk table",
+                at,
+                format!("no chunk {i}"),
+            ));
+        };
+        let out_len = self.chunk_len(i) as usize;
+        let in_len = (end - start) as usize;
+        if in_len > out_len {
+            return Err(WimError::invalid(
+                "chunk table",
+                at,
+                format!(
+                    "chunk {i} is {in_len} bytes compressed, more than its {out_len} bytes of data"
+                ),
+            ));
+        }
+        let mut input = vec![0u8; in_len];
+        ctx.source
+            .read_exact_at(start, &mut input)
+            .map_err(io_err(format!(
+                "reading chunk {i} of the resource at byte {at}"
+            )))?;
+        if in_len == out_len {
+            return Ok(Arc::from(input));
+        }
+        let mut out = vec![0u8; out_len];
+        decode(self.compression, &input, &mut out, self.chunk_size).map_err(|e| {
+            WimError::Decompress {
                 codec: self.compression.name(),
-                offset: self.hdr.offset_in_wim,
+                offset: at,
                 chunk: i,
                 detail: e.to_string(),
-            })?;
-            Ok(Arc::from(out))
-        })
+            }
+        })?;
+        Ok(Arc::from(out))
     }
 }
 
@@ -359,6 +418,17 @@ impl<'a> BlobReader<'a> {
         let mut done = 0usize;
         while done < want {
             let pos = self.base + offset + done as u64;
+            if let Some(n) = c.read_spilled(self.ctx, pos / cs, pos % cs, &mut buf[done..want])? {
+                if n == 0 {
+                    return Err(WimError::invalid(
+                        "resource",
+                        c.hdr.offset_in_wim,
+                        "a chunk decoded short",
+                    ));
+                }
+                done += n;
+                continue;
+            }
             let chunk = c.chunk(self.ctx, pos / cs)?;
             if c.chunk_count() == 1 && !c.solid {
                 self.verify(&chunk)?;

@@ -21,6 +21,7 @@ use isofs::{IsoFs, OpenOptions, TreeKind};
 use mount_helper::collection::{CollectionFs, CollectionOptions};
 use mount_helper::helper_args;
 use mount_helper::source::ImageSource;
+use mount_helper::spill_args::SpillArgs;
 use mount_helper::{logging, mountpoint, run_mount, MountRequest};
 
 #[derive(Debug, Parser)]
@@ -72,6 +73,9 @@ enum Command {
         /// as much as `wimfs mount` uses for one), in MiB.
         #[arg(long, default_value_t = 256)]
         cache_mb: usize,
+        /// With --all --wim: the disk tier for solid WIM chunks.
+        #[command(flatten)]
+        spill: SpillArgs,
         /// Let other users access the mount (needs user_allow_other in /etc/fuse.conf).
         #[arg(long)]
         allow_other: bool,
@@ -125,6 +129,7 @@ struct MountSettings {
     dir: PathBuf,
     tree: Option<TreeKind>,
     cache_mb: usize,
+    spill: SpillArgs,
     allow_other: bool,
     foreground: bool,
 }
@@ -187,6 +192,7 @@ fn mount_all(host_dir: &Path, wim: bool, idle_secs: u64, m: &MountSettings) -> R
         wim,
         idle_secs: idle_secs.max(1),
         cache_bytes: m.cache_mb.saturating_mul(1 << 20),
+        spill: m.spill.clone(),
         tree: m.tree,
         uid: opts.uid,
         gid: opts.gid,
@@ -247,6 +253,7 @@ fn main() -> ExitCode {
             idle_secs,
             tree,
             cache_mb,
+            spill,
             allow_other,
             foreground,
         } => {
@@ -254,6 +261,7 @@ fn main() -> ExitCode {
                 dir,
                 tree,
                 cache_mb,
+                spill,
                 allow_other,
                 foreground,
             };

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use common::backend::fuse::FuseOptions;
 use mount_helper::helper_args;
+use mount_helper::spill_args::SpillArgs;
 use mount_helper::wim_inspect::{check_integrity, extract, info, open_wim, verify};
 use mount_helper::{logging, mountpoint, run_mount_with, MountRequest};
 use wimfs::{WimFs, WimFsOptions};
@@ -141,6 +142,8 @@ struct MountArgs {
     /// Decoded-chunk cache budget in MiB.
     #[arg(long, default_value_t = 256)]
     cache_mb: usize,
+    #[command(flatten)]
+    spill: SpillArgs,
     /// Let other users access the mount.
     #[arg(long)]
     allow_other: bool,
@@ -180,7 +183,7 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
         &args.wim,
         args.inner.as_deref(),
         &args.refs,
-        args.cache_mb.saturating_mul(1 << 20),
+        args.spill.cache(args.cache_mb.saturating_mul(1 << 20)),
     )?;
     let index = wim.select_image(&args.image).map_err(|e| e.to_string())?;
     if args.check {

@@ -19,6 +19,7 @@ use wimfs::{WimFile, WimFs, WimFsOptions};
 use super::host::{self, HostKind, IMAGES_SUFFIX};
 use super::inodes::{InodeTable, Node, SlotId};
 use super::slots::{FileStamp, Opened, Origin, Slot, SlotKind, SlotTable};
+use crate::spill_args::SpillArgs;
 use crate::split_parts::{self, NamedSource};
 
 /// The extended attribute holding the error of an image that could not be opened.
@@ -40,6 +41,8 @@ pub struct CollectionOptions {
     pub idle_secs: u64,
     /// Decoded-chunk cache for WIMs, in bytes (shared by all).
     pub cache_bytes: usize,
+    /// Its disk tier for solid chunks.
+    pub spill: SpillArgs,
     /// Which tree of each ISO to serve (default: each image's best).
     pub tree: Option<TreeKind>,
     /// Owner shown for files without one.
@@ -78,7 +81,7 @@ impl CollectionFs {
         let slots = Arc::new(SlotTable::new());
         super::idle::start(&slots, opts.idle_secs);
         Self {
-            wim_cache: Arc::new(ChunkCache::new(opts.cache_bytes)),
+            wim_cache: Arc::new(opts.spill.cache(opts.cache_bytes)),
             opts,
             inodes: InodeTable::new(),
             slots,

@@ -42,11 +42,13 @@ impl WimFs {
             // Not listed; for benchmarks: how many bytes were decoded to serve the reads so far.
             let st = self.wim.cache().stats();
             return Ok(format!(
-                "hits={} misses={} decoded_bytes={} held_bytes={}\n",
+                "hits={} misses={} decoded_bytes={} held_bytes={} spill_hits={} spill_bytes={}\n",
                 st.hits,
                 st.misses,
-                st.inserted_bytes,
-                self.wim.cache().held_bytes()
+                st.decoded_bytes,
+                self.wim.cache().held_bytes(),
+                st.spill_hits,
+                st.spill_bytes
             )
             .into_bytes());
         }
