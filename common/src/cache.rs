@@ -24,7 +24,13 @@ use std::sync::Arc;
 use lru::LruCache;
 use parking_lot::Mutex;
 
+use crate::decode_budget::DecodeBudget;
 use crate::spill::SpillFile;
+
+/// See [`ChunkCache::decoders`].
+fn decode_budget(cache_budget: usize) -> u64 {
+    (cache_budget as u64 / 2).saturating_add(64 << 20)
+}
 
 /// The identity of one opened source within this process: unique for every open, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,6 +101,7 @@ pub struct ChunkCache {
     misses: AtomicU64,
     decoded_bytes: AtomicU64,
     spill: Option<SpillFile>,
+    decoders: DecodeBudget,
 }
 
 const SHARDS: usize = 16;
@@ -119,7 +126,15 @@ impl ChunkCache {
             misses: AtomicU64::new(0),
             decoded_bytes: AtomicU64::new(0),
             spill: None,
+            decoders: DecodeBudget::new(decode_budget(budget_bytes)),
         }
+    }
+
+    /// The memory that decodes of big chunks may hold at once ([`DecodeBudget`]): half the
+    /// cache's budget plus one 64 MiB solid chunk, so that a mount's peak stays near its cache
+    /// budget + 64 MiB.
+    pub fn decoders(&self) -> &DecodeBudget {
+        &self.decoders
     }
 
     /// The same cache with a disk tier for decoded chunks that RAM cannot keep.

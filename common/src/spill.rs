@@ -125,6 +125,16 @@ impl SpillFile {
         Ok(None)
     }
 
+    /// True when chunk `key` is stored (without marking it used).
+    pub fn contains(&self, key: &ChunkKey) -> bool {
+        self.state.lock().index.contains(key)
+    }
+
+    /// True when chunk `key` is stored or being decoded.
+    pub fn has_or_fills(&self, key: &ChunkKey) -> bool {
+        self.contains(key) || self.inflight.lock().contains_key(key)
+    }
+
     /// Where chunk `key` is stored (marking it recently used).
     fn lookup(&self, key: &ChunkKey) -> Option<Extent> {
         self.state.lock().index.get(key).copied()
@@ -201,49 +211,70 @@ impl SpillFile {
 
     /// Reads chunk `key` from `within` into `out`, decoding it with `decode` on a miss and
     /// storing the result. Concurrent misses of one chunk decode once. Returns the bytes
-    /// copied (short only at the chunk's end). A failed read of the file is handed to
-    /// `read_error` (a failed write only loses the copy: it is logged).
-    pub fn read_or_fill<E>(
+    /// copied (short only at the chunk's end). `decode` returns the bytes and a guard (a
+    /// memory permit) dropped only once the bytes are, so the permit covers the buffer's whole
+    /// life. A failed read of the file is handed to `read_error`; a failed write only loses
+    /// the copy (it is logged, and the bytes go to the callers waiting for them).
+    pub fn read_or_fill<E, G>(
         &self,
         key: ChunkKey,
         within: u64,
         out: &mut [u8],
-        decode: impl FnOnce() -> Result<Arc<[u8]>, E>,
+        decode: impl FnOnce() -> Result<(Arc<[u8]>, G), E>,
         read_error: impl Fn(io::Error) -> E,
     ) -> Result<usize, E> {
         if let Some(n) = self.read(&key, within, out).map_err(&read_error)? {
             return Ok(n);
         }
         let cell = Arc::clone(self.inflight.lock().entry(key).or_default());
+        let result = self.fill(&cell, key, within, out, decode, &read_error);
+        let mut inflight = self.inflight.lock();
+        if inflight.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+            inflight.remove(&key);
+        }
+        result
+    }
+
+    /// [`Self::read_or_fill`] once it holds the chunk's fill slot.
+    fn fill<E, G>(
+        &self,
+        cell: &FillSlot,
+        key: ChunkKey,
+        within: u64,
+        out: &mut [u8],
+        decode: impl FnOnce() -> Result<(Arc<[u8]>, G), E>,
+        read_error: &impl Fn(io::Error) -> E,
+    ) -> Result<usize, E> {
         let mut slot = cell.lock();
-        let data = match slot.as_ref() {
-            Some(done) => Arc::clone(done),
-            None => {
-                if let Some(n) = self.read(&key, within, out).map_err(&read_error)? {
-                    return Ok(n);
-                }
-                let data = decode()?;
-                if let Err(e) = self.store(key, &data) {
-                    tracing::warn!("spill file in {}: {e}", self.dir.display());
-                }
-                *slot = Some(Arc::clone(&data));
-                data
-            }
-        };
-        drop(slot);
-        {
-            let mut inflight = self.inflight.lock();
-            if inflight.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
-                inflight.remove(&key);
+        if let Some(kept) = slot.as_ref() {
+            return Ok(copy_from(kept, within, out));
+        }
+        if let Some(n) = self.read(&key, within, out).map_err(read_error)? {
+            return Ok(n);
+        }
+        let (data, guard) = decode()?;
+        let stored = self.store(key, &data);
+        let n = copy_from(&data, within, out);
+        match stored {
+            Ok(()) => drop(data),
+            Err(e) => {
+                tracing::warn!("spill file in {}: {e}", self.dir.display());
+                *slot = Some(data);
             }
         }
-        let start = usize::try_from(within)
-            .unwrap_or(usize::MAX)
-            .min(data.len());
-        let n = out.len().min(data.len() - start);
-        out[..n].copy_from_slice(&data[start..start + n]);
+        drop(guard);
         Ok(n)
     }
+}
+
+/// Copies `data` from `within` into `out`; the count copied.
+fn copy_from(data: &[u8], within: u64, out: &mut [u8]) -> usize {
+    let start = usize::try_from(within)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let n = out.len().min(data.len() - start);
+    out[..n].copy_from_slice(&data[start..start + n]);
+    n
 }
 
 /// A new file in `dir` that no path names.
@@ -358,7 +389,7 @@ mod tests {
                     &mut buf,
                     || {
                         calls += 1;
-                        Ok(Arc::from(vec![1u8, 2, 3, 4, 5, 6]))
+                        Ok((Arc::from(vec![1u8, 2, 3, 4, 5, 6]), ()))
                     },
                     |e| e,
                 )
@@ -371,7 +402,7 @@ mod tests {
                 key(b, 7),
                 0,
                 &mut buf,
-                || Ok(Arc::from(vec![9u8; 4])),
+                || Ok((Arc::from(vec![9u8; 4]), ())),
                 |e| e,
             )
             .expect("fill");
@@ -416,7 +447,7 @@ mod tests {
                                 key(s, chunk),
                                 0,
                                 &mut buf,
-                                || Ok(Arc::from(vec![fill; LEN])),
+                                || Ok((Arc::from(vec![fill; LEN]), ())),
                                 |e| e,
                             )
                             .expect("fill");

@@ -198,8 +198,10 @@ impl Chunked {
             .min(cs)
     }
 
-    /// Copies chunk `i` from `within` into `out` through the cache's spill file, when the
-    /// chunk is a solid one that RAM would not keep; `None` otherwise (use [`Self::chunk`]).
+    /// Copies chunk `i` from `within` into `out` through the cache's spill file when this is
+    /// a solid resource and the cache has one; `None` otherwise (use [`Self::chunk`]). Solid
+    /// chunks bypass the RAM cache: an LRU smaller than the chunks a read order cycles through
+    /// would decode each again and again, while the spill keeps every one decoded once.
     fn read_spilled(
         &self,
         ctx: &ResourceContext,
@@ -207,18 +209,12 @@ impl Chunked {
         within: u64,
         out: &mut [u8],
     ) -> WimResult<Option<usize>> {
-        let Some(spill) = ctx.cache.spill() else {
+        let Some(spill) = ctx.cache.spill().filter(|_| self.solid) else {
             return Ok(None);
         };
-        let len = usize::try_from(self.chunk_len(i)).unwrap_or(usize::MAX);
-        if !self.solid || ctx.cache.keeps(len) {
-            return Ok(None);
-        }
-        let at = self.hdr.offset_in_wim;
         let decode = || {
-            let data = self.decode_chunk(ctx, i)?;
-            ctx.cache.note_decoded(data.len());
-            Ok(data)
+            let permit = ctx.cache.decoders().acquire(self.decode_weight(i));
+            Ok((self.decode_for_spill(ctx, i)?, permit))
         };
         let read_error = |e| {
             WimError::io(
@@ -226,9 +222,69 @@ impl Chunked {
                 e,
             )
         };
-        spill
-            .read_or_fill(ctx.key(at, i), within, out, decode, read_error)
-            .map(Some)
+        let n = spill.read_or_fill(
+            ctx.key(self.hdr.offset_in_wim, i),
+            within,
+            out,
+            decode,
+            read_error,
+        )?;
+        // A reader that moved on from the previous chunk to this one: decode the next on
+        // another core while it reads this one.
+        if i > 0 && spill.contains(&ctx.key(self.hdr.offset_in_wim, i - 1)) {
+            self.decode_ahead(ctx, i + 1);
+        }
+        Ok(Some(n))
+    }
+
+    /// Memory a decode of chunk `i` holds: its output and (at most about half as much) input.
+    fn decode_weight(&self, i: u64) -> u64 {
+        let len = self.chunk_len(i);
+        len.saturating_add(len / 2)
+    }
+
+    fn decode_for_spill(&self, ctx: &ResourceContext, i: u64) -> WimResult<Arc<[u8]>> {
+        let data = self.decode_chunk(ctx, i)?;
+        ctx.cache.note_decoded(data.len());
+        Ok(data)
+    }
+
+    /// Decodes chunk `i` into the spill file on a background thread, if it exists, is not
+    /// there yet, and the decode budget has room now (never waiting for it).
+    fn decode_ahead(&self, ctx: &ResourceContext, i: u64) {
+        let key = ctx.key(self.hdr.offset_in_wim, i);
+        if i >= self.chunk_count() || ctx.cache.spill().is_none_or(|s| s.has_or_fills(&key)) {
+            return;
+        }
+        if ctx
+            .cache
+            .decoders()
+            .try_acquire(self.decode_weight(i))
+            .is_none()
+        {
+            return;
+        }
+        let (this, ctx) = (*self, ctx.clone());
+        let spawned = std::thread::Builder::new()
+            .name("solid-ahead".into())
+            .spawn(move || {
+                let Some(spill) = ctx.cache.spill() else {
+                    return;
+                };
+                let decode = || match ctx.cache.decoders().try_acquire(this.decode_weight(i)) {
+                    Some(permit) => Ok((this.decode_for_spill(&ctx, i)?, permit)),
+                    None => Err(WimError::Unsupported(
+                        "no decode budget left for reading ahead".into(),
+                    )),
+                };
+                let read_error = |e| WimError::io("reading the spill file ahead".to_string(), e);
+                if let Err(e) = spill.read_or_fill(key, 0, &mut [0u8; 1], decode, read_error) {
+                    tracing::debug!("decoding chunk {i} ahead: {e}");
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::debug!("no thread for decoding ahead: {e}");
+        }
     }
 
     /// Reads and decodes chunk `i` (no caching).
@@ -258,17 +314,23 @@ impl Chunked {
                 ),
             ));
         }
+        // The output is allocated as the shared buffer itself: `Arc::from(Vec)` would copy it,
+        // holding a 64 MiB solid chunk twice at the peak.
+        let mut shared: Arc<[u8]> = std::iter::repeat_n(0u8, out_len).collect();
+        let what = || format!("reading chunk {i} of the resource at byte {at}");
+        let out = Arc::get_mut(&mut shared)
+            .ok_or_else(|| WimError::io(what(), std::io::Error::other("decode buffer shared")))?;
+        if in_len == out_len {
+            ctx.source
+                .read_exact_at(start, out)
+                .map_err(io_err(what()))?;
+            return Ok(shared);
+        }
         let mut input = vec![0u8; in_len];
         ctx.source
             .read_exact_at(start, &mut input)
-            .map_err(io_err(format!(
-                "reading chunk {i} of the resource at byte {at}"
-            )))?;
-        if in_len == out_len {
-            return Ok(Arc::from(input));
-        }
-        let mut out = vec![0u8; out_len];
-        decode(self.compression, &input, &mut out, self.chunk_size).map_err(|e| {
+            .map_err(io_err(what()))?;
+        decode(self.compression, &input, out, self.chunk_size).map_err(|e| {
             WimError::Decompress {
                 codec: self.compression.name(),
                 offset: at,
@@ -276,7 +338,7 @@ impl Chunked {
                 detail: e.to_string(),
             }
         })?;
-        Ok(Arc::from(out))
+        Ok(shared)
     }
 }
 

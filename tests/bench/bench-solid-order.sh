@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Solid ESD read-all through our mount, in tar order and in shuffled file order, with the
+# default cache and with --cache-mb 16, side by side with `wimlib-imagex apply` of the same
+# image to tmpfs (issue 14's targets: <= 2x apply in tar order, <= 3x shuffled).
+#
+#   tests/bench/bench-solid-order.sh ESD
+#
+# ESD: a solid WIM, e.g. `wimlib-imagex export big-lzx.wim 1 solid.esd --solid
+# --solid-chunk-size=67108864` of tests/fixtures/make-big-fixture.sh's WIM (BIG_FIXTURE_MB=400).
+# Env: WIMFS (default <repo>/target/release/wimfs), RUNS (default 1, median reported).
+# Each run is cold: page cache dropped, fresh mount. For our mount the root xattr
+# wimfs.cache_stats gives the bytes decoded (decoded/served) and /proc gives the daemon's peak
+# RSS (VmHWM).
+set -euo pipefail
+
+HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+REPO=$(readlink -f "$HERE/../..")
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+ESD=$(readlink -f "${1:?usage: $0 ESD}")
+WIMFS=${WIMFS:-$REPO/target/release/wimfs}
+RUNS=${RUNS:-1}
+WORK=$(mktemp -d /tmp/bench-solid-order.XXXXXX)
+MNT=$WORK/m
+APPLY=/dev/shm/bench-solid-apply.$$
+mkdir -p "$MNT"
+cleanup() {
+    "$WIMFS" unmount "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null || true
+    rm -rf "$WORK" "$APPLY"
+}
+trap cleanup EXIT
+
+served=$(wimlib-imagex info "$ESD" 1 | awk -F': *' '/^Total Bytes/ { print $2 }')
+
+time_apply() {
+    rm -rf "$APPLY"
+    drop_caches
+    local t0 t1
+    t0=$(now)
+    wimlib-imagex apply "$ESD" 1 "$APPLY" >/dev/null
+    t1=$(now)
+    elapsed "$t0" "$t1"
+    rm -rf "$APPLY"
+}
+
+# Prints "seconds decoded_bytes peak_rss_kb" for one cold read of the mount in ORDER.
+time_mount() { # ORDER CACHE_MB
+    local order=$1 cache=$2 t0 t1 pid stats
+    drop_caches
+    "$WIMFS" mount --cache-mb "$cache" "$ESD" 1 "$MNT"
+    t0=$(now)
+    if [[ $order == tar ]]; then
+        (cd "$MNT" && tar cf - . | cat >/dev/null)
+    else
+        (cd "$MNT" && find . -type f | shuf --random-source=<(yes) | tr '\n' '\0' | xargs -0 cat >/dev/null)
+    fi
+    t1=$(now)
+    stats=$(getfattr --only-values -n wimfs.cache_stats "$MNT")
+    pid=$(pgrep -f "wimfs mount --cache-mb $cache $ESD" | head -n1)
+    local rss
+    rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+    "$WIMFS" unmount "$MNT"
+    local decoded
+    decoded=$(sed -n 's/.*decoded_bytes=\([0-9]*\).*/\1/p' <<<"$stats")
+    echo "$(elapsed "$t0" "$t1") $decoded $rss"
+}
+
+apply_times=()
+for _ in $(seq "$RUNS"); do apply_times+=("$(time_apply)"); done
+apply_s=$(median "${apply_times[@]}")
+
+echo "# bench-solid-order.sh $ESD ($(du -m "$ESD" | cut -f1) MB, $served bytes in image 1), wimfs $(git -C "$REPO" rev-parse --short HEAD), RUNS=$RUNS, load at start $(cut -d' ' -f1-3 /proc/loadavg), caches dropped: $CAN_DROP"
+echo "wimlib-imagex apply to tmpfs: ${apply_s}s"
+echo "| order | --cache-mb | wimfs s | apply s | ratio (target) | decoded/served | peak RSS MiB (bound) |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for order in tar shuffled; do
+    for cache in 256 16; do
+        secs=()
+        for _ in $(seq "$RUNS"); do
+            read -r s decoded rss < <(time_mount "$order" "$cache")
+            secs+=("$s")
+        done
+        s=$(median "${secs[@]}")
+        target=2
+        [[ $order == shuffled ]] && target=3
+        echo "| $order | $cache | $s | $apply_s | $(ratio "$s" "$apply_s") (<= $target) | $(ratio "$decoded" "$served") | $((rss / 1024)) (<= $((cache + 64))) |"
+    done
+done
