@@ -24,7 +24,10 @@ fn mknod(path: &Path, kind: &str, major: u32, minor: u32) {
 fn device_nodes_fifos_and_sockets_in_a_wim_keep_their_kind_and_numbers() {
     // SAFETY: geteuid cannot fail.
     if unsafe { libc::geteuid() } != 0 {
-        assert!(std::env::var_os("CI").is_none(), "CI must run this test as root (mknod)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test as root (mknod)"
+        );
         eprintln!("SKIPPED: mknod needs root");
         return;
     }
@@ -54,7 +57,10 @@ fn device_nodes_fifos_and_sockets_in_a_wim_keep_their_kind_and_numbers() {
             let (want, _) = snapshot(&src);
             assert_eq!(ours, want, "the mount differs from the captured tree");
             assert!(
-                matches!(ours.get(Path::new("dev/big-minor")), Some(Node::Special { .. })),
+                matches!(
+                    ours.get(Path::new("dev/big-minor")),
+                    Some(Node::Special { .. })
+                ),
                 "not a device: {:?}",
                 ours.get(Path::new("dev/big-minor"))
             );
