@@ -139,6 +139,8 @@ impl<V: Vfs> WinFspAdapter<V> {
             }
             // Opened as a reparse point (FILE_OPEN_REPARSE_POINT): metadata only.
             FileKind::Symlink => {}
+            // Device nodes, FIFOs and sockets show as empty files: reads end at once.
+            FileKind::CharDevice | FileKind::BlockDevice | FileKind::Fifo | FileKind::Socket => {}
         }
         Ok(handle)
     }
