@@ -11,9 +11,9 @@
 pub mod backend;
 pub mod cache;
 pub mod errno;
-pub mod io;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod io;
 pub mod nested;
 pub mod osname;
 pub mod vfs;

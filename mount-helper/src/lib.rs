@@ -12,6 +12,7 @@ pub mod mountpoint;
 pub mod refs;
 pub mod source;
 pub mod staging_state;
+pub mod web;
 pub mod wim_inspect;
 pub mod wim_rw;
 #[cfg(windows)]

@@ -19,7 +19,10 @@ pub fn authorization(url: &HttpUrl, config: &HttpConfig) -> Option<Secret> {
 }
 
 fn basic(user: &str, pass: &str) -> Secret {
-    Secret::new(format!("Basic {}", base64(format!("{user}:{pass}").as_bytes())))
+    Secret::new(format!(
+        "Basic {}",
+        base64(format!("{user}:{pass}").as_bytes())
+    ))
 }
 
 /// Standard base64 with padding (RFC 4648 §4).
@@ -27,7 +30,11 @@ fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -46,7 +53,13 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(i.as_bytes()), o);
         }
     }
@@ -62,7 +75,10 @@ mod tests {
         let a = authorization(&u, &cfg).expect("basic");
         assert_eq!(a.expose(), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
         let u = HttpUrl::parse("http://h/x").expect("url");
-        assert_eq!(authorization(&u, &cfg).expect("bearer").expose(), "Bearer tok");
+        assert_eq!(
+            authorization(&u, &cfg).expect("bearer").expose(),
+            "Bearer tok"
+        );
         let none = HttpConfig {
             netrc: Some("/nonexistent".into()),
             ..HttpConfig::default()

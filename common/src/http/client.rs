@@ -55,14 +55,23 @@ impl std::fmt::Debug for Answer {
 impl Answer {
     /// A header's value, if present and text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.response.headers().get(name).and_then(|v| v.to_str().ok())
+        self.response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
     }
 
     /// Reads the body, which must be exactly `len` bytes (shorter: a retryable truncation).
     pub fn body_exact(mut self, len: u64) -> Result<Vec<u8>, AttemptError> {
-        let cap = usize::try_from(len).map_err(|_| AttemptError::Fatal("range too large".into()))?;
+        let cap =
+            usize::try_from(len).map_err(|_| AttemptError::Fatal("range too large".into()))?;
         let mut out = Vec::with_capacity(cap);
-        let reader = self.response.body_mut().with_config().limit(len + 1).reader();
+        let reader = self
+            .response
+            .body_mut()
+            .with_config()
+            .limit(len + 1)
+            .reader();
         match reader.take(len + 1).read_to_end(&mut out) {
             Ok(_) if out.len() as u64 == len => Ok(out),
             Ok(_) if (out.len() as u64) < len => Err(AttemptError::Retry(format!(
@@ -188,7 +197,9 @@ fn tls_config(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, HttpError>
 }
 
 /// The certificates of a PEM file (none without a file; an error if it holds none).
-fn ca_certificates(ca_file: Option<&Path>) -> Result<Vec<ureq::tls::Certificate<'static>>, HttpError> {
+fn ca_certificates(
+    ca_file: Option<&Path>,
+) -> Result<Vec<ureq::tls::Certificate<'static>>, HttpError> {
     let Some(path) = ca_file else {
         return Ok(Vec::new());
     };
@@ -261,7 +272,9 @@ pub fn with_retries<T>(
             Err(AttemptError::Retry(msg)) => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left <= backoff || tries >= 50 {
-                    return Err(AttemptError::Retry(format!("{msg} (gave up after {tries} tries)")));
+                    return Err(AttemptError::Retry(format!(
+                        "{msg} (gave up after {tries} tries)"
+                    )));
                 }
                 tracing::debug!("retrying in {backoff:?}: {msg}");
                 std::thread::sleep(backoff);

@@ -87,7 +87,9 @@ impl DiskIndex {
             .checked_mul(ENTRY as u64)
             .and_then(|l| usize::try_from(l).ok())
             .filter(|&l| l <= 64 << 20)
-            .ok_or_else(|| local("cache map", &self.dir)(std::io::Error::other("object too large")))?;
+            .ok_or_else(|| {
+                local("cache map", &self.dir)(std::io::Error::other("object too large"))
+            })?;
         let open = |p: &Path| {
             OpenOptions::new()
                 .read(true)
@@ -106,7 +108,8 @@ impl DiskIndex {
         if have == map_len as u64 {
             read_exact_at(&map, 0, &mut entries).map_err(local("cache map", &map_path))?;
         } else {
-            map.set_len(map_len as u64).map_err(local("cache map", &map_path))?;
+            map.set_len(map_len as u64)
+                .map_err(local("cache map", &map_path))?;
             data.set_len(0).map_err(local("cache file", &data_path))?;
         }
         let mine = used_in_map(&entries);
@@ -219,7 +222,10 @@ impl DiskCache {
         }
         tracing::warn!("cache: block {b} is damaged on disk; fetching it again");
         let _ = self.set_entry(b, 0, 0);
-        self.used.fetch_sub(u64::from(len).min(self.used.load(Ordering::Relaxed)), Ordering::Relaxed);
+        self.used.fetch_sub(
+            u64::from(len).min(self.used.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
         None
     }
 
@@ -232,7 +238,10 @@ impl DiskCache {
         if self.used.fetch_add(len, Ordering::Relaxed) + len > self.budget {
             self.used.fetch_sub(len, Ordering::Relaxed);
             if !self.full_logged.swap(true, Ordering::Relaxed) {
-                tracing::info!("cache: the directory's budget ({} bytes) is used up", self.budget);
+                tracing::info!(
+                    "cache: the directory's budget ({} bytes) is used up",
+                    self.budget
+                );
             }
             return;
         }
@@ -271,13 +280,17 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
         let idx = DiskIndex::open(&root, "http://h/x.wim").expect("index");
         assert!(idx.latest().is_none());
-        let c = idx.open_version(&version("\"a\""), 4096, 1 << 20).expect("open");
+        let c = idx
+            .open_version(&version("\"a\""), 4096, 1 << 20)
+            .expect("open");
         c.put(1, &[7u8; 4096]);
         c.put(2, &[8u8; 1808]);
         drop(c);
         let idx = DiskIndex::open(&root, "http://h/x.wim").expect("index");
         assert_eq!(idx.latest(), Some(version("\"a\"")));
-        let c = idx.open_version(&version("\"a\""), 4096, 1 << 20).expect("reopen");
+        let c = idx
+            .open_version(&version("\"a\""), 4096, 1 << 20)
+            .expect("reopen");
         assert_eq!(c.get(1).as_deref(), Some(&[7u8; 4096][..]));
         assert_eq!(c.used(), 4096 + 1808);
         // Damage block 2's bytes on disk: it reads as absent.
@@ -287,17 +300,24 @@ mod tests {
             .find(|e| e.file_name().to_string_lossy().ends_with(".data"))
             .expect("data file")
             .path();
-        let f = OpenOptions::new().write(true).open(&data).expect("open data");
+        let f = OpenOptions::new()
+            .write(true)
+            .open(&data)
+            .expect("open data");
         write_all_at(&f, 8192, b"x").expect("damage");
         assert!(c.get(2).is_none());
         assert!(!c.has(2));
         drop(c);
         // A new version deletes the old one's blocks.
-        let c = idx.open_version(&version("\"b\""), 4096, 1 << 20).expect("new version");
+        let c = idx
+            .open_version(&version("\"b\""), 4096, 1 << 20)
+            .expect("new version");
         assert!(c.get(1).is_none());
         assert_eq!(c.used(), 0);
         // Past the budget, blocks are not stored.
-        let c = idx.open_version(&version("\"b\""), 4096, 5000).expect("small budget");
+        let c = idx
+            .open_version(&version("\"b\""), 4096, 5000)
+            .expect("small budget");
         c.put(0, &[1u8; 4096]);
         c.put(1, &[1u8; 4096]);
         assert!(c.has(0) && !c.has(1));

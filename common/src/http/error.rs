@@ -25,7 +25,9 @@ pub enum HttpError {
         source: io::Error,
     },
     /// The server answers range requests with the whole object (status 200) or not at all.
-    #[error("{url}: the server does not support range requests ({detail}); download the file instead")]
+    #[error(
+        "{url}: the server does not support range requests ({detail}); download the file instead"
+    )]
     NoRangeSupport {
         /// The URL.
         url: String,

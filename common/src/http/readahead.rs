@@ -45,10 +45,9 @@ impl Readahead {
     pub fn on_read(&mut self, first: u64, last: u64) -> Option<(u64, u64)> {
         self.clock += 1;
         let clock = self.clock;
-        let found = self
-            .streams
-            .iter_mut()
-            .find(|s| s.live && first >= s.last.saturating_sub(1) && first <= s.last.saturating_add(1));
+        let found = self.streams.iter_mut().find(|s| {
+            s.live && first >= s.last.saturating_sub(1) && first <= s.last.saturating_add(1)
+        });
         let s = match found {
             Some(s) => s,
             None => {

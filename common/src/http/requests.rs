@@ -108,13 +108,17 @@ pub fn fetch_range(
         206 => {
             let cr = answer.header("Content-Range").unwrap_or("");
             let Some(ContentRange::Bytes { first, last, total }) = parse_content_range(cr) else {
-                return Err(AttemptError::Retry(format!("{what}: unusable Content-Range {cr:?}")));
+                return Err(AttemptError::Retry(format!(
+                    "{what}: unusable Content-Range {cr:?}"
+                )));
             };
             version
                 .check(answer.header("ETag"), answer.header("Last-Modified"), total)
                 .map_err(|d| AttemptError::Changed(format!("{what}: {d}")))?;
             if first != start || last != end - 1 {
-                return Err(AttemptError::Fatal(format!("{what}: the server sent {cr:?}")));
+                return Err(AttemptError::Fatal(format!(
+                    "{what}: the server sent {cr:?}"
+                )));
             }
             answer.body_exact(len)
         }
@@ -137,7 +141,9 @@ fn status_error(status: u16, what: &str) -> AttemptError {
     let msg = format!("{what}: HTTP status {status}");
     match status {
         408 | 429 | 500..=599 => AttemptError::Retry(msg),
-        401 | 403 => AttemptError::Fatal(format!("{msg} (credentials: ~/.netrc, the URL, or --http-token-file)")),
+        401 | 403 => AttemptError::Fatal(format!(
+            "{msg} (credentials: ~/.netrc, the URL, or --http-token-file)"
+        )),
         _ => AttemptError::Fatal(msg),
     }
 }

@@ -81,13 +81,18 @@ impl HttpSource {
         let agent = client.get()?;
         let target = url.request_url();
         let deadline = Instant::now() + config.timeout;
-        let outcome = with_retries(deadline, |t| probe(&agent, &target, block, cached.as_ref(), t))
-            .map_err(|e| open_error(&url, e))?;
+        let outcome = with_retries(deadline, |t| {
+            probe(&agent, &target, block, cached.as_ref(), t)
+        })
+        .map_err(|e| open_error(&url, e))?;
         let (version, first) = match (outcome, cached) {
             (ProbeOutcome::Fresh { version, first }, _) => (version, Some(first)),
             (ProbeOutcome::NotModified, Some(cached)) => (cached, None),
             (ProbeOutcome::NotModified, None) => {
-                return Err(open_error(&url, AttemptError::Fatal("304 to an unconditional request".into())))
+                return Err(open_error(
+                    &url,
+                    AttemptError::Fatal("304 to an unconditional request".into()),
+                ))
             }
         };
         if version.condition().is_none() {
@@ -106,7 +111,9 @@ impl HttpSource {
             block,
             blocks,
             client,
-            table: Mutex::new(BlockTable::new(config.memory_cache_bytes.max(block as usize))),
+            table: Mutex::new(BlockTable::new(
+                config.memory_cache_bytes.max(block as usize),
+            )),
             arrived: Condvar::new(),
             readahead: Mutex::new(Readahead::new(config.readahead_blocks(), blocks)),
             stale: Mutex::new(None),
@@ -122,7 +129,11 @@ impl HttpSource {
         if let Some(first) = first.filter(|f| f.len() as u64 == block.min(shared.version.size)) {
             shared.store(Job { first: 0, count: 1 }, &first);
         }
-        tracing::info!("{}: opened, {}", shared.url.display(), shared.version.describe());
+        tracing::info!(
+            "{}: opened, {}",
+            shared.url.display(),
+            shared.version.describe()
+        );
         Ok(Self { shared })
     }
 
@@ -210,7 +221,11 @@ impl Shared {
             // Forked: the parent's threads and their fetches are not here.
             self.table.lock().forget_pending();
         }
-        match workers::start(self.me.clone(), self.config.connections.clamp(1, 32), "http") {
+        match workers::start(
+            self.me.clone(),
+            self.config.connections.clamp(1, 32),
+            "http",
+        ) {
             Ok(q) => {
                 *w = Some((pid, Arc::clone(&q)));
                 Some(q)
@@ -358,7 +373,8 @@ impl RunJob for Shared {
         });
         match result {
             Ok(bytes) => {
-                self.bytes_fetched.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                self.bytes_fetched
+                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
                 self.store(job, &bytes);
             }
             Err(AttemptError::Changed(reason)) => {

@@ -70,7 +70,10 @@ impl HttpUrl {
 
     /// The URL requests go to (no credentials).
     pub fn request_url(&self) -> String {
-        format!("{}://{}{}", self.scheme, self.authority, self.path_and_query)
+        format!(
+            "{}://{}{}",
+            self.scheme, self.authority, self.path_and_query
+        )
     }
 
     /// The URL for messages: no credentials, the query shown as `?…`.
@@ -86,7 +89,12 @@ impl HttpUrl {
     /// URL's changing query is left out; the pinned version tells objects apart).
     pub fn cache_identity(&self) -> String {
         let path = self.path_and_query.split('?').next().unwrap_or("/");
-        format!("{}://{}{}", self.scheme, self.authority.to_ascii_lowercase(), path)
+        format!(
+            "{}://{}{}",
+            self.scheme,
+            self.authority.to_ascii_lowercase(),
+            path
+        )
     }
 
     /// The host name without the port (for `~/.netrc`).
@@ -153,7 +161,10 @@ mod tests {
         let u = HttpUrl::parse("HTTPS://me:s%40cret@Host.example:8443/a/b.wim?X-Sig=abc#frag")
             .expect("parse");
         assert_eq!(u.display(), "https://Host.example:8443/a/b.wim?…");
-        assert_eq!(u.request_url(), "https://Host.example:8443/a/b.wim?X-Sig=abc");
+        assert_eq!(
+            u.request_url(),
+            "https://Host.example:8443/a/b.wim?X-Sig=abc"
+        );
         assert_eq!(u.cache_identity(), "https://host.example:8443/a/b.wim");
         assert_eq!(u.host(), "Host.example");
         assert_eq!(u.file_name(), "b.wim");
@@ -172,9 +183,6 @@ mod tests {
         assert!(HttpUrl::parse("ftp://h/x").is_err());
         assert!(HttpUrl::parse("http:///x").is_err());
         assert!(HttpUrl::parse("http://h/a b").is_err());
-        assert_eq!(
-            HttpUrl::parse("http://[::1]:80").expect("v6").host(),
-            "::1"
-        );
+        assert_eq!(HttpUrl::parse("http://[::1]:80").expect("v6").host(), "::1");
     }
 }

@@ -42,7 +42,12 @@ impl PinnedVersion {
 
     /// Checks an answer's validators and total size against the pinned ones; the reason
     /// names what differs.
-    pub fn check(&self, etag: Option<&str>, last_modified: Option<&str>, total: u64) -> Result<(), String> {
+    pub fn check(
+        &self,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+        total: u64,
+    ) -> Result<(), String> {
         if total != self.size {
             return Err(format!("size {total}, opened with {}", self.size));
         }
@@ -133,7 +138,11 @@ mod tests {
     fn content_ranges_parse_and_bad_ones_are_refused() {
         assert_eq!(
             parse_content_range("bytes 0-1023/4096"),
-            Some(ContentRange::Bytes { first: 0, last: 1023, total: 4096 })
+            Some(ContentRange::Bytes {
+                first: 0,
+                last: 1023,
+                total: 4096
+            })
         );
         assert_eq!(
             parse_content_range("bytes */10"),
