@@ -36,8 +36,7 @@ pub fn lookup(text: &str, host: &str) -> Option<(String, Secret)> {
     let mut lines = text.lines();
     let mut tokens: Vec<String> = Vec::new();
     while let Some(line) = lines.next() {
-        let mut words = line.split_whitespace().peekable();
-        while let Some(w) = words.next() {
+        for w in line.split_whitespace() {
             if w == "macdef" {
                 // Skip the macro body: up to the next empty line.
                 for l in lines.by_ref() {

@@ -103,7 +103,7 @@ mod tests {
                 window_seen = window_seen.max(e - b);
             }
         }
-        assert!(window_seen <= 17 && window_seen >= 8, "{window_seen}");
+        assert!((8..=17).contains(&window_seen), "{window_seen}");
         // A read far away starts a new stream without readahead.
         assert_eq!(r.on_read(500, 500), None);
         // And the window stops at the end of the object.

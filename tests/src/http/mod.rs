@@ -4,6 +4,7 @@
 pub mod fault_proxy;
 pub mod nginx;
 pub mod tls;
+pub mod trees;
 
 pub use fault_proxy::{Fault, FaultProxy};
 pub use nginx::Nginx;
