@@ -227,8 +227,9 @@ fn serve(mut conn: TcpStream, st: &State) {
     }
 }
 
-/// Forwards one request; the client connection stays usable only when the upstream's answer
-/// carried a Content-Length we relayed whole. Returns whether to keep serving the connection.
+/// Forwards one request. The client connection stays usable only when the upstream's answer
+/// carried a Content-Length we relayed whole (a chunked or close-delimited body is relayed to
+/// the upstream's end, then the connection closed). Returns whether to keep serving it.
 fn forward(conn: &mut TcpStream, st: &State, head: &[u8], truncate: bool) -> bool {
     let Ok(mut up) = TcpStream::connect(st.upstream) else {
         let _ = conn.shutdown(Shutdown::Both);
@@ -237,8 +238,11 @@ fn forward(conn: &mut TcpStream, st: &State, head: &[u8], truncate: bool) -> boo
     if up.write_all(head).is_err() {
         return false;
     }
+    let is_head = head.starts_with(b"HEAD ");
     let mut buf = vec![0u8; 256 << 10];
     let mut seen = Vec::new();
+    let mut headers_done = false;
+    // Bytes to relay in all (headers and body), when known.
     let mut limit: Option<u64> = None;
     let mut sent = 0u64;
     loop {
@@ -247,17 +251,21 @@ fn forward(conn: &mut TcpStream, st: &State, head: &[u8], truncate: bool) -> boo
             Ok(n) => n,
         };
         let mut chunk = &buf[..n];
-        if limit.is_none() {
+        if !headers_done {
             seen.extend_from_slice(chunk);
             if let Some(end) = find(&seen, b"\r\n\r\n") {
+                headers_done = true;
                 let headers = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
                 let body_len = headers
                     .lines()
                     .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .unwrap_or(0);
-                let body_keep = if truncate { body_len / 2 } else { body_len };
-                limit = Some(end as u64 + 4 + body_keep);
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                let head_len = end as u64 + 4;
+                limit = match (is_head, body_len) {
+                    (true, _) => Some(head_len),
+                    (false, Some(len)) => Some(head_len + if truncate { len / 2 } else { len }),
+                    (false, None) => None,
+                };
             }
         }
         if let Some(l) = limit {
@@ -268,13 +276,12 @@ fn forward(conn: &mut TcpStream, st: &State, head: &[u8], truncate: bool) -> boo
             return false;
         }
         sent += chunk.len() as u64;
-        st.bytes_down
-            .fetch_add(chunk.len() as u64, Ordering::SeqCst);
+        st.bytes_down.fetch_add(chunk.len() as u64, Ordering::SeqCst);
         if limit.is_some_and(|l| sent >= l) {
             break;
         }
     }
-    if truncate || limit.is_none() {
+    if truncate || limit.is_none_or(|l| sent < l) {
         let _ = conn.shutdown(Shutdown::Both);
         return false;
     }
