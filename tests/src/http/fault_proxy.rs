@@ -276,7 +276,8 @@ fn forward(conn: &mut TcpStream, st: &State, head: &[u8], truncate: bool) -> boo
             return false;
         }
         sent += chunk.len() as u64;
-        st.bytes_down.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+        st.bytes_down
+            .fetch_add(chunk.len() as u64, Ordering::SeqCst);
         if limit.is_some_and(|l| sent >= l) {
             break;
         }

@@ -1,7 +1,8 @@
 //! A real nginx for tests: one process (`master_process off`, so killing it kills the server),
 //! serving a directory on 127.0.0.1 over http and https (certificate from [`super::tls`]),
 //! with a generated config in a scratch directory. Byte ranges, `If-Match` and
-//! `If-Unmodified-Since` are nginx's own (static files).
+//! `If-Unmodified-Since` are nginx's own (static files). `/private/` needs HTTP Basic
+//! credentials ([`USER`], [`PASSWORD`]); `/bearer/` needs `Authorization: Bearer` [`TOKEN`].
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,13 @@ use std::time::{Duration, Instant};
 
 use super::tls::{make_ca_and_server_cert, TlsFiles};
 use crate::process::require_tools;
+
+/// The user `/private/` accepts.
+pub const USER: &str = "deployer";
+/// Their password.
+pub const PASSWORD: &str = "pw-Zq81-secret";
+/// The token `/bearer/` accepts.
+pub const TOKEN: &str = "tok-7Hc2-secret";
 
 /// A running nginx; killed on drop.
 #[derive(Debug)]
@@ -51,6 +59,16 @@ impl Nginx {
 
     fn spawn(&mut self) {
         let d = self.dir.display();
+        let hash = Command::new("openssl")
+            .args(["passwd", "-apr1", PASSWORD])
+            .output()
+            .expect("openssl passwd");
+        let hash = String::from_utf8_lossy(&hash.stdout).trim().to_string();
+        std::fs::write(self.dir.join("htpasswd"), format!("{USER}:{hash}\n")).expect("htpasswd");
+        let locations = format!(
+            "location /private/ {{ auth_basic \"test\"; auth_basic_user_file {d}/htpasswd; }}\n\
+             location /bearer/ {{ if ($http_authorization != \"Bearer {TOKEN}\") {{ return 401; }} }}"
+        );
         let conf = format!(
             "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
              error_log {d}/error.log;\nevents {{ worker_connections 512; }}\n\
@@ -58,9 +76,9 @@ impl Nginx {
                client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;\n\
                uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;\n  types {{ }}\n\
                default_type application/octet-stream;\n  open_file_cache off;\n\
-               server {{ listen 127.0.0.1:{hp}; root {root}; }}\n\
+               server {{ listen 127.0.0.1:{hp}; root {root};\n{locations} }}\n\
                server {{ listen 127.0.0.1:{sp} ssl; root {root};\n\
-                 ssl_certificate {cert}; ssl_certificate_key {key}; }}\n}}\n",
+                 ssl_certificate {cert}; ssl_certificate_key {key};\n{locations} }}\n}}\n",
             hp = self.http_port,
             sp = self.https_port,
             root = self.root.display(),
