@@ -1,5 +1,4 @@
-//! One HTTP request at a time, through ureq: TLS (rustls with the system's roots plus
-//! `--ca-file` on Unix; the system's TLS on Windows), proxies from `http_proxy`/`https_proxy`/
+//! One HTTP request at a time, through ureq: TLS ([`super::tls`]), proxies from `http_proxy`/`https_proxy`/
 //! `NO_PROXY`, up to 10 redirects (credentials are not sent to another host), and the
 //! retry loop: timeouts, dropped connections, truncated bodies and 5xx answers are retried
 //! with exponential backoff until the time allowed is used up.
@@ -8,7 +7,6 @@
 //! builds its own ([`ProcessClient`]).
 
 use std::io::Read;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,6 +14,7 @@ use parking_lot::Mutex;
 
 use super::config::{HttpConfig, Secret};
 use super::error::HttpError;
+use super::tls::tls_config;
 
 /// Why one attempt failed.
 #[derive(Debug, Clone)]
@@ -154,71 +153,6 @@ fn classify(e: ureq::Error) -> AttemptError {
         ureq::Error::Rustls(_) => AttemptError::Fatal(format!("TLS: {msg}")),
         _ => AttemptError::Retry(msg),
     }
-}
-
-/// TLS: the system's roots and the CA file on Unix (rustls).
-#[cfg(not(windows))]
-fn tls_config(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, HttpError> {
-    use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
-    let mut roots: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
-        .certs
-        .into_iter()
-        .map(|c| Certificate::from_der(c.as_ref()).to_owned())
-        .collect();
-    if roots.is_empty() {
-        tracing::warn!("no system CA certificates found; using the bundled web PKI roots");
-    }
-    roots.extend(ca_certificates(ca_file)?);
-    let root_certs = if roots.is_empty() {
-        RootCerts::WebPki
-    } else {
-        RootCerts::Specific(Arc::new(roots))
-    };
-    Ok(TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .root_certs(root_certs)
-        .build())
-}
-
-/// TLS on Windows: SChannel with the system's store, or only the CA file's certificates.
-#[cfg(windows)]
-fn tls_config(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, HttpError> {
-    use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
-    let extra = ca_certificates(ca_file)?;
-    let root_certs = if extra.is_empty() {
-        RootCerts::PlatformVerifier
-    } else {
-        RootCerts::Specific(Arc::new(extra))
-    };
-    Ok(TlsConfig::builder()
-        .provider(TlsProvider::NativeTls)
-        .root_certs(root_certs)
-        .build())
-}
-
-/// The certificates of a PEM file (none without a file; an error if it holds none).
-fn ca_certificates(
-    ca_file: Option<&Path>,
-) -> Result<Vec<ureq::tls::Certificate<'static>>, HttpError> {
-    let Some(path) = ca_file else {
-        return Ok(Vec::new());
-    };
-    let local = |source| HttpError::Local {
-        what: "CA file",
-        path: path.display().to_string(),
-        source,
-    };
-    let pem = std::fs::read(path).map_err(local)?;
-    let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-        .filter_map(|item| match item {
-            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c.to_owned()),
-            _ => None,
-        })
-        .collect();
-    if certs.is_empty() {
-        return Err(local(std::io::Error::other("no PEM certificate in it")));
-    }
-    Ok(certs)
 }
 
 /// The client of the current process, rebuilt in a forked child (pooled connections and

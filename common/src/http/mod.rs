@@ -7,15 +7,16 @@
 //! - [`netrc`], [`auth`]: credentials (URL, token file, `~/.netrc`) and the header they make.
 //! - [`version`]: the object's version (size, ETag, Last-Modified) pinned at open, and the
 //!   conditions (RFC 9110 §13) every later request carries.
-//! - [`client`]: one HTTP attempt (ureq; TLS, proxies from the environment, redirects) and
-//!   the retry loop with backoff.
+//! - [`client`]: one HTTP attempt (ureq; proxies from the environment, redirects) and the
+//!   retry loop with backoff; [`tls`]: the CA roots.
 //! - [`requests`]: the probe at open (size, validators and the first block in one round
 //!   trip) and the conditional range requests.
 //! - [`blocks`]: the in-memory block cache and the blocks being fetched.
 //! - [`readahead`]: sequential-stream detection with a growing window.
 //! - [`workers`]: the small pool of fetching threads (several requests in flight).
 //! - [`disk_cache`]: the persistent, bounded `--cache-dir` block store.
-//! - [`source`]: [`HttpSource`] itself.
+//! - [`fetcher`]: what readers and fetching threads share; running a fetch job.
+//! - [`source`]: [`HttpSource`] itself: opening, and the read path.
 
 pub mod auth;
 pub mod blocks;
@@ -23,10 +24,12 @@ pub mod client;
 pub mod config;
 pub mod disk_cache;
 pub mod error;
+pub mod fetcher;
 pub mod netrc;
 pub mod readahead;
 pub mod requests;
 pub mod source;
+pub mod tls;
 pub mod url;
 pub mod version;
 pub mod workers;

@@ -10,22 +10,23 @@
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 
 use super::auth::authorization;
 use super::blocks::{BlockState, BlockTable};
 use super::client::{with_retries, AttemptError, ProcessClient};
-use super::config::{worker_threads_allowed, HttpConfig};
-use super::disk_cache::{DiskCache, DiskIndex};
+use super::config::HttpConfig;
+use super::disk_cache::DiskIndex;
 use super::error::HttpError;
+use super::fetcher::Shared;
 use super::readahead::Readahead;
-use super::requests::{fetch_range, probe, ProbeOutcome};
+use super::requests::{probe, ProbeOutcome};
 use super::url::HttpUrl;
 use super::version::PinnedVersion;
-use super::workers::{self, runs, Job, Queue, RunJob};
+use super::workers::{runs, Job, RunJob};
 use crate::io::ReadAt;
 
 /// Counters, for logs and benchmarks.
@@ -43,27 +44,6 @@ pub struct HttpStats {
 #[derive(Debug, Clone)]
 pub struct HttpSource {
     shared: Arc<Shared>,
-}
-
-#[derive(Debug)]
-struct Shared {
-    url: HttpUrl,
-    config: HttpConfig,
-    version: PinnedVersion,
-    block: u64,
-    blocks: u64,
-    client: ProcessClient,
-    table: Mutex<BlockTable>,
-    arrived: Condvar,
-    readahead: Mutex<Readahead>,
-    /// Why the object is no longer the pinned version, once seen.
-    stale: Mutex<Option<String>>,
-    disk: Option<DiskCache>,
-    workers: Mutex<Option<(u32, Arc<Queue>)>>,
-    me: Weak<Shared>,
-    requests: AtomicU64,
-    bytes_fetched: AtomicU64,
-    disk_hits: AtomicU64,
 }
 
 impl HttpSource {
@@ -202,43 +182,13 @@ impl ReadAt for HttpSource {
 }
 
 impl Shared {
-    fn eio(&self, what: &str) -> io::Error {
-        io::Error::other(format!("{}: {what}", self.url.display()))
-    }
-
-    /// The worker queue of this process, started on first use (not in a process about to
-    /// fork: there, `None`, and reads fetch in their own thread).
-    fn queue(&self) -> Option<Arc<Queue>> {
-        if !worker_threads_allowed() {
-            return None;
-        }
-        let pid = std::process::id();
-        let mut w = self.workers.lock();
-        if let Some((p, q)) = w.as_ref() {
-            if *p == pid {
-                return Some(Arc::clone(q));
-            }
-            // Forked: the parent's threads and their fetches are not here.
-            self.table.lock().forget_pending();
-        }
-        match workers::start(
-            self.me.clone(),
-            self.config.connections.clamp(1, 32),
-            "http",
-        ) {
-            Ok(q) => {
-                *w = Some((pid, Arc::clone(&q)));
-                Some(q)
-            }
-            Err(e) => {
-                tracing::warn!("starting HTTP threads: {e}; fetching in the reading threads");
-                None
-            }
-        }
-    }
-
     /// Makes sure blocks `first..=last` are held or on their way, and queues `ahead`.
-    fn request(&self, first: u64, last: u64, ahead: Option<(u64, u64)>) -> io::Result<()> {
+    pub(super) fn request(
+        &self,
+        first: u64,
+        last: u64,
+        ahead: Option<(u64, u64)>,
+    ) -> io::Result<()> {
         if let Some(disk) = &self.disk {
             for b in first..=last {
                 if !self.table.lock().present_or_pending(b) && disk.has(b) {
@@ -295,7 +245,7 @@ impl Shared {
     }
 
     /// Waits for block `b` until `deadline`.
-    fn wait(&self, b: u64, deadline: Instant) -> io::Result<Arc<[u8]>> {
+    pub(super) fn wait(&self, b: u64, deadline: Instant) -> io::Result<Arc<[u8]>> {
         loop {
             let mut t = self.table.lock();
             match t.state(b) {
@@ -322,93 +272,5 @@ impl Shared {
                 }
             }
         }
-    }
-
-    /// Stores fetched bytes (blocks `job.first..`) in memory, then on disk.
-    fn store(&self, job: Job, bytes: &[u8]) {
-        let mut pieces = Vec::new();
-        {
-            let mut t = self.table.lock();
-            for (i, chunk) in bytes.chunks(self.block as usize).enumerate() {
-                let data: Arc<[u8]> = Arc::from(chunk);
-                t.insert(job.first + i as u64, Arc::clone(&data));
-                pieces.push(data);
-            }
-        }
-        self.arrived.notify_all();
-        if let Some(disk) = &self.disk {
-            for (i, p) in pieces.iter().enumerate() {
-                disk.put(job.first + i as u64, p);
-            }
-        }
-    }
-
-    fn fail(&self, job: Job, reason: &str) {
-        let mut t = self.table.lock();
-        for b in job.first..job.first + job.count {
-            t.fail(b, reason);
-        }
-        drop(t);
-        self.arrived.notify_all();
-    }
-}
-
-impl RunJob for Shared {
-    fn run_job(&self, job: Job) {
-        let start = job.first * self.block;
-        let end = ((job.first + job.count) * self.block).min(self.version.size);
-        if let Some(reason) = self.stale.lock().clone() {
-            return self.fail(job, &reason);
-        }
-        let client = match self.client.get() {
-            Ok(c) => c,
-            Err(e) => return self.fail(job, &e.to_string()),
-        };
-        let target = self.url.request_url();
-        // Leave the waiting readers a moment to report the failure before their deadline.
-        let deadline = Instant::now() + self.config.timeout.saturating_sub(Duration::from_secs(1));
-        let result = with_retries(deadline, |t| {
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            fetch_range(&client, &target, &self.version, start, end - start, t)
-        });
-        match result {
-            Ok(bytes) => {
-                self.bytes_fetched
-                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                self.store(job, &bytes);
-            }
-            Err(AttemptError::Changed(reason)) => {
-                let mut stale = self.stale.lock();
-                if stale.is_none() {
-                    tracing::error!(
-                        "{}: the file changed on the server ({reason}); data not fetched yet answers EIO",
-                        self.url.display()
-                    );
-                    *stale = Some(format!("the file changed on the server ({reason})"));
-                }
-                let reason = stale.clone().unwrap_or_default();
-                drop(stale);
-                self.fail(job, &reason);
-            }
-            Err(e) => {
-                tracing::warn!("{}: {}", self.url.display(), e.message());
-                self.fail(job, e.message());
-            }
-        }
-    }
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        if let Some((_, q)) = self.workers.lock().take() {
-            q.close();
-        }
-        tracing::info!(
-            "{}: {} requests, {} bytes fetched, {} blocks from the disk cache",
-            self.url.display(),
-            self.requests.load(Ordering::Relaxed),
-            self.bytes_fetched.load(Ordering::Relaxed),
-            self.disk_hits.load(Ordering::Relaxed)
-        );
     }
 }
