@@ -207,6 +207,47 @@ fn persistent_errors_give_eio_in_bounded_time() {
 }
 
 #[test]
+fn a_hung_server_fails_reads_at_the_timeout_and_a_lazy_unmount_returns_at_once() {
+    let (dir, nginx) = server("http-hung");
+    let (a, _) = twins(dir.path(), |src, img| capture(src, img, "lzx"));
+    publish(nginx.root(), "img", &a);
+    let proxy = FaultProxy::start(nginx.http_addr());
+    let url = format!("{}/img", proxy.base_url());
+    let m = wim_mount(&url, &["--http-timeout", "3"]);
+    proxy.arm(Fault::Hang, None);
+    let mnt = m.path().to_path_buf();
+    let reader = std::thread::spawn(move || {
+        let start = Instant::now();
+        (read(&mnt, FILES - 1), start.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let start = Instant::now();
+    let out = run(
+        Command::new(wimfs_bin())
+            .arg("unmount")
+            .arg("--lazy")
+            .arg(m.path()),
+        Duration::from_secs(30),
+    );
+    assert!(out.success(), "{out}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "unmount took {:?}",
+        start.elapsed()
+    );
+    let (result, took) = reader.join().expect("reader thread");
+    let e = must_fail(result, "a hung server");
+    assert!(
+        matches!(e.raw_os_error(), Some(libc::EIO) | Some(libc::ENOTCONN)),
+        "{e}"
+    );
+    assert!(
+        took < Duration::from_secs(8),
+        "the read waited {took:?} with --http-timeout 3"
+    );
+}
+
+#[test]
 fn a_server_without_range_support_is_refused_at_mount() {
     let (dir, nginx) = server("http-norange");
     let (a, _) = twins(dir.path(), |src, img| capture(src, img, "lzx"));

@@ -22,6 +22,8 @@ pub enum Fault {
     Truncate,
     /// Remove `Range` from requests (the upstream answers 200 with the whole file).
     StripRange,
+    /// Read the request and never answer (a hung server), until the proxy stops.
+    Hang,
 }
 
 #[derive(Debug, Default)]
@@ -201,6 +203,12 @@ fn serve(mut conn: TcpStream, st: &State) {
             st.faulted.fetch_add(1, Ordering::SeqCst);
         }
         match fault {
+            Some(Fault::Hang) => {
+                while !st.stop.load(Ordering::SeqCst) {
+                    thread::sleep(Duration::from_millis(50));
+                }
+                return;
+            }
             Some(Fault::Drop) => {
                 let _ = conn.shutdown(Shutdown::Both);
                 return;
