@@ -278,4 +278,14 @@ fn a_server_without_range_support_is_refused_at_mount() {
         out.stderr.contains("does not support range requests"),
         "{out}"
     );
+    // A file smaller than one block comes whole with the first answer: no range needed.
+    let sample = tests::crate_dir().join("../samples/sample.wim");
+    publish(nginx.root(), "small.wim", &sample);
+    let out = run(
+        Command::new(wimfs_bin())
+            .arg("info")
+            .arg(format!("{}/small.wim", proxy.base_url())),
+        Duration::from_secs(60),
+    );
+    out.expect_success("a small file from a server without ranges");
 }

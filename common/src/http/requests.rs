@@ -77,9 +77,27 @@ pub fn probe(
                 "416 Range Not Satisfiable for the first bytes".into(),
             )),
         },
-        200 => Err(AttemptError::NoRanges(
-            "it answered a range request with status 200 and the whole file".into(),
-        )),
+        200 => {
+            // Some servers answer a range covering the whole (small) object with all of it:
+            // then nothing else will ever be asked for.
+            let len = answer
+                .header("Content-Length")
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            match len {
+                Some(len) if len < first_len => {
+                    let first = answer.body_exact(len)?;
+                    let version = PinnedVersion {
+                        size: len,
+                        etag: validators.0,
+                        last_modified: validators.1,
+                    };
+                    Ok(ProbeOutcome::Fresh { version, first })
+                }
+                _ => Err(AttemptError::NoRanges(
+                    "it answered a range request with status 200 and the whole file".into(),
+                )),
+            }
+        }
         s => Err(status_error(s, "bytes 0-")),
     }
 }
