@@ -2,7 +2,8 @@
 //! mounted from an http:// URL served by a real nginx on 127.0.0.1, equals its local mount
 //! (paths, kinds, sizes, contents, link groups, mtimes, xattrs); https with the test's own CA
 //! (`--ca-file`; refused without it); a WIM inside an ISO on the server (`URL:/inner` and
-//! `--inner`); a split WIM whose parts are URLs (`--ref`); `info` showing the pinned version;
+//! `--inner`); a split WIM whose parts are URLs (`--ref`, also `extract`); `info` showing the
+//! pinned version;
 //! `--rw` refused; `--cache-dir`: a second mount fetches almost nothing.
 //!
 //! Needs nginx and openssl (scripts/install-deps); they are required, not optional.
@@ -232,6 +233,17 @@ fn a_wim_inside_an_iso_and_a_split_wim_on_a_server_mount_like_the_local_wim() {
     let first = nginx.url(&parts[0].file_name().expect("name").to_string_lossy());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     check("split over URLs", wim_walk(&first, 1, &refs));
+    // `extract` from a URL writes the same tree.
+    let dest = dir.path().join("extracted");
+    let mut extract = vec!["extract", &first, "1", dest.to_str().expect("utf-8")];
+    extract.extend(refs.iter().copied());
+    wimfs(&extract).expect_success("wimfs extract from URLs");
+    let d = compare(
+        &local,
+        &walk(&dest, &WalkOptions::default()),
+        &CompareOptions::default(),
+    );
+    assert!(d.is_empty(), "{}", format_report("extract from URLs", &d));
     // The outer ISO itself from the URL, through isofs.
     let l = IsoMount::new(iso.to_str().expect("utf-8"), &[]).expect("local iso");
     let w = IsoMount::new(&iso_url, &[]).expect("iso from URL");
