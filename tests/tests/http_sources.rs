@@ -3,8 +3,7 @@
 //! (paths, kinds, sizes, contents, link groups, mtimes, xattrs); https with the test's own CA
 //! (`--ca-file`; refused without it); a WIM inside an ISO on the server (`URL:/inner` and
 //! `--inner`); a split WIM whose parts are URLs (`--ref`, also `extract`); `info` showing the
-//! pinned version;
-//! `--rw` refused; `--cache-dir`: a second mount fetches almost nothing.
+//! pinned version; `--rw` refused; `--cache-dir`: a second mount fetches almost nothing.
 //!
 //! Needs nginx and openssl (scripts/install-deps); they are required, not optional.
 //! Run: `cargo build -p mount-helper && cargo test -p tests --test http_sources`.
