@@ -110,8 +110,12 @@ impl Shared {
 
 impl RunJob for Shared {
     fn run_job(&self, job: Job) {
-        let start = job.first * self.block;
-        let end = ((job.first + job.count) * self.block).min(self.version.size);
+        let start = job.first.saturating_mul(self.block);
+        let end = job
+            .first
+            .saturating_add(job.count)
+            .saturating_mul(self.block)
+            .min(self.version.size);
         if let Some(reason) = self.stale.lock().clone() {
             return self.fail(job, &reason);
         }
@@ -124,7 +128,14 @@ impl RunJob for Shared {
         let deadline = Instant::now() + self.config.timeout.saturating_sub(Duration::from_secs(1));
         let result = with_retries(deadline, |t| {
             self.requests.fetch_add(1, Ordering::Relaxed);
-            fetch_range(&client, &target, &self.version, start, end - start, t)
+            fetch_range(
+                &client,
+                &target,
+                &self.version,
+                start,
+                end.saturating_sub(start),
+                t,
+            )
         });
         match result {
             Ok(bytes) => {
