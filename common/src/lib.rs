@@ -13,6 +13,8 @@ pub mod backend;
 pub mod cache;
 pub mod decode_budget;
 pub mod errno;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod io;
 pub mod nested;
 pub mod osname;

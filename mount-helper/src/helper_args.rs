@@ -83,6 +83,14 @@ resume: continue changes left staged by an interrupted writable mount.
 
 log_file=FILE: append the daemon's log to FILE.
 
+SOURCE may be an http:// or https:// URL (read-only). For those:
+
+ca_file=FILE: trust a private CA's certificates too. http_token_file=FILE: send its token as \
+Authorization: Bearer. netrc_file=FILE: credentials from this netrc file (default ~/.netrc). \
+http_timeout=SECS: fail a read with EIO after this long without data (default 30). \
+http_connections=N: range requests in flight. cache_dir=DIR: keep fetched blocks on disk for \
+later mounts. cache_dir_max_mb=N: its budget (default 8192). Add _netdev in /etc/fstab.
+
 Generic options (defaults, nofail, noauto, user, _netdev, nosuid, nodev, x-*, ...) are \
 accepted and ignored; other unknown options are errors unless -s is given.";
 
@@ -107,6 +115,14 @@ idle_secs=N: with all, close images unused for N seconds (default 120).
 
 log=FILE: append the daemon's log to FILE.
 
+SOURCE may be an http:// or https:// URL (read-only). For those:
+
+ca_file=FILE: trust a private CA's certificates too. http_token_file=FILE: send its token as \
+Authorization: Bearer. netrc_file=FILE: credentials from this netrc file (default ~/.netrc). \
+http_timeout=SECS: fail a read with EIO after this long without data (default 30). \
+http_connections=N: range requests in flight. cache_dir=DIR: keep fetched blocks on disk for \
+later mounts. cache_dir_max_mb=N: its budget (default 8192). Add _netdev in /etc/fstab.
+
 Generic options (defaults, nofail, noauto, user, _netdev, nosuid, nodev, x-*, ...) are \
 accepted and ignored; other unknown options are errors unless -s is given.";
 
@@ -116,7 +132,8 @@ Examples:
   mount -t wimfs -o index=2 /srv/images/install.wim /mnt/wim
   mount -t wimfs /media/usb/Win11.iso:/sources/install.wim /mnt/wim
   # /etc/fstab:
-  /srv/images/install.wim  /mnt/wim  wimfs  ro,index=1,allow_other,nofail  0 0";
+  /srv/images/install.wim  /mnt/wim  wimfs  ro,index=1,allow_other,nofail  0 0
+  https://deploy.example/install.wim  /mnt/web  wimfs  ro,index=1,cache_dir=/var/cache/wimfs,_netdev,nofail  0 0";
 
 /// Examples for the man page of `mount.isofs`.
 pub const ISOFS_EXAMPLES: &str = "\
@@ -223,7 +240,18 @@ fn ignored(name: &str) -> bool {
     IGNORED.contains(&name) || name.starts_with("x-") || name.starts_with("X-") || name == "comment"
 }
 
-/// Translates options into `--flags` with the table `map` (option name, flag, takes a value);
+/// The options of HTTP(S) sources, the same for both helpers.
+const HTTP_MAP: &[(&str, &str, bool)] = &[
+    ("ca_file", "--ca-file", true),
+    ("http_token_file", "--http-token-file", true),
+    ("netrc_file", "--netrc-file", true),
+    ("http_timeout", "--http-timeout", true),
+    ("http_connections", "--http-connections", true),
+    ("cache_dir", "--cache-dir", true),
+    ("cache_dir_max_mb", "--cache-dir-max-mb", true),
+];
+
+/// Translates options into `--flags` with the table `map` (and [`HTTP_MAP`]) (option name, flag, takes a value);
 /// `extra` handles options the table does not cover.
 fn translate(
     call: &HelperCall,
@@ -233,7 +261,7 @@ fn translate(
     let mut out: Vec<OsString> = Vec::new();
     for opt in &call.options {
         let (name, value) = split(opt);
-        if let Some(&(_, flag, takes)) = map.iter().find(|(n, _, _)| *n == name) {
+        if let Some(&(_, flag, takes)) = map.iter().chain(HTTP_MAP).find(|(n, _, _)| *n == name) {
             match (takes, value) {
                 (true, Some(v)) => out.extend([flag.into(), v.into()]),
                 (false, None) => out.push(flag.into()),
@@ -375,6 +403,25 @@ mod tests {
         assert_eq!(
             wimfs_args(&call).expect("translates"),
             os(&["wimfs", "-v", "mount", "--rw", "w.wim", "Pro", "/m"])
+        );
+        let call = parse(&os(&[
+            "https://h/x.wim",
+            "/m",
+            "-o",
+            "ro,cache_dir=/c,_netdev",
+        ]))
+        .expect("parses");
+        assert_eq!(
+            wimfs_args(&call).expect("translates"),
+            os(&[
+                "wimfs",
+                "mount",
+                "--cache-dir",
+                "/c",
+                "https://h/x.wim",
+                "1",
+                "/m"
+            ])
         );
         let call = parse(&os(&["/iso", "/m", "-oro,tree=udf,all,wim", "-n"])).expect("parses");
         assert_eq!(

@@ -14,6 +14,7 @@ pub mod source;
 pub mod spill_args;
 pub mod split_parts;
 pub mod staging_state;
+pub mod web;
 pub mod wim_inspect;
 pub mod wim_rw;
 #[cfg(windows)]

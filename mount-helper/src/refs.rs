@@ -1,5 +1,6 @@
 //! Expanding `--ref` arguments (split WIM parts): each is a path or a pattern whose file-name
-//! part may contain `*` and `?` (quoted, as with wimlib: `--ref 'install*.swm'`).
+//! part may contain `*` and `?` (quoted, as with wimlib: `--ref 'install*.swm'`), or an
+//! `http(s)://` URL, taken as it is (a web server has no directory listing to match against).
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,10 @@ fn matches(pattern: &[char], name: &[char]) -> bool {
 pub fn expand(args: &[String]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for arg in args {
+        if common::http::is_url(arg) {
+            out.push(PathBuf::from(arg));
+            continue;
+        }
         let path = Path::new(arg);
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if !name.contains(['*', '?']) {

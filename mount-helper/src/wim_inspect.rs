@@ -1,5 +1,5 @@
 //! `wimfs info`, `verify` and `extract`, and opening a WIM from the command line's terms (a
-//! path, `OUTER:/inner` or `--inner`, split parts).
+//! path or URL, `OUTER:/inner` or `--inner`, split parts).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,8 +7,9 @@ use std::sync::Arc;
 use common::cache::ChunkCache;
 use wimfs::{WimFile, WimFs, WimFsOptions};
 
-use crate::source::ImageSource;
+use crate::source::{ImageSource, NamedSource};
 use crate::spill_args::SpillArgs;
+use crate::web::SourceOptions;
 
 pub fn progress_bar(label: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(0);
@@ -41,8 +42,13 @@ pub fn check_integrity(wim: &WimFile) -> Result<(), String> {
     Ok(())
 }
 
-pub fn verify(path: &Path, inner: Option<&Path>, refs: &[String]) -> Result<(), String> {
-    let wim = open_wim(path, inner, refs, ChunkCache::new(256 << 20))?;
+pub fn verify(
+    path: &Path,
+    inner: Option<&Path>,
+    refs: &[String],
+    opts: &SourceOptions,
+) -> Result<(), String> {
+    let wim = open_wim(path, inner, refs, ChunkCache::new(256 << 20), opts)?;
     check_integrity(&wim)?;
     let bar = progress_bar("blobs");
     let failures = wimfs::verify::verify_blobs(&wim, &mut |done, total| {
@@ -61,24 +67,42 @@ pub fn verify(path: &Path, inner: Option<&Path>, refs: &[String]) -> Result<(), 
     Err(format!("{} of {count} blobs are damaged", failures.len()))
 }
 
-/// Opens the WIM at `path` (or `OUTER:/inner`, or `--inner` inside `path`) with its parts.
+/// Opens the WIM at `path` (a file or URL, or `OUTER:/inner`, or `--inner` inside `path`)
+/// with its parts.
 pub fn open_wim(
     path: &Path,
     inner: Option<&Path>,
     refs: &[String],
     cache: ChunkCache,
+    opts: &SourceOptions,
 ) -> Result<WimFile, String> {
     let cache = Arc::new(cache);
     let source = ImageSource::resolve(path, inner)?;
-    if source.host_file().is_none() {
+    if let ImageSource::Inside { .. } = source {
         if !refs.is_empty() {
             return Err("--ref cannot be combined with a WIM inside another image".into());
         }
         // A split WIM inside an image: its parts are found beside it.
-        return WimFile::from_sources(source.open_wim_parts()?, cache).map_err(|e| e.to_string());
+        return WimFile::from_sources(source.open_wim_parts(opts)?, cache)
+            .map_err(|e| e.to_string());
     }
     let refs = crate::refs::expand(refs)?;
-    WimFile::open_with_refs(path, &refs, cache).map_err(|e| e.to_string())
+    let any_url = refs
+        .iter()
+        .any(|r| r.to_str().is_some_and(common::http::is_url));
+    if source.host_file().is_some() && !any_url {
+        return WimFile::open_with_refs(path, &refs, cache).map_err(|e| e.to_string());
+    }
+    // Parts on a web server (or a mix of files and URLs).
+    let mut sources: Vec<NamedSource> = vec![(source.open(opts)?, source.display())];
+    for r in refs {
+        if r == path {
+            continue;
+        }
+        let part = ImageSource::resolve(&r, None)?;
+        sources.push((part.open(opts)?, part.display()));
+    }
+    WimFile::from_sources(sources, cache).map_err(|e| e.to_string())
 }
 
 pub fn human(bytes: u64) -> String {
@@ -102,8 +126,9 @@ pub fn info(
     image: Option<&str>,
     xml: bool,
     refs: &[String],
+    opts: &SourceOptions,
 ) -> Result<(), String> {
-    let wim = open_wim(path, inner, refs, ChunkCache::new(64 << 20))?;
+    let wim = open_wim(path, inner, refs, ChunkCache::new(64 << 20), opts)?;
     if xml {
         println!("{}", wim.xml());
         return Ok(());
@@ -114,7 +139,11 @@ pub fn info(
         .transpose()
         .map_err(|e| e.to_string())?;
     if selected.is_none() {
-        println!("Path:        {}", path.display());
+        println!(
+            "Path:        {}",
+            ImageSource::resolve(path, inner)?.display()
+        );
+        opts.print_pinned();
         println!("Version:     0x{:x}", h.version);
         println!("Compression: {}", h.compression.name());
         println!("Chunk size:  {} bytes", h.chunk_size);
@@ -178,12 +207,14 @@ pub fn extract(
     dest: &Path,
     threads: Option<usize>,
     refs: &[String],
+    opts: &SourceOptions,
 ) -> Result<(), String> {
     let wim = Arc::new(open_wim(
         path,
         inner,
         refs,
         SpillArgs::default().cache(256 << 20),
+        opts,
     )?);
     let index = wim.select_image(image).map_err(|e| e.to_string())?;
     let fs = WimFs::new(wim, index, WimFsOptions::default()).map_err(|e| e.to_string())?;

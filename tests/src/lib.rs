@@ -9,10 +9,13 @@
 //! - [`tree::walk`] + [`compare::compare`]: a tree manifest and a comparator that lists every
 //!   difference.
 //! - [`reads`]: random-access pread checks against the reference tree.
+//! - [`http`]: a real nginx (http + https with a test CA) and a latency/fault proxy, for the
+//!   HTTP source tests and benchmarks.
 //! - [`wim`]: a minimal WIM header / blob table reader that tells the corruption tests where
 //!   each region of a WIM lies.
 
 pub mod compare;
+pub mod http;
 pub mod mount;
 pub mod process;
 pub mod reads;

@@ -22,6 +22,7 @@ use mount_helper::collection::{CollectionFs, CollectionOptions};
 use mount_helper::helper_args;
 use mount_helper::source::ImageSource;
 use mount_helper::spill_args::SpillArgs;
+use mount_helper::web::{HttpArgs, SourceOptions};
 use mount_helper::{logging, mountpoint, run_mount, MountRequest};
 
 #[derive(Debug, Parser)]
@@ -45,8 +46,8 @@ struct Cli {
 enum Command {
     /// Mount IMAGE read-only on DIR (or, with --all, every ISO below a directory).
     Mount {
-        /// The image file (OUTER.iso:/inner.iso for an image inside an image); with --all, the
-        /// directory holding the images.
+        /// The image file or http(s) URL (OUTER.iso:/inner.iso for an image inside an image);
+        /// with --all, the directory holding the images.
         image: PathBuf,
         /// The mount point (an existing, empty directory).
         dir: PathBuf,
@@ -82,6 +83,8 @@ enum Command {
         /// Stay in the foreground until unmounted.
         #[arg(short, long)]
         foreground: bool,
+        #[command(flatten)]
+        http: HttpArgs,
     },
     /// Unmount an isofs mount.
     Unmount {
@@ -93,7 +96,7 @@ enum Command {
     },
     /// Describe an image: label, trees, El Torito boot entries, partition table.
     Info {
-        /// The image file (or OUTER.iso:/inner.iso).
+        /// The image file or URL (or OUTER.iso:/inner.iso).
         image: PathBuf,
         /// Describe this file inside IMAGE instead (for image paths that contain ':').
         #[arg(long, value_name = "PATH")]
@@ -101,6 +104,8 @@ enum Command {
         /// Write the El Torito boot images into this directory.
         #[arg(long, value_name = "DIR")]
         extract_boot: Option<PathBuf>,
+        #[command(flatten)]
+        http: HttpArgs,
     },
     /// Write the man pages into DIR (for packaging; docs/man holds them).
     #[command(name = "__man", hide = true)]
@@ -149,14 +154,14 @@ impl MountSettings {
     }
 }
 
-fn mount(source: &ImageSource, m: &MountSettings) -> Result<(), String> {
+fn mount(source: &ImageSource, m: &MountSettings, sources: &SourceOptions) -> Result<(), String> {
     // Recognize the image in the parent (cheap: descriptors only) so a bad image or an absent
     // tree fails before forking; the daemon builds the tree once.
     let source = source.canonicalize()?;
     let name = source.display();
     let opts = open_options(m.tree);
     let cache = m.cache_mb.saturating_mul(1 << 20);
-    let bytes = source.open()?;
+    let bytes = source.open(sources)?;
     let info = ImageInfo::from_source(bytes.as_ref()).map_err(|e| format!("{name}: {e}"))?;
     if let Some(t) = m.tree {
         if !info.recognized.trees().contains(&t) {
@@ -202,10 +207,15 @@ fn mount_all(host_dir: &Path, wim: bool, idle_secs: u64, m: &MountSettings) -> R
     })
 }
 
-fn info(source: &ImageSource, extract_boot: Option<PathBuf>) -> Result<(), String> {
+fn info(
+    source: &ImageSource,
+    extract_boot: Option<PathBuf>,
+    sources: &SourceOptions,
+) -> Result<(), String> {
     let name = source.display();
-    let bytes = source.open()?;
+    let bytes = source.open(sources)?;
     let info = ImageInfo::from_source(bytes.as_ref()).map_err(|e| format!("{name}: {e}"))?;
+    sources.print_pinned();
     print!("{info}");
     if let Some(dir) = extract_boot {
         let written = info
@@ -243,6 +253,17 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     logging::init(cli.verbose, cli.log.as_deref());
+    if matches!(
+        &cli.command,
+        Command::Mount {
+            foreground: false,
+            all: false,
+            ..
+        }
+    ) {
+        // The image is opened before the daemon forks: no HTTP threads until then.
+        common::http::no_worker_threads_in_this_process();
+    }
     let result = match cli.command {
         Command::Mount {
             image,
@@ -256,6 +277,7 @@ fn main() -> ExitCode {
             spill,
             allow_other,
             foreground,
+            http,
         } => {
             let settings = MountSettings {
                 dir,
@@ -268,8 +290,9 @@ fn main() -> ExitCode {
             if all {
                 mount_all(&image, wim, idle_secs, &settings)
             } else {
-                ImageSource::resolve(&image, inner.as_deref())
-                    .and_then(|source| mount(&source, &settings))
+                let source = ImageSource::resolve(&image, inner.as_deref());
+                http.options()
+                    .and_then(|o| source.and_then(|source| mount(&source, &settings, &o)))
             }
         }
         Command::Man { dir } => write_man(&dir),
@@ -278,8 +301,11 @@ fn main() -> ExitCode {
             image,
             inner,
             extract_boot,
-        } => ImageSource::resolve(&image, inner.as_deref())
-            .and_then(|source| info(&source, extract_boot)),
+            http,
+        } => http.options().and_then(|o| {
+            ImageSource::resolve(&image, inner.as_deref())
+                .and_then(|source| info(&source, extract_boot, &o))
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

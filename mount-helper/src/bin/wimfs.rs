@@ -8,6 +8,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use common::backend::fuse::FuseOptions;
 use mount_helper::helper_args;
 use mount_helper::spill_args::SpillArgs;
+use mount_helper::web::HttpArgs;
 use mount_helper::wim_inspect::{check_integrity, extract, info, open_wim, verify};
 use mount_helper::{logging, mountpoint, run_mount_with, MountRequest};
 use wimfs::{WimFs, WimFsOptions};
@@ -30,7 +31,7 @@ struct Cli {
 enum Command {
     /// Show the WIM's header and its images.
     Info {
-        /// The WIM file.
+        /// The WIM file (or an http:// or https:// URL).
         wim: PathBuf,
         /// Show only this image (index or name).
         image: Option<String>,
@@ -41,15 +42,17 @@ enum Command {
         /// IMAGE:PATH, for image paths that contain ':'.
         #[arg(long, value_name = "PATH")]
         inner: Option<PathBuf>,
-        /// Other parts of a split WIM (paths or quoted patterns like 'install*.swm').
+        /// Other parts of a split WIM (paths, URLs or quoted patterns like 'install*.swm').
         #[arg(long = "ref", value_name = "PATH")]
         refs: Vec<String>,
+        #[command(flatten)]
+        http: HttpArgs,
     },
     /// Mount an image (read-only) on a directory.
     Mount(MountArgs),
     /// Extract an image to a directory (decoding in parallel), like `wimlib-imagex apply`.
     Extract {
-        /// The WIM file.
+        /// The WIM file (or URL).
         wim: PathBuf,
         /// The image: index or name.
         image: String,
@@ -65,6 +68,8 @@ enum Command {
         /// Other parts of a split WIM.
         #[arg(long = "ref", value_name = "PATH")]
         refs: Vec<String>,
+        #[command(flatten)]
+        http: HttpArgs,
     },
     /// List live read-write mounts and staged changes left behind.
     Status,
@@ -99,6 +104,8 @@ enum Command {
         /// Other parts of a split WIM.
         #[arg(long = "ref", value_name = "PATH")]
         refs: Vec<String>,
+        #[command(flatten)]
+        http: HttpArgs,
     },
     /// Unmount a wimfs mount (read-write mounts: commit or discard the changes first).
     Unmount {
@@ -133,7 +140,7 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct MountArgs {
-    /// The WIM file.
+    /// The WIM file (or an http:// or https:// URL).
     wim: PathBuf,
     /// The image: its 1-based index or its name.
     image: String,
@@ -175,15 +182,24 @@ struct MountArgs {
     /// Continue the changes a killed or interrupted read-write mount left staged.
     #[arg(long, requires = "rw")]
     resume: bool,
+    #[command(flatten)]
+    http: HttpArgs,
 }
 
 fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
+    if args.rw && args.wim.to_str().is_some_and(common::http::is_url) {
+        return Err(format!(
+            "{}: a WIM on a web server mounts read-only; --rw needs a local WIM file (download it first)",
+            mount_helper::source::ImageSource::resolve(&args.wim, None)?.display()
+        ));
+    }
     // Validate the WIM and the image before forking so mistakes are reported at once.
     let wim = open_wim(
         &args.wim,
         args.inner.as_deref(),
         &args.refs,
         args.spill.cache(args.cache_mb.saturating_mul(1 << 20)),
+        &args.http.options()?,
     )?;
     let index = wim.select_image(&args.image).map_err(|e| e.to_string())?;
     if args.check {
@@ -288,6 +304,9 @@ fn main() -> ExitCode {
     let daemon = matches!(&cli.command, Command::Mount(m) if !m.foreground);
     if !daemon {
         logging::init(cli.verbose, None);
+    } else {
+        // The image is opened before the daemon forks: no HTTP threads until then.
+        common::http::no_worker_threads_in_this_process();
     }
     let result = match &cli.command {
         Command::Info {
@@ -296,7 +315,10 @@ fn main() -> ExitCode {
             xml,
             inner,
             refs,
-        } => info(wim, inner.as_deref(), image.as_deref(), *xml, refs),
+            http,
+        } => http
+            .options()
+            .and_then(|o| info(wim, inner.as_deref(), image.as_deref(), *xml, refs, &o)),
         Command::Mount(args) => mount(args, cli.verbose),
         Command::Extract {
             wim,
@@ -305,23 +327,27 @@ fn main() -> ExitCode {
             threads,
             inner,
             refs,
-        } => extract(wim, inner.as_deref(), image, dest, *threads, refs),
+            http,
+        } => http
+            .options()
+            .and_then(|o| extract(wim, inner.as_deref(), image, dest, *threads, refs, &o)),
         Command::Verify {
             wim,
             inner,
             refs,
             repair,
-        } => {
+            http,
+        } => http.options().and_then(|o| {
             if *repair {
-                if inner.is_some() {
-                    Err("--repair needs a WIM file, not one inside another image".into())
+                if inner.is_some() || wim.to_str().is_some_and(common::http::is_url) {
+                    Err("--repair needs a local WIM file".into())
                 } else {
-                    mount_helper::wim_rw::repair(wim).and_then(|()| verify(wim, None, refs))
+                    mount_helper::wim_rw::repair(wim).and_then(|()| verify(wim, None, refs, &o))
                 }
             } else {
-                verify(wim, inner.as_deref(), refs)
+                verify(wim, inner.as_deref(), refs, &o)
             }
-        }
+        }),
         Command::Status => mount_helper::wim_rw::status(),
         Command::Man { dir } => write_man(dir),
         Command::Commit {
