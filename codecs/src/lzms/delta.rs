@@ -7,7 +7,7 @@ use super::decode::{err, Model};
 use super::matches::{push_front, rep_index, take};
 use super::range::RangeDecoder;
 use super::tables::{OFFSET_EXTRA_BITS, OFFSET_SLOT_BASE};
-use crate::compress::DecodeError;
+use crate::DecodeError;
 
 impl Model {
     /// Decodes a delta match at `pos` (the item kind already decoded) and returns the position

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use sha1::{Digest, Sha1};
-use wimfs::compress::lzms;
+use wimcodecs::lzms;
 
 fn chunks(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -129,7 +129,7 @@ fn reference_vectors_decode() {
 }
 
 /// Decode speed over a directory of chunks (`LZMS_BENCH_DIR`, e.g. every chunk of a WIM cut
-/// out by `extract_lzms_chunks.py`): `cargo test --release -p wimfs --test lzms_vectors --
+/// out by `extract_lzms_chunks.py`): `cargo test --release -p wimcodecs --test lzms_vectors --
 /// --ignored --nocapture`. Compare with `bench_wimlib_lzms.py DIR` (wimlib's decoder, same
 /// chunks).
 #[test]

@@ -18,7 +18,7 @@ use super::bitread::BitReader;
 use super::consts::*;
 use super::e8;
 use super::huffdec::DecodeTable;
-use crate::compress::DecodeError;
+use crate::DecodeError;
 
 /// Primary table sizes (bits); longer codewords use second-level tables.
 const MAIN_TABLE_BITS: u32 = 11;

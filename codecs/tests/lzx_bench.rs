@@ -2,7 +2,7 @@
 //! by default; run with
 //!
 //! ```text
-//! LZX_BENCH_PACK=/tmp/corpus32k.pack cargo test --release -p wimfs --test lzx_bench \
+//! LZX_BENCH_PACK=/tmp/corpus32k.pack cargo test --release -p wimcodecs --test lzx_bench \
 //!     -- --ignored --nocapture
 //! ```
 //!
@@ -26,7 +26,7 @@ fn cpu_secs() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
-use wimfs::compress::lzx;
+use wimcodecs::lzx;
 
 struct Chunk {
     lzx: bool,

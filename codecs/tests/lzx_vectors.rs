@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use wimfs::compress::lzx;
+use wimcodecs::lzx;
 
 fn window_of(path: &Path) -> usize {
     let stem = path

@@ -29,7 +29,7 @@ use super::matches::{copy_match, push_front, rep_index, take};
 use super::range::{Decision, RangeDecoder};
 use super::tables::*;
 use super::x86::x86_filter;
-use crate::compress::DecodeError;
+use crate::DecodeError;
 
 /// Largest buffer LZMS can describe (largest match offset + 1).
 const MAX_BUFFER_SIZE: usize = 1_180_427_429;

@@ -47,7 +47,7 @@ fn encode(items: &[Item]) -> Vec<u8> {
     encode_items(items, usize::MAX, true).expect("no limit")
 }
 
-fn decode(input: &[u8], len: usize) -> Result<Vec<u8>, crate::compress::DecodeError> {
+fn decode(input: &[u8], len: usize) -> Result<Vec<u8>, crate::DecodeError> {
     let mut out = vec![0xAA; len];
     decompress(input, &mut out).map(|()| out)
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time wimlib's own LZMS decompressor over a directory of chunks (NAME.lzms with NAME.raw or
 NAME.sha1 "HEX SIZE"), as written by extract_lzms_chunks.py, for comparison with
-`cargo test --release -p wimfs --test lzms_vectors -- --ignored --nocapture` (LZMS_BENCH_DIR).
+`cargo test --release -p wimcodecs --test lzms_vectors -- --ignored --nocapture` (LZMS_BENCH_DIR).
 
 Usage: bench_wimlib_lzms.py DIR [ROUNDS]
 

@@ -7,7 +7,7 @@
 //!
 //! Two `#[ignore]`d tests measure things for the docs:
 //! - `xpress_decode_throughput`: `XPRESS_BENCH_DIR=<dir of .xpress/.raw pairs> cargo test
-//!   --release -p wimfs --test xpress_vectors -- --ignored --nocapture xpress_decode_throughput`
+//!   --release -p wimcodecs --test xpress_vectors -- --ignored --nocapture xpress_decode_throughput`
 //! - `xpress_ratio_vs_wimlib`: the same variable; sums our compressed sizes against wimlib's.
 //! - `xpress_write_ours`: `XPRESS_OURS_DIR=<dir>` writes `X.ours`, our compression of each
 //!   `X.raw` there (none where it does not shrink), for `codec_vectors/reencode_wim.py` to put
@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use sha1::{Digest, Sha1};
-use wimfs::compress::xpress::{compress, decompress};
+use wimcodecs::xpress::{compress, decompress};
 
 fn vector_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/codec_vectors/xpress")

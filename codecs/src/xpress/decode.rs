@@ -2,7 +2,7 @@
 //! buffer, refilled four words at a time; every failure is a [`DecodeError`].
 
 use super::{BLOCK_SIZE, MAX_CODE_LEN, MIN_MATCH, NUM_SYMBOLS, TABLE_BYTES};
-use crate::compress::DecodeError;
+use crate::DecodeError;
 
 /// Bits resolved by the first-level table; longer codes go through a second-level table.
 const TABLE_BITS: u32 = 12;
