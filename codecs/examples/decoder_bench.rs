@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p wimcodecs --features wimlib-bench --example decoder_bench -- \
-//!     [--rounds N] PACK...
+//!     [--rounds N] [--only ours|wimlib] PACK...
 //! ```
 //!
 //! Each PACK holds the compressed chunks of one WIM (`codecs/bench/wim_chunk_pack.py`). Every
@@ -140,6 +140,12 @@ fn main() {
             .expect("--rounds N");
         args.drain(i..i + 2);
     }
+    // For profiling one side: `--only ours` or `--only wimlib` (after the output check).
+    let mut only = String::new();
+    if let Some(i) = args.iter().position(|a| a == "--only") {
+        only = args.get(i + 1).cloned().expect("--only ours|wimlib");
+        args.drain(i..i + 2);
+    }
     println!("| chunks | codec (chunk size) | decoded MiB | ours MB/s | wimlib MB/s | ratio ours/wimlib |");
     println!("|---|---|---:|---:|---:|---:|");
     for path in &args {
@@ -162,8 +168,13 @@ fn main() {
         }
         let (mut best_ours, mut best_wimlib) = (f64::MAX, f64::MAX);
         for _ in 0..rounds {
-            best_ours = best_ours.min(time(&chunks, &mut b, &mut ours));
-            best_wimlib = best_wimlib.min(time(&chunks, &mut a, &mut |c, o| wimlib.decode(c, o)));
+            if only != "wimlib" {
+                best_ours = best_ours.min(time(&chunks, &mut b, &mut ours));
+            }
+            if only != "ours" {
+                let t = time(&chunks, &mut a, &mut |c, o| wimlib.decode(c, o));
+                best_wimlib = best_wimlib.min(t);
+            }
         }
         let name = ["", "XPRESS", "LZX", "LZMS"][usize::from(chunks[0].codec.min(3))];
         let (o, w) = (

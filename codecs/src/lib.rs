@@ -14,6 +14,8 @@
 //! [MS-PATCH]: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-patch/
 
 pub mod harness;
+mod huffman;
+mod lzcopy;
 pub mod lzms;
 pub mod lzx;
 pub mod xpress;

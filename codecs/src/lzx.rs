@@ -15,8 +15,8 @@
 //! * the repeated offsets start at 1 and the previous tree lengths at 0 for every chunk.
 //!
 //! Submodules: [`consts`] (tables), [`e8`] (the x86 call translation); decoding: [`bitread`]
-//! (input bits), [`huffdec`] (decode tables), [`decode`]; encoding: [`matchfind`] (binary-tree
-//! match finder), [`parse`] (shortest-path parse), [`huffenc`] (length-limited codes),
+//! (input bits), [`decode`]; encoding: [`matchfind`] (binary-tree
+//! match finder), [`parse`] (shortest-path parse), [`crate::huffman::encode`] (length-limited codes),
 //! [`write`] (block output), [`bitwrite`] (output bits), [`encode`] (the driver).
 
 mod bitread;
@@ -25,8 +25,7 @@ mod consts;
 mod decode;
 mod e8;
 mod encode;
-mod huffdec;
-mod huffenc;
+
 mod matchfind;
 mod parse;
 mod write;

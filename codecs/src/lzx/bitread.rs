@@ -7,6 +7,8 @@
 //! (table lookups look ahead), but *consuming* them means the input was truncated, which
 //! [`BitReader::overrun`] reports.
 
+use crate::huffman::decode::{entry_len, entry_sym, DecodeTable};
+
 #[derive(Debug, Clone)]
 pub(super) struct BitReader<'a> {
     data: &'a [u8],
@@ -71,10 +73,17 @@ impl<'a> BitReader<'a> {
         self.count
     }
 
-    /// The whole buffer, next bit in the top position.
+    /// Decodes one Huffman symbol with `table`; `None` for a bit pattern that is no codeword.
+    /// The caller has buffered at least the longest codeword's length of bits.
     #[inline(always)]
-    pub(super) fn peek_all(&self) -> u64 {
-        self.buf
+    pub(super) fn decode<const TB: u32>(&mut self, table: &DecodeTable<TB>) -> Option<u32> {
+        let e = table.lookup(self.buf);
+        let len = entry_len(e);
+        if len == 0 {
+            return None;
+        }
+        self.consume(len);
+        Some(entry_sym(e) as u32)
     }
 
     /// Drops `n` bits; the caller made sure they are buffered.

@@ -14,10 +14,13 @@
 //! error. No input makes this code panic or loop without bound: every loop either writes
 //! output (whose size is fixed) or consumes input.
 
+use std::cell::RefCell;
+
 use super::bitread::BitReader;
 use super::consts::*;
 use super::e8;
-use super::huffdec::DecodeTable;
+use crate::huffman::DecodeTable;
+use crate::lzcopy::copy_match;
 use crate::DecodeError;
 
 /// Primary table sizes (bits); longer codewords use second-level tables.
@@ -50,15 +53,29 @@ pub fn decompress(input: &[u8], output: &mut [u8], window_size: usize) -> Result
     if output.is_empty() {
         return Ok(());
     }
-    let mut dec = Decoder::new(input, order);
-    dec.run(output)?;
-    Ok(())
+    DECODER.with(|d| match d.try_borrow_mut() {
+        Ok(mut tables) => Decoder::new(input, order, &mut tables).run(output),
+        Err(_) => Decoder::new(input, order, &mut Tables::new()).run(output),
+    })
 }
 
-struct Decoder<'a> {
+thread_local! {
+    /// Decode tables and length arrays, reused from chunk to chunk (reset for each).
+    static DECODER: RefCell<Tables> = RefCell::new(Tables::new());
+}
+
+/// The state of one chunk's decoding.
+struct Decoder<'a, 't> {
     br: BitReader<'a>,
     order: u32,
     num_main: usize,
+    t: &'t mut Tables,
+    /// Repeated offsets R0, R1, R2.
+    r: [u32; 3],
+}
+
+/// The Huffman state that lives from block to block.
+struct Tables {
     /// Main-tree lengths, with room for a pretree run to spill past the end (as the format's
     /// reference decoders allow; the spill lands on symbols of the second half or unused ones).
     main_lens: [u8; MAX_MAIN_SYMS + MAX_RUN],
@@ -67,22 +84,31 @@ struct Decoder<'a> {
     len: DecodeTable<LEN_TABLE_BITS>,
     aligned: DecodeTable<ALIGNED_TABLE_BITS>,
     pre: DecodeTable<PRE_TABLE_BITS>,
-    /// Repeated offsets R0, R1, R2.
-    r: [u32; 3],
 }
 
-impl<'a> Decoder<'a> {
-    fn new(input: &'a [u8], order: u32) -> Self {
-        Decoder {
-            br: BitReader::new(input),
-            order,
-            num_main: num_main_syms(order),
+impl Tables {
+    fn new() -> Self {
+        Tables {
             main_lens: [0; MAX_MAIN_SYMS + MAX_RUN],
             len_lens: [0; LEN_SYMS + MAX_RUN],
             main: DecodeTable::new(),
             len: DecodeTable::new(),
             aligned: DecodeTable::new(),
             pre: DecodeTable::new(),
+        }
+    }
+}
+
+impl<'a, 't> Decoder<'a, 't> {
+    fn new(input: &'a [u8], order: u32, t: &'t mut Tables) -> Self {
+        // The previous lengths start at zero for every chunk.
+        t.main_lens.fill(0);
+        t.len_lens.fill(0);
+        Decoder {
+            br: BitReader::new(input),
+            order,
+            num_main: num_main_syms(order),
+            t,
             r: [1; 3],
         }
     }
@@ -126,7 +152,7 @@ impl<'a> Decoder<'a> {
                     } else {
                         self.decode_block::<false>(out, pos, end)?;
                     }
-                    may_have_e8 |= self.main_lens[0xE8] != 0;
+                    may_have_e8 |= self.t.main_lens[0xE8] != 0;
                 }
                 BLOCK_UNCOMPRESSED => {
                     self.copy_uncompressed(&mut out[pos..end])?;
@@ -154,31 +180,38 @@ impl<'a> Decoder<'a> {
             for l in &mut lens {
                 *l = self.br.read_bits(3) as u8;
             }
-            let r = self.aligned.build(&lens, MAX_ALIGNED_LEN);
+            let r = self.t.aligned.build(&lens, MAX_ALIGNED_LEN);
             r.map_err(|e| self.err(e))?;
         }
         read_lens(
             &mut self.br,
-            &mut self.pre,
-            &mut self.main_lens,
+            &mut self.t.pre,
+            &mut self.t.main_lens,
             0,
             NUM_CHARS,
         )?;
         let rest = self.num_main - NUM_CHARS;
         read_lens(
             &mut self.br,
-            &mut self.pre,
-            &mut self.main_lens,
+            &mut self.t.pre,
+            &mut self.t.main_lens,
             NUM_CHARS,
             rest,
         )?;
         let r = self
+            .t
             .main
-            .build(&self.main_lens[..self.num_main], MAX_CODE_LEN);
+            .build(&self.t.main_lens[..self.num_main], MAX_CODE_LEN);
         r.map_err(|e| self.err(e))?;
-        read_lens(&mut self.br, &mut self.pre, &mut self.len_lens, 0, LEN_SYMS)?;
-        let r = self.len.build(&self.len_lens[..LEN_SYMS], MAX_CODE_LEN);
-        r.map_err(|e| self.err(e))
+        read_lens(
+            &mut self.br,
+            &mut self.t.pre,
+            &mut self.t.len_lens,
+            0,
+            LEN_SYMS,
+        )?;
+        let r = self.t.len.build(&self.t.len_lens[..LEN_SYMS], MAX_CODE_LEN);
+        r.map(|_| ()).map_err(|e| self.err(e))
     }
 
     /// Decodes the literals and matches of a verbatim (`ALIGNED = false`) or aligned-offset
@@ -192,7 +225,7 @@ impl<'a> Decoder<'a> {
     ) -> Result<(), DecodeError> {
         let mut br = self.br.clone();
         let mut r = self.r;
-        let tables = (&self.main, &self.len, &self.aligned);
+        let tables = (&self.t.main, &self.t.len, &self.t.aligned);
         let res = block_loop::<ALIGNED>(&mut br, tables, &mut r, out, pos, end);
         self.br = br;
         self.r = r;
@@ -231,7 +264,7 @@ impl<'a> Decoder<'a> {
     }
 }
 
-type Tables<'t> = (
+type TableRefs<'t> = (
     &'t DecodeTable<MAIN_TABLE_BITS>,
     &'t DecodeTable<LEN_TABLE_BITS>,
     &'t DecodeTable<ALIGNED_TABLE_BITS>,
@@ -241,7 +274,7 @@ type Tables<'t> = (
 #[inline(always)]
 fn block_loop<const ALIGNED: bool>(
     br: &mut BitReader<'_>,
-    (main, len_tree, aligned): Tables<'_>,
+    (main, len_tree, aligned): TableRefs<'_>,
     r: &mut [u32; 3],
     out: &mut [u8],
     mut pos: usize,
@@ -251,21 +284,21 @@ fn block_loop<const ALIGNED: bool>(
     'symbols: while pos < end {
         br.refill();
         // Literals while a whole codeword is surely buffered (a refill leaves 48 bits or more).
-        let mut sym = main.decode(br).ok_or("invalid main-tree codeword")?;
+        let mut sym = br.decode(main).ok_or("invalid main-tree codeword")?;
         while sym < NUM_CHARS as u32 {
             out[pos] = sym as u8;
             pos += 1;
             if pos == end || br.available() < 16 {
                 continue 'symbols;
             }
-            sym = main.decode(br).ok_or("invalid main-tree codeword")?;
+            sym = br.decode(main).ok_or("invalid main-tree codeword")?;
         }
         let sym = sym as usize - NUM_CHARS;
         let slot = sym / NUM_LEN_HEADERS;
         let mut len = sym % NUM_LEN_HEADERS;
         if len == NUM_PRIMARY_LENS {
             br.ensure(16);
-            len += len_tree.decode(br).ok_or("invalid length-tree codeword")? as usize;
+            len += br.decode(len_tree).ok_or("invalid length-tree codeword")? as usize;
         }
         len += MIN_MATCH;
         let offset = if slot < 3 {
@@ -279,8 +312,8 @@ fn block_loop<const ALIGNED: bool>(
             let mut formatted = SLOT_BASE[slot];
             if ALIGNED && extra >= ALIGNED_BITS {
                 formatted += br.bits(extra - ALIGNED_BITS) << ALIGNED_BITS;
-                formatted += aligned
-                    .decode(br)
+                formatted += br
+                    .decode(aligned)
                     .ok_or("invalid aligned-offset codeword")?;
             } else {
                 formatted += br.bits(extra);
@@ -328,8 +361,8 @@ fn read_lens(
     while i < end {
         // A pretree codeword, up to 5 extra bits and a second codeword: 35 bits at most.
         br.refill();
-        let sym = pre
-            .decode(br)
+        let sym = br
+            .decode(pre)
             .ok_or_else(|| err(br, "invalid pretree codeword"))?;
         let prev = *lens
             .get(i)
@@ -340,8 +373,8 @@ fn read_lens(
             18 => (20 + br.bits(5) as usize, 0),
             _ => {
                 let run = 4 + br.bits(1) as usize;
-                let s = pre
-                    .decode(br)
+                let s = br
+                    .decode(pre)
                     .ok_or_else(|| err(br, "invalid pretree codeword"))?;
                 if s > 17 {
                     return Err(err(br, "invalid pretree symbol after a same-length run"));
@@ -360,35 +393,4 @@ fn read_lens(
 #[inline]
 fn delta(prev: u8, sym: u32) -> u8 {
     ((u32::from(prev) + 17 - sym) % 17) as u8
-}
-
-/// Copies the `len` bytes at `pos - offset` to `pos` (the ranges may overlap: a match repeats
-/// its last `offset` bytes). The caller checked `offset <= pos` and `pos + len <= out.len()`,
-/// and `offset >= 1`.
-#[inline(always)]
-fn copy_match(out: &mut [u8], pos: usize, offset: usize, len: usize) {
-    let src = pos - offset;
-    if offset >= 8 && pos + len + 8 <= out.len() {
-        // Whole 8-byte words; each reads bytes before the one it writes. The few bytes
-        // written past the match end are overwritten by what follows.
-        let mut s = src;
-        let mut d = pos;
-        let stop = pos + len;
-        while d < stop {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&out[s..s + 8]);
-            out[d..d + 8].copy_from_slice(&w);
-            s += 8;
-            d += 8;
-        }
-    } else if offset >= len {
-        out.copy_within(src..src + len, pos);
-    } else if offset == 1 {
-        let b = out[src];
-        out[pos..pos + len].fill(b);
-    } else {
-        for i in 0..len {
-            out[pos + i] = out[src + i];
-        }
-    }
 }

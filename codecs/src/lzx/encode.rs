@@ -15,10 +15,10 @@ use std::cell::RefCell;
 use super::bitwrite::BitWriter;
 use super::consts::*;
 use super::e8;
-use super::huffenc::make_lengths;
 use super::matchfind::{extend, Match, MatchFinder};
 use super::parse::{parse, Block, Costs, Node};
 use super::write::{write_block, BlockState};
+use crate::huffman::encode::make_lengths;
 
 /// Matches at least this long are taken without weighing alternatives.
 const NICE_LEN: usize = 64;

@@ -5,8 +5,8 @@
 use super::bitwrite::BitWriter;
 use super::consts::*;
 use super::encode::{apply, match_symbols, Freqs, Item};
-use super::huffenc::{make_codes, make_lengths};
 use super::parse::Block;
+use crate::huffman::encode::{make_codes, make_lengths};
 
 /// Tree lengths and repeated offsets carried from block to block within a chunk.
 #[derive(Debug)]

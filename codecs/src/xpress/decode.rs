@@ -1,110 +1,35 @@
 //! The XPRESS Huffman decoder ([MS-XCA] 2.2.4): a two-level decoding table and a 64-bit bit
 //! buffer, refilled four words at a time; every failure is a [`DecodeError`].
 
+use std::cell::RefCell;
+
 use super::{BLOCK_SIZE, MAX_CODE_LEN, MIN_MATCH, NUM_SYMBOLS, TABLE_BYTES};
+use crate::huffman::decode::{entry_len, entry_sym};
+use crate::huffman::DecodeTable;
+use crate::lzcopy::copy_match;
 use crate::DecodeError;
 
 /// Bits resolved by the first-level table; longer codes go through a second-level table.
-const TABLE_BITS: u32 = 12;
-const PRIMARY: usize = 1 << TABLE_BITS;
-/// Room for second-level tables. A complete code whose longest codeword is `TABLE_BITS + d`
-/// under some prefix has at least `d + 1` codewords under it, so 512 symbols need at most
-/// `512 / 4` tables of 8 entries (1024) with `d <= 3`. (12 bits measured ~4 % faster than 11
-/// or 13 on binaries and text.)
-const SECONDARY: usize = 1024;
-/// Entry flag: the entry points to a second-level table.
-const SUBTABLE: u32 = 0x80;
+const TABLE_BITS: u32 = 11;
 
-/// Entries are `symbol << 8 | length`, or `start << 8 | SUBTABLE | extra_bits` for pointers.
-struct DecodeTable {
-    entries: [u32; PRIMARY + SECONDARY],
+type Table = DecodeTable<TABLE_BITS>;
+
+thread_local! {
+    /// The decode table, reused from chunk to chunk (rebuilt entirely for each block).
+    static TABLE: RefCell<Table> = RefCell::new(Table::new());
 }
 
-impl DecodeTable {
-    fn new() -> Self {
-        Self {
-            entries: [0; PRIMARY + SECONDARY],
-        }
+/// Builds `table` for a block's packed code lengths (two 4-bit lengths per byte, low nibble
+/// first). The lengths must form a complete prefix code (2.2.4: anything else is invalid).
+fn build_table(table: &mut Table, packed: &[u8]) -> Result<(), &'static str> {
+    let mut lens = [0u8; NUM_SYMBOLS];
+    for (pair, &b) in lens.chunks_exact_mut(2).zip(packed) {
+        pair[0] = b & 0xF;
+        pair[1] = b >> 4;
     }
-
-    /// Builds the table for the canonical code with the given packed lengths; the lengths
-    /// must form a complete prefix code (2.2.4: anything else is invalid data).
-    fn build(&mut self, packed: &[u8]) -> Result<(), &'static str> {
-        let mut lens = [0u8; NUM_SYMBOLS];
-        for (pair, &b) in lens.chunks_exact_mut(2).zip(packed) {
-            pair[0] = b & 0xF;
-            pair[1] = b >> 4;
-        }
-        let mut count = [0u32; 16];
-        for &l in &lens {
-            count[usize::from(l)] += 1;
-        }
-        count[0] = 0;
-        // Kraft sum in units of 2^-15: it must be exactly 1 (complete code).
-        let mut used: u32 = 0;
-        for len in 1..=MAX_CODE_LEN {
-            used += count[len as usize] << (MAX_CODE_LEN - len);
-        }
-        if used > 1 << MAX_CODE_LEN {
-            return Err("Huffman code lengths are over-subscribed");
-        }
-        if used < 1 << MAX_CODE_LEN {
-            return Err("Huffman code lengths are incomplete");
-        }
-        // First canonical codeword of each length.
-        let mut next_code = [0u32; 16];
-        let mut code = 0u32;
-        for len in 1..16 {
-            code = (code + count[len - 1]) << 1;
-            next_code[len] = code;
-        }
-        let mut codes = [0u32; NUM_SYMBOLS];
-        let mut sub_len = [0u8; PRIMARY]; // longest codeword under each long prefix
-        for (sym, &len) in lens.iter().enumerate() {
-            if len == 0 {
-                continue;
-            }
-            let l = u32::from(len);
-            let c = next_code[usize::from(len)];
-            next_code[usize::from(len)] += 1;
-            codes[sym] = c;
-            if l <= TABLE_BITS {
-                let start = (c << (TABLE_BITS - l)) as usize;
-                let entry = (sym as u32) << 8 | l;
-                self.entries[start..start + (1 << (TABLE_BITS - l))].fill(entry);
-            } else {
-                let prefix = (c >> (l - TABLE_BITS)) as usize;
-                sub_len[prefix] = sub_len[prefix].max(len);
-            }
-        }
-        // Lay out the second-level tables and point the first level at them.
-        let mut sub_start = [0u32; PRIMARY];
-        let mut next = PRIMARY;
-        for (prefix, &max) in sub_len.iter().enumerate() {
-            if max == 0 {
-                continue;
-            }
-            let bits = u32::from(max) - TABLE_BITS;
-            if next + (1 << bits) > self.entries.len() {
-                return Err("Huffman code needs too many second-level tables");
-            }
-            sub_start[prefix] = next as u32;
-            self.entries[prefix] = (next as u32) << 8 | SUBTABLE | bits;
-            next += 1 << bits;
-        }
-        for (sym, &len) in lens.iter().enumerate() {
-            let l = u32::from(len);
-            if l <= TABLE_BITS {
-                continue;
-            }
-            let c = codes[sym];
-            let prefix = (c >> (l - TABLE_BITS)) as usize;
-            let max = u32::from(sub_len[prefix]);
-            let low = c & ((1 << (l - TABLE_BITS)) - 1);
-            let start = (sub_start[prefix] + (low << (max - l))) as usize;
-            self.entries[start..start + (1 << (max - l))].fill((sym as u32) << 8 | l);
-        }
-        Ok(())
+    match table.build(&lens, MAX_CODE_LEN)? {
+        true => Ok(()),
+        false => Err("Huffman code lengths are incomplete"),
     }
 }
 
@@ -191,12 +116,6 @@ impl<'a> Bits<'a> {
         self.nbits += 16;
     }
 
-    /// The next 15 bits, without consuming them.
-    #[inline(always)]
-    fn peek15(&self) -> usize {
-        (self.buf >> (64 - MAX_CODE_LEN)) as usize
-    }
-
     #[inline(always)]
     fn consume(&mut self, n: u32) {
         self.buf <<= n;
@@ -257,7 +176,14 @@ pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
     if output.is_empty() {
         return Ok(());
     }
-    let mut table = Box::new(DecodeTable::new());
+    TABLE.with(|t| match t.try_borrow_mut() {
+        Ok(mut table) => decode_chunk(&mut table, input, output),
+        Err(_) => decode_chunk(&mut Table::new(), input, output),
+    })
+}
+
+/// [`decompress`] with a decode table to (re)build.
+fn decode_chunk(table: &mut Table, input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
     let mut out_pos = 0usize;
     let mut block_start = 0usize; // input offset of the current block's table
     loop {
@@ -267,13 +193,13 @@ pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
                 input_pos: block_start.min(input.len()),
                 reason: "input too short for the Huffman code length table",
             })?;
-        table.build(packed).map_err(|reason| DecodeError {
+        build_table(table, packed).map_err(|reason| DecodeError {
             input_pos: block_start,
             reason,
         })?;
         let mut bits = Bits::new(input, block_start + TABLE_BYTES);
         let block_end = output.len().min(out_pos.saturating_add(BLOCK_SIZE));
-        out_pos = decode_block(&table, &mut bits, output, out_pos, block_end)?;
+        out_pos = decode_block(table, &mut bits, output, out_pos, block_end)?;
         if out_pos >= output.len() {
             if bits.pad > bits.nbits {
                 return Err(bits.err("bit stream ends before the output is complete"));
@@ -288,30 +214,25 @@ pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
 /// Decodes symbols until `out_pos >= block_end` (a match may run past `block_end`, but never
 /// past the end of `output`). Returns the new output position.
 fn decode_block(
-    table: &DecodeTable,
+    table: &Table,
     bits_state: &mut Bits<'_>,
     output: &mut [u8],
-    mut out_pos: usize,
+    out_pos: usize,
     block_end: usize,
 ) -> Result<usize, DecodeError> {
-    let entries = &table.entries;
-    let mut local = *bits_state; // a local copy the optimizer can keep in registers
-    let bits = &mut local;
+    let (mut bits, mut out_pos) = fast_loop(table, *bits_state, output, out_pos, block_end)?;
     while out_pos < block_end {
         if bits.nbits < 32 {
             bits.refill()?;
         }
-        let peek = bits.peek15();
-        let mut entry = entries[peek >> (MAX_CODE_LEN - TABLE_BITS)];
-        if entry & SUBTABLE != 0 {
-            let extra = entry & 0xF;
-            let low = (peek >> (MAX_CODE_LEN - TABLE_BITS - extra)) & ((1 << extra) - 1);
-            entry = *entries
-                .get((entry >> 8) as usize + low)
-                .ok_or_else(|| bits.err("bad decode table"))?;
+        let entry = table.lookup(bits.buf);
+        // Complete codes have no invalid entries; a zero length would only stall.
+        let len = entry_len(entry);
+        if len == 0 {
+            return Err(bits.err("bad decode table"));
         }
-        bits.consume(entry & 0xF);
-        let sym = (entry >> 8) as usize;
+        bits.consume(len);
+        let sym = entry_sym(entry);
         if sym < 256 {
             // `out_pos < block_end <= output.len()`.
             if let Some(b) = output.get_mut(out_pos) {
@@ -320,74 +241,158 @@ fn decode_block(
             out_pos += 1;
             continue;
         }
-        let header = sym - 256;
-        let log2_offset = (header >> 4) as u32;
-        let mut length = header & 0xF;
-        if length == 0xF {
-            bits.sync()?;
-            let [b] = bits.read_bytes::<1>()?;
-            length += usize::from(b);
-            if b == 0xFF {
-                let v = usize::from(u16::from_le_bytes(bits.read_bytes::<2>()?));
-                let v = if v == 0 {
-                    // Newer revisions of 2.2.4: a zero u16 is followed by a 32-bit length.
-                    u32::from_le_bytes(bits.read_bytes::<4>()?) as usize
-                } else {
-                    v
-                };
-                if v < 0xF {
-                    return Err(bits.err("extended match length below 15"));
+        (bits, out_pos) = decode_match(bits, output, out_pos, sym)?;
+    }
+    *bits_state = bits;
+    Ok(out_pos)
+}
+
+/// The symbol loop while at least 8 input bytes are left: every iteration refills the bit
+/// buffer to 48..=63 bits without a branch, then decodes one or two literals or a match
+/// (two symbols of at most 15 bits and 15 offset bits fit). Stops at `block_end` or near the
+/// end of the input, leaving the rest to the careful loop of [`decode_block`].
+#[inline(always)]
+fn fast_loop<'a>(
+    table: &Table,
+    bits: Bits<'a>,
+    output: &mut [u8],
+    mut out_pos: usize,
+    block_end: usize,
+) -> Result<(Bits<'a>, usize), DecodeError> {
+    let data = bits.data;
+    if bits.pad != 0 {
+        return Ok((bits, out_pos));
+    }
+    let (mut pos, mut buf, mut nbits) = (bits.pos, bits.buf, bits.nbits);
+    // (A no-op that tells the optimizer that `out_pos < block_end` bounds the literal writes.)
+    let block_end = block_end.min(output.len());
+    let state = |pos, buf, nbits| Bits {
+        data,
+        pos,
+        buf,
+        nbits,
+        pad: 0,
+    };
+    while out_pos < block_end {
+        let Some(bytes) = data.get(pos..pos.wrapping_add(8)) else {
+            break;
+        };
+        let mut le = [0u8; 8];
+        le.copy_from_slice(bytes);
+        // Word 0 to the top 16 bits, word 3 to the lowest; then 0..=3 whole words, as many as
+        // fit, so that 48..=63 bits are buffered (branch-free).
+        let v = u64::from_le_bytes(le).rotate_left(32);
+        let words = ((v >> 16) & 0x0000_FFFF_0000_FFFF) | ((v & 0x0000_FFFF_0000_FFFF) << 16);
+        let add = ((63 - nbits) >> 4) * 16;
+        buf |= (words & !(u64::MAX >> add)) >> nbits;
+        nbits += add;
+        pos += (add / 8) as usize;
+
+        let mut entry = table.lookup(buf);
+        let mut len = entry_len(entry);
+        if len == 0 {
+            return Err(state(pos, buf, nbits).err("bad decode table"));
+        }
+        buf <<= len;
+        nbits -= len;
+        if entry_sym(entry) < 256 {
+            // `out_pos < block_end <= output.len()`.
+            if let Some(b) = output.get_mut(out_pos) {
+                *b = entry_sym(entry) as u8;
+            }
+            out_pos += 1;
+            if out_pos >= block_end {
+                break;
+            }
+            entry = table.lookup(buf);
+            len = entry_len(entry);
+            if len == 0 {
+                return Err(state(pos, buf, nbits).err("bad decode table"));
+            }
+            buf <<= len;
+            nbits -= len;
+            if entry_sym(entry) < 256 {
+                if let Some(b) = output.get_mut(out_pos) {
+                    *b = entry_sym(entry) as u8;
                 }
-                length = v;
+                out_pos += 1;
+                continue;
             }
         }
-        let length = length
-            .checked_add(MIN_MATCH)
-            .ok_or_else(|| bits.err("match length overflows"))?;
-        let offset = (1usize << log2_offset) | bits.pop(log2_offset) as usize;
+        let header = entry_sym(entry) - 256;
+        if header & 0xF == 0xF {
+            // Extra length bytes: out of line, with the exact stream position.
+            let (b, p) = decode_match(state(pos, buf, nbits), output, out_pos, 256 + header)?;
+            if b.pad != 0 {
+                return Ok((b, p));
+            }
+            (pos, buf, nbits, out_pos) = (b.pos, b.buf, b.nbits, p);
+            continue;
+        }
+        let log2_offset = (header >> 4) as u32;
+        let length = (header & 0xF) + MIN_MATCH;
+        // Two shifts so that 0 bits gives 0.
+        let offset = (1usize << log2_offset) | ((buf >> 1) >> (63 - log2_offset)) as usize;
+        buf <<= log2_offset;
+        nbits -= log2_offset;
         if offset > out_pos {
-            return Err(bits.err("match offset points before the start of the output"));
+            let e = "match offset points before the start of the output";
+            return Err(state(pos, buf, nbits).err(e));
         }
         if length > output.len() - out_pos {
-            return Err(bits.err("match runs past the end of the output"));
+            let e = "match runs past the end of the output";
+            return Err(state(pos, buf, nbits).err(e));
         }
         copy_match(output, out_pos, offset, length);
         out_pos += length;
     }
-    *bits_state = local;
-    Ok(out_pos)
+    Ok((state(pos, buf, nbits), out_pos))
 }
 
-/// Copies `length` bytes from `offset` bytes back, LZ77-style (the source may overlap the
-/// destination). The caller has checked `offset <= dst` and `dst + length <= out.len()`.
-#[inline(always)]
-fn copy_match(out: &mut [u8], dst: usize, offset: usize, length: usize) {
-    let src = dst - offset;
-    let room = out.len() - dst;
-    // Short matches, the common case, avoid a memmove call: fixed-size copies may write past
-    // `dst + length`, which is harmless (those bytes are written later), as long as they stay
-    // inside `out`. Each piece reads only bytes that are already final (offset >= piece size).
-    if offset >= 16 && length <= 32 && room >= 32 {
-        out.copy_within(src..src + 16, dst);
-        if length > 16 {
-            out.copy_within(src + 16..src + 32, dst + 16);
-        }
-    } else if offset >= 8 && length <= 16 && room >= 16 {
-        out.copy_within(src..src + 8, dst);
-        out.copy_within(src + 8..src + 16, dst + 8);
-    } else if offset >= length {
-        out.copy_within(src..src + length, dst);
-    } else if offset == 1 {
-        let b = out[src];
-        out[dst..dst + length].fill(b);
-    } else {
-        // The pattern of `offset` bytes before `dst` repeats; copy it in doubling pieces, each a
-        // whole number of periods so the next piece can start from `src` again.
-        let mut done = 0;
-        while done < length {
-            let n = (done + offset).min(length - done);
-            out.copy_within(src..src + n, dst + done);
-            done += n;
+/// Decodes the rest of a match whose symbol `sym` (>= 256) was just read: extra length bytes
+/// ([MS-XCA] 2.2.4: 1, 3 or 7 bytes at the stream's byte position), the offset bits, then the
+/// copy. Returns the stream and the output position after the match.
+#[inline(never)]
+fn decode_match<'a>(
+    mut bits: Bits<'a>,
+    output: &mut [u8],
+    out_pos: usize,
+    sym: usize,
+) -> Result<(Bits<'a>, usize), DecodeError> {
+    let header = sym - 256;
+    let log2_offset = (header >> 4) as u32;
+    let mut length = header & 0xF;
+    if length == 0xF {
+        bits.sync()?;
+        let [b] = bits.read_bytes::<1>()?;
+        length += usize::from(b);
+        if b == 0xFF {
+            let v = usize::from(u16::from_le_bytes(bits.read_bytes::<2>()?));
+            let v = if v == 0 {
+                // Newer revisions of 2.2.4: a zero u16 is followed by a 32-bit length.
+                u32::from_le_bytes(bits.read_bytes::<4>()?) as usize
+            } else {
+                v
+            };
+            if v < 0xF {
+                return Err(bits.err("extended match length below 15"));
+            }
+            length = v;
         }
     }
+    let length = length
+        .checked_add(MIN_MATCH)
+        .ok_or_else(|| bits.err("match length overflows"))?;
+    if bits.nbits < log2_offset {
+        bits.refill()?;
+    }
+    let offset = (1usize << log2_offset) | bits.pop(log2_offset) as usize;
+    if offset > out_pos {
+        return Err(bits.err("match offset points before the start of the output"));
+    }
+    if length > output.len() - out_pos {
+        return Err(bits.err("match runs past the end of the output"));
+    }
+    copy_match(output, out_pos, offset, length);
+    Ok((bits, out_pos + length))
 }

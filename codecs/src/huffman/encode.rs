@@ -1,5 +1,5 @@
 //! Huffman code construction for the encoder: length-limited codeword lengths from symbol
-//! frequencies, and the canonical codewords LZX implies for them ([MS-PATCH] §2.4).
+//! frequencies, and their canonical codewords (LZX: [MS-PATCH] §2.4; XPRESS: [MS-XCA] 2.1).
 //!
 //! Lengths come from a plain Huffman tree (two-queue construction over the sorted
 //! frequencies); when the tree is deeper than the limit, the length counts are adjusted until
@@ -9,7 +9,7 @@
 //! is all zeros (an empty code, which decoders accept for trees that are never used).
 
 /// Fills `lens` with codeword lengths of at most `max_len` bits for `freqs`.
-pub(super) fn make_lengths(freqs: &[u32], max_len: u32, lens: &mut [u8]) {
+pub(crate) fn make_lengths(freqs: &[u32], max_len: u32, lens: &mut [u8]) {
     debug_assert_eq!(freqs.len(), lens.len());
     lens.fill(0);
     // Used symbols, by increasing frequency (then symbol).
@@ -88,7 +88,7 @@ pub(super) fn make_lengths(freqs: &[u32], max_len: u32, lens: &mut [u8]) {
 }
 
 /// Canonical codewords for `lens` (shorter first, then by symbol), most significant bit first.
-pub(super) fn make_codes(lens: &[u8], codes: &mut [u32]) {
+pub(crate) fn make_codes(lens: &[u8], codes: &mut [u32]) {
     let mut count = [0u32; 18];
     for &l in lens {
         count[l as usize] += 1;

@@ -1,0 +1,182 @@
+//! Table-driven decoding of canonical Huffman codes.
+//!
+//! A lookup of the next `TB` bits in the primary table gives the symbol and its codeword length
+//! directly; codewords longer than `TB` bits go through one second-level table per primary
+//! prefix, sized to the codewords below that prefix. Entries (`u32`):
+//!
+//! * symbol: `symbol << 8 | codeword length` (1..=16);
+//! * link (primary only): `start in the second-level area << 8 | SUBTABLE | its index bits`;
+//! * `0`: no codeword starts with these bits (an incomplete code); decoding it is an error.
+//!
+//! The table is built in one sequential pass: canonical codewords taken in (length, symbol)
+//! order cover consecutive primary entries, so no entry is written twice and nothing needs
+//! clearing first. Over-subscribed length sets are rejected; whether the code is complete is
+//! reported, for formats that require it (XPRESS).
+
+/// Link flag of a primary entry.
+const SUBTABLE: u32 = 0x80;
+/// Codeword length (symbol entries) or index bits (links).
+const LEN_MASK: u32 = 0x1f;
+/// Longest codeword any of the formats uses.
+const MAX_LEN: usize = 16;
+/// Largest alphabet (LZMS offset slots: 799).
+const MAX_SYMS: usize = 1024;
+
+/// Largest primary table (bits).
+const MAX_TB: usize = 12;
+
+/// A decode table whose primary level indexes `TB` bits; reused from code to code.
+#[derive(Debug, Clone)]
+pub(crate) struct DecodeTable<const TB: u32> {
+    /// The primary table; only the first `1 << TB` entries are used. Its fixed size lets
+    /// lookups go without a bounds check.
+    primary: Box<[u32; 1 << MAX_TB]>,
+    /// The second-level tables, one after the other.
+    sub: Vec<u32>,
+}
+
+impl<const TB: u32> DecodeTable<TB> {
+    pub(crate) fn new() -> Self {
+        const { assert!(TB >= 1 && TB as usize <= MAX_TB) };
+        DecodeTable {
+            primary: Box::new([0; 1 << MAX_TB]),
+            sub: Vec::new(),
+        }
+    }
+
+    /// Builds the table for codeword lengths `lens` (each 0..=`max_len` <= 16, 0 = unused).
+    /// Returns whether the code is complete; over-subscribed codes are an error.
+    pub(crate) fn build(&mut self, lens: &[u8], max_len: u32) -> Result<bool, &'static str> {
+        const OVERSUBSCRIBED: &str = "over-subscribed Huffman code";
+        let tb = TB as usize;
+        let max = (max_len as usize).min(MAX_LEN);
+        if lens.len() > MAX_SYMS {
+            return Err("Huffman alphabet too large");
+        }
+        let mut count = [0u16; MAX_LEN + 1];
+        for &l in lens {
+            if usize::from(l) > max {
+                return Err("Huffman codeword length out of range");
+            }
+            count[usize::from(l)] += 1;
+        }
+        count[0] = 0;
+        // Kraft: `left` codewords of the current length are still free.
+        let mut left: i32 = 1;
+        for &c in &count[1..=max] {
+            left = 2 * left - i32::from(c);
+            if left < 0 {
+                return Err(OVERSUBSCRIBED);
+            }
+        }
+        // Symbols in canonical order: by length, then symbol.
+        let mut next = [0u16; MAX_LEN + 2];
+        for l in 1..=max {
+            next[l + 1] = next[l] + count[l];
+        }
+        let mut sorted = [0u16; MAX_SYMS];
+        for (sym, &l) in lens.iter().enumerate() {
+            if l != 0 {
+                let slot = &mut next[usize::from(l)];
+                sorted[usize::from(*slot)] = sym as u16;
+                *slot += 1;
+            }
+        }
+
+        let e = &mut self.primary[..1 << tb];
+        let sub = &mut self.sub;
+        sub.clear();
+        // Short codewords: consecutive runs of primary entries from the start.
+        let mut k = 0usize;
+        let mut cursor = 0usize;
+        for len in 1..=max.min(tb) {
+            let n = 1usize << (tb - len);
+            for &sym in &sorted[k..k + usize::from(count[len])] {
+                e[cursor..cursor + n].fill(u32::from(sym) << 8 | len as u32);
+                cursor += n;
+            }
+            k += usize::from(count[len]);
+        }
+        // Long codewords: `code` counts in units of the current length.
+        let mut remaining = count;
+        let mut code = cursor;
+        let mut prefix_now = usize::MAX;
+        let (mut sub_start, mut sub_bits) = (0usize, 0usize);
+        for len in tb + 1..=max {
+            code <<= 1;
+            for &sym in &sorted[k..k + usize::from(count[len])] {
+                let extra = len - tb;
+                let prefix = code >> extra;
+                if prefix != prefix_now {
+                    // A new second-level table, large enough for every codeword still to
+                    // place under this prefix (zlib's inflate_table sizing).
+                    let mut bits = extra;
+                    let mut room = 1i32 << bits;
+                    while tb + bits < max {
+                        room -= i32::from(remaining[tb + bits]);
+                        if room <= 0 {
+                            break;
+                        }
+                        bits += 1;
+                        room <<= 1;
+                    }
+                    sub_start = sub.len();
+                    sub_bits = bits;
+                    sub.resize(sub_start + (1 << bits), 0);
+                    *e.get_mut(prefix).ok_or(OVERSUBSCRIBED)? =
+                        (sub_start as u32) << 8 | SUBTABLE | bits as u32;
+                    prefix_now = prefix;
+                    cursor = prefix + 1;
+                }
+                let shift = sub_bits.checked_sub(extra).ok_or(OVERSUBSCRIBED)?;
+                let start = sub_start + ((code & ((1 << extra) - 1)) << shift);
+                sub.get_mut(start..start + (1 << shift))
+                    .ok_or(OVERSUBSCRIBED)?
+                    .fill(u32::from(sym) << 8 | len as u32);
+                remaining[len] -= 1;
+                code += 1;
+            }
+            k += usize::from(count[len]);
+        }
+        // No codeword starts with the remaining prefixes (incomplete codes only).
+        if let Some(rest) = e.get_mut(cursor..) {
+            rest.fill(0);
+        }
+        Ok(left == 0)
+    }
+
+    /// The entry for the codeword at the top of `bits` (left-aligned; at least the longest
+    /// codeword's length of them valid): `symbol << 8 | length`, or 0 for no codeword.
+    #[inline(always)]
+    pub(crate) fn lookup(&self, bits: u64) -> u32 {
+        let e = self.primary[(bits >> (64 - TB)) as usize];
+        if e & SUBTABLE == 0 {
+            return e;
+        }
+        self.lookup_sub(e, bits)
+    }
+
+    /// The second-level lookup for a link entry `e`.
+    #[inline(always)]
+    fn lookup_sub(&self, e: u32, bits: u64) -> u32 {
+        let sub = e & LEN_MASK;
+        let idx = (e >> 8) as usize + ((bits << TB) >> (64 - sub)) as usize;
+        self.sub.get(idx).copied().unwrap_or(0)
+    }
+}
+
+/// Codeword length of an entry (0: no codeword).
+#[inline(always)]
+pub(crate) fn entry_len(e: u32) -> u32 {
+    e & LEN_MASK
+}
+
+/// Symbol of an entry.
+#[inline(always)]
+pub(crate) fn entry_sym(e: u32) -> usize {
+    (e >> 8) as usize
+}
+
+#[cfg(test)]
+#[path = "decode_tests.rs"]
+mod tests;
