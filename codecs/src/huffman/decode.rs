@@ -6,7 +6,9 @@
 //!
 //! * symbol: `symbol << 8 | codeword length` (1..=16);
 //! * link (primary only): `start in the second-level area << 8 | SUBTABLE | its index bits`;
-//! * `0`: no codeword starts with these bits (an incomplete code); decoding it is an error.
+//! * [`INVALID`]: no codeword starts with these bits (an incomplete code): symbol 0xFFFF,
+//!   above every alphabet, of length 1, so that decoders need no extra test on the common
+//!   path: the range check they make anyway (literal or not, slot in range) rejects it.
 //!
 //! The table is built in one sequential pass: canonical codewords taken in (length, symbol)
 //! order cover consecutive primary entries, so no entry is written twice and nothing needs
@@ -17,6 +19,8 @@
 const SUBTABLE: u32 = 0x80;
 /// Codeword length (symbol entries) or index bits (links).
 const LEN_MASK: u32 = 0x1f;
+/// The entry of a bit pattern that starts no codeword.
+pub(crate) const INVALID: u32 = 0xFFFF << 8 | 1;
 /// Longest codeword any of the formats uses.
 const MAX_LEN: usize = 16;
 /// Largest alphabet (LZMS offset slots: 799).
@@ -33,6 +37,8 @@ pub(crate) struct DecodeTable<const TB: u32> {
     primary: Box<[u32; 1 << MAX_TB]>,
     /// The second-level tables, one after the other.
     sub: Vec<u32>,
+    /// Scratch: the symbols in canonical order (kept to save clearing it for every build).
+    sorted: Box<[u16; MAX_SYMS]>,
 }
 
 impl<const TB: u32> DecodeTable<TB> {
@@ -41,6 +47,7 @@ impl<const TB: u32> DecodeTable<TB> {
         DecodeTable {
             primary: Box::new([0; 1 << MAX_TB]),
             sub: Vec::new(),
+            sorted: Box::new([0; MAX_SYMS]),
         }
     }
 
@@ -53,14 +60,14 @@ impl<const TB: u32> DecodeTable<TB> {
         if lens.len() > MAX_SYMS {
             return Err("Huffman alphabet too large");
         }
-        let mut count = [0u16; MAX_LEN + 1];
+        // Indexed by any u8, so no bounds checks; lengths above `max` are rejected below.
+        let mut count = [0u16; 256];
         for &l in lens {
-            if usize::from(l) > max {
-                return Err("Huffman codeword length out of range");
-            }
             count[usize::from(l)] += 1;
         }
-        count[0] = 0;
+        if count[max + 1..].iter().any(|&c| c != 0) {
+            return Err("Huffman codeword length out of range");
+        }
         // Kraft: `left` codewords of the current length are still free.
         let mut left: i32 = 1;
         for &c in &count[1..=max] {
@@ -69,18 +76,18 @@ impl<const TB: u32> DecodeTable<TB> {
                 return Err(OVERSUBSCRIBED);
             }
         }
-        // Symbols in canonical order: by length, then symbol.
-        let mut next = [0u16; MAX_LEN + 2];
-        for l in 1..=max {
+        // Symbols in canonical order, by length then symbol; the unused ones after them (so
+        // that the sort needs no branch).
+        let mut next = [0u16; 256];
+        next[0] = lens.len() as u16 - count[0];
+        for l in 1..max {
             next[l + 1] = next[l] + count[l];
         }
-        let mut sorted = [0u16; MAX_SYMS];
+        let sorted = &mut self.sorted;
         for (sym, &l) in lens.iter().enumerate() {
-            if l != 0 {
-                let slot = &mut next[usize::from(l)];
-                sorted[usize::from(*slot)] = sym as u16;
-                *slot += 1;
-            }
+            let slot = &mut next[usize::from(l)];
+            sorted[usize::from(*slot)] = sym as u16;
+            *slot += 1;
         }
 
         let e = &mut self.primary[..1 << tb];
@@ -122,7 +129,7 @@ impl<const TB: u32> DecodeTable<TB> {
                     }
                     sub_start = sub.len();
                     sub_bits = bits;
-                    sub.resize(sub_start + (1 << bits), 0);
+                    sub.resize(sub_start + (1 << bits), INVALID);
                     *e.get_mut(prefix).ok_or(OVERSUBSCRIBED)? =
                         (sub_start as u32) << 8 | SUBTABLE | bits as u32;
                     prefix_now = prefix;
@@ -140,13 +147,13 @@ impl<const TB: u32> DecodeTable<TB> {
         }
         // No codeword starts with the remaining prefixes (incomplete codes only).
         if let Some(rest) = e.get_mut(cursor..) {
-            rest.fill(0);
+            rest.fill(INVALID);
         }
         Ok(left == 0)
     }
 
     /// The entry for the codeword at the top of `bits` (left-aligned; at least the longest
-    /// codeword's length of them valid): `symbol << 8 | length`, or 0 for no codeword.
+    /// codeword's length of them valid): `symbol << 8 | length`, or [`INVALID`].
     #[inline(always)]
     pub(crate) fn lookup(&self, bits: u64) -> u32 {
         let e = self.primary[(bits >> (64 - TB)) as usize];
@@ -161,11 +168,11 @@ impl<const TB: u32> DecodeTable<TB> {
     fn lookup_sub(&self, e: u32, bits: u64) -> u32 {
         let sub = e & LEN_MASK;
         let idx = (e >> 8) as usize + ((bits << TB) >> (64 - sub)) as usize;
-        self.sub.get(idx).copied().unwrap_or(0)
+        self.sub.get(idx).copied().unwrap_or(INVALID)
     }
 }
 
-/// Codeword length of an entry (0: no codeword).
+/// Codeword length of an entry.
 #[inline(always)]
 pub(crate) fn entry_len(e: u32) -> u32 {
     e & LEN_MASK

@@ -66,7 +66,7 @@ fn reuse_leaves_nothing_of_an_earlier_code() {
     assert_eq!(t.build(&[0, 1, 0], 16), Ok(false));
     assert_eq!(entry_sym(t.lookup(0)), 1);
     for bits in [1u64 << 63, u64::MAX, 0xC000_0000_0000_0000] {
-        assert_eq!(t.lookup(bits), 0, "{bits:x} is no codeword");
+        assert_eq!(t.lookup(bits), INVALID, "{bits:x} is no codeword");
     }
 }
 
@@ -74,8 +74,8 @@ fn reuse_leaves_nothing_of_an_earlier_code() {
 fn incomplete_and_empty_codes() {
     let mut t = DecodeTable::<6>::new();
     assert_eq!(t.build(&[0; 20], 15), Ok(false), "empty code is allowed");
-    assert_eq!(t.lookup(0), 0);
-    assert_eq!(t.lookup(u64::MAX), 0);
+    assert_eq!(t.lookup(0), INVALID);
+    assert_eq!(t.lookup(u64::MAX), INVALID);
     // Incomplete code with long codewords still decodes them; the gap does not.
     let mut lens = vec![0u8; 300];
     lens[0] = 1;
@@ -83,7 +83,7 @@ fn incomplete_and_empty_codes() {
     lens[299] = 16;
     assert_eq!(t.build(&lens, 16), Ok(false));
     check::<8>(&lens);
-    assert_eq!(t.lookup(u64::MAX), 0);
+    assert_eq!(t.lookup(u64::MAX), INVALID);
     assert_eq!(t.build(&[1, 1], 16), Ok(true));
 }
 

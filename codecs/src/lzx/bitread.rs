@@ -1,65 +1,75 @@
 //! The LZX input bit stream: 16-bit little-endian words, each read from its most significant bit
 //! down ([MS-PATCH] §2.2, "bitstream of byte-swapped 16-bit integers").
 //!
-//! Bits sit left-aligned in a 64-bit buffer that is topped up a whole word at a time, four words
-//! at once while at least 8 input bytes remain. Past the end of the input the reader supplies
-//! zero words and counts them (`pad`): peeking a few bits beyond the last codeword is normal
-//! (table lookups look ahead), but *consuming* them means the input was truncated, which
-//! [`BitReader::overrun`] reports.
+//! The decoder first copies the input with the two bytes of every word swapped ([`swap_words`]),
+//! which turns the stream into plain big-endian bytes read most significant bit first. Bits
+//! then sit left-aligned in a 64-bit buffer topped up with whole bytes, 56..=63 bits at a time
+//! from one unaligned 8-byte load while 8 bytes are left (the bits below the count are the
+//! next bytes' bits, which the next load ORs in again unchanged). Past the end of the input
+//! the reader supplies zero bytes: peeking beyond the last codeword is normal (table lookups
+//! look ahead), but *consuming* those bits means the input was truncated, which
+//! [`BitReader::overrun`] reports. (A trailing odd byte is no whole word: it is not part of
+//! the bit stream.)
 
 use crate::huffman::decode::{entry_len, entry_sym, DecodeTable};
 
+/// Fills `out` with `input`'s whole 16-bit words, the bytes of each swapped, then 8 zero bytes.
+pub(super) fn swap_words(input: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(input.chunks_exact(2).flat_map(|w| [w[1], w[0]]));
+    out.extend_from_slice(&[0; 8]);
+}
+
 #[derive(Debug, Clone)]
 pub(super) struct BitReader<'a> {
+    /// The input as given (for the byte stream of uncompressed blocks).
     data: &'a [u8],
-    /// Next input byte to load into the buffer.
+    /// [`swap_words`] of `data`.
+    swapped: &'a [u8],
+    /// Next byte of `swapped` to load; may run past its end (zeros are loaded there).
     pos: usize,
-    /// Unconsumed bits, most significant first; the bits below `count` are zero.
+    /// Unconsumed bits, most significant first.
     buf: u64,
     /// Number of valid bits in `buf`, at most 63.
     count: u32,
-    /// Zero bits appended after the end of the input.
-    pad: u64,
-    /// `pos < fast_end` means 8 input bytes are left at `pos`.
+    /// Bits of the stream: twice the number of whole words of `data`.
+    end_bits: u64,
+    /// `pos < fast_end` means 8 bytes of `swapped` are left at `pos`.
     fast_end: usize,
 }
 
 impl<'a> BitReader<'a> {
-    pub(super) fn new(data: &'a [u8]) -> Self {
+    /// A reader of `data`, whose [`swap_words`] copy is `swapped`.
+    pub(super) fn new(data: &'a [u8], swapped: &'a [u8]) -> Self {
         BitReader {
             data,
+            swapped,
             pos: 0,
             buf: 0,
             count: 0,
-            pad: 0,
-            fast_end: data.len().saturating_sub(7),
+            end_bits: (data.len() as u64 & !1) * 8,
+            fast_end: swapped.len().saturating_sub(7),
         }
     }
 
-    /// Tops the buffer up to at least 48 bits (whole words only, so at most 63).
+    /// Tops the buffer up to at least 56 bits (whole bytes only, so at most 63).
     #[inline(always)]
     pub(super) fn refill(&mut self) {
         if self.pos < self.fast_end {
             let mut w = [0u8; 8];
-            w.copy_from_slice(&self.data[self.pos..self.pos + 8]);
-            // Little-endian words w0..w3 become w0 w1 w2 w3 from the top bit down.
-            let v = u64::from_le_bytes(w).rotate_left(32);
-            let v = ((v & 0xFFFF_0000_FFFF_0000) >> 16) | ((v & 0x0000_FFFF_0000_FFFF) << 16);
-            // Branch-free: 0..=3 words, none when 48 or more bits are buffered.
-            let words = (63 - self.count) >> 4;
-            let take = v & !(u64::MAX >> (16 * words));
-            self.buf |= take >> self.count;
-            self.count += 16 * words;
-            self.pos += 2 * words as usize;
+            w.copy_from_slice(&self.swapped[self.pos..self.pos + 8]);
+            self.buf |= u64::from_be_bytes(w) >> self.count;
+            self.pos += ((63 - self.count) >> 3) as usize;
+            self.count |= 56;
         } else {
             // By value, so that the reader's address never escapes and it can stay in
             // registers in the decoding loops.
-            (self.buf, self.count, self.pos, self.pad) =
-                refill_slow(self.data, self.buf, self.count, self.pos, self.pad);
+            (self.buf, self.count, self.pos) =
+                refill_slow(self.swapped, self.buf, self.count, self.pos);
         }
     }
 
-    /// Makes sure at least `n` (<= 48) bits are buffered.
+    /// Makes sure at least `n` (<= 56) bits are buffered.
     #[inline(always)]
     pub(super) fn ensure(&mut self, n: u32) {
         if self.count < n {
@@ -73,17 +83,14 @@ impl<'a> BitReader<'a> {
         self.count
     }
 
-    /// Decodes one Huffman symbol with `table`; `None` for a bit pattern that is no codeword.
-    /// The caller has buffered at least the longest codeword's length of bits.
+    /// Decodes one Huffman symbol with `table`: a symbol above the alphabet for a bit pattern
+    /// that is no codeword ([`crate::huffman::decode::INVALID`]), which the caller's range
+    /// check rejects. The caller has buffered at least the longest codeword's length of bits.
     #[inline(always)]
-    pub(super) fn decode<const TB: u32>(&mut self, table: &DecodeTable<TB>) -> Option<u32> {
+    pub(super) fn decode<const TB: u32>(&mut self, table: &DecodeTable<TB>) -> u32 {
         let e = table.lookup(self.buf);
-        let len = entry_len(e);
-        if len == 0 {
-            return None;
-        }
-        self.consume(len);
-        Some(entry_sym(e) as u32)
+        self.consume(entry_len(e));
+        entry_sym(e) as u32
     }
 
     /// Drops `n` bits; the caller made sure they are buffered.
@@ -112,12 +119,12 @@ impl<'a> BitReader<'a> {
 
     /// Bits consumed since the start of the input (zero padding included).
     fn consumed_bits(&self) -> u64 {
-        (self.pos as u64) * 8 + self.pad - u64::from(self.count)
+        (self.pos as u64) * 8 - u64::from(self.count)
     }
 
     /// True once bits past the end of the input have been consumed.
     pub(super) fn overrun(&self) -> bool {
-        u64::from(self.count) < self.pad
+        self.consumed_bits() > self.end_bits
     }
 
     /// Approximate input byte position, for error reports.
@@ -140,12 +147,12 @@ impl<'a> BitReader<'a> {
         usize::try_from(aligned / 8).ok()
     }
 
-    /// Restarts the bit stream at byte `pos` (after the byte stream of an uncompressed block).
+    /// Restarts the bit stream at byte `pos` (even: after the byte stream of an uncompressed
+    /// block and its padding byte).
     pub(super) fn restart_at(&mut self, pos: usize) {
         self.pos = pos;
         self.buf = 0;
         self.count = 0;
-        self.pad = 0;
     }
 
     /// The input bytes.
@@ -154,42 +161,34 @@ impl<'a> BitReader<'a> {
     }
 }
 
-/// Word-at-a-time refill near the end of the input, with zero words past it.
+/// Byte-at-a-time refill near the end of the input, with zero bytes past it.
 #[cold]
 #[inline(never)]
-fn refill_slow(
-    data: &[u8],
-    mut buf: u64,
-    mut count: u32,
-    mut pos: usize,
-    mut pad: u64,
-) -> (u64, u32, usize, u64) {
-    while count < 48 {
-        let word = match data.get(pos..pos.wrapping_add(2)) {
-            Some(b) => {
-                pos += 2;
-                u16::from_le_bytes([b[0], b[1]])
-            }
-            None => {
-                pad = pad.saturating_add(16);
-                0
-            }
-        };
-        buf |= u64::from(word) << (48 - count);
-        count += 16;
+fn refill_slow(swapped: &[u8], mut buf: u64, mut count: u32, mut pos: usize) -> (u64, u32, usize) {
+    while count < 56 {
+        let byte = swapped.get(pos).copied().unwrap_or(0);
+        buf |= u64::from(byte) << (56 - count);
+        count += 8;
+        pos = pos.saturating_add(1);
     }
-    (buf, count, pos, pad)
+    (buf, count, pos)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn reader<'a>(data: &'a [u8], sw: &'a mut Vec<u8>) -> BitReader<'a> {
+        swap_words(data, sw);
+        BitReader::new(data, sw)
+    }
+
     #[test]
     fn words_are_read_msb_first() {
         // Words 0x8001 and 0x00ff, stored little-endian.
         let data = [0x01, 0x80, 0xff, 0x00];
-        let mut br = BitReader::new(&data);
+        let mut sw = Vec::new();
+        let mut br = reader(&data, &mut sw);
         assert_eq!(br.read_bits(1), 1);
         assert_eq!(br.read_bits(14), 0);
         assert_eq!(br.read_bits(1), 1);
@@ -205,7 +204,8 @@ mod tests {
     fn fast_and_slow_refill_agree() {
         let data: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
         for step in 1..=17u32 {
-            let mut a = BitReader::new(&data);
+            let mut sw = Vec::new();
+            let mut a = reader(&data, &mut sw);
             let mut bits = Vec::new();
             for _ in 0..(data.len() as u32 * 8 / step) {
                 bits.push(a.read_bits(step));
@@ -227,7 +227,8 @@ mod tests {
     #[test]
     fn alignment_skips_a_full_word_when_aligned() {
         let data = [0u8; 8];
-        let mut br = BitReader::new(&data);
+        let mut sw = Vec::new();
+        let mut br = reader(&data, &mut sw);
         assert_eq!(br.align_to_bytes(), Some(2));
         br.read_bits(3);
         assert_eq!(br.align_to_bytes(), Some(2));

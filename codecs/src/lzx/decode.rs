@@ -16,7 +16,7 @@
 
 use std::cell::RefCell;
 
-use super::bitread::BitReader;
+use super::bitread::{swap_words, BitReader};
 use super::consts::*;
 use super::e8;
 use crate::huffman::DecodeTable;
@@ -24,8 +24,8 @@ use crate::lzcopy::copy_match;
 use crate::DecodeError;
 
 /// Primary table sizes (bits); longer codewords use second-level tables.
-const MAIN_TABLE_BITS: u32 = 11;
-const LEN_TABLE_BITS: u32 = 10;
+const MAIN_TABLE_BITS: u32 = 10;
+const LEN_TABLE_BITS: u32 = 8;
 const PRE_TABLE_BITS: u32 = 7;
 const ALIGNED_TABLE_BITS: u32 = 7;
 
@@ -54,9 +54,23 @@ pub fn decompress(input: &[u8], output: &mut [u8], window_size: usize) -> Result
         return Ok(());
     }
     DECODER.with(|d| match d.try_borrow_mut() {
-        Ok(mut tables) => Decoder::new(input, order, &mut tables).run(output),
-        Err(_) => Decoder::new(input, order, &mut Tables::new()).run(output),
+        Ok(mut tables) => decode_with(&mut tables, input, order, output),
+        Err(_) => decode_with(&mut Tables::new(), input, order, output),
     })
+}
+
+/// [`decompress`] with reusable state.
+fn decode_with(
+    t: &mut Tables,
+    input: &[u8],
+    order: u32,
+    output: &mut [u8],
+) -> Result<(), DecodeError> {
+    let mut swapped = std::mem::take(&mut t.swapped);
+    swap_words(input, &mut swapped);
+    let result = Decoder::new(input, &swapped, order, t).run(output);
+    t.swapped = swapped;
+    result
 }
 
 thread_local! {
@@ -84,6 +98,8 @@ struct Tables {
     len: DecodeTable<LEN_TABLE_BITS>,
     aligned: DecodeTable<ALIGNED_TABLE_BITS>,
     pre: DecodeTable<PRE_TABLE_BITS>,
+    /// The input with the bytes of each word swapped (see [`swap_words`]).
+    swapped: Vec<u8>,
 }
 
 impl Tables {
@@ -95,17 +111,18 @@ impl Tables {
             len: DecodeTable::new(),
             aligned: DecodeTable::new(),
             pre: DecodeTable::new(),
+            swapped: Vec::new(),
         }
     }
 }
 
 impl<'a, 't> Decoder<'a, 't> {
-    fn new(input: &'a [u8], order: u32, t: &'t mut Tables) -> Self {
+    fn new(input: &'a [u8], swapped: &'a [u8], order: u32, t: &'t mut Tables) -> Self {
         // The previous lengths start at zero for every chunk.
         t.main_lens.fill(0);
         t.len_lens.fill(0);
         Decoder {
-            br: BitReader::new(input),
+            br: BitReader::new(input, swapped),
             order,
             num_main: num_main_syms(order),
             t,
@@ -226,7 +243,7 @@ impl<'a, 't> Decoder<'a, 't> {
         let mut br = self.br.clone();
         let mut r = self.r;
         let tables = (&self.t.main, &self.t.len, &self.t.aligned);
-        let res = block_loop::<ALIGNED>(&mut br, tables, &mut r, out, pos, end);
+        let res = block_loop::<ALIGNED>(&mut br, tables, &mut r, self.num_main, out, pos, end);
         self.br = br;
         self.r = r;
         res.map_err(|reason| self.err(reason))
@@ -276,51 +293,69 @@ fn block_loop<const ALIGNED: bool>(
     br: &mut BitReader<'_>,
     (main, len_tree, aligned): TableRefs<'_>,
     r: &mut [u32; 3],
+    num_main: usize,
     out: &mut [u8],
     mut pos: usize,
     end: usize,
 ) -> Result<(), &'static str> {
     let out = &mut out[..end];
+    let [mut r0, mut r1, mut r2] = *r;
     'symbols: while pos < end {
         br.refill();
         // Literals while a whole codeword is surely buffered (a refill leaves 48 bits or more).
-        let mut sym = br.decode(main).ok_or("invalid main-tree codeword")?;
+        let mut sym = br.decode(main);
         while sym < NUM_CHARS as u32 {
             out[pos] = sym as u8;
             pos += 1;
             if pos == end || br.available() < 16 {
                 continue 'symbols;
             }
-            sym = br.decode(main).ok_or("invalid main-tree codeword")?;
+            sym = br.decode(main);
         }
+        if sym as usize >= num_main {
+            return Err("invalid main-tree codeword");
+        }
+        // The rest of the match: a length codeword (16 bits at most) and verbatim bits (17) or
+        // verbatim bits and an aligned codeword (14 + 7).
+        br.ensure(16 + 21);
         let sym = sym as usize - NUM_CHARS;
         let slot = sym / NUM_LEN_HEADERS;
         let mut len = sym % NUM_LEN_HEADERS;
         if len == NUM_PRIMARY_LENS {
-            br.ensure(16);
-            len += br.decode(len_tree).ok_or("invalid length-tree codeword")? as usize;
+            let extra = br.decode(len_tree) as usize;
+            if extra >= LEN_SYMS {
+                return Err("invalid length-tree codeword");
+            }
+            len += extra;
         }
         len += MIN_MATCH;
-        let offset = if slot < 3 {
-            // Repeated offset: swap Rn with R0.
-            r.swap(slot, 0);
-            r[0]
-        } else {
-            // Verbatim bits (at most 17) or verbatim bits and an aligned codeword (14 + 7).
-            br.ensure(24);
-            let extra = u32::from(EXTRA_BITS[slot]);
-            let mut formatted = SLOT_BASE[slot];
-            if ALIGNED && extra >= ALIGNED_BITS {
-                formatted += br.bits(extra - ALIGNED_BITS) << ALIGNED_BITS;
-                formatted += br
-                    .decode(aligned)
-                    .ok_or("invalid aligned-offset codeword")?;
-            } else {
-                formatted += br.bits(extra);
+        let offset = match slot {
+            // Repeated offsets: Rn is swapped with R0.
+            0 => r0,
+            1 => {
+                std::mem::swap(&mut r0, &mut r1);
+                r0
             }
-            let o = formatted - 2;
-            *r = [o, r[0], r[1]];
-            o
+            2 => {
+                std::mem::swap(&mut r0, &mut r2);
+                r0
+            }
+            _ => {
+                let extra = u32::from(EXTRA_BITS[slot]);
+                let mut formatted = SLOT_BASE[slot];
+                if ALIGNED && extra >= ALIGNED_BITS {
+                    formatted += br.bits(extra - ALIGNED_BITS) << ALIGNED_BITS;
+                    let low = br.decode(aligned);
+                    if low as usize >= ALIGNED_SYMS {
+                        return Err("invalid aligned-offset codeword");
+                    }
+                    formatted += low;
+                } else {
+                    formatted += br.bits(extra);
+                }
+                (r2, r1, r0) = (r1, r0, formatted - 2);
+                r0
+            }
         };
         let offset = offset as usize;
         if len > end - pos {
@@ -332,6 +367,7 @@ fn block_loop<const ALIGNED: bool>(
         copy_match(out, pos, offset, len);
         pos += len;
     }
+    *r = [r0, r1, r2];
     Ok(())
 }
 
@@ -360,27 +396,30 @@ fn read_lens(
     let mut i = start;
     while i < end {
         // A pretree codeword, up to 5 extra bits and a second codeword: 35 bits at most.
-        br.refill();
-        let sym = br
-            .decode(pre)
-            .ok_or_else(|| err(br, "invalid pretree codeword"))?;
-        let prev = *lens
-            .get(i)
-            .ok_or_else(|| err(br, "LZX length run out of range"))?;
+        br.ensure(35);
+        let sym = br.decode(pre);
+        let Some(slot) = lens.get_mut(i) else {
+            return Err(err(br, "LZX length run out of range"));
+        };
+        let prev = *slot;
+        if sym <= 16 {
+            // The common case: one length.
+            *slot = delta(prev, sym);
+            i += 1;
+            continue;
+        }
         let (run, value) = match sym {
-            0..=16 => (1, delta(prev, sym)),
             17 => (4 + br.bits(4) as usize, 0),
             18 => (20 + br.bits(5) as usize, 0),
-            _ => {
+            19 => {
                 let run = 4 + br.bits(1) as usize;
-                let s = br
-                    .decode(pre)
-                    .ok_or_else(|| err(br, "invalid pretree codeword"))?;
+                let s = br.decode(pre);
                 if s > 17 {
                     return Err(err(br, "invalid pretree symbol after a same-length run"));
                 }
                 (run, delta(prev, s))
             }
+            _ => return Err(err(br, "invalid pretree codeword")),
         };
         let stop = (i + run).min(lens.len());
         lens[i..stop].fill(value);
@@ -389,8 +428,9 @@ fn read_lens(
     Ok(())
 }
 
-/// New length from the previous one and a pretree delta symbol: (prev - sym) mod 17.
-#[inline]
+/// New length from the previous one and a pretree delta symbol (<= 17): (prev - sym) mod 17.
+#[inline(always)]
 fn delta(prev: u8, sym: u32) -> u8 {
-    ((u32::from(prev) + 17 - sym) % 17) as u8
+    let prev = u32::from(prev); // at most 16: only deltas are ever stored
+    (if prev >= sym { prev - sym } else { prev + 17 - sym }) as u8
 }

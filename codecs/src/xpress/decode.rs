@@ -226,12 +226,7 @@ fn decode_block(
             bits.refill()?;
         }
         let entry = table.lookup(bits.buf);
-        // Complete codes have no invalid entries; a zero length would only stall.
-        let len = entry_len(entry);
-        if len == 0 {
-            return Err(bits.err("bad decode table"));
-        }
-        bits.consume(len);
+        bits.consume(entry_len(entry));
         let sym = entry_sym(entry);
         if sym < 256 {
             // `out_pos < block_end <= output.len()`.
@@ -290,9 +285,6 @@ fn fast_loop<'a>(
 
         let mut entry = table.lookup(buf);
         let mut len = entry_len(entry);
-        if len == 0 {
-            return Err(state(pos, buf, nbits).err("bad decode table"));
-        }
         buf <<= len;
         nbits -= len;
         if entry_sym(entry) < 256 {
@@ -306,9 +298,6 @@ fn fast_loop<'a>(
             }
             entry = table.lookup(buf);
             len = entry_len(entry);
-            if len == 0 {
-                return Err(state(pos, buf, nbits).err("bad decode table"));
-            }
             buf <<= len;
             nbits -= len;
             if entry_sym(entry) < 256 {
@@ -320,6 +309,10 @@ fn fast_loop<'a>(
             }
         }
         let header = entry_sym(entry) - 256;
+        if header >= 256 {
+            // Complete codes (the only ones accepted) have no invalid entries.
+            return Err(state(pos, buf, nbits).err("bad decode table"));
+        }
         if header & 0xF == 0xF {
             // Extra length bytes: out of line, with the exact stream position.
             let (b, p) = decode_match(state(pos, buf, nbits), output, out_pos, 256 + header)?;
@@ -360,6 +353,9 @@ fn decode_match<'a>(
     sym: usize,
 ) -> Result<(Bits<'a>, usize), DecodeError> {
     let header = sym - 256;
+    if header >= 256 {
+        return Err(bits.err("bad decode table"));
+    }
     let log2_offset = (header >> 4) as u32;
     let mut length = header & 0xF;
     if length == 0xF {
