@@ -60,13 +60,25 @@ impl<const TB: u32> DecodeTable<TB> {
         if lens.len() > MAX_SYMS {
             return Err("Huffman alphabet too large");
         }
-        // Indexed by any u8, so no bounds checks; lengths above `max` are rejected below.
-        let mut count = [0u16; 256];
-        for &l in lens {
-            count[usize::from(l)] += 1;
-        }
-        if count[max + 1..].iter().any(|&c| c != 0) {
+        if usize::from(lens.iter().fold(0u8, |a, &l| a.max(l))) > max {
             return Err("Huffman codeword length out of range");
+        }
+        // Counted 8 at a time: large alphabets (LZX's main and length trees) are mostly unused
+        // symbols, whose groups of zero lengths are skipped whole.
+        let mut count = [0u16; MAX_LEN + 1];
+        let groups = lens.chunks_exact(8);
+        let rest = groups.remainder();
+        for g in groups {
+            if u64::from_le_bytes([g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]]) == 0 {
+                count[0] += 8;
+            } else {
+                for &l in g {
+                    count[usize::from(l)] += 1;
+                }
+            }
+        }
+        for &l in rest {
+            count[usize::from(l)] += 1;
         }
         // Kraft: `left` codewords of the current length are still free.
         let mut left: i32 = 1;
@@ -76,18 +88,23 @@ impl<const TB: u32> DecodeTable<TB> {
                 return Err(OVERSUBSCRIBED);
             }
         }
-        // Symbols in canonical order, by length then symbol; the unused ones after them (so
-        // that the sort needs no branch).
-        let mut next = [0u16; 256];
+        // Symbols in canonical order, by length then symbol; the unused ones of groups with used
+        // ones after them (so that the sort needs no branch per symbol).
+        let mut next = [0u16; MAX_LEN + 1];
         next[0] = lens.len() as u16 - count[0];
         for l in 1..max {
             next[l + 1] = next[l] + count[l];
         }
         let sorted = &mut self.sorted;
-        for (sym, &l) in lens.iter().enumerate() {
-            let slot = &mut next[usize::from(l)];
-            sorted[usize::from(*slot)] = sym as u16;
-            *slot += 1;
+        for (base, g) in lens.chunks(8).enumerate() {
+            if g.iter().all(|&l| l == 0) {
+                continue;
+            }
+            for (i, &l) in g.iter().enumerate() {
+                let slot = &mut next[usize::from(l)];
+                sorted[usize::from(*slot)] = (base * 8 + i) as u16;
+                *slot += 1;
+            }
         }
 
         let e = &mut self.primary[..1 << tb];
@@ -98,11 +115,23 @@ impl<const TB: u32> DecodeTable<TB> {
         let mut cursor = 0usize;
         for len in 1..=max.min(tb) {
             let n = 1usize << (tb - len);
-            for &sym in &sorted[k..k + usize::from(count[len])] {
-                e[cursor..cursor + n].fill(u32::from(sym) << 8 | len as u32);
-                cursor += n;
+            let syms = &sorted[k..k + usize::from(count[len])];
+            let run = e.get_mut(cursor..cursor + n * syms.len()).ok_or(OVERSUBSCRIBED)?;
+            if n >= 4 {
+                // Whole 16-byte stores (n is a power of two).
+                for (&sym, piece) in syms.iter().zip(run.chunks_exact_mut(n)) {
+                    let v = u32::from(sym) << 8 | len as u32;
+                    for quad in piece.chunks_exact_mut(4) {
+                        quad.copy_from_slice(&[v; 4]);
+                    }
+                }
+            } else {
+                for (&sym, piece) in syms.iter().zip(run.chunks_exact_mut(n)) {
+                    piece.fill(u32::from(sym) << 8 | len as u32);
+                }
             }
-            k += usize::from(count[len]);
+            cursor += n * syms.len();
+            k += syms.len();
         }
         // Long codewords: `code` counts in units of the current length.
         let mut remaining = count;

@@ -15,9 +15,24 @@ use crate::huffman::decode::{entry_len, entry_sym, DecodeTable};
 
 /// Fills `out` with `input`'s whole 16-bit words, the bytes of each swapped, then 8 zero bytes.
 pub(super) fn swap_words(input: &[u8], out: &mut Vec<u8>) {
+    let even = input.len() & !1;
     out.clear();
-    out.extend(input.chunks_exact(2).flat_map(|w| [w[1], w[0]]));
-    out.extend_from_slice(&[0; 8]);
+    out.resize(even + 8, 0);
+    let (mut dst, mut src) = (out.chunks_exact_mut(8), input.chunks_exact(8));
+    for (d, s) in (&mut dst).zip(&mut src) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(s);
+        let v = u64::from_le_bytes(w);
+        let v = ((v >> 8) & 0x00FF_00FF_00FF_00FF) | ((v & 0x00FF_00FF_00FF_00FF) << 8);
+        d.copy_from_slice(&v.to_le_bytes());
+    }
+    let done = even - even % 8;
+    for (d, s) in out[done..even]
+        .chunks_exact_mut(2)
+        .zip(input[done..even].chunks_exact(2))
+    {
+        d.copy_from_slice(&[s[1], s[0]]);
+    }
 }
 
 #[derive(Debug, Clone)]
