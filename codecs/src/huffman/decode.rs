@@ -51,6 +51,14 @@ impl<const TB: u32> DecodeTable<TB> {
         }
     }
 
+    /// Makes this table a copy of `other` (cheaper than building it again).
+    pub(crate) fn copy_from(&mut self, other: &Self) {
+        let n = 1 << TB;
+        self.primary[..n].copy_from_slice(&other.primary[..n]);
+        self.sub.clear();
+        self.sub.extend_from_slice(&other.sub);
+    }
+
     /// Builds the table for codeword lengths `lens` (each 0..=`max_len` <= 16, 0 = unused).
     /// Returns whether the code is complete; over-subscribed codes are an error.
     pub(crate) fn build(&mut self, lens: &[u8], max_len: u32) -> Result<bool, &'static str> {
@@ -116,7 +124,9 @@ impl<const TB: u32> DecodeTable<TB> {
         for len in 1..=max.min(tb) {
             let n = 1usize << (tb - len);
             let syms = &sorted[k..k + usize::from(count[len])];
-            let run = e.get_mut(cursor..cursor + n * syms.len()).ok_or(OVERSUBSCRIBED)?;
+            let run = e
+                .get_mut(cursor..cursor + n * syms.len())
+                .ok_or(OVERSUBSCRIBED)?;
             if n >= 4 {
                 // Whole 16-byte stores (n is a power of two).
                 for (&sym, piece) in syms.iter().zip(run.chunks_exact_mut(n)) {

@@ -80,6 +80,12 @@ impl<'a> BackBits<'a> {
         (self.buf >> (64 - n)) as u32
     }
 
+    /// The whole buffer, next bit in bit 63 (zeros below the buffered bits).
+    #[inline(always)]
+    pub(super) fn peek_all(&self) -> u64 {
+        self.buf
+    }
+
     /// Drops `n` (< 64, <= buffered) bits.
     #[inline(always)]
     pub(super) fn consume(&mut self, n: u32) {

@@ -23,13 +23,21 @@
 //! any item came in between, else after it (so an offset can not be repeated by the item
 //! right after the one that used it).
 
+use std::cell::RefCell;
+
 use super::bitstream::BackBits;
 use super::huffman::AdaptiveCode;
-use super::matches::{copy_match, push_front, rep_index, take};
+use super::matches::{push_front, rep_index, take};
 use super::range::{Decision, RangeDecoder};
 use super::tables::*;
 use super::x86::x86_filter;
+use crate::lzcopy::copy_match;
 use crate::DecodeError;
+
+thread_local! {
+    /// The decoder's model, reused from chunk to chunk (reset for each).
+    static MODEL: RefCell<Option<Box<Model>>> = const { RefCell::new(None) };
+}
 
 /// Largest buffer LZMS can describe (largest match offset + 1).
 const MAX_BUFFER_SIZE: usize = 1_180_427_429;
@@ -69,10 +77,23 @@ pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
             reason: "LZMS chunk of odd length",
         });
     }
-    let mut model = Model::new(output.len());
     let mut rd = RangeDecoder::new(input);
     let mut bits = BackBits::new(input);
-    model.run(&mut rd, &mut bits, output)?;
+    MODEL.with(|m| match m.try_borrow_mut() {
+        Ok(mut slot) => match slot.as_mut() {
+            Some(model) => {
+                model.reset(output.len());
+                model.run(&mut rd, &mut bits, output)
+            }
+            None => {
+                let mut model = Box::new(Model::new(output.len()));
+                let result = model.run(&mut rd, &mut bits, output);
+                *slot = Some(model);
+                result
+            }
+        },
+        Err(_) => Model::new(output.len()).run(&mut rd, &mut bits, output),
+    })?;
     if bits.overrun() {
         return Err(err(
             &rd,
@@ -101,11 +122,11 @@ pub(super) struct Model {
     pub(super) lz_rep: [Decision<NUM_LZ_REP_STATES>; 2],
     pub(super) delta: Decision<NUM_DELTA_STATES>,
     pub(super) delta_rep: [Decision<NUM_DELTA_REP_STATES>; 2],
-    pub(super) literal: AdaptiveCode,
-    pub(super) lz_offset: AdaptiveCode,
-    pub(super) length: AdaptiveCode,
-    pub(super) delta_offset: AdaptiveCode,
-    pub(super) delta_power: AdaptiveCode,
+    pub(super) literal: AdaptiveCode<LITERAL_TABLE_BITS>,
+    pub(super) lz_offset: AdaptiveCode<OFFSET_TABLE_BITS>,
+    pub(super) length: AdaptiveCode<LENGTH_TABLE_BITS>,
+    pub(super) delta_offset: AdaptiveCode<OFFSET_TABLE_BITS>,
+    pub(super) delta_power: AdaptiveCode<POWER_TABLE_BITS>,
     /// LZ offsets, most recent first (the fourth only refills the third).
     pub(super) lz_queue: [u32; 4],
     /// Delta (power << 32 | raw offset) pairs, most recent first.
@@ -128,19 +149,11 @@ impl Model {
             lz_rep: [Decision::new(), Decision::new()],
             delta: Decision::new(),
             delta_rep: [Decision::new(), Decision::new()],
-            literal: AdaptiveCode::new(NUM_LITERAL_SYMS, LITERAL_TABLE_BITS, LITERAL_REBUILD_FREQ),
-            lz_offset: AdaptiveCode::new(offset_syms, OFFSET_TABLE_BITS, LZ_OFFSET_REBUILD_FREQ),
-            length: AdaptiveCode::new(NUM_LENGTH_SYMS, LENGTH_TABLE_BITS, LENGTH_REBUILD_FREQ),
-            delta_offset: AdaptiveCode::new(
-                offset_syms,
-                OFFSET_TABLE_BITS,
-                DELTA_OFFSET_REBUILD_FREQ,
-            ),
-            delta_power: AdaptiveCode::new(
-                NUM_DELTA_POWER_SYMS,
-                POWER_TABLE_BITS,
-                DELTA_POWER_REBUILD_FREQ,
-            ),
+            literal: AdaptiveCode::new(NUM_LITERAL_SYMS, LITERAL_REBUILD_FREQ),
+            lz_offset: AdaptiveCode::new(offset_syms, LZ_OFFSET_REBUILD_FREQ),
+            length: AdaptiveCode::new(NUM_LENGTH_SYMS, LENGTH_REBUILD_FREQ),
+            delta_offset: AdaptiveCode::new(offset_syms, DELTA_OFFSET_REBUILD_FREQ),
+            delta_power: AdaptiveCode::new(NUM_DELTA_POWER_SYMS, DELTA_POWER_REBUILD_FREQ),
             lz_queue: [1, 2, 3, 4],
             delta_queue: [1, 2, 3, 4],
             pending_lz: 0,
@@ -148,6 +161,29 @@ impl Model {
             pending_delta: 0,
             pending_delta_end: 0,
         }
+    }
+
+    /// The state at the start of a chunk of `out_len` bytes (what [`Model::new`] makes),
+    /// reusing the allocations and the initial codes' tables.
+    fn reset(&mut self, out_len: usize) {
+        let offset_syms = num_offset_slots(out_len);
+        self.main = Decision::new();
+        self.kind = Decision::new();
+        self.lz = Decision::new();
+        self.lz_rep = [Decision::new(), Decision::new()];
+        self.delta = Decision::new();
+        self.delta_rep = [Decision::new(), Decision::new()];
+        self.literal.reset(NUM_LITERAL_SYMS);
+        self.lz_offset.reset(offset_syms);
+        self.length.reset(NUM_LENGTH_SYMS);
+        self.delta_offset.reset(offset_syms);
+        self.delta_power.reset(NUM_DELTA_POWER_SYMS);
+        self.lz_queue = [1, 2, 3, 4];
+        self.delta_queue = [1, 2, 3, 4];
+        self.pending_lz = 0;
+        self.pending_lz_end = 0;
+        self.pending_delta = 0;
+        self.pending_delta_end = 0;
     }
 
     fn run<'a>(
@@ -204,8 +240,8 @@ impl Model {
 
     /// Decodes a slot of `code` and its extra bits into a value (offset or length).
     #[inline(always)]
-    pub(super) fn slot_value(
-        code: &mut AdaptiveCode,
+    pub(super) fn slot_value<const TB: u32>(
+        code: &mut AdaptiveCode<TB>,
         bits: &mut BackBits<'_>,
         base: &[u32],
         extra: &[u8],

@@ -12,74 +12,79 @@
 //! place of the deepest leaf shorter than 15 bits), so even contrived frequencies give the
 //! same code as the reference.
 //!
-//! Decoding looks the next `table_bits` bits up in a primary table; codewords longer than that
-//! continue in a second-level table sized to the codes sharing the prefix. Entry (`u32`):
-//! `symbol << 16 | length` for a codeword, `start << 16 | SUB | index bits` for a link to a
-//! second-level table (whose entries hold the length remaining after the prefix), and `0` for
-//! a bit pattern no codeword starts with (only a code of fewer than two symbols has those).
+//! Decoding goes through the shared two-level tables of [`crate::huffman::decode`], rebuilt
+//! with each code. A new chunk starts from the code of all-equal frequencies, which is the
+//! same for every chunk of the same alphabet: its table is kept and copied back instead of
+//! being rebuilt.
 
 use super::bitstream::BackBits;
 use super::tables::MAX_CODEWORD_LEN;
+use crate::huffman::decode::{entry_len, entry_sym, DecodeTable};
 
-const SUB: u32 = 0x80;
-const LEN_MASK: u32 = 0x1f;
 /// Symbol values fit in this many bits of a sort key; the frequency takes the rest.
 const SYM_BITS: u32 = 10;
 const MAX_LEN: usize = MAX_CODEWORD_LEN;
 
-/// One adaptive code with its decode table.
+/// One adaptive code with its decode table (`TB` bits of primary table).
 #[derive(Debug)]
-pub(super) struct AdaptiveCode {
-    table_bits: u32,
+pub(super) struct AdaptiveCode<const TB: u32> {
     rebuild_freq: u32,
     until_rebuild: u32,
     freqs: Vec<u32>,
-    table: Vec<u32>,
+    table: DecodeTable<TB>,
+    /// The table of the initial code (every frequency 1) of `freqs.len()` symbols, if made.
+    initial: Option<DecodeTable<TB>>,
     // Scratch space for rebuilding.
     lens: Vec<u8>,
     keys: Vec<u32>,
     counts: Vec<u32>,
     nodes: Vec<u32>,
-    sorted: Vec<u16>,
 }
 
-impl AdaptiveCode {
+impl<const TB: u32> AdaptiveCode<TB> {
     /// A code over `num_syms` (<= 1024) symbols, all of frequency 1.
-    pub(super) fn new(num_syms: usize, table_bits: u32, rebuild_freq: u32) -> Self {
-        debug_assert!(num_syms <= 1 << SYM_BITS && (1..=12).contains(&table_bits));
+    pub(super) fn new(num_syms: usize, rebuild_freq: u32) -> Self {
         let mut code = AdaptiveCode {
-            table_bits,
             rebuild_freq,
             until_rebuild: rebuild_freq,
-            freqs: vec![1; num_syms],
-            table: Vec::new(),
-            lens: vec![0; num_syms],
-            keys: Vec::with_capacity(num_syms),
+            freqs: Vec::new(),
+            table: DecodeTable::new(),
+            initial: None,
+            lens: Vec::new(),
+            keys: Vec::new(),
             counts: Vec::new(),
-            nodes: Vec::with_capacity(num_syms),
-            sorted: vec![0; num_syms],
+            nodes: Vec::new(),
         };
-        code.build();
+        code.reset(num_syms);
         code
+    }
+
+    /// Starts over with `num_syms` (<= 1024) symbols, all of frequency 1.
+    pub(super) fn reset(&mut self, num_syms: usize) {
+        debug_assert!(num_syms <= 1 << SYM_BITS);
+        self.until_rebuild = self.rebuild_freq;
+        let same = self.freqs.len() == num_syms;
+        self.freqs.clear();
+        self.freqs.resize(num_syms, 1);
+        match &self.initial {
+            Some(initial) if same => self.table.copy_from(initial),
+            _ => {
+                self.build();
+                let mut initial = self.initial.take().unwrap_or_else(DecodeTable::new);
+                initial.copy_from(&self.table);
+                self.initial = Some(initial);
+            }
+        }
     }
 
     /// Decodes one symbol and counts it; `None` for a bit pattern that is no codeword.
     #[inline(always)]
     pub(super) fn decode(&mut self, bits: &mut BackBits<'_>) -> Option<usize> {
         bits.ensure(MAX_LEN as u32);
-        let mut entry = *self.table.get(bits.peek(self.table_bits) as usize)?;
-        if entry & SUB != 0 {
-            bits.consume(self.table_bits);
-            let start = (entry >> 16) as usize;
-            let sub = bits.peek(entry & LEN_MASK) as usize;
-            entry = *self.table.get(start + sub)?;
-        }
-        let len = entry & LEN_MASK;
-        if len == 0 {
-            return None;
-        }
-        bits.consume(len);
-        let sym = (entry >> 16) as usize;
+        let e = self.table.lookup(bits.peek_all());
+        bits.consume(entry_len(e));
+        let sym = entry_sym(e);
+        // No codeword (only codes of fewer than two symbols have gaps): out of range.
         *self.freqs.get_mut(sym)? += 1;
         self.until_rebuild -= 1;
         if self.until_rebuild == 0 {
@@ -99,23 +104,21 @@ impl AdaptiveCode {
 
     /// Rebuilds lengths and the decode table from the current frequencies.
     fn build(&mut self) {
-        let counts = match self.freqs.len() {
-            0 => [0; MAX_LEN + 1],
-            1 => {
-                // One symbol: codeword "0"; "1" decodes to nothing.
-                self.lens[0] = 1;
-                let mut c = [0; MAX_LEN + 1];
-                c[1] = 1;
-                c
-            }
+        self.lens.clear();
+        self.lens.resize(self.freqs.len(), 0);
+        match self.freqs.len() {
+            0 => {}
+            // One symbol: codeword "0"; "1" decodes to nothing.
+            1 => self.lens[0] = 1,
             _ => self.code_lengths(),
-        };
-        self.fill_table(&counts);
+        }
+        // Huffman lengths (limited to 15 bits) always make a prefix code, so this does not
+        // fail; if it did, the table would still only hold symbols of this alphabet.
+        let _ = self.table.build(&self.lens, MAX_LEN as u32);
     }
 
-    /// Huffman code lengths for `freqs` (at least two symbols) into `lens`; returns how many
-    /// codewords have each length.
-    fn code_lengths(&mut self) -> [u32; MAX_LEN + 1] {
+    /// Huffman code lengths for `freqs` (at least two symbols) into `lens`.
+    fn code_lengths(&mut self) {
         let n = self.freqs.len();
         // Symbols by increasing (frequency, symbol).
         self.sort_symbols();
@@ -180,7 +183,6 @@ impl AdaptiveCode {
                 idx += 1;
             }
         }
-        counts
     }
 
     /// Fills `keys` with `frequency << SYM_BITS | symbol` in increasing order: a counting sort
@@ -214,90 +216,6 @@ impl AdaptiveCode {
         }
         if let Some(t) = self.keys.get_mut(tail..) {
             t.sort_unstable();
-        }
-    }
-
-    /// Fills the decode table for the canonical code with lengths `lens` (`counts[l]` of
-    /// length `l`). A length set that is not a prefix code leaves entries out (they stay 0 and
-    /// decode as errors) rather than writing out of place.
-    fn fill_table(&mut self, counts: &[u32; MAX_LEN + 1]) {
-        let tb = self.table_bits as usize;
-        // A code of two or more symbols is complete (Huffman codes are, and the length limit
-        // keeps Kraft's equality): every primary entry is rewritten below, so only smaller
-        // codes need the table cleared. (Should an entry survive from an earlier code anyway,
-        // it decodes some symbol of this alphabet or fails the bounds checks: never unsafe.)
-        if self.freqs.len() < 2 {
-            self.table.clear();
-        }
-        self.table.resize(1 << tb, 0);
-        self.table.truncate(1 << tb);
-
-        // Symbols in canonical order: by length, then symbol.
-        let mut next = [0usize; MAX_LEN + 2];
-        for len in 1..=MAX_LEN {
-            next[len + 1] = next[len] + counts[len] as usize;
-        }
-        for (sym, &len) in self.lens.iter().enumerate() {
-            let len = len as usize;
-            if (1..=MAX_LEN).contains(&len) {
-                if let Some(slot) = self.sorted.get_mut(next[len]) {
-                    *slot = sym as u16;
-                }
-                next[len] += 1;
-            }
-        }
-
-        let mut remaining = *counts;
-        let mut code = 0usize;
-        let mut idx = 0usize;
-        let mut prefix_now = usize::MAX;
-        let (mut sub_start, mut sub_bits) = (0usize, 0usize);
-        for len in 1..=MAX_LEN {
-            for _ in 0..counts[len] {
-                let sym = u32::from(self.sorted.get(idx).copied().unwrap_or(0));
-                idx += 1;
-                if len <= tb {
-                    let shift = tb - len;
-                    let start = code << shift;
-                    let entry = (sym << 16) | len as u32;
-                    if let Some(s) = self.table.get_mut(start..start + (1 << shift)) {
-                        s.fill(entry);
-                    }
-                } else {
-                    let extra = len - tb;
-                    let prefix = code >> extra;
-                    if prefix != prefix_now && prefix < 1 << tb {
-                        // Size the second-level table to cover every remaining codeword that
-                        // shares this prefix.
-                        let mut bits = extra;
-                        let mut left = 1i64 << bits;
-                        loop {
-                            left -= i64::from(remaining[tb + bits]);
-                            if left <= 0 || tb + bits >= MAX_LEN {
-                                break;
-                            }
-                            bits += 1;
-                            left <<= 1;
-                        }
-                        sub_start = self.table.len();
-                        sub_bits = bits;
-                        self.table.resize(sub_start + (1 << bits), 0);
-                        self.table[prefix] = ((sub_start as u32) << 16) | SUB | bits as u32;
-                        prefix_now = prefix;
-                    }
-                    if prefix == prefix_now {
-                        let shift = sub_bits - extra;
-                        let start = sub_start + ((code & ((1 << extra) - 1)) << shift);
-                        let entry = (sym << 16) | extra as u32;
-                        if let Some(s) = self.table.get_mut(start..start + (1 << shift)) {
-                            s.fill(entry);
-                        }
-                    }
-                }
-                remaining[len] = remaining[len].saturating_sub(1);
-                code += 1;
-            }
-            code <<= 1;
         }
     }
 

@@ -1,4 +1,4 @@
-//! LRU queues of recent offsets and the LZ match copy.
+//! LRU queues of recent offsets (the match copy is the shared [`crate::lzcopy`]).
 
 use super::range::{Decision, RangeDecoder};
 
@@ -35,32 +35,4 @@ pub(super) fn take<T: Copy>(q: &mut [T; 4], idx: usize) -> T {
         q[k] = q[k + 1];
     }
     v
-}
-
-/// Copies an LZ match of `length` bytes from `offset` (1..=pos) back, byte by byte in effect.
-#[inline(always)]
-pub(super) fn copy_match(out: &mut [u8], pos: usize, offset: usize, length: usize) {
-    let src = pos - offset;
-    if offset >= 16 && length <= 64 && out.len() - pos >= 64 {
-        // Short match, room to spare: copy whole 16-byte pieces (the last may write past the
-        // match, over bytes not decoded yet). A piece never overlaps its source.
-        let mut k = 0;
-        while k < length {
-            out.copy_within(src + k..src + k + 16, pos + k);
-            k += 16;
-        }
-    } else if offset >= length {
-        out.copy_within(src..src + length, pos);
-    } else if offset == 1 {
-        let b = out[src];
-        out[pos..pos + length].fill(b);
-    } else {
-        // Overlapping: the pattern of `offset` bytes repeats; copy it in growing pieces.
-        let mut done = 0;
-        while done < length {
-            let n = (offset + done).min(length - done);
-            out.copy_within(src..src + n, pos + done);
-            done += n;
-        }
-    }
 }

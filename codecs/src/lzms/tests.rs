@@ -74,7 +74,7 @@ fn huffman_lengths_match_the_textbook_algorithm() {
     let mut rng = Rng(7);
     let mut compared = 0;
     for &n in &[2usize, 3, 8, 54, 256, 799] {
-        let mut code = AdaptiveCode::new(n, 10, u32::MAX);
+        let mut code = AdaptiveCode::<10>::new(n, u32::MAX);
         assert_eq!(
             code.lens(),
             &textbook_lengths(&vec![1; n])[..],
@@ -109,7 +109,7 @@ fn overlong_codes_are_limited_to_15_bits() {
         let k = freqs.len();
         freqs.push(freqs[k - 1] + freqs[k - 2]);
     }
-    let mut code = AdaptiveCode::new(freqs.len(), 10, u32::MAX);
+    let mut code = AdaptiveCode::<10>::new(freqs.len(), u32::MAX);
     code.rebuild_from(&freqs);
     assert!(code.lens().iter().all(|&l| (1..=15).contains(&l)));
     assert!(kraft_is_complete(code.lens()));
@@ -175,37 +175,59 @@ fn decode_tables_decode_every_codeword() {
                     _ => 1 + rng.next() % 300,
                 })
                 .collect();
-            let mut code = AdaptiveCode::new(n, tb, u32::MAX);
-            code.rebuild_from(&freqs);
-            let lens = code.lens().to_vec();
-            let words = codewords(&lens);
-            let syms: Vec<usize> = (0..3 * n).map(|k| (k * 7 + round) % n).collect();
-            let fields: Vec<(u32, u32)> = syms
-                .iter()
-                .map(|&s| (words[s], u32::from(lens[s])))
-                .collect();
-            let stream = backward_stream(&fields);
-            let mut bits = BackBits::new(&stream);
-            for &s in &syms {
-                assert_eq!(
-                    code.decode(&mut bits),
-                    Some(s),
-                    "n={n} tb={tb} round={round}"
-                );
-            }
-            assert!(!bits.overrun());
+            let ok = match tb {
+                6 => decodes_its_codewords::<6>(n, &freqs, round),
+                7 => decodes_its_codewords::<7>(n, &freqs, round),
+                9 => decodes_its_codewords::<9>(n, &freqs, round),
+                _ => decodes_its_codewords::<10>(n, &freqs, round),
+            };
+            assert!(ok, "n={n} tb={tb} round={round}");
         }
     }
 }
 
+/// Builds the code of `freqs` with a `TB`-bit table and decodes a stream of its codewords.
+fn decodes_its_codewords<const TB: u32>(n: usize, freqs: &[u32], round: usize) -> bool {
+    let mut code = AdaptiveCode::<TB>::new(n, u32::MAX);
+    code.rebuild_from(freqs);
+    let lens = code.lens().to_vec();
+    let words = codewords(&lens);
+    let syms: Vec<usize> = (0..3 * n).map(|k| (k * 7 + round) % n).collect();
+    let fields: Vec<(u32, u32)> = syms
+        .iter()
+        .map(|&s| (words[s], u32::from(lens[s])))
+        .collect();
+    let stream = backward_stream(&fields);
+    let mut bits = BackBits::new(&stream);
+    syms.iter().all(|&s| code.decode(&mut bits) == Some(s)) && !bits.overrun()
+}
+
+#[test]
+fn reset_restores_the_initial_code() {
+    let stream = backward_stream(&[(0b1010_1010, 8); 40]);
+    let decode_all = |code: &mut AdaptiveCode<7>| {
+        let mut bits = BackBits::new(&stream);
+        (0..40).map(|_| code.decode(&mut bits)).collect::<Vec<_>>()
+    };
+    let mut fresh = AdaptiveCode::<7>::new(256, 16);
+    let want = decode_all(&mut fresh);
+    // Adapted (rebuilt twice), then reset to the same and to another alphabet and back.
+    let mut code = AdaptiveCode::<7>::new(256, 16);
+    decode_all(&mut code);
+    for n in [256, 54, 256] {
+        code.reset(n);
+    }
+    assert_eq!(decode_all(&mut code), want);
+}
+
 #[test]
 fn single_symbol_code_decodes_zero_and_rejects_one() {
-    let mut code = AdaptiveCode::new(1, 10, u32::MAX);
+    let mut code = AdaptiveCode::<10>::new(1, u32::MAX);
     let stream = backward_stream(&[(0, 1), (1, 1)]);
     let mut bits = BackBits::new(&stream);
     assert_eq!(code.decode(&mut bits), Some(0));
     assert_eq!(code.decode(&mut bits), None);
-    let mut empty = AdaptiveCode::new(0, 10, u32::MAX);
+    let mut empty = AdaptiveCode::<10>::new(0, u32::MAX);
     assert_eq!(empty.decode(&mut bits), None);
 }
 

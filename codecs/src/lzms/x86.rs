@@ -26,6 +26,8 @@
 //!
 //! Described by wimlib's `lzms_x86_filter` (`src/lzms_common.c`).
 
+use std::cell::RefCell;
+
 use super::tables::{X86_ID_WINDOW_SIZE, X86_MAX_TRANSLATION_OFFSET};
 
 /// Position of the first byte in `data[from..limit]` that can start a candidate:
@@ -59,21 +61,62 @@ fn next_opcode(data: &[u8], mut from: usize, limit: usize) -> Option<usize> {
         .map(|k| from + k)
 }
 
+/// Where each 16-bit target was last referenced, kept from chunk to chunk so that it need not be
+/// cleared (256 KiB) for every chunk: an entry holds `epoch + position + BIAS`, and entries
+/// below the current chunk's `epoch` (written for earlier chunks) read as 0, "long before the
+/// chunk" (position -BIAS): the first reference to a target is never within the window.
+struct Targets {
+    last: Box<[u32; 1 << 16]>,
+    /// Added to this chunk's entries.
+    epoch: u32,
+    /// Above every entry written so far.
+    next_epoch: u64,
+}
+
+const BIAS: i64 = X86_ID_WINDOW_SIZE + 1;
+
+impl Targets {
+    fn new() -> Self {
+        Targets {
+            last: Box::new([0; 1 << 16]),
+            epoch: 0,
+            next_epoch: 0,
+        }
+    }
+
+    /// Starts a chunk of `size` bytes.
+    fn begin(&mut self, size: usize) {
+        let span = size as u64 + BIAS as u64 + 1;
+        if self.next_epoch + span > u64::from(u32::MAX) {
+            self.last.fill(0);
+            self.next_epoch = 0;
+        }
+        self.epoch = self.next_epoch as u32;
+        self.next_epoch += span;
+    }
+}
+
+thread_local! {
+    static TARGETS: RefCell<Targets> = RefCell::new(Targets::new());
+}
+
 /// Applies the filter to `data` (`undo` = true when decompressing). `data.len()` must be below
 /// 2^31 (LZMS buffers are at most 1 180 427 429 bytes).
 pub(super) fn x86_filter(data: &mut [u8], undo: bool) {
-    let size = data.len();
-    if size <= 17 {
+    if data.len() <= 17 {
         return;
     }
-    // Where each 16-bit target was last referenced, stored as position + BIAS so that the
-    // zeroed initial table means "long before the chunk" (position -BIAS): the first
-    // reference to a target is never within the window.
-    const BIAS: i64 = X86_ID_WINDOW_SIZE + 1;
-    let mut last_target_usage: Box<[u32; 1 << 16]> = match vec![0u32; 1 << 16].try_into() {
-        Ok(table) => table,
-        Err(_) => return, // unreachable: the length is right
-    };
+    TARGETS.with(|t| match t.try_borrow_mut() {
+        Ok(mut targets) => filter(&mut targets, data, undo),
+        Err(_) => filter(&mut Targets::new(), data, undo),
+    })
+}
+
+fn filter(targets: &mut Targets, data: &mut [u8], undo: bool) {
+    let size = data.len();
+    targets.begin(size);
+    let epoch = targets.epoch;
+    let last_target_usage = &mut targets.last;
     let mut last_x86_pos: i64 = -X86_MAX_TRANSLATION_OFFSET - 1;
     // Candidate opcodes must start before `limit`; their operands then end by size - 10, and
     // the 8 bytes from the opcode on are in bounds.
@@ -132,10 +175,10 @@ pub(super) fn x86_filter(data: &mut [u8], undo: bool) {
         let target16 = (i as u32).wrapping_add(relative & 0xFFFF) as u16;
         let end = (p + 3) as i64;
         let last = &mut last_target_usage[usize::from(target16)];
-        if end + BIAS - i64::from(*last) <= X86_ID_WINDOW_SIZE {
+        if end + BIAS - i64::from(last.saturating_sub(epoch)) <= X86_ID_WINDOW_SIZE {
             last_x86_pos = end;
         }
-        *last = (end + BIAS) as u32;
+        *last = epoch + (end + BIAS) as u32;
         i = p + 4;
     }
 }
@@ -204,6 +247,27 @@ mod tests {
                 assert_eq!(super::next_opcode(&data, from, len), want);
             }
         }
+    }
+
+    #[test]
+    fn earlier_chunks_leave_no_trace() {
+        let code = pseudo_code(70_000, 9);
+        let mut first = code.clone();
+        x86_filter(&mut first, true);
+        for seed in 0..3 {
+            x86_filter(&mut pseudo_code(50_000, seed), true);
+        }
+        let mut again = code.clone();
+        x86_filter(&mut again, true);
+        assert_eq!(first, again);
+        // Epochs running out: the table is cleared and the result is still the same.
+        let mut t = super::Targets::new();
+        t.begin((1 << 31) - 1);
+        t.begin((1 << 31) - 1);
+        let mut third = code.clone();
+        super::filter(&mut t, &mut third, true);
+        assert_eq!(t.epoch, (1 << 31) - 1 + super::BIAS as u32 + 1);
+        assert_eq!(first, third);
     }
 
     #[test]

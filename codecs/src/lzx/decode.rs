@@ -432,5 +432,9 @@ fn read_lens(
 #[inline(always)]
 fn delta(prev: u8, sym: u32) -> u8 {
     let prev = u32::from(prev); // at most 16: only deltas are ever stored
-    (if prev >= sym { prev - sym } else { prev + 17 - sym }) as u8
+    (if prev >= sym {
+        prev - sym
+    } else {
+        prev + 17 - sym
+    }) as u8
 }
