@@ -18,6 +18,7 @@ mod huffman;
 mod lzcopy;
 pub mod lzms;
 pub mod lzx;
+mod words;
 pub mod xpress;
 
 /// Why a chunk did not decode. The WIM reader wraps it together with the resource offset and

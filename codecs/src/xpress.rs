@@ -20,8 +20,10 @@
 //!
 //! [MS-XCA]: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-xca/
 
+mod bits;
 mod decode;
 mod encode;
+mod fast;
 #[cfg(test)]
 mod tests;
 

@@ -1,8 +1,9 @@
 //! The LZX input bit stream: 16-bit little-endian words, each read from its most significant bit
 //! down ([MS-PATCH] §2.2, "bitstream of byte-swapped 16-bit integers").
 //!
-//! The decoder first copies the input with the two bytes of every word swapped ([`swap_words`]),
-//! which turns the stream into plain big-endian bytes read most significant bit first. Bits
+//! The decoder first copies the input with the two bytes of every word swapped ([`swap_words`],
+//! see [`crate::words`]), which turns the stream into plain big-endian bytes read most
+//! significant bit first. Bits
 //! then sit left-aligned in a 64-bit buffer topped up with whole bytes, 56..=63 bits at a time
 //! from one unaligned 8-byte load while 8 bytes are left (the bits below the count are the
 //! next bytes' bits, which the next load ORs in again unchanged). Past the end of the input
@@ -18,21 +19,7 @@ pub(super) fn swap_words(input: &[u8], out: &mut Vec<u8>) {
     let even = input.len() & !1;
     out.clear();
     out.resize(even + 8, 0);
-    let (mut dst, mut src) = (out.chunks_exact_mut(8), input.chunks_exact(8));
-    for (d, s) in (&mut dst).zip(&mut src) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(s);
-        let v = u64::from_le_bytes(w);
-        let v = ((v >> 8) & 0x00FF_00FF_00FF_00FF) | ((v & 0x00FF_00FF_00FF_00FF) << 8);
-        d.copy_from_slice(&v.to_le_bytes());
-    }
-    let done = even - even % 8;
-    for (d, s) in out[done..even]
-        .chunks_exact_mut(2)
-        .zip(input[done..even].chunks_exact(2))
-    {
-        d.copy_from_slice(&[s[1], s[0]]);
-    }
+    crate::words::swap_pairs(&input[..even], &mut out[..even]);
 }
 
 #[derive(Debug, Clone)]
