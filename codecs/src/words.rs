@@ -5,7 +5,7 @@
 
 /// Writes `src` with the bytes of each 16-bit word swapped to `dst` (of the same even length).
 pub(crate) fn swap_pairs(src: &[u8], dst: &mut [u8]) {
-    debug_assert!(src.len() == dst.len() && src.len() % 2 == 0);
+    debug_assert!(src.len() == dst.len() && src.len().is_multiple_of(2));
     let (mut d8, mut s8) = (dst.chunks_exact_mut(8), src.chunks_exact(8));
     for (d, s) in (&mut d8).zip(&mut s8) {
         let mut w = [0u8; 8];
