@@ -13,6 +13,7 @@
 use super::{
     BLOCK_SIZE, END_SYMBOL, MAX_CODE_LEN, MAX_OFFSET, MIN_MATCH, NUM_SYMBOLS, TABLE_BYTES,
 };
+use crate::huffman::encode::{make_codes, make_lengths};
 
 const HASH_BITS: u32 = 15;
 /// Chain links followed per position.
@@ -54,8 +55,10 @@ pub(super) fn encode_items(items: &[Item], limit: usize, end: bool) -> Option<Ve
     if end {
         freq[END_SYMBOL] += 1;
     }
-    let lens = code_lengths(&freq);
-    let codes = canonical_codes(&lens);
+    let mut lens = [0u8; NUM_SYMBOLS];
+    make_lengths(&freq, MAX_CODE_LEN, &mut lens);
+    let mut codes = [0u32; NUM_SYMBOLS];
+    make_codes(&lens, &mut codes);
 
     let mut w = BitWriter::new(limit.min(1 << 20));
     for (i, pair) in lens.chunks_exact(2).enumerate() {
@@ -241,88 +244,6 @@ fn parse(data: &[u8]) -> Vec<Item> {
         });
     }
     items
-}
-
-/// Huffman code lengths limited to 15 bits: if the optimal code is too deep, the frequencies
-/// are halved (keeping every used symbol) and the code rebuilt. At least two symbols get codes,
-/// so the code is always complete.
-fn code_lengths(freq: &[u32; NUM_SYMBOLS]) -> [u8; NUM_SYMBOLS] {
-    let mut f = *freq;
-    let used = f.iter().filter(|&&x| x > 0).count();
-    if used < 2 {
-        // Give an unused symbol a code too: a one-codeword code would be incomplete.
-        let spare = if f[0] == 0 { 0 } else { 1 };
-        f[spare] = 1;
-    }
-    loop {
-        let lens = huffman_lengths(&f);
-        if lens.iter().all(|&l| u32::from(l) <= MAX_CODE_LEN) {
-            return lens;
-        }
-        for x in f.iter_mut().filter(|x| **x > 0) {
-            *x = x.div_ceil(2);
-        }
-    }
-}
-
-/// Unlimited Huffman code lengths (two-queue construction over the sorted leaves).
-fn huffman_lengths(freq: &[u32; NUM_SYMBOLS]) -> [u8; NUM_SYMBOLS] {
-    let mut leaves: Vec<(u32, usize)> = freq
-        .iter()
-        .enumerate()
-        .filter(|(_, &f)| f > 0)
-        .map(|(s, &f)| (f, s))
-        .collect();
-    leaves.sort_unstable();
-    let n = leaves.len();
-    let mut leaf_parent = vec![0usize; n];
-    let mut node_weight = vec![0u64; n - 1];
-    let mut node_parent = vec![0usize; n - 1];
-    let (mut li, mut ni) = (0usize, 0usize);
-    for k in 0..n - 1 {
-        for _ in 0..2 {
-            let take_leaf = li < n && (ni >= k || u64::from(leaves[li].0) <= node_weight[ni]);
-            if take_leaf {
-                node_weight[k] += u64::from(leaves[li].0);
-                leaf_parent[li] = k;
-                li += 1;
-            } else {
-                node_weight[k] += node_weight[ni];
-                node_parent[ni] = k;
-                ni += 1;
-            }
-        }
-    }
-    let mut depth = vec![0u32; n - 1];
-    for k in (0..n.saturating_sub(2)).rev() {
-        depth[k] = depth[node_parent[k]] + 1;
-    }
-    let mut lens = [0u8; NUM_SYMBOLS];
-    for (i, &(_, sym)) in leaves.iter().enumerate() {
-        lens[sym] = (depth[leaf_parent[i]] + 1).min(255) as u8;
-    }
-    lens
-}
-
-/// Canonical codewords ([MS-XCA] 2.2.4): by length, then by symbol.
-fn canonical_codes(lens: &[u8; NUM_SYMBOLS]) -> [u32; NUM_SYMBOLS] {
-    let mut count = [0u32; 16];
-    for &l in lens {
-        count[usize::from(l)] += 1;
-    }
-    count[0] = 0;
-    let mut next = [0u32; 16];
-    for len in 1..16 {
-        next[len] = (next[len - 1] + count[len - 1]) << 1;
-    }
-    let mut codes = [0u32; NUM_SYMBOLS];
-    for (sym, &l) in lens.iter().enumerate() {
-        if l > 0 {
-            codes[sym] = next[usize::from(l)];
-            next[usize::from(l)] += 1;
-        }
-    }
-    codes
 }
 
 /// Writes 16-bit words MSB-first while raw length bytes go after the words a decoder has
