@@ -67,6 +67,27 @@ fn to_words(data: &[u8], p: usize, bpos: usize, buf: u64, count: u32) -> Bits<'_
     }
 }
 
+/// The common extra length: one byte other than 0xFF, read where the reference decoder reads
+/// it (after the words it has loaded, 16..=31 bits of them unconsumed: [`Bits::sync`]), when
+/// those words are already buffered. Returns the stream after the byte and the match length.
+#[inline(always)]
+fn one_length_byte(mut w: Bits<'_>) -> Option<(Bits<'_>, usize)> {
+    if w.nbits < 16 {
+        return None;
+    }
+    while w.nbits >= 32 {
+        w.nbits -= 16;
+        w.pos -= 2;
+    }
+    w.buf &= !(u64::MAX >> w.nbits);
+    let b = *w.data.get(w.pos)?;
+    if b == 0xFF {
+        return None;
+    }
+    w.pos += 1;
+    Some((w, 0xF + usize::from(b) + MIN_MATCH))
+}
+
 /// Decodes symbols from `bits` until `block_end`, the end of the whole words of the input
 /// (8 bytes before), or padding. Returns the stream and the output position.
 pub(super) fn fast_loop<'a>(
@@ -126,9 +147,24 @@ pub(super) fn fast_loop<'a>(
                 return Err(err(bpos, buf, count, "bad decode table"));
             }
             if header & 0xF == 0xF {
-                // Extra length bytes: out of line, word by word.
+                // Extra length bytes, at the word-by-word position: one byte inline, the rest
+                // (and positions needing one more word) out of line.
                 let words_state = to_words(data, p, bpos, buf, count);
-                (bits, out_pos) = decode_match(words_state, output, out_pos, 256 + header)?;
+                let Some((mut w, length)) = one_length_byte(words_state) else {
+                    (bits, out_pos) = decode_match(words_state, output, out_pos, 256 + header)?;
+                    continue 'segment;
+                };
+                let log2_offset = (header >> 4) as u32;
+                let offset = (1usize << log2_offset) | w.pop(log2_offset) as usize;
+                if offset > out_pos {
+                    return Err(w.err("match offset points before the start of the output"));
+                }
+                if length > output.len() - out_pos {
+                    return Err(w.err("match runs past the end of the output"));
+                }
+                copy_match(output, out_pos, offset, length);
+                out_pos += length;
+                bits = w;
                 continue 'segment;
             }
             let log2_offset = (header >> 4) as u32;

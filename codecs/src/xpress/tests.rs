@@ -116,6 +116,33 @@ fn overlapping_matches_and_length_encodings() {
 }
 
 #[test]
+fn extra_length_bytes_in_the_bulk_of_a_block() {
+    // Many matches with 1- and 3-byte extra lengths (odd counts: the following words start at
+    // odd positions, then even again) among literals and short matches, so that the fast loop
+    // switches between its word-swapped copies and its careful path many times.
+    let mut rng = Rng(21);
+    let mut items = vec![lit(0), lit(1), lit(2), lit(3)];
+    for i in 0..800u32 {
+        for _ in 0..rng.below(4) {
+            items.push(lit(rng.next() as u8));
+        }
+        items.push(match i % 5 {
+            0 => mat(18 + (i % 40), 1 + i % 4),
+            1 => mat(272 + i % 20, 2),
+            2 => mat(3 + i % 12, 1 + (i % 3)),
+            3 => mat(19, 4),
+            _ => mat(5, 1),
+        });
+    }
+    let expected = expand(&items);
+    assert!(expected.len() <= BLOCK_SIZE, "one block");
+    assert_eq!(
+        decode(&encode(&items), expected.len()).expect("decodes"),
+        expected
+    );
+}
+
+#[test]
 fn max_length_and_max_offset() {
     // One literal and a match covering the rest of a 64 KiB chunk (length 65535: u16 form).
     let items = [lit(7), mat(65535, 1)];
