@@ -300,24 +300,37 @@ fn block_loop<const ALIGNED: bool>(
 ) -> Result<(), &'static str> {
     let out = &mut out[..end];
     let [mut r0, mut r1, mut r2] = *r;
-    'symbols: while pos < end {
+    while pos < end {
+        // A refill leaves 56 bits or more: three main-tree codewords of at most 16 bits.
         br.refill();
-        // Literals while a whole codeword is surely buffered (a refill leaves 48 bits or more).
         let mut sym = br.decode(main);
-        while sym < NUM_CHARS as u32 {
+        if sym < NUM_CHARS as u32 {
             out[pos] = sym as u8;
             pos += 1;
-            if pos == end || br.available() < 16 {
-                continue 'symbols;
+            if pos == end {
+                break;
             }
             sym = br.decode(main);
+            if sym < NUM_CHARS as u32 {
+                out[pos] = sym as u8;
+                pos += 1;
+                if pos == end {
+                    break;
+                }
+                sym = br.decode(main);
+                if sym < NUM_CHARS as u32 {
+                    out[pos] = sym as u8;
+                    pos += 1;
+                    continue;
+                }
+            }
         }
         if sym as usize >= num_main {
             return Err("invalid main-tree codeword");
         }
         // The rest of the match: a length codeword (16 bits at most) and verbatim bits (17) or
-        // verbatim bits and an aligned codeword (14 + 7).
-        br.ensure(16 + 21);
+        // verbatim bits and an aligned codeword (14 + 7); a refill leaves 56 bits or more.
+        br.refill();
         let sym = sym as usize - NUM_CHARS;
         let slot = sym / NUM_LEN_HEADERS;
         let mut len = sym % NUM_LEN_HEADERS;
