@@ -10,8 +10,8 @@
 //! through the small FFI declaration below; Debian package `libwim-dev`) and once by ours, and
 //! the outputs must be identical. Then, `N` times (default 5), alternating, every chunk of the
 //! pack is decoded by each side on this thread; the best round of each is reported as MB/s of
-//! decoded output per second of this thread's CPU time, with the ratio ours / wimlib (above 1:
-//! ours is faster). `codecs/bench/bench-decoders.sh` makes the packs and runs this.
+//! decoded output per second of this thread's CPU time, with the speed ratio ours / wimlib
+//! (above 1: ours is faster) and the time ratio (below 1: ours is faster). `codecs/bench/bench-decoders.sh` makes the packs and runs this.
 
 use std::ffi::{c_int, c_void};
 use std::time::Duration;
@@ -146,8 +146,11 @@ fn main() {
         only = args.get(i + 1).cloned().expect("--only ours|wimlib");
         args.drain(i..i + 2);
     }
-    println!("| chunks | codec (chunk size) | decoded MiB | ours MB/s | wimlib MB/s | ratio ours/wimlib |");
-    println!("|---|---|---:|---:|---:|---:|");
+    println!(
+        "| chunks | codec (chunk size) | decoded MiB | ours MB/s | wimlib MB/s | \
+         speed ours/wimlib | time ours/wimlib |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
     for path in &args {
         let chunks = load(path);
         let max = chunks
@@ -182,11 +185,12 @@ fn main() {
             total as f64 / best_wimlib / 1e6,
         );
         println!(
-            "| {} of {path} | {name} ({} KiB) | {:.1} | {o:.0} | {w:.0} | {:.2} |",
+            "| {} of {path} | {name} ({} KiB) | {:.1} | {o:.0} | {w:.0} | {:.2} | {:.2} |",
             chunks.len(),
             chunks[0].window / 1024,
             total as f64 / (1 << 20) as f64,
-            o / w
+            o / w,
+            w / o
         );
     }
 }

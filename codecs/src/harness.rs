@@ -52,7 +52,7 @@ fn lzx_window(sel: u8) -> usize {
     [32768usize, 65536, 1 << 20, 2 << 20][usize::from(sel & 3)]
 }
 
-/// LZX: byte 0 picks the window ([`lzx_window`]), bytes 1..4 the little-endian output size
+/// LZX: byte 0 picks the window (`lzx_window`), bytes 1..4 the little-endian output size
 /// (reduced modulo min(window, 256 KiB) + 1), the rest is the chunk.
 pub fn lzx_decode(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let Some((head, input)) = data.split_first_chunk::<4>() else {
@@ -64,7 +64,7 @@ pub fn lzx_decode(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
     decode_twice(size, |out| lzx::decompress(input, out, window))
 }
 
-/// LZX round trip: byte 0 picks the window ([`lzx_window`]), the rest (cut to the window) is
+/// LZX round trip: byte 0 picks the window (`lzx_window`), the rest (cut to the window) is
 /// the chunk. Returns the compressed size, `None` when the encoder stores the chunk raw.
 pub fn lzx_roundtrip(data: &[u8]) -> Option<usize> {
     let (&sel, chunk) = data.split_first()?;

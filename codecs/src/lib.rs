@@ -6,8 +6,9 @@
 //! to, an encoder one chunk and gives back a smaller encoding or `None` (store it raw).
 //!
 //! This crate depends on nothing but `std`, so that Cargo enforces that the codecs need no
-//! other part of the workspace. Shared pieces: [`lzcopy`] (the LZ77 match copy of every
-//! decoder), [`huffman`] (canonical-code decode tables and length-limited code construction).
+//! other part of the workspace. Shared pieces: `lzcopy` (the LZ77 match copy of every
+//! decoder), `huffman` (canonical-code decode tables and length-limited code construction),
+//! `words` (the 16-bit word bit streams of XPRESS and LZX as big-endian bytes).
 //! [`harness`] is the entry point of the fuzz targets and their replay tests.
 //!
 //! [MS-XCA]: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-xca/

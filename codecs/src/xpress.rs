@@ -11,7 +11,7 @@
 //!   invalid.
 //! - The extra length bytes are interleaved with the bit stream at the byte position that
 //!   follows the 16-bit words the reference decoder has already loaded: it keeps 16..=31 bits
-//!   ahead (2.2.4). [`decode`] reproduces that position exactly even though it buffers 64 bits.
+//!   ahead (2.2.4). `decode` reproduces that position exactly even though it buffers 64 bits.
 //! - The reference format changes tables every 65536 output bytes; a WIM chunk is at most 64 KiB,
 //!   so in a WIM a chunk is always one such block. The decoder still follows the spec for longer
 //!   outputs (table read at the byte position after the loaded words), which no WIM exercises.

@@ -91,7 +91,7 @@ fn damaged_xpress_chunks() {
 fn damaged_lzx_chunks() {
     let v = vectors("", "lzx");
     assert!(v.len() >= 6, "expected the committed LZX vectors");
-    let failed = damage(&v, 300, |i, o, w| lzx::decompress(i, o, w));
+    let failed = damage(&v, 300, lzx::decompress);
     assert!(failed > 0, "damage must be detected sometimes");
 }
 

@@ -79,12 +79,6 @@ impl<'a> BitReader<'a> {
         }
     }
 
-    /// Number of buffered bits.
-    #[inline(always)]
-    pub(super) fn available(&self) -> u32 {
-        self.count
-    }
-
     /// Decodes one Huffman symbol with `table`: a symbol above the alphabet for a bit pattern
     /// that is no codeword ([`crate::huffman::decode::INVALID`]), which the caller's range
     /// check rejects. The caller has buffered at least the longest codeword's length of bits.
