@@ -11,6 +11,9 @@
 # chunk of each into a pack (wim_chunk_pack.py) and runs codecs/examples/decoder_bench.rs,
 # which checks our output against wimlib's and times both (single thread, CPU time, best of
 # ROUNDS, default 5). Needs wimlib-imagex and libwim-dev (scripts/install-deps).
+#
+# BASELINE=<git revision> also builds that revision's decoder_bench (from `git archive`, in
+# OUTDIR/baseline) and runs it on the same packs right after, for before/after numbers.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,3 +51,12 @@ cd "$ROOT"
 cargo build --release -p wimcodecs --features wimlib-bench --example decoder_bench
 echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) load: $(cut -d' ' -f1-3 /proc/loadavg)"
 target/release/examples/decoder_bench --rounds "$ROUNDS" "${packs[@]}"
+if [[ -n ${BASELINE:-} ]]; then
+    rm -rf "$OUT/baseline/src"
+    mkdir -p "$OUT/baseline/src"
+    git archive "$BASELINE" | tar -x -C "$OUT/baseline/src"
+    (cd "$OUT/baseline/src" && CARGO_TARGET_DIR="$OUT/baseline/target" cargo build --release \
+        -p wimcodecs --features wimlib-bench --example decoder_bench)
+    echo "# baseline $BASELINE, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$OUT/baseline/target/release/examples/decoder_bench" --rounds "$ROUNDS" "${packs[@]}"
+fi
