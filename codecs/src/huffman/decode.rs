@@ -127,17 +127,25 @@ impl<const TB: u32> DecodeTable<TB> {
             let run = e
                 .get_mut(cursor..cursor + n * syms.len())
                 .ok_or(OVERSUBSCRIBED)?;
-            if n >= 4 {
-                // Whole 16-byte stores (n is a power of two).
-                for (&sym, piece) in syms.iter().zip(run.chunks_exact_mut(n)) {
-                    let v = u32::from(sym) << 8 | len as u32;
-                    for quad in piece.chunks_exact_mut(4) {
-                        quad.copy_from_slice(&[v; 4]);
+            let entry = |sym: u16| u32::from(sym) << 8 | len as u32;
+            match n {
+                1 => {
+                    for (&sym, slot) in syms.iter().zip(run.iter_mut()) {
+                        *slot = entry(sym);
                     }
                 }
-            } else {
-                for (&sym, piece) in syms.iter().zip(run.chunks_exact_mut(n)) {
-                    piece.fill(u32::from(sym) << 8 | len as u32);
+                2 => {
+                    for (&sym, pair) in syms.iter().zip(run.chunks_exact_mut(2)) {
+                        pair.copy_from_slice(&[entry(sym); 2]);
+                    }
+                }
+                _ => {
+                    // Whole 16-byte stores (n is a power of two).
+                    for (&sym, piece) in syms.iter().zip(run.chunks_exact_mut(n)) {
+                        for quad in piece.chunks_exact_mut(4) {
+                            quad.copy_from_slice(&[entry(sym); 4]);
+                        }
+                    }
                 }
             }
             cursor += n * syms.len();
