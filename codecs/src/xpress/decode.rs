@@ -13,7 +13,7 @@ use crate::lzcopy::copy_match;
 use crate::DecodeError;
 
 /// Bits resolved by the first-level table; longer codes go through a second-level table.
-const TABLE_BITS: u32 = 11;
+const TABLE_BITS: u32 = 10;
 
 pub(super) type Table = DecodeTable<TABLE_BITS>;
 
