@@ -73,7 +73,9 @@ impl<const TB: u32> DecodeTable<TB> {
         }
         // Counted 8 at a time: large alphabets (LZX's main and length trees) are mostly unused
         // symbols, whose groups of zero lengths are skipped whole.
-        let mut count = [0u16; MAX_LEN + 1];
+        // Indexes are masked to the array sizes (lengths are at most 16, positions below
+        // MAX_SYMS: checked above), which spares the bounds checks in these loops.
+        let mut count = [0u16; 32];
         let groups = lens.chunks_exact(8);
         let rest = groups.remainder();
         for g in groups {
@@ -81,12 +83,12 @@ impl<const TB: u32> DecodeTable<TB> {
                 count[0] += 8;
             } else {
                 for &l in g {
-                    count[usize::from(l)] += 1;
+                    count[usize::from(l) & 31] += 1;
                 }
             }
         }
         for &l in rest {
-            count[usize::from(l)] += 1;
+            count[usize::from(l) & 31] += 1;
         }
         // Kraft: `left` codewords of the current length are still free.
         let mut left: i32 = 1;
@@ -98,7 +100,7 @@ impl<const TB: u32> DecodeTable<TB> {
         }
         // Symbols in canonical order, by length then symbol; the unused ones of groups with used
         // ones after them (so that the sort needs no branch per symbol).
-        let mut next = [0u16; MAX_LEN + 1];
+        let mut next = [0u16; 32];
         next[0] = lens.len() as u16 - count[0];
         for l in 1..max {
             next[l + 1] = next[l] + count[l];
@@ -109,8 +111,8 @@ impl<const TB: u32> DecodeTable<TB> {
                 continue;
             }
             for (i, &l) in g.iter().enumerate() {
-                let slot = &mut next[usize::from(l)];
-                sorted[usize::from(*slot)] = (base * 8 + i) as u16;
+                let slot = &mut next[usize::from(l) & 31];
+                sorted[usize::from(*slot) & (MAX_SYMS - 1)] = (base * 8 + i) as u16;
                 *slot += 1;
             }
         }
@@ -152,7 +154,8 @@ impl<const TB: u32> DecodeTable<TB> {
             k += syms.len();
         }
         // Long codewords: `code` counts in units of the current length.
-        let mut remaining = count;
+        let mut remaining = [0u16; MAX_LEN + 1];
+        remaining.copy_from_slice(&count[..=MAX_LEN]);
         let mut code = cursor;
         let mut prefix_now = usize::MAX;
         let (mut sub_start, mut sub_bits) = (0usize, 0usize);
