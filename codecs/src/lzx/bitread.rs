@@ -17,9 +17,10 @@ use crate::huffman::decode::{entry_len, entry_sym, DecodeTable};
 /// Fills `out` with `input`'s whole 16-bit words, the bytes of each swapped, then 8 zero bytes.
 pub(super) fn swap_words(input: &[u8], out: &mut Vec<u8>) {
     let even = input.len() & !1;
-    out.clear();
+    // Every byte is overwritten below: only a grown tail gets zeroed first.
     out.resize(even + 8, 0);
     crate::words::swap_pairs(&input[..even], &mut out[..even]);
+    out[even..].fill(0);
 }
 
 #[derive(Debug, Clone)]

@@ -33,7 +33,7 @@ impl Swapped {
         let copy = &mut self.copies[p];
         if !self.made[p] {
             let end = p + (data.len().saturating_sub(p) & !1);
-            copy.clear();
+            // Every byte is overwritten below: only a grown tail gets zeroed first.
             copy.resize(end.min(data.len()), 0);
             if end > p {
                 copy[..p].copy_from_slice(&data[..p]);
