@@ -15,7 +15,10 @@ and `resource.h`): the header (magic "MSWIM\\0\\0\\0", flags u32 at 16 with 0x20
 resource headers (7-byte size in WIM, flag byte with 0x4 compressed and 0x10 solid, u64
 offset, u64 original size); 50-byte blob table entries (a resource header first); and the
 chunk table of a compressed non-solid resource: (n - 1) entries of 4 bytes (8 when the
-original size exceeds 4 GiB), the offsets of chunks 2..n from the end of the table.
+original size exceeds 4 GiB), the offsets of chunks 2..n from the end of the table. A solid
+resource (entry flag 0x10 with original size 0x100000000) starts with a 16-byte header {u64
+uncompressed size, u32 chunk size, u32 compression (1 XPRESS, 2 LZX, 3 LZMS)} and one u32
+compressed size per chunk; its chunks are packed with the header's chunk size.
 """
 import struct
 import sys
@@ -46,6 +49,22 @@ def main():
     with open(pack_path, "wb") as out:
         for e in range(0, len(table) - 49, 50):
             size, rflags, offset, original = reshdr(table, e)
+            if rflags & 0x10 and original == 1 << 32 and offset not in seen:
+                seen.add(offset)
+                usize, csize, ctype = struct.unpack_from("<QII", wim, offset)
+                n = (usize + csize - 1) // csize
+                sizes = struct.unpack_from(f"<{n}I", wim, offset + 16)
+                pos = offset + 16 + 4 * n
+                for i, clen in enumerate(sizes):
+                    raw_len = min(csize, usize - i * csize)
+                    if clen < raw_len:
+                        out.write(struct.pack("<BIII", ctype, csize, clen, raw_len))
+                        out.write(wim[pos:pos + clen])
+                        nchunks += 1
+                        stored_total += clen
+                        raw_total += raw_len
+                    pos += clen
+                continue
             if not rflags & 0x4 or rflags & 0x10 or offset in seen or original == 0:
                 continue
             seen.add(offset)

@@ -23,6 +23,9 @@ use crate::huffman::decode::{entry_len, entry_sym, DecodeTable};
 
 /// Symbol values fit in this many bits of a sort key; the frequency takes the rest.
 const SYM_BITS: u32 = 10;
+/// Buckets of the counting sort by frequency: one per frequency below `BUCKETS - 1`, the last
+/// for all higher ones (few: frequencies are halved at every rebuild), sorted afterwards.
+const BUCKETS: usize = 64;
 const MAX_LEN: usize = MAX_CODEWORD_LEN;
 
 /// One adaptive code with its decode table (`TB` bits of primary table).
@@ -37,7 +40,6 @@ pub(super) struct AdaptiveCode<const TB: u32> {
     // Scratch space for rebuilding.
     lens: Vec<u8>,
     keys: Vec<u32>,
-    counts: Vec<u32>,
     nodes: Vec<u32>,
 }
 
@@ -52,7 +54,6 @@ impl<const TB: u32> AdaptiveCode<TB> {
             initial: None,
             lens: Vec::new(),
             keys: Vec::new(),
-            counts: Vec::new(),
             nodes: Vec::new(),
         };
         code.reset(num_syms);
@@ -104,7 +105,7 @@ impl<const TB: u32> AdaptiveCode<TB> {
 
     /// Rebuilds lengths and the decode table from the current frequencies.
     fn build(&mut self) {
-        self.lens.clear();
+        // (Every length is rewritten below: no clearing needed.)
         self.lens.resize(self.freqs.len(), 0);
         match self.freqs.len() {
             0 => {}
@@ -126,10 +127,10 @@ impl<const TB: u32> AdaptiveCode<TB> {
         // Build the tree's n - 1 internal nodes in order of creation (so of nondecreasing
         // weight): two queues, the sorted leaves and the internal nodes not yet given a parent.
         // `nodes[k]` holds node k's weight until it gets a parent, then the parent's index.
-        let nodes = &mut self.nodes;
-        nodes.clear();
-        nodes.resize(n - 1, 0);
-        let keys = &self.keys;
+        // Every node is written before it is read: no clearing needed.
+        self.nodes.resize(n - 1, 0);
+        let nodes = &mut self.nodes[..n - 1];
+        let keys = &self.keys[..n];
         let (mut leaf, mut orphan) = (0usize, 0usize);
         for e in 0..n - 1 {
             let mut weight = 0u32;
@@ -187,34 +188,32 @@ impl<const TB: u32> AdaptiveCode<TB> {
 
     /// Fills `keys` with `frequency << SYM_BITS | symbol` in increasing order: a counting sort
     /// by frequency (which keeps symbols in order within a frequency) with one bucket per
-    /// frequency below the alphabet size; the few symbols more frequent than that share the
-    /// last bucket, which is then sorted. (Frequencies are halved at every rebuild, so their
-    /// sum stays near twice the rebuild frequency plus the alphabet size.)
+    /// frequency below [`BUCKETS`] - 1; the few symbols more frequent than that share the last
+    /// bucket, which is then sorted. (Frequencies are halved at every rebuild, so their sum
+    /// stays near twice the rebuild frequency plus the alphabet size.)
     fn sort_symbols(&mut self) {
         // Clamped so that a key can never be ambiguous.
         let key = |sym: usize, f: u32| (f.min((1 << (32 - SYM_BITS)) - 1) << SYM_BITS) | sym as u32;
         let n = self.freqs.len();
-        let last = n - 1;
-        let starts = &mut self.counts;
-        starts.clear();
-        starts.resize(n + 1, 0);
+        let mut starts = [0u32; BUCKETS + 1];
         for &f in &self.freqs {
-            starts[(f as usize).min(last) + 1] += 1;
+            starts[(f as usize).min(BUCKETS - 1) + 1] += 1;
         }
-        for i in 1..=n {
+        for i in 1..=BUCKETS {
             starts[i] += starts[i - 1];
         }
-        let tail = starts[last] as usize;
-        self.keys.clear();
+        let tail = starts[BUCKETS - 1] as usize;
+        // Every key is written below: no clearing needed.
         self.keys.resize(n, 0);
+        let keys = &mut self.keys[..n];
         for (sym, &f) in self.freqs.iter().enumerate() {
-            let slot = &mut starts[(f as usize).min(last)];
-            if let Some(k) = self.keys.get_mut(*slot as usize) {
+            let slot = &mut starts[(f as usize).min(BUCKETS - 1)];
+            if let Some(k) = keys.get_mut(*slot as usize) {
                 *k = key(sym, f);
             }
             *slot += 1;
         }
-        if let Some(t) = self.keys.get_mut(tail..) {
+        if let Some(t) = keys.get_mut(tail..) {
             t.sort_unstable();
         }
     }
