@@ -7,7 +7,8 @@
 # Makes (cached) a realistic tree's WIMs with tests/fixtures/make-big-fixture.sh
 # (BIG_FIXTURE_MB, default 100 here: /usr/share and /usr/lib content captured by
 # `wimlib-imagex capture --compress=lzx|xpress`), exports the LZX one as a non-solid LZMS WIM
-# (`wimlib-imagex export --compress=lzms --recompress`, 128 KiB chunks), cuts every compressed
+# (`wimlib-imagex export --compress=lzms --recompress`, 128 KiB chunks) and as a solid one
+# (`--solid`: LZMS, 64 MiB chunks, as in ESD files), cuts every compressed
 # chunk of each into a pack (wim_chunk_pack.py) and runs codecs/examples/decoder_bench.rs,
 # which checks our output against wimlib's and times both (single thread, CPU time, best of
 # ROUNDS, default 5). Needs wimlib-imagex and libwim-dev (scripts/install-deps).
@@ -39,8 +40,14 @@ if [[ ! -f $OUT/big-lzms.wim || $OUT/big-lzms.wim -ot $OUT/big-lzx.wim ]]; then
         --recompress >/dev/null
     mv "$OUT/big-lzms.wim.tmp" "$OUT/big-lzms.wim"
 fi
+if [[ ! -f $OUT/big-lzms-solid.wim || $OUT/big-lzms-solid.wim -ot $OUT/big-lzx.wim ]]; then
+    echo "exporting solid LZMS ..."
+    wimlib-imagex export "$OUT/big-lzx.wim" 1 "$OUT/big-lzms-solid.wim.tmp" --solid \
+        --recompress >/dev/null
+    mv "$OUT/big-lzms-solid.wim.tmp" "$OUT/big-lzms-solid.wim"
+fi
 packs=()
-for c in xpress lzx lzms; do
+for c in xpress lzx lzms lzms-solid; do
     if [[ ! -f $OUT/$c.pack || $OUT/$c.pack -ot $OUT/big-$c.wim ]]; then
         python3 "$HERE/wim_chunk_pack.py" "$OUT/big-$c.wim" "$OUT/$c.pack"
     fi

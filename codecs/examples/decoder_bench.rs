@@ -147,7 +147,7 @@ fn main() {
         args.drain(i..i + 2);
     }
     println!(
-        "| chunks | codec (chunk size) | decoded MiB | ours MB/s | wimlib MB/s | \
+        "| chunks | codec (largest chunk) | decoded MiB | ours MB/s | wimlib MB/s | \
          speed ours/wimlib | time ours/wimlib |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|");
@@ -187,7 +187,7 @@ fn main() {
         println!(
             "| {} of {path} | {name} ({} KiB) | {:.1} | {o:.0} | {w:.0} | {:.2} | {:.2} |",
             chunks.len(),
-            chunks[0].window / 1024,
+            chunks.iter().map(|c| c.raw_len).max().unwrap_or(0) / 1024,
             total as f64 / (1 << 20) as f64,
             o / w,
             w / o
