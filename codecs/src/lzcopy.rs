@@ -3,11 +3,12 @@
 //! 2.2.4, [MS-PATCH] §2.5 and LZMS alike define the copy byte by byte, each byte read after
 //! the one before it is written).
 //!
-//! Short matches, the common case, are copied in whole 16- or 8-byte pieces when the output has
-//! room for up to 15 bytes past the match: those overshoot bytes are overwritten by what the
+//! Short matches (up to 64 bytes), the common case, are copied in whole 16- or 8-byte pieces
+//! when the output has room for up to 15 bytes past the match: those overshoot bytes are overwritten by what the
 //! decoder writes next, and every piece reads only bytes before the one it writes (offset >=
 //! the piece size), so it sees final bytes. Short offsets repeat their pattern in doubling
-//! pieces. Everything is bounds-checked slice copies: no `unsafe`.
+//! pieces; long matches go to `memmove` (`copy_within`) when source and destination do not
+//! overlap. Everything is bounds-checked slice copies: no `unsafe`.
 
 /// Copies `length` bytes from `pos - offset` to `pos`, LZ77-style. The caller has checked
 /// `1 <= offset <= pos` and `pos + length <= out.len()`.
@@ -15,7 +16,11 @@
 pub(crate) fn copy_match(out: &mut [u8], pos: usize, offset: usize, length: usize) {
     let src = pos - offset;
     let room = out.len() - pos;
-    if offset >= 16 && room >= length + 16 {
+    if length > 64 {
+        // Long matches: memmove when the ranges do not overlap (the 16-byte loop would stall
+        // on loads of bytes it has just stored, or miss the cache one piece at a time).
+        copy_slow(out, pos, offset, length);
+    } else if offset >= 16 && room >= length + 16 {
         let mut k = 0;
         loop {
             out.copy_within(src + k..src + k + 16, pos + k);
@@ -38,7 +43,7 @@ pub(crate) fn copy_match(out: &mut [u8], pos: usize, offset: usize, length: usiz
     }
 }
 
-/// Exact copies: near the end of the output, and for offsets below 8.
+/// Exact copies: long matches, near the end of the output, and offsets below 8.
 #[inline(never)]
 fn copy_slow(out: &mut [u8], pos: usize, offset: usize, length: usize) {
     let src = pos - offset;
