@@ -4,9 +4,9 @@
 //! the one before it is written).
 //!
 //! Short matches (up to 64 bytes), the common case, are copied in whole 16- or 8-byte pieces
-//! when the output has room for up to 15 bytes past the match: those overshoot bytes are overwritten by what the
-//! decoder writes next, and every piece reads only bytes before the one it writes (offset >=
-//! the piece size), so it sees final bytes. Short offsets repeat their pattern in doubling
+//! when the output has room for up to 15 bytes past the match: those overshoot bytes are
+//! overwritten by what the decoder writes next, and every piece reads only bytes before the one
+//! it writes (offset >= the piece size), so it sees final bytes. Short offsets repeat their pattern in doubling
 //! pieces; long matches go to `memmove` (`copy_within`) when source and destination do not
 //! overlap. Everything is bounds-checked slice copies: no `unsafe`.
 
