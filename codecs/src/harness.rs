@@ -1,0 +1,107 @@
+//! One entry point per codec for the fuzz targets (`fuzz/fuzz_targets/{xpress,lzx,lzms}_*.rs`)
+//! and the tests that replay their kept inputs (`tests/fuzz_replay.rs`), so both exercise the
+//! same code. Each takes arbitrary bytes: the first few choose the parameters (output size,
+//! window), the rest is the chunk.
+//!
+//! The `*_decode` functions return the decoder's result and never panic on any input; they
+//! panic only when the decoder breaks a contract (a successful decode whose output depends on
+//! the output buffer's previous contents). The `*_roundtrip` functions compress the bytes and
+//! panic unless whatever compresses is smaller and decodes back to itself.
+
+use crate::{lzms, lzx, xpress, DecodeError};
+
+/// Decodes twice, into buffers of different previous contents; both must agree.
+fn decode_twice(
+    size: usize,
+    decode: impl Fn(&mut [u8]) -> Result<(), DecodeError>,
+) -> Result<Vec<u8>, DecodeError> {
+    let mut out = vec![0u8; size];
+    decode(&mut out)?;
+    let mut again = vec![0xA5u8; size];
+    assert!(
+        decode(&mut again).is_ok(),
+        "second decode of the same input failed"
+    );
+    assert!(
+        out == again,
+        "output must not depend on the buffer's previous contents"
+    );
+    Ok(out)
+}
+
+/// XPRESS: bytes 0..2 are the little-endian output size (at most 64 KiB - 1), the rest the chunk.
+pub fn xpress_decode(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let Some((size, input)) = data.split_first_chunk::<2>() else {
+        return Ok(Vec::new());
+    };
+    let size = usize::from(u16::from_le_bytes(*size));
+    decode_twice(size, |out| xpress::decompress(input, out))
+}
+
+/// XPRESS round trip of `data` cut to one 64 KiB chunk; returns the compressed size, `None`
+/// when the encoder stores the chunk raw.
+pub fn xpress_roundtrip(data: &[u8]) -> Option<usize> {
+    let data = &data[..data.len().min(65536)];
+    let packed = xpress::compress(data)?;
+    check_roundtrip(data, &packed, |out| xpress::decompress(&packed, out));
+    Some(packed.len())
+}
+
+/// The window chosen by a selector byte (bits 0-1): 32 KiB, 64 KiB, 1 MiB or 2 MiB.
+fn lzx_window(sel: u8) -> usize {
+    [32768usize, 65536, 1 << 20, 2 << 20][usize::from(sel & 3)]
+}
+
+/// LZX: byte 0 picks the window (`lzx_window`), bytes 1..4 the little-endian output size
+/// (reduced modulo min(window, 256 KiB) + 1), the rest is the chunk.
+pub fn lzx_decode(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let Some((head, input)) = data.split_first_chunk::<4>() else {
+        return Ok(Vec::new());
+    };
+    let window = lzx_window(head[0]);
+    let size = u32::from_le_bytes([head[1], head[2], head[3], 0]) as usize;
+    let size = size % (window.min(256 * 1024) + 1);
+    decode_twice(size, |out| lzx::decompress(input, out, window))
+}
+
+/// LZX round trip: byte 0 picks the window (`lzx_window`), the rest (cut to the window) is
+/// the chunk. Returns the compressed size, `None` when the encoder stores the chunk raw.
+pub fn lzx_roundtrip(data: &[u8]) -> Option<usize> {
+    let (&sel, chunk) = data.split_first()?;
+    let window = lzx_window(sel);
+    lzx_roundtrip_window(&chunk[..chunk.len().min(window)], window)
+}
+
+/// LZX round trip of one chunk with an explicit window size (the WIM's chunk size).
+pub fn lzx_roundtrip_window(chunk: &[u8], window: usize) -> Option<usize> {
+    let packed = lzx::compress(chunk, window)?;
+    check_roundtrip(chunk, &packed, |out| lzx::decompress(&packed, out, window));
+    Some(packed.len())
+}
+
+/// LZMS: bytes 0..3 (little-endian, modulo 1 MiB + 1) are the output size, the rest the chunk.
+pub fn lzms_decode(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let Some((size, input)) = data.split_first_chunk::<3>() else {
+        return Ok(Vec::new());
+    };
+    let size = (usize::from(size[0]) | usize::from(size[1]) << 8 | usize::from(size[2]) << 16)
+        % ((1 << 20) + 1);
+    decode_twice(size, |out| lzms::decompress(input, out))
+}
+
+/// Panics unless `packed` is smaller than `data` and decodes back to it.
+fn check_roundtrip(
+    data: &[u8],
+    packed: &[u8],
+    decode: impl Fn(&mut [u8]) -> Result<(), DecodeError>,
+) {
+    assert!(
+        packed.len() < data.len(),
+        "compress must only return output smaller than its input"
+    );
+    let mut out = vec![0u8; data.len()];
+    if let Err(e) = decode(&mut out) {
+        panic!("our own output does not decode: {e}");
+    }
+    assert!(out == data, "round trip of {} bytes differs", data.len());
+}

@@ -1,0 +1,322 @@
+//! The LZMS decoder proper: items from the two streams, LRU queues, matches, then the x86
+//! filter.
+//!
+//! Each item starts with range-decoded bits choosing its kind:
+//!
+//! * main bit 0: a literal byte (literal code);
+//! * main 1, match bit 0: an LZ match; LZ bit 0 gives an explicit offset (LZ-offset slot +
+//!   extra bits), 1 a repeat offset chosen by up to two LZ-repeat bits (0 -> queue slot 0,
+//!   10 -> slot 1, 11 -> slot 2);
+//! * main 1, match bit 1: a delta match; delta bit 0 gives an explicit (power, raw offset)
+//!   pair (delta-power code, then delta-offset slot + extra bits), 1 a repeat pair chosen like
+//!   LZ repeats.
+//!
+//! Every match then has a length (length slot + extra bits). An LZ match copies `length` bytes
+//! from `offset` back; a delta match with span `s = 2^power` and offset `o = raw << power`
+//! writes `out[i] = out[i - o] + out[i - s] - out[i - o - s]` (bytewise, wrapping). Both may
+//! overlap their own output.
+//!
+//! The LZ queue starts as {1, 2, 3, 4} and the delta queue as {(0,1), (0,2), (0,3), (0,4)};
+//! only the first three entries can be referenced. Using an entry removes it (later entries
+//! shift up). The offset of a match is not pushed to the front right away but becomes
+//! *pending*: it is pushed before decoding the offset of the next match of the same kind if
+//! any item came in between, else after it (so an offset can not be repeated by the item
+//! right after the one that used it).
+
+use std::cell::RefCell;
+
+use super::bitstream::BackBits;
+use super::huffman::AdaptiveCode;
+use super::matches::{push_front, rep_index, take};
+use super::range::{Decision, RangeDecoder};
+use super::tables::*;
+use super::x86::x86_filter;
+use crate::lzcopy::copy_match;
+use crate::DecodeError;
+
+thread_local! {
+    /// The decoder's model, reused from chunk to chunk (reset for each).
+    static MODEL: RefCell<Option<Box<Model>>> = const { RefCell::new(None) };
+}
+
+/// Largest buffer LZMS can describe (largest match offset + 1).
+const MAX_BUFFER_SIZE: usize = 1_180_427_429;
+
+/// Primary decode-table sizes (bits). They only affect speed.
+const LITERAL_TABLE_BITS: u32 = 10;
+const LENGTH_TABLE_BITS: u32 = 9;
+const OFFSET_TABLE_BITS: u32 = 10;
+const POWER_TABLE_BITS: u32 = 7;
+
+/// Decodes one LZMS-compressed chunk into `output`, which must be filled exactly. Chunks may be
+/// up to 64 MiB (solid resources use large chunks); allocate per-call state proportional to the
+/// output size only.
+///
+/// The input is a whole number of 16-bit units, at least two. Decoding fails on a codeword or
+/// match that the input can not contain (an offset before the start of the chunk, a length past
+/// its end), and when the backward stream needs bits from before the start of the input.
+pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
+    if output.is_empty() {
+        return Ok(());
+    }
+    if output.len() > MAX_BUFFER_SIZE {
+        return Err(DecodeError {
+            input_pos: 0,
+            reason: "LZMS output larger than the format allows",
+        });
+    }
+    if input.len() < 4 {
+        return Err(DecodeError {
+            input_pos: 0,
+            reason: "LZMS chunk shorter than 4 bytes",
+        });
+    }
+    if !input.len().is_multiple_of(2) {
+        return Err(DecodeError {
+            input_pos: input.len(),
+            reason: "LZMS chunk of odd length",
+        });
+    }
+    let mut rd = RangeDecoder::new(input);
+    let mut bits = BackBits::new(input);
+    MODEL.with(|m| match m.try_borrow_mut() {
+        Ok(mut slot) => match slot.as_mut() {
+            Some(model) => {
+                model.reset(output.len());
+                model.run(&mut rd, &mut bits, output)
+            }
+            None => {
+                let mut model = Box::new(Model::new(output.len()));
+                let result = model.run(&mut rd, &mut bits, output);
+                *slot = Some(model);
+                result
+            }
+        },
+        Err(_) => Model::new(output.len()).run(&mut rd, &mut bits, output),
+    })?;
+    if bits.overrun() {
+        return Err(err(
+            &rd,
+            &bits,
+            "LZMS chunk truncated (bit stream ran past its start)",
+        ));
+    }
+    x86_filter(output, true);
+    Ok(())
+}
+
+pub(super) fn err(rd: &RangeDecoder<'_>, bits: &BackBits<'_>, reason: &'static str) -> DecodeError {
+    DecodeError {
+        input_pos: bits.position().max(rd.position()),
+        reason,
+    }
+}
+
+/// Everything the decoder adapts: decision probabilities, Huffman codes, offset queues. (The
+/// two streams are kept apart, in locals of [`Model::run`], so that their state can live in
+/// registers.)
+pub(super) struct Model {
+    pub(super) main: Decision<NUM_MAIN_STATES>,
+    pub(super) kind: Decision<NUM_MATCH_STATES>,
+    pub(super) lz: Decision<NUM_LZ_STATES>,
+    pub(super) lz_rep: [Decision<NUM_LZ_REP_STATES>; 2],
+    pub(super) delta: Decision<NUM_DELTA_STATES>,
+    pub(super) delta_rep: [Decision<NUM_DELTA_REP_STATES>; 2],
+    pub(super) literal: AdaptiveCode<LITERAL_TABLE_BITS>,
+    pub(super) lz_offset: AdaptiveCode<OFFSET_TABLE_BITS>,
+    pub(super) length: AdaptiveCode<LENGTH_TABLE_BITS>,
+    pub(super) delta_offset: AdaptiveCode<OFFSET_TABLE_BITS>,
+    pub(super) delta_power: AdaptiveCode<POWER_TABLE_BITS>,
+    /// LZ offsets, most recent first (the fourth only refills the third).
+    pub(super) lz_queue: [u32; 4],
+    /// Delta (power << 32 | raw offset) pairs, most recent first.
+    pub(super) delta_queue: [u64; 4],
+    /// Offset waiting to enter `lz_queue` (0: none), and the output position right after the
+    /// match that used it.
+    pub(super) pending_lz: u32,
+    pub(super) pending_lz_end: usize,
+    pub(super) pending_delta: u64,
+    pub(super) pending_delta_end: usize,
+}
+
+impl Model {
+    fn new(out_len: usize) -> Self {
+        let offset_syms = num_offset_slots(out_len);
+        Model {
+            main: Decision::new(),
+            kind: Decision::new(),
+            lz: Decision::new(),
+            lz_rep: [Decision::new(), Decision::new()],
+            delta: Decision::new(),
+            delta_rep: [Decision::new(), Decision::new()],
+            literal: AdaptiveCode::new(NUM_LITERAL_SYMS, LITERAL_REBUILD_FREQ),
+            lz_offset: AdaptiveCode::new(offset_syms, LZ_OFFSET_REBUILD_FREQ),
+            length: AdaptiveCode::new(NUM_LENGTH_SYMS, LENGTH_REBUILD_FREQ),
+            delta_offset: AdaptiveCode::new(offset_syms, DELTA_OFFSET_REBUILD_FREQ),
+            delta_power: AdaptiveCode::new(NUM_DELTA_POWER_SYMS, DELTA_POWER_REBUILD_FREQ),
+            lz_queue: [1, 2, 3, 4],
+            delta_queue: [1, 2, 3, 4],
+            pending_lz: 0,
+            pending_lz_end: 0,
+            pending_delta: 0,
+            pending_delta_end: 0,
+        }
+    }
+
+    /// The state at the start of a chunk of `out_len` bytes (what [`Model::new`] makes),
+    /// reusing the allocations and the initial codes' tables.
+    fn reset(&mut self, out_len: usize) {
+        let offset_syms = num_offset_slots(out_len);
+        self.main = Decision::new();
+        self.kind = Decision::new();
+        self.lz = Decision::new();
+        self.lz_rep = [Decision::new(), Decision::new()];
+        self.delta = Decision::new();
+        self.delta_rep = [Decision::new(), Decision::new()];
+        self.literal.reset(NUM_LITERAL_SYMS);
+        self.lz_offset.reset(offset_syms);
+        self.length.reset(NUM_LENGTH_SYMS);
+        self.delta_offset.reset(offset_syms);
+        self.delta_power.reset(NUM_DELTA_POWER_SYMS);
+        self.lz_queue = [1, 2, 3, 4];
+        self.delta_queue = [1, 2, 3, 4];
+        self.pending_lz = 0;
+        self.pending_lz_end = 0;
+        self.pending_delta = 0;
+        self.pending_delta_end = 0;
+    }
+
+    fn run<'a>(
+        &mut self,
+        rd_state: &mut RangeDecoder<'a>,
+        bits_state: &mut BackBits<'a>,
+        out: &mut [u8],
+    ) -> Result<(), DecodeError> {
+        // Work on copies so that the stream states stay in registers in the loop.
+        let mut rd = rd_state.clone();
+        let mut bits = bits_state.clone();
+        let result = self.items(&mut rd, &mut bits, out);
+        *rd_state = rd;
+        *bits_state = bits;
+        result
+    }
+
+    #[inline(always)]
+    fn items<'a>(
+        &mut self,
+        rd: &mut RangeDecoder<'a>,
+        bits: &mut BackBits<'a>,
+        out: &mut [u8],
+    ) -> Result<(), DecodeError> {
+        let mut pos = 0;
+        while pos < out.len() {
+            if bits.overrun() {
+                // Garbage or a truncated chunk: stop now rather than after filling the output.
+                return Err(err(
+                    rd,
+                    bits,
+                    "LZMS chunk truncated (bit stream ran past its start)",
+                ));
+            }
+            if self.main.decode(rd) == 0 {
+                let Some(sym) = self.literal.decode(bits) else {
+                    return Err(err(rd, bits, "invalid LZMS literal codeword"));
+                };
+                out[pos] = sym as u8;
+                pos += 1;
+            } else if self.kind.decode(rd) == 0 {
+                pos = self.lz_match(rd, bits, out, pos)?;
+            } else {
+                // Rare: out of line, with the stream states passed by value so that their
+                // addresses are never taken.
+                let (r, b, result) = self.delta_match(rd.clone(), bits.clone(), out, pos);
+                *rd = r;
+                *bits = b;
+                pos = result?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes a slot of `code` and its extra bits into a value (offset or length).
+    #[inline(always)]
+    pub(super) fn slot_value<const TB: u32>(
+        code: &mut AdaptiveCode<TB>,
+        bits: &mut BackBits<'_>,
+        base: &[u32],
+        extra: &[u8],
+    ) -> Option<u32> {
+        let slot = code.decode(bits)?;
+        let b = *base.get(slot)?;
+        let n = *extra.get(slot)?;
+        // Bases plus extra bits stay below 2^31 (the tables' last value is 0x465BE4A5).
+        Some(b + bits.read_bits(u32::from(n)))
+    }
+
+    #[inline(always)]
+    pub(super) fn decode_length(
+        &mut self,
+        rd: &RangeDecoder<'_>,
+        bits: &mut BackBits<'_>,
+    ) -> Result<usize, DecodeError> {
+        match Self::slot_value(
+            &mut self.length,
+            bits,
+            &LENGTH_SLOT_BASE,
+            &LENGTH_EXTRA_BITS,
+        ) {
+            Some(len) => Ok(len as usize),
+            None => Err(err(rd, bits, "invalid LZMS length codeword")),
+        }
+    }
+
+    #[inline(always)]
+    fn lz_match(
+        &mut self,
+        rd: &mut RangeDecoder<'_>,
+        bits: &mut BackBits<'_>,
+        out: &mut [u8],
+        pos: usize,
+    ) -> Result<usize, DecodeError> {
+        if self.pending_lz != 0 && pos != self.pending_lz_end {
+            push_front(&mut self.lz_queue, self.pending_lz);
+            self.pending_lz = 0;
+        }
+        let offset = if self.lz.decode(rd) == 0 {
+            let off = Self::slot_value(
+                &mut self.lz_offset,
+                bits,
+                &OFFSET_SLOT_BASE,
+                &OFFSET_EXTRA_BITS,
+            );
+            match off {
+                Some(off) => off,
+                None => return Err(err(rd, bits, "invalid LZMS offset codeword")),
+            }
+        } else {
+            let idx = rep_index(&mut self.lz_rep, rd);
+            take(&mut self.lz_queue, idx)
+        };
+        if self.pending_lz != 0 {
+            push_front(&mut self.lz_queue, self.pending_lz);
+        }
+        self.pending_lz = offset;
+
+        let length = self.decode_length(rd, bits)?;
+        let offset = offset as usize;
+        if length > out.len() - pos {
+            return Err(err(rd, bits, "LZMS match runs past the end of the chunk"));
+        }
+        if offset > pos {
+            return Err(err(
+                rd,
+                bits,
+                "LZMS match offset before the start of the chunk",
+            ));
+        }
+        copy_match(out, pos, offset, length);
+        let end = pos + length;
+        self.pending_lz_end = end;
+        Ok(end)
+    }
+}
