@@ -11,6 +11,7 @@
 
 pub mod backend;
 pub mod cache;
+pub mod chunk_key;
 pub mod errno;
 pub mod io;
 pub mod nested;

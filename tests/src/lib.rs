@@ -13,8 +13,11 @@
 //!   each region of a WIM lies.
 
 pub mod compare;
+pub mod manifest;
 pub mod mount;
+pub mod mountinfo;
 pub mod process;
+mod raw_reads;
 pub mod reads;
 pub mod tree;
 pub mod wim;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::format::dentry::{DENTRY_FIXED_SIZE, STREAM_FIXED_SIZE};
 use crate::format::tagged::{UnixData, TAG_UNIX_DATA};
 use crate::format::Sha1Hash;
-use crate::model::{Inode, NodeKind};
+use crate::inode::{Inode, NodeKind};
 use crate::tree::ImageTree;
 
 /// The hashes each inode's streams will have in the committed image.

@@ -16,7 +16,7 @@ use crate::format::integrity::parse_integrity_table;
 use crate::format::reshdr::{FLAG_METADATA, FLAG_SOLID};
 use crate::format::{BlobEntry, ResourceHeader, Sha1Hash};
 use crate::fs::WimFs;
-use crate::model::{Content, Inode, NodeKind};
+use crate::inode::{Content, Inode, NodeKind};
 use crate::resource::BlobReader;
 use crate::tree::ImageTree;
 
@@ -200,7 +200,7 @@ pub fn commit(
 
     // Append after the last referenced structure: an orphaned tail left by an interrupted
     // write (ours or wimlib's) is overwritten and cut off.
-    let start = super::repair::valid_end(wim).min(size_before);
+    let start = crate::wim_end::valid_end(wim).min(size_before);
     let result = write_all(
         fs, &file, start, &snapshot, &hashes, &new_blobs, &new_refs, &old_refs, opts, progress,
     );
@@ -338,7 +338,7 @@ fn write_all(
             hardlink_bytes += i.data.size() * u64::from(i.nlink.saturating_sub(1));
         }
     }
-    let now = crate::fs::now_filetime();
+    let now = crate::format::filetime::now_filetime();
     let xml_text = update_image(
         wim.xml(),
         fs.image(),

@@ -2,8 +2,8 @@
 
 use common::vfs::{VfsError, VfsResult};
 
-use super::wimfs::WimFs;
-use crate::model::Content;
+use super::mounted_image::WimFs;
+use crate::inode::Content;
 
 impl WimFs {
     /// Reads up to `buf.len()` bytes of `content` at `offset`; returns the count.

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use common::vfs::{VfsError, VfsResult};
 
-use super::wimfs::WimFs;
+use super::mounted_image::WimFs;
 use crate::format::reparse::{parse_link, posix_target, RP_FLAG_NOT_FIXED};
-use crate::model::Inode;
+use crate::inode::Inode;
 
 /// Largest reparse buffer (the NTFS limit).
 pub const MAX_REPARSE: u64 = 16 * 1024;

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use common::vfs::{VfsError, VfsResult};
 
+use super::mounted_image::WimFs;
 use super::symlink::MAX_REPARSE;
-use super::wimfs::WimFs;
-use crate::model::Content;
+use crate::inode::Content;
 
 /// Largest stream served or stored as an xattr value (the Linux limit).
 const MAX_XATTR: u64 = 64 * 1024;
@@ -106,7 +106,7 @@ impl WimFs {
         }
     }
 
-    fn tagged_xattr(&self, inode: &crate::model::Inode, name: &[u8]) -> VfsResult<Vec<u8>> {
+    fn tagged_xattr(&self, inode: &crate::inode::Inode, name: &[u8]) -> VfsResult<Vec<u8>> {
         inode
             .xattrs
             .iter()

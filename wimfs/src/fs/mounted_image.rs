@@ -1,6 +1,6 @@
 //! The [`WimFs`] type: one mounted image, its lock-protected tree, open handles, and (for
-//! read-write mounts) the staging directory. The `Vfs` methods live in `read.rs`, `write.rs`
-//! and `xattr.rs`.
+//! read-write mounts) the staging directory. The `Vfs` methods live in `read.rs`, `create.rs`,
+//! `remove_rename.rs`, `write_data.rs` and `xattr.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
@@ -12,9 +12,9 @@ use common::vfs::{Attr, DirEntry, OpenInfo, SetAttr, StatFs, Vfs, VfsError, VfsR
 use parking_lot::{Mutex, RwLock};
 
 use super::journal::Journal;
-use super::replay::{fingerprint, StagingInfo};
 use super::seqhash::SequentialHash;
 use super::staging::Staging;
+use super::staging_info::{fingerprint, StagingInfo};
 use crate::error::WimError;
 use crate::format::Sha1Hash;
 use crate::tree::ImageTree;
@@ -88,7 +88,7 @@ impl WimFs {
                 // The header and the end of what it references: an orphaned tail left by an
                 // interrupted commit does not change which image the changes apply to.
                 let (head, _) = wim.fingerprint();
-                let print = fingerprint(head, crate::commit::valid_end(&wim));
+                let print = fingerprint(head, crate::wim_end::valid_end(&wim));
                 let wim_path = wim
                     .path()
                     .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf()));
