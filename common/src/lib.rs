@@ -13,6 +13,7 @@ pub mod backend;
 pub mod cache;
 pub mod chunk_key;
 pub mod errno;
+pub mod fields;
 pub mod io;
 pub mod nested;
 pub mod osname;

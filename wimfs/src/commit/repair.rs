@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::cache::ChunkCache;
 
 use crate::error::{WimError, WimResult};
-use crate::format::header::FLAG_WRITE_IN_PROGRESS;
+use crate::format::header::{WimHeader, FLAG_WRITE_IN_PROGRESS};
 use crate::wim::WimFile;
 use crate::wim_end::valid_end;
 
@@ -48,12 +48,10 @@ pub fn repair(path: &Path) -> WimResult<RepairReport> {
             .map_err(|e| WimError::io("syncing the WIM", e))?;
         report.truncated = Some((len, end));
     }
-    let (head, _) = wim.fingerprint();
-    let flags = u32::from_le_bytes([head[16], head[17], head[18], head[19]]);
-    if flags & FLAG_WRITE_IN_PROGRESS != 0 {
-        let mut new_head = head.to_vec();
-        new_head[16..20].copy_from_slice(&(flags & !FLAG_WRITE_IN_PROGRESS).to_le_bytes());
-        common::io::write_all_at(&file, 0, &new_head)
+    let mut head = WimHeader::parse(wim.fingerprint().0)?;
+    if head.flags & FLAG_WRITE_IN_PROGRESS != 0 {
+        head.flags &= !FLAG_WRITE_IN_PROGRESS;
+        common::io::write_all_at(&file, 0, &head.to_bytes())
             .map_err(|e| WimError::io("rewriting the header", e))?;
         file.sync_all()
             .map_err(|e| WimError::io("syncing the WIM", e))?;

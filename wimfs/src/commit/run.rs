@@ -11,7 +11,7 @@ use super::writer::{BlobSource, WimWriter};
 use super::xml::{encode_utf16, update_image};
 use crate::error::{WimError, WimResult};
 use crate::format::blob_table::ENTRY_SIZE;
-use crate::format::header::{FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
+use crate::format::header::{WimHeader, FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
 use crate::format::integrity::parse_integrity_table;
 use crate::format::reshdr::{FLAG_METADATA, FLAG_SOLID};
 use crate::format::{BlobEntry, ResourceHeader, Sha1Hash};
@@ -397,17 +397,15 @@ fn write_all(
         .map_err(|e| WimError::io("setting the WIM's new length", e))?;
     file.sync_all()
         .map_err(|e| WimError::io("syncing the new data", e))?;
-    let mut new_head = wim.fingerprint().0.to_vec();
-    new_head[48..72].copy_from_slice(&table_hdr.to_bytes());
-    new_head[72..96].copy_from_slice(&xml_hdr.to_bytes());
+    let mut new_head = WimHeader::parse(wim.fingerprint().0)?;
+    new_head.blob_table = table_hdr;
+    new_head.xml_data = xml_hdr;
     if header.boot_index == fs.image() {
-        new_head[96..120].copy_from_slice(&meta_hdr.to_bytes());
+        new_head.boot_metadata = meta_hdr;
     }
-    new_head[124..148].copy_from_slice(&integrity_hdr.to_bytes());
-    let flags = u32::from_le_bytes([new_head[16], new_head[17], new_head[18], new_head[19]])
-        & !FLAG_WRITE_IN_PROGRESS;
-    new_head[16..20].copy_from_slice(&flags.to_le_bytes());
-    writer.write_at(0, &new_head)?;
+    new_head.integrity = integrity_hdr;
+    new_head.flags &= !FLAG_WRITE_IN_PROGRESS;
+    writer.write_at(0, &new_head.to_bytes())?;
     file.sync_all()
         .map_err(|e| WimError::io("syncing the new header", e))?;
     Ok(writer.pos)
