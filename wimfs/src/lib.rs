@@ -15,6 +15,7 @@ pub mod format;
 pub mod fs;
 pub mod inode;
 pub mod resource;
+pub mod staging;
 pub mod tree;
 pub mod verify;
 pub mod walk;

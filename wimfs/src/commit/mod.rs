@@ -11,6 +11,7 @@ mod metadata;
 mod rebuild;
 mod repair;
 mod run;
+mod source;
 mod writer;
 mod xml;
 
@@ -18,4 +19,5 @@ pub use crate::wim_end::valid_end;
 pub use rebuild::{rebuild, RebuildReport};
 pub use repair::{repair, RepairReport};
 pub use run::{commit, CommitOptions, CommitPhase, CommitReport};
+pub use source::CommitSource;
 pub use writer::WimWriter;

@@ -54,17 +54,6 @@ impl WimFs {
         }
     }
 
-    /// Reads a stream for a commit (public for the commit module).
-    pub fn read_stream_for_commit(
-        &self,
-        content: &Content,
-        offset: u64,
-        buf: &mut [u8],
-    ) -> crate::WimResult<usize> {
-        self.read_content(content, offset, buf)
-            .map_err(|e| crate::WimError::Unsupported(format!("reading a staged stream: {e}")))
-    }
-
     /// Reads a whole small stream (reparse data, xattr values); `limit` bounds it.
     pub(super) fn read_small(&self, content: &Content, limit: u64) -> VfsResult<Vec<u8>> {
         if let Content::Blob(s) = content {

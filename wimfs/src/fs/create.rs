@@ -12,12 +12,12 @@ use common::vfs::{is_safe_name, Attr, OpenInfo, VfsError, VfsResult};
 use super::attr::now_filetime;
 use super::journal::Op;
 use super::mounted_image::{Handle, WimFs};
-use super::staging::Staging;
 use super::symlink::symlink_reparse_data;
 use crate::format::dentry::{ATTR_DIRECTORY, ATTR_REPARSE_POINT};
 use crate::format::reparse::TAG_SYMLINK;
 use crate::format::tagged::UnixData;
 use crate::inode::{Content, Inode, NodeKind};
+use crate::staging::Staging;
 
 /// FILE_ATTRIBUTE_NORMAL.
 const ATTR_NORMAL: u32 = 0x80;

@@ -10,13 +10,12 @@ mod read;
 mod remove_rename;
 mod replay;
 mod seqhash;
-mod staging;
 mod staging_info;
 mod symlink;
 mod write_data;
 mod xattr;
 
+pub use crate::staging::{in_use, Staging};
 pub use attr::{filetime_to_system, now_filetime};
 pub use mounted_image::{WimFs, WimFsOptions};
-pub use staging::{in_use, Staging};
 pub use staging_info::{fingerprint, StagingInfo};

@@ -13,10 +13,10 @@ use parking_lot::{Mutex, RwLock};
 
 use super::journal::Journal;
 use super::seqhash::SequentialHash;
-use super::staging::Staging;
 use super::staging_info::{fingerprint, StagingInfo};
 use crate::error::WimError;
 use crate::format::Sha1Hash;
+use crate::staging::Staging;
 use crate::tree::ImageTree;
 use crate::wim::WimFile;
 
