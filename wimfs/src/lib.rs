@@ -8,6 +8,7 @@
 //! there.
 
 pub mod blob_index;
+pub mod change;
 pub mod commit;
 pub mod compress;
 pub mod error;

@@ -71,8 +71,6 @@ pub struct WimFs {
     pub(super) dirty: AtomicBool,
     /// The journal of a read-write mount.
     pub(super) journal: Option<Mutex<Journal>>,
-    /// Set while the journal is replayed (nothing is journaled again).
-    pub(super) replaying: AtomicBool,
     /// Set when records were written since the last sync.
     pub(super) journal_unsynced: AtomicBool,
 }
@@ -168,7 +166,6 @@ impl WimFs {
             frozen: AtomicBool::new(false),
             dirty: AtomicBool::new(false),
             journal,
-            replaying: AtomicBool::new(false),
             journal_unsynced: AtomicBool::new(false),
         };
         fs.replay(&ops)

@@ -8,10 +8,8 @@ use std::sync::atomic::Ordering;
 use common::vfs::{Attr, OpenInfo, SetAttr, VfsError, VfsResult};
 
 use super::attr::{now_filetime, system_to_filetime};
-use super::create::type_bits;
-use super::journal::Op;
 use super::mounted_image::{Handle, WimFs};
-use crate::format::tagged::UnixData;
+use crate::change::Op;
 use crate::inode::{Content, NodeKind};
 
 impl WimFs {
@@ -62,16 +60,17 @@ impl WimFs {
                 _ => Err(VfsError::Busy("the file changed during copy-up".into())),
             };
         }
-        if let Err(e) = self.log(&Op::Stage {
-            ino,
-            staged: id,
-            empty,
-        }) {
+        if let Err(e) = self.change(
+            &mut tree,
+            Op::Stage {
+                ino,
+                staged: id,
+                empty,
+            },
+        ) {
             staging.remove(id);
             return Err(e);
         }
-        inode.data = Content::Staged { id, size };
-        self.touched();
         Ok(id)
     }
 
@@ -168,43 +167,15 @@ impl WimFs {
             || atime.is_some()
             || mtime.is_some()
         {
-            self.log(&Op::SetAttr {
+            let op = Op::SetAttr {
                 ino,
                 perm: c.perm,
                 uid: c.uid,
                 gid: c.gid,
                 atime,
                 mtime,
-            })?;
-        }
-        let inode = tree.inode_mut(ino).ok_or(VfsError::NotFound)?;
-        if c.perm.is_some() || c.uid.is_some() || c.gid.is_some() {
-            let kind = inode.kind;
-            let current = inode.unix.unwrap_or(UnixData {
-                uid: self.opts.uid,
-                gid: self.opts.gid,
-                mode: type_bits(kind)
-                    | match kind {
-                        NodeKind::Directory => 0o755,
-                        NodeKind::Symlink => 0o777,
-                        NodeKind::File => 0o644,
-                    },
-                rdev: 0,
-            });
-            inode.unix = Some(UnixData {
-                uid: c.uid.unwrap_or(current.uid),
-                gid: c.gid.unwrap_or(current.gid),
-                mode: c.perm.map_or(current.mode, |p| {
-                    (current.mode & !0o7777) | u32::from(p & 0o7777)
-                }),
-                rdev: current.rdev,
-            });
-        }
-        if let Some(t) = atime {
-            inode.times[1] = t;
-        }
-        if let Some(t) = mtime {
-            inode.times[2] = t;
+            };
+            self.change(&mut tree, op)?;
         }
         self.touched();
         let inode = tree.inode(ino).ok_or(VfsError::NotFound)?;
