@@ -32,39 +32,7 @@ fn decode_budget(cache_budget: usize) -> u64 {
     (cache_budget as u64 / 2).saturating_add(64 << 20)
 }
 
-/// The identity of one opened source within this process: unique for every open, never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SourceId(u64);
-
-impl SourceId {
-    /// A new identity, distinct from every other one handed out in this process.
-    pub fn fresh() -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        Self(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// The number behind it (for logs).
-    pub fn get(self) -> u64 {
-        self.0
-    }
-}
-
-impl std::fmt::Display for SourceId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "source#{}", self.0)
-    }
-}
-
-/// Identifies a cached chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ChunkKey {
-    /// Which opened source the bytes come from.
-    pub source: SourceId,
-    /// Which resource of that source (e.g. its offset in the source).
-    pub resource: u64,
-    /// Which chunk of that resource.
-    pub chunk: u64,
-}
+pub use crate::chunk_key::{ChunkKey, SourceId};
 
 /// Counters for benchmarks and `--stats` output.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -11,8 +11,10 @@
 
 pub mod backend;
 pub mod cache;
+pub mod chunk_key;
 pub mod decode_budget;
 pub mod errno;
+pub mod fields;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod io;

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use lru::LruCache;
 use parking_lot::Mutex;
 
-use crate::cache::ChunkKey;
+use crate::chunk_key::ChunkKey;
 use crate::io::{read_exact_at, write_all_at};
 
 /// Where one stored chunk lives in the file.
@@ -341,7 +341,7 @@ fn punch_hole(_file: &File, _offset: u64, _len: u64) {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::SourceId;
+    use crate::chunk_key::SourceId;
 
     fn dir() -> PathBuf {
         std::env::temp_dir().join(format!("spill-test-{}", std::process::id()))

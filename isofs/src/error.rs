@@ -91,6 +91,12 @@ impl IsoError {
     }
 }
 
+impl From<common::fields::FieldError> for IsoError {
+    fn from(e: common::fields::FieldError) -> Self {
+        IsoError::invalid(e.structure, e.offset, e.detail())
+    }
+}
+
 impl From<IsoError> for VfsError {
     fn from(e: IsoError) -> Self {
         match e {

@@ -107,13 +107,6 @@ pub trait Controller: Send + Sync {
     fn unmount(&self);
 }
 
-/// FNV-1a: a stable, short name for a path (control sockets, staging registrations).
-pub(crate) fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// Starts answering requests on the mount's control channel (in a background thread).
 pub fn serve(mountpoint: &Path, controller: Arc<dyn Controller>) -> Result<(), String> {
     let listener = transport::Listener::bind(mountpoint)?;

@@ -14,13 +14,11 @@ use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 #[cfg(unix)]
 use std::path::Path;
-use std::path::PathBuf;
 #[cfg(unix)]
 use std::sync::Arc;
 
-use common::backend::fuse::FuseOptions;
 #[cfg(unix)]
-use common::backend::fuse::{FuseSession, FuseUnmounter};
+use common::backend::fuse::{FuseOptions, FuseSession, FuseUnmounter};
 #[cfg(unix)]
 use common::vfs::Vfs;
 
@@ -33,16 +31,7 @@ pub use crate::win_daemon::{run_mount, run_mount_with, Unmounter};
 #[cfg(unix)]
 pub use common::backend::fuse::FuseUnmounter as Unmounter;
 
-/// What to mount where.
-#[derive(Debug, Clone)]
-pub struct MountRequest {
-    /// The mount point.
-    pub mountpoint: PathBuf,
-    /// Stay attached to the terminal instead of daemonizing.
-    pub foreground: bool,
-    /// FUSE options.
-    pub fuse: FuseOptions,
-}
+pub use crate::mount_request::MountRequest;
 
 #[cfg(unix)]
 /// Opens the image with `open` and serves it at the mount point. Returns when the filesystem is

@@ -65,7 +65,7 @@ pub fn register(dir: &Path) -> Result<(), String> {
         return Ok(());
     }
     std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-    let hash = crate::control::fnv(dir.as_os_str().as_encoded_bytes());
+    let hash = crate::path_hash::fnv(dir.as_os_str().as_encoded_bytes());
     let link = root.join(format!("{hash:016x}.link"));
     let _ = std::fs::remove_file(&link);
     write_link(&dir, &link).map_err(|e| format!("{}: {e}", link.display()))
@@ -241,7 +241,7 @@ fn lock_file_of(wim: &Path) -> Result<File, String> {
         .map_err(|e| format!("{}: {e}", wim.display()))?;
     let dir = user_state_dir()?.join("locks");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let hash = crate::control::fnv(canon.as_os_str().as_encoded_bytes());
+    let hash = crate::path_hash::fnv(canon.as_os_str().as_encoded_bytes());
     let path = dir.join(format!("{hash:016x}.lock"));
     std::fs::OpenOptions::new()
         .create(true)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use wimfs::commit::{commit, CommitOptions, CommitPhase};
+use wimfs::commit::{commit, CommitOptions, CommitPhase, CommitSource};
 use wimfs::WimFs;
 
 use crate::control::{self, Action, Controller, Request};
@@ -57,8 +57,15 @@ impl Controller for WimController {
         }
         self.fs.set_frozen(true);
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let tree = self.fs.tree().clone();
+        let source = CommitSource {
+            wim: self.fs.wim(),
+            image: self.fs.image(),
+            tree: &tree,
+            staging: self.fs.staging(),
+        };
         let result = commit(
-            &self.fs,
+            &source,
             &CommitOptions {
                 check: req.check,
                 threads,
@@ -347,8 +354,15 @@ pub fn commit_offline(wim_path: &Path, staging: Option<&Path>, check: bool) -> R
     let fs = Arc::new(WimFs::new(Arc::new(wim), info.image, opts).map_err(|e| e.to_string())?);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let bar = indicatif::ProgressBar::new(0);
+    let tree = fs.tree().clone();
+    let source = CommitSource {
+        wim: fs.wim(),
+        image: fs.image(),
+        tree: &tree,
+        staging: fs.staging(),
+    };
     let report = commit(
-        &fs,
+        &source,
         &CommitOptions { check, threads },
         &mut |_, done, total| {
             bar.set_length(total);

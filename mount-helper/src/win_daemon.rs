@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use common::vfs::Vfs;
 
-use crate::daemon::MountRequest;
+use crate::mount_request::MountRequest;
 
 /// Ends the mount from inside the serving process (sets its unmount event).
 #[cfg(feature = "winfsp")]

@@ -1,5 +1,7 @@
 //! Crash safety of the commit: the daemon is killed (SIGKILL, through the
-//! WIMFS_FAULT_AFTER_WRITES fault-injection hook) at every write of a commit in turn; after
+//! WIMFS_FAULT_AFTER_WRITES fault-injection hook, which the binaries built for these tests have
+//! through mount-helper's dev-dependency on wimfs with feature `fault-injection`; without it no
+//! kill happens and the test fails) at every write of a commit in turn; after
 //! each kill wimlib-imagex verifies the WIM and it holds either the old or the new image. A full
 //! disk during the commit fails cleanly: the WIM is byte-for-byte unchanged and the staged
 //! changes stay, ready for another try or a discard.

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use support::*;
 use wimfs::blob_index::BlobLocation;
-use wimfs::model::{Content, NodeKind};
+use wimfs::inode::{Content, NodeKind};
 
 const CHUNK: u64 = 4 << 20;
 const PIECE: u64 = 4096;

@@ -16,8 +16,11 @@
 
 pub mod compare;
 pub mod http;
+pub mod manifest;
 pub mod mount;
+pub mod mountinfo;
 pub mod process;
+mod raw_reads;
 pub mod reads;
 pub mod tree;
 pub mod wim;

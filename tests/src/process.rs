@@ -342,7 +342,7 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let mounted = crate::mount::mounts_under(&self.path);
+        let mounted = crate::mountinfo::mounts_under(&self.path);
         if mounted.is_empty() {
             let _ = fs::remove_dir_all(&self.path);
         } else {

@@ -67,6 +67,9 @@ pub type WimResult<T> = Result<T, WimError>;
 
 impl WimError {
     /// Shorthand for [`WimError::Invalid`].
+    ///
+    /// (A field read past the end of its structure through [`common::fields::Fields`] converts
+    /// into this too, with the structure's name and offset.)
     pub fn invalid(structure: impl Into<String>, offset: u64, detail: impl Into<String>) -> Self {
         WimError::Invalid {
             structure: structure.into(),
@@ -81,5 +84,11 @@ impl WimError {
             context: context.into(),
             source,
         }
+    }
+}
+
+impl From<common::fields::FieldError> for WimError {
+    fn from(e: common::fields::FieldError) -> Self {
+        WimError::invalid(e.structure, e.offset, e.detail())
     }
 }

@@ -20,8 +20,11 @@ use sha1::{Digest, Sha1};
 use crate::blob_index::{BlobInfo, BlobLocation, SolidResource};
 use crate::compress;
 use crate::error::{WimError, WimResult};
-use crate::format::bytes::{u32_at, u64_at};
+use crate::format::bytes::u64_at;
+use crate::format::chunk_table::ChunkTable;
 use crate::format::header::Compression;
+pub use crate::format::solid_header::SOLID_HEADER_SIZE;
+use crate::format::solid_header::{SolidHeader, MAX_SOLID_CHUNK};
 use crate::format::{ResourceHeader, Sha1Hash};
 
 /// The cache key of a resource's chunk table (chunk indices never reach it).
@@ -29,9 +32,7 @@ const CHUNK_TABLE_KEY: u64 = u64::MAX;
 /// Uncompressed blobs up to this size are read whole (through the cache) and verified.
 const SMALL_RAW_BLOB: u64 = 64 * 1024;
 /// Largest chunk we will allocate for (solid LZMS resources use up to 64 MiB).
-const MAX_CHUNK: u32 = 256 << 20;
-/// Size of a solid resource's header.
-pub const SOLID_HEADER_SIZE: u64 = 16;
+const MAX_CHUNK: u32 = MAX_SOLID_CHUNK;
 
 /// One part of a WIM: its bytes, default compression and chunk size, and the shared cache.
 #[derive(Debug, Clone)]
@@ -121,66 +122,21 @@ impl Chunked {
 
     /// Chunk start offsets (absolute, `n + 1` values: the last is the end), as LE u64 bytes.
     fn load_starts(&self, ctx: &ResourceContext) -> WimResult<Vec<u8>> {
-        let n = self.chunk_count();
-        let res_end = self.hdr.offset_in_wim + self.hdr.size_in_wim;
-        let bad = |d: String| WimError::invalid("chunk table", self.hdr.offset_in_wim, d);
-        let (table_at, entry_size, entries) = if self.solid {
-            (self.hdr.offset_in_wim + SOLID_HEADER_SIZE, 4u64, n)
-        } else {
-            let es = if self.uncompressed_size > u64::from(u32::MAX) {
-                8
-            } else {
-                4
-            };
-            (self.hdr.offset_in_wim, es, n.saturating_sub(1))
-        };
-        let table_len = entries
-            .checked_mul(entry_size)
-            .filter(|&l| table_at + l <= res_end)
-            .ok_or_else(|| {
-                bad(format!(
-                    "{n} chunks do not fit in a {}-byte resource",
-                    self.hdr.size_in_wim
-                ))
-            })?;
-        let mut table = vec![0u8; table_len as usize];
+        let table = ChunkTable::locate(
+            self.hdr.offset_in_wim,
+            self.hdr.size_in_wim,
+            self.uncompressed_size,
+            self.chunk_count(),
+            self.solid,
+        )?;
+        let mut bytes = vec![0u8; table.byte_len() as usize];
         ctx.source
-            .read_exact_at(table_at, &mut table)
+            .read_exact_at(table.at, &mut bytes)
             .map_err(io_err(format!(
                 "reading the chunk table at byte {}",
                 self.hdr.offset_in_wim
             )))?;
-        let data_start = table_at + table_len;
-        let entry = |k: u64| -> u64 {
-            let at = (k * entry_size) as usize;
-            if entry_size == 8 {
-                u64_at(&table, at).unwrap_or(u64::MAX)
-            } else {
-                u32_at(&table, at).map_or(u64::MAX, u64::from)
-            }
-        };
-        let mut starts = Vec::with_capacity(((n + 1) * 8) as usize);
-        let mut pos = data_start;
-        starts.extend_from_slice(&pos.to_le_bytes());
-        for i in 0..n {
-            let next = if self.solid {
-                pos.checked_add(entry(i))
-            } else if i + 1 == n {
-                Some(res_end)
-            } else {
-                data_start.checked_add(entry(i))
-            };
-            match next {
-                Some(v) if v >= pos && v <= res_end => pos = v,
-                _ => {
-                    return Err(bad(format!(
-                        "entry for chunk {i} of {n} points outside the resource"
-                    )))
-                }
-            }
-            starts.extend_from_slice(&pos.to_le_bytes());
-        }
-        Ok(starts)
+        table.starts(&bytes)
     }
 
     fn chunk(&self, ctx: &ResourceContext, i: u64) -> WimResult<Arc<[u8]>> {
@@ -559,7 +515,6 @@ pub fn read_solid_header(
     hdr: &ResourceHeader,
 ) -> WimResult<(u64, u32, Compression)> {
     check_in_file(ctx, hdr)?;
-    let mut h = [0u8; SOLID_HEADER_SIZE as usize];
     if hdr.size_in_wim < SOLID_HEADER_SIZE {
         return Err(WimError::invalid(
             "solid resource header",
@@ -567,28 +522,15 @@ pub fn read_solid_header(
             "shorter than 16 bytes",
         ));
     }
+    let mut h = [0u8; SOLID_HEADER_SIZE as usize];
     ctx.source
         .read_exact_at(hdr.offset_in_wim, &mut h)
         .map_err(io_err(format!(
             "reading the solid resource header at byte {}",
             hdr.offset_in_wim
         )))?;
-    let bad = |d: String| WimError::invalid("solid resource header", hdr.offset_in_wim, d);
-    let usize_ = u64_at(&h, 0).unwrap_or(0);
-    let chunk = u32_at(&h, 8).unwrap_or(0);
-    let compression = match u32_at(&h, 12).unwrap_or(u32::MAX) {
-        0 => Compression::None,
-        1 => Compression::Xpress,
-        2 => Compression::Lzx,
-        3 => Compression::Lzms,
-        other => return Err(bad(format!("unknown compression format {other}"))),
-    };
-    if chunk == 0 || chunk > MAX_CHUNK || !chunk.is_power_of_two() {
-        return Err(bad(format!(
-            "chunk size {chunk} is not a power of two up to {MAX_CHUNK}"
-        )));
-    }
-    Ok((usize_, chunk, compression))
+    let s = SolidHeader::parse(&h, hdr.offset_in_wim)?;
+    Ok((s.uncompressed_size, s.chunk_size, s.compression))
 }
 
 /// Checks `data` against `expected`.

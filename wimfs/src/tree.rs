@@ -1,5 +1,5 @@
-//! The image model: the dentry tree of one image turned into inodes (hard links merged),
-//! with each inode's streams resolved against the blob table.
+//! The image tree: the dentry tree of one image turned into inodes (hard links merged, see
+//! [`crate::inode`]), with each inode's streams resolved against the blob table.
 //!
 //! Hostile-input rules: every dentry offset is parsed at most once (which bounds the work by
 //! the resource size and turns cycles into errors), traversal uses an explicit stack, names
@@ -17,7 +17,7 @@ use crate::format::reparse::{TAG_MOUNT_POINT, TAG_SYMLINK};
 use crate::format::security::parse_security_data;
 use crate::format::tagged::parse_tagged_items;
 use crate::format::{DentryRecord, Sha1Hash};
-pub use crate::model::{Content, Inode, NodeKind, StreamRef};
+pub use crate::inode::{Content, Inode, NodeKind, StreamRef};
 use crate::wim::WimFile;
 
 /// The tree of one image.

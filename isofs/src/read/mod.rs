@@ -4,4 +4,5 @@ pub mod extent;
 pub mod image;
 pub mod udf_alloc;
 pub mod udf_partition;
+pub mod udf_partition_maps;
 pub mod udf_vat;

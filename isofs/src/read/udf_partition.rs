@@ -1,9 +1,8 @@
-//! Resolving UDF logical block addresses (partition reference + block) to image extents:
-//! physical (type 1) and sparable partitions are a start sector plus the block; a metadata
-//! partition (OSTA UDF 2.60 2.2.10) maps its blocks through the metadata file, whose own File
-//! Entry lives in the physical partition; if the metadata file's entry is damaged, its mirror
-//! is used. A virtual partition (write-once media) maps each block through the Virtual
-//! Allocation Table, found in the last recorded sectors of the image.
+//! Resolving UDF logical block addresses (partition reference + block) to image extents once
+//! the partition maps are resolved (see `udf_partition_maps.rs`): physical (type 1) and sparable
+//! partitions are a start sector plus the block; a metadata partition (OSTA UDF 2.60 2.2.10)
+//! maps its blocks through the extents of the metadata file; a virtual partition (write-once
+//! media) maps each block through the Virtual Allocation Table.
 
 use std::collections::HashSet;
 
@@ -12,17 +11,14 @@ use common::io::ReadAt;
 use crate::error::{IsoError, IsoResult};
 use crate::read::extent::{ExtentMap, Piece};
 use crate::read::image::read_vec;
-use crate::read::udf_alloc::{collect_ads, file_map};
-use crate::read::udf_vat::find_vat;
-use crate::udf::descriptors::{PartitionDesc, PartitionMapDesc};
-use crate::udf::fentry::FileEntry;
 use crate::udf::icb::{LbAddr, LongAd};
 
 /// At most this many blocks per extent of a virtual partition.
 pub const MAX_VIRTUAL_BLOCKS: u64 = 1 << 20;
 
+/// One partition map, resolved.
 #[derive(Debug, Clone)]
-enum Resolved {
+pub(super) enum Resolved {
     Physical { start: u64 },
     Metadata { map: ExtentMap },
     Virtual { physical: u16, table: Vec<u32> },
@@ -32,121 +28,11 @@ enum Resolved {
 /// The partition maps of a logical volume, ready to resolve addresses.
 #[derive(Debug, Clone)]
 pub struct Partitions {
-    block_size: u64,
-    maps: Vec<Resolved>,
+    pub(super) block_size: u64,
+    pub(super) maps: Vec<Resolved>,
 }
 
 impl Partitions {
-    /// Resolves the maps of a Logical Volume Descriptor against the Partition Descriptors.
-    pub fn new(
-        src: &dyn ReadAt,
-        block_size: u32,
-        maps: &[PartitionMapDesc],
-        descs: &[PartitionDesc],
-    ) -> IsoResult<Self> {
-        let bs = u64::from(block_size);
-        let start_of = |number: u16| -> Option<u64> {
-            descs
-                .iter()
-                .find(|d| d.number == number)
-                .map(|d| u64::from(d.start) * bs)
-        };
-        let mut parts = Partitions {
-            block_size: bs,
-            maps: Vec::new(),
-        };
-        // Physical maps first: the metadata maps need them.
-        for m in maps {
-            parts.maps.push(match m {
-                PartitionMapDesc::Physical { partition }
-                | PartitionMapDesc::Sparable { partition } => match start_of(*partition) {
-                    Some(start) => Resolved::Physical { start },
-                    None => Resolved::Unsupported(format!(
-                        "partition {partition} has no partition descriptor"
-                    )),
-                },
-                PartitionMapDesc::Metadata { .. } | PartitionMapDesc::Virtual { .. } => {
-                    Resolved::Unsupported("pending".into())
-                }
-                PartitionMapDesc::Unsupported(name) => {
-                    Resolved::Unsupported(format!("partition map {name:?}"))
-                }
-            });
-        }
-        for (i, m) in maps.iter().enumerate() {
-            if let PartitionMapDesc::Virtual { partition } = m {
-                let phys = maps.iter().position(|p| {
-                    matches!(p, PartitionMapDesc::Physical { partition: q }
-                        | PartitionMapDesc::Sparable { partition: q } if q == partition)
-                });
-                let resolved = match phys {
-                    None => Resolved::Unsupported(format!(
-                        "virtual partition on partition {partition}, which has no map"
-                    )),
-                    Some(p) => match find_vat(src, &parts, p as u16) {
-                        Ok(table) => Resolved::Virtual {
-                            physical: p as u16,
-                            table,
-                        },
-                        Err(e) => Resolved::Unsupported(format!("virtual allocation table: {e}")),
-                    },
-                };
-                if let Some(slot) = parts.maps.get_mut(i) {
-                    *slot = resolved;
-                }
-                continue;
-            }
-            if let PartitionMapDesc::Metadata {
-                partition,
-                file,
-                mirror,
-            } = m
-            {
-                let phys = maps.iter().position(|p| {
-                    matches!(p, PartitionMapDesc::Physical { partition: q }
-                        | PartitionMapDesc::Sparable { partition: q } if q == partition)
-                });
-                let resolved = match phys {
-                    None => Resolved::Unsupported(format!(
-                        "metadata partition on partition {partition}, which has no map"
-                    )),
-                    Some(p) => {
-                        let p = p as u16;
-                        match parts.metadata_file(src, p, *file) {
-                            Ok(map) => Resolved::Metadata { map },
-                            Err(e) => {
-                                tracing::warn!(
-                                    "UDF metadata file unusable ({e}); using the mirror"
-                                );
-                                match parts.metadata_file(src, p, *mirror) {
-                                    Ok(map) => Resolved::Metadata { map },
-                                    Err(e2) => Resolved::Unsupported(format!(
-                                        "metadata file: {e}; mirror: {e2}"
-                                    )),
-                                }
-                            }
-                        }
-                    }
-                };
-                if let Some(slot) = parts.maps.get_mut(i) {
-                    *slot = resolved;
-                }
-            }
-        }
-        Ok(parts)
-    }
-
-    fn metadata_file(&self, src: &dyn ReadAt, phys: u16, block: u32) -> IsoResult<ExtentMap> {
-        let addr = LbAddr {
-            block,
-            partition: phys,
-        };
-        let (raw, at) = self.read_block(src, addr)?;
-        let fe = FileEntry::parse(&raw, at)?;
-        let ads = collect_ads(src, self, &fe, phys)?;
-        file_map(self, &ads, fe.size)
-    }
-
     /// The logical block size.
     pub fn block_size(&self) -> u64 {
         self.block_size

@@ -23,7 +23,7 @@ fn runtime_dir() -> PathBuf {
 pub fn endpoint_path(mountpoint: &Path) -> PathBuf {
     runtime_dir().join(format!(
         "{:016x}.sock",
-        super::fnv(mountpoint.as_os_str().as_encoded_bytes())
+        crate::path_hash::fnv(mountpoint.as_os_str().as_encoded_bytes())
     ))
 }
 

@@ -31,7 +31,7 @@ fn control_dir() -> PathBuf {
 pub fn endpoint_path(mountpoint: &Path) -> PathBuf {
     control_dir().join(format!(
         "{:016x}.port",
-        super::fnv(mountpoint.as_os_str().as_encoded_bytes())
+        crate::path_hash::fnv(mountpoint.as_os_str().as_encoded_bytes())
     ))
 }
 

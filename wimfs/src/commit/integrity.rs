@@ -9,6 +9,7 @@ use sha1::{Digest, Sha1};
 use crate::error::{WimError, WimResult};
 use crate::format::header::HEADER_SIZE;
 use crate::format::integrity::IntegrityTable;
+use crate::format::Sha1Hash;
 
 /// Chunk size wimlib writes.
 const DEFAULT_CHUNK: u32 = 10 * 1024 * 1024;
@@ -27,12 +28,12 @@ pub fn build(
         .unwrap_or(DEFAULT_CHUNK);
     let checked = end.saturating_sub(HEADER_SIZE as u64);
     let count = checked.div_ceil(u64::from(chunk));
-    let count32 = u32::try_from(count)
-        .map_err(|_| WimError::Unsupported("WIM too large for an integrity table".into()))?;
-    let mut out = Vec::with_capacity(12 + count as usize * 20);
-    out.extend_from_slice(&(12 + count32 * 20).to_le_bytes());
-    out.extend_from_slice(&count32.to_le_bytes());
-    out.extend_from_slice(&chunk.to_le_bytes());
+    if count > u64::from((u32::MAX - 12) / 20) {
+        return Err(WimError::Unsupported(
+            "WIM too large for an integrity table".into(),
+        ));
+    }
+    let mut digests = Vec::with_capacity(count as usize);
     let mut buf = vec![0u8; chunk as usize];
     for i in 0..count {
         let start = HEADER_SIZE as u64 + i * u64::from(chunk);
@@ -43,7 +44,7 @@ pub fn build(
                 .flatten()
         });
         match reusable {
-            Some(d) => out.extend_from_slice(&d.0),
+            Some(d) => digests.push(*d),
             None => {
                 let b = &mut buf[..len as usize];
                 common::io::read_exact_at(file, start, b).map_err(|e| {
@@ -52,10 +53,14 @@ pub fn build(
                         e,
                     )
                 })?;
-                out.extend_from_slice(&Sha1::digest(b));
+                digests.push(Sha1Hash(Sha1::digest(b).into()));
             }
         }
         progress(start + len - HEADER_SIZE as u64, checked);
     }
-    Ok(out)
+    IntegrityTable {
+        chunk_size: chunk,
+        digests,
+    }
+    .to_bytes()
 }

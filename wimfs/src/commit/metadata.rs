@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use crate::format::dentry::{DENTRY_FIXED_SIZE, STREAM_FIXED_SIZE};
+use crate::format::dentry::{self, DentryRecord, StreamRecord};
 use crate::format::tagged::{UnixData, TAG_UNIX_DATA};
 use crate::format::Sha1Hash;
-use crate::model::{Inode, NodeKind};
+use crate::inode::{Inode, NodeKind};
 use crate::tree::ImageTree;
 
 /// The hashes each inode's streams will have in the committed image.
@@ -31,13 +31,6 @@ fn align8(v: &mut Vec<u8>) {
     while !v.len().is_multiple_of(8) {
         v.push(0);
     }
-}
-
-fn utf16(s: &std::ffi::OsStr) -> Vec<u8> {
-    s.to_string_lossy()
-        .encode_utf16()
-        .flat_map(u16::to_le_bytes)
-        .collect()
 }
 
 /// The streams a dentry lists: (name, hash), unnamed first (reparse before data), per
@@ -113,73 +106,45 @@ fn write_dentry(
         link_group,
         short,
     } = at;
-    let start = out.len();
-    let name16 = utf16(name);
-    let short16: Vec<u8> = if short {
-        inode
-            .short_name
-            .iter()
-            .flat_map(|u| u.to_le_bytes())
-            .collect()
-    } else {
-        Vec::new()
-    };
     let streams = streams_of(ino, inode, hashes);
     let unnamed = streams.iter().filter(|(n, _)| n.is_empty()).count();
+    // A single unnamed stream is stored inline (the main hash) rather than as a stream entry.
     let inline = unnamed <= 1 && streams.len() == unnamed;
-    let mut d = vec![0u8; DENTRY_FIXED_SIZE];
-    d[8..12].copy_from_slice(&inode.attributes.to_le_bytes());
-    d[12..16].copy_from_slice(&inode.security_id.to_le_bytes());
-    d[16..24].copy_from_slice(&subdir.to_le_bytes());
-    d[40..48].copy_from_slice(&inode.times[0].to_le_bytes());
-    d[48..56].copy_from_slice(&inode.times[1].to_le_bytes());
-    d[56..64].copy_from_slice(&inode.times[2].to_le_bytes());
-    if inline {
-        if let Some((_, h)) = streams.first() {
-            d[64..84].copy_from_slice(&h.0);
-        }
-    }
-    if inode.reparse.is_some() {
-        d[88..92].copy_from_slice(&inode.reparse_tag.to_le_bytes());
-        d[94..96].copy_from_slice(&inode.rp_flags.to_le_bytes());
+    let main_hash = match streams.first() {
+        Some((_, h)) if inline => *h,
+        _ => Sha1Hash::ZERO,
+    };
+    let extra_streams = if inline {
+        Vec::new()
     } else {
-        d[88..96].copy_from_slice(&link_group.to_le_bytes());
-    }
-    let extra = if inline { 0 } else { streams.len() as u16 };
-    d[96..98].copy_from_slice(&extra.to_le_bytes());
-    d[98..100].copy_from_slice(&(short16.len() as u16).to_le_bytes());
-    d[100..102].copy_from_slice(&(name16.len() as u16).to_le_bytes());
-    out.extend_from_slice(&d);
-    if !name16.is_empty() {
-        out.extend_from_slice(&name16);
-        out.extend_from_slice(&[0, 0]);
-    }
-    if !short16.is_empty() {
-        out.extend_from_slice(&short16);
-        out.extend_from_slice(&[0, 0]);
-    }
-    align8(out);
-    out.extend_from_slice(&tagged_items(inode));
-    align8(out);
-    let len = (out.len() - start) as u64;
-    out[start..start + 8].copy_from_slice(&len.to_le_bytes());
-    if !inline {
-        for (sname, hash) in streams {
-            let s_start = out.len();
-            let mut e = vec![0u8; STREAM_FIXED_SIZE];
-            e[16..36].copy_from_slice(&hash.0);
-            let n: Vec<u8> = sname.iter().flat_map(|u| u.to_le_bytes()).collect();
-            e[36..38].copy_from_slice(&(n.len() as u16).to_le_bytes());
-            out.extend_from_slice(&e);
-            if !n.is_empty() {
-                out.extend_from_slice(&n);
-                out.extend_from_slice(&[0, 0]);
-            }
-            align8(out);
-            let sl = (out.len() - s_start) as u64;
-            out[s_start..s_start + 8].copy_from_slice(&sl.to_le_bytes());
-        }
-    }
+        streams
+            .into_iter()
+            .map(|(name, hash)| StreamRecord { name, hash })
+            .collect()
+    };
+    let rec = DentryRecord {
+        offset: 0,
+        attributes: inode.attributes,
+        security_id: inode.security_id,
+        subdir_offset: subdir,
+        creation_time: inode.times[0],
+        last_access_time: inode.times[1],
+        last_write_time: inode.times[2],
+        main_hash,
+        reparse_tag: inode.reparse_tag,
+        rp_flags: inode.rp_flags,
+        hard_link_group: link_group,
+        name: name.to_string_lossy().encode_utf16().collect(),
+        short_name: if short {
+            inode.short_name.clone()
+        } else {
+            Vec::new()
+        },
+        tagged_items: 0..0,
+        extra_streams,
+        next_offset: 0,
+    };
+    dentry::write_dentry(&rec, &tagged_items(inode), out);
 }
 
 /// Serializes `tree` into a complete metadata resource.

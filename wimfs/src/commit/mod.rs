@@ -4,15 +4,20 @@
 //! every structure it points to are untouched, so a crash at any instant leaves the old image;
 //! after it, the new one. A failure before the header write truncates the file back.
 
+#[cfg(feature = "fault-injection")]
+mod fault;
 mod integrity;
 mod metadata;
 mod rebuild;
 mod repair;
 mod run;
+mod source;
 mod writer;
 mod xml;
 
+pub use crate::wim_end::valid_end;
 pub use rebuild::{rebuild, RebuildReport};
-pub use repair::{repair, valid_end, RepairReport};
+pub use repair::{repair, RepairReport};
 pub use run::{commit, CommitOptions, CommitPhase, CommitReport};
+pub use source::CommitSource;
 pub use writer::WimWriter;

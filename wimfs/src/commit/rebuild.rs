@@ -16,7 +16,7 @@ use super::writer::WimWriter;
 use super::xml::encode_utf16;
 use crate::blob_index::SOLID_RESOURCE_MAGIC;
 use crate::error::{WimError, WimResult};
-use crate::format::header::{FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
+use crate::format::header::{WimHeader, FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
 use crate::format::reshdr::FLAG_SOLID;
 use crate::format::{BlobEntry, ResourceHeader};
 use crate::wim::WimFile;
@@ -111,22 +111,19 @@ pub fn rebuild(path: &Path, check: bool) -> WimResult<RebuildReport> {
             let bytes = integrity::build(&out, end, None, &mut |_, _| {})?;
             integrity_hdr = writer.write_buffer(&bytes, 0, false)?;
         }
-        let mut head = wim.fingerprint().0.to_vec();
-        head[48..72].copy_from_slice(&table_hdr.to_bytes());
-        head[72..96].copy_from_slice(&xml_hdr.to_bytes());
+        let mut head = WimHeader::parse(wim.fingerprint().0)?;
+        head.blob_table = table_hdr;
+        head.xml_data = xml_hdr;
         if header.boot_metadata.size_in_wim > 0 {
-            let mut boot = header.boot_metadata;
+            let boot = &mut head.boot_metadata;
             boot.offset_in_wim = moved
                 .get(&boot.offset_in_wim)
                 .copied()
                 .unwrap_or(boot.offset_in_wim);
-            head[96..120].copy_from_slice(&boot.to_bytes());
         }
-        head[124..148].copy_from_slice(&integrity_hdr.to_bytes());
-        let flags =
-            u32::from_le_bytes([head[16], head[17], head[18], head[19]]) & !FLAG_WRITE_IN_PROGRESS;
-        head[16..20].copy_from_slice(&flags.to_le_bytes());
-        writer.write_at(0, &head)?;
+        head.integrity = integrity_hdr;
+        head.flags &= !FLAG_WRITE_IN_PROGRESS;
+        writer.write_at(0, &head.to_bytes())?;
         out.sync_all()
             .map_err(|e| WimError::io("syncing the rebuilt WIM", e))?;
         Ok(writer.pos)

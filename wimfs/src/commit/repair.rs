@@ -10,28 +10,10 @@ use std::sync::Arc;
 
 use common::cache::ChunkCache;
 
-use crate::blob_index::SOLID_RESOURCE_MAGIC;
 use crate::error::{WimError, WimResult};
-use crate::format::header::{FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
-use crate::format::reshdr::FLAG_SOLID;
+use crate::format::header::{WimHeader, FLAG_WRITE_IN_PROGRESS};
 use crate::wim::WimFile;
-
-/// The end of the last structure the header of part 1 references.
-pub fn valid_end(wim: &WimFile) -> u64 {
-    let h = wim.header();
-    let mut end = HEADER_SIZE as u64;
-    for r in [h.blob_table, h.xml_data, h.integrity, h.boot_metadata] {
-        end = end.max(r.end_in_wim().unwrap_or(0));
-    }
-    for e in wim.raw_entries() {
-        let in_solid_run =
-            e.reshdr.flags & FLAG_SOLID != 0 && e.reshdr.uncompressed_size != SOLID_RESOURCE_MAGIC;
-        if !in_solid_run {
-            end = end.max(e.reshdr.end_in_wim().unwrap_or(0));
-        }
-    }
-    end
-}
+use crate::wim_end::valid_end;
 
 /// What a repair did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,12 +48,10 @@ pub fn repair(path: &Path) -> WimResult<RepairReport> {
             .map_err(|e| WimError::io("syncing the WIM", e))?;
         report.truncated = Some((len, end));
     }
-    let (head, _) = wim.fingerprint();
-    let flags = u32::from_le_bytes([head[16], head[17], head[18], head[19]]);
-    if flags & FLAG_WRITE_IN_PROGRESS != 0 {
-        let mut new_head = head.to_vec();
-        new_head[16..20].copy_from_slice(&(flags & !FLAG_WRITE_IN_PROGRESS).to_le_bytes());
-        common::io::write_all_at(&file, 0, &new_head)
+    let mut head = WimHeader::parse(wim.fingerprint().0)?;
+    if head.flags & FLAG_WRITE_IN_PROGRESS != 0 {
+        head.flags &= !FLAG_WRITE_IN_PROGRESS;
+        common::io::write_all_at(&file, 0, &head.to_bytes())
             .map_err(|e| WimError::io("rewriting the header", e))?;
         file.sync_all()
             .map_err(|e| WimError::io("syncing the WIM", e))?;

@@ -7,16 +7,16 @@ use sha1::{Digest, Sha1};
 
 use super::integrity;
 use super::metadata::{write_metadata, StreamHashes};
+use super::source::CommitSource;
 use super::writer::{BlobSource, WimWriter};
 use super::xml::{encode_utf16, update_image};
 use crate::error::{WimError, WimResult};
 use crate::format::blob_table::ENTRY_SIZE;
-use crate::format::header::{FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
+use crate::format::header::{WimHeader, FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
 use crate::format::integrity::parse_integrity_table;
 use crate::format::reshdr::{FLAG_METADATA, FLAG_SOLID};
 use crate::format::{BlobEntry, ResourceHeader, Sha1Hash};
-use crate::fs::WimFs;
-use crate::model::{Content, Inode, NodeKind};
+use crate::inode::{Content, Inode, NodeKind};
 use crate::resource::BlobReader;
 use crate::tree::ImageTree;
 
@@ -96,13 +96,13 @@ fn count_refs(
     refs
 }
 
-/// Commits the changes of `fs` into its WIM file.
+/// Writes `src.tree` into `src.wim` as the new version of image `src.image`.
 pub fn commit(
-    fs: &WimFs,
+    src: &CommitSource<'_>,
     opts: &CommitOptions,
     progress: &mut dyn FnMut(CommitPhase, u64, u64),
 ) -> WimResult<CommitReport> {
-    let wim = fs.wim();
+    let wim = src.wim;
     let path = wim.path().ok_or_else(|| {
         WimError::Unsupported("a WIM read from inside another image cannot be committed".into())
     })?;
@@ -130,8 +130,8 @@ pub fn commit(
             path.display()
         )));
     }
-    let snapshot = fs.tree().clone();
-    let original = ImageTree::load(wim, fs.image())?;
+    let snapshot = src.tree;
+    let original = ImageTree::load(wim, src.image)?;
 
     // Hash every stream that is not a blob of the WIM already.
     let mut to_hash: Vec<(u64, usize, Content)> = Vec::new();
@@ -153,7 +153,7 @@ pub fn commit(
         let mut hasher = Sha1::new();
         let mut off = 0u64;
         while off < content.size() {
-            let n = fs.read_stream_for_commit(content, off, &mut buf)?;
+            let n = src.read(content, off, &mut buf)?;
             if n == 0 {
                 break;
             }
@@ -192,7 +192,7 @@ pub fn commit(
             .copied()
             .unwrap_or(Sha1Hash::ZERO)
     };
-    let new_refs = count_refs(&snapshot, &hash_of);
+    let new_refs = count_refs(snapshot, &hash_of);
     let old_refs = count_refs(&original, &|_, _, c| match c {
         Content::Blob(s) => s.hash,
         _ => Sha1Hash::ZERO,
@@ -200,9 +200,9 @@ pub fn commit(
 
     // Append after the last referenced structure: an orphaned tail left by an interrupted
     // write (ours or wimlib's) is overwritten and cut off.
-    let start = super::repair::valid_end(wim).min(size_before);
+    let start = crate::wim_end::valid_end(wim).min(size_before);
     let result = write_all(
-        fs, &file, start, &snapshot, &hashes, &new_blobs, &new_refs, &old_refs, opts, progress,
+        src, &file, start, snapshot, &hashes, &new_blobs, &new_refs, &old_refs, opts, progress,
     );
     match result {
         Ok(size_after) => Ok(CommitReport {
@@ -223,7 +223,7 @@ pub fn commit(
 
 #[allow(clippy::too_many_arguments)]
 fn write_all(
-    fs: &WimFs,
+    src: &CommitSource<'_>,
     file: &File,
     start: u64,
     snapshot: &ImageTree,
@@ -234,7 +234,7 @@ fn write_all(
     opts: &CommitOptions,
     progress: &mut dyn FnMut(CommitPhase, u64, u64),
 ) -> WimResult<u64> {
-    let wim = fs.wim();
+    let wim = src.wim;
     let header = wim.header();
     let chunk_size = if header.chunk_size == 0 {
         32768
@@ -250,10 +250,7 @@ fn write_all(
             let c = c.clone();
             (
                 c.size(),
-                Box::new(move |off, buf| {
-                    fs.read_stream_for_commit(&c, off, buf)
-                        .map_err(std::io::Error::other)
-                }),
+                Box::new(move |off, buf| src.read(&c, off, buf).map_err(std::io::Error::other)),
             )
         })
         .collect();
@@ -285,7 +282,7 @@ fn write_all(
                 continue;
             }
             meta_index += 1;
-            if meta_index == fs.image() {
+            if meta_index == src.image {
                 let entry = BlobEntry {
                     reshdr: meta_hdr,
                     part_number: 1,
@@ -338,10 +335,10 @@ fn write_all(
             hardlink_bytes += i.data.size() * u64::from(i.nlink.saturating_sub(1));
         }
     }
-    let now = crate::fs::now_filetime();
+    let now = crate::format::filetime::now_filetime();
     let xml_text = update_image(
         wim.xml(),
-        fs.image(),
+        src.image,
         &[
             ("DIRCOUNT", dirs.to_string()),
             ("FILECOUNT", files.to_string()),
@@ -397,17 +394,15 @@ fn write_all(
         .map_err(|e| WimError::io("setting the WIM's new length", e))?;
     file.sync_all()
         .map_err(|e| WimError::io("syncing the new data", e))?;
-    let mut new_head = wim.fingerprint().0.to_vec();
-    new_head[48..72].copy_from_slice(&table_hdr.to_bytes());
-    new_head[72..96].copy_from_slice(&xml_hdr.to_bytes());
-    if header.boot_index == fs.image() {
-        new_head[96..120].copy_from_slice(&meta_hdr.to_bytes());
+    let mut new_head = WimHeader::parse(wim.fingerprint().0)?;
+    new_head.blob_table = table_hdr;
+    new_head.xml_data = xml_hdr;
+    if header.boot_index == src.image {
+        new_head.boot_metadata = meta_hdr;
     }
-    new_head[124..148].copy_from_slice(&integrity_hdr.to_bytes());
-    let flags = u32::from_le_bytes([new_head[16], new_head[17], new_head[18], new_head[19]])
-        & !FLAG_WRITE_IN_PROGRESS;
-    new_head[16..20].copy_from_slice(&flags.to_le_bytes());
-    writer.write_at(0, &new_head)?;
+    new_head.integrity = integrity_hdr;
+    new_head.flags &= !FLAG_WRITE_IN_PROGRESS;
+    writer.write_at(0, &new_head.to_bytes())?;
     file.sync_all()
         .map_err(|e| WimError::io("syncing the new header", e))?;
     Ok(writer.pos)

@@ -3,23 +3,19 @@
 //! allows), and whole buffers (metadata, blob table, XML, integrity table).
 //!
 //! Every write is positional and goes through [`WimWriter::write_at`], which also hosts the
-//! fault-injection hook of the crash tests: with `WIMFS_FAULT_AFTER_WRITES=N` in the
-//! environment, the process kills itself on its N-th write (SIGKILL on Unix; on Windows
-//! `abort`, which ends the process at once through `__fastfail`: no unwinding, no destructors,
-//! no buffered writes flushed, like a crash).
+//! fault-injection hook of the crash tests (`fault.rs`, only with the `fault-injection` cargo
+//! feature).
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
 
 use crate::compress;
 use crate::error::{WimError, WimResult};
+use crate::format::chunk_table;
 use crate::format::header::Compression;
 use crate::format::reshdr::FLAG_COMPRESSED;
 use crate::format::ResourceHeader;
-
-static WRITES: AtomicU64 = AtomicU64::new(0);
 
 /// Appends to an open WIM file.
 #[derive(Debug)]
@@ -30,20 +26,6 @@ pub struct WimWriter<'a> {
     compression: Compression,
     chunk_size: u32,
     threads: usize,
-    fault_after: Option<u64>,
-}
-
-/// Ends the process at once, as a crash would (the fault-injection hook).
-#[cfg(unix)]
-fn crash_now() {
-    // SAFETY: sending SIGKILL to ourselves; simulates a crash at this exact write.
-    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
-}
-
-/// Ends the process at once, as a crash would (the fault-injection hook).
-#[cfg(not(unix))]
-fn crash_now() {
-    std::process::abort();
 }
 
 /// Compresses one chunk; `None` means "store it raw".
@@ -71,16 +53,12 @@ impl<'a> WimWriter<'a> {
         chunk_size: u32,
         threads: usize,
     ) -> Self {
-        let fault_after = std::env::var("WIMFS_FAULT_AFTER_WRITES")
-            .ok()
-            .and_then(|v| v.parse().ok());
         Self {
             file,
             pos,
             compression,
             chunk_size,
             threads: threads.max(1),
-            fault_after,
         }
     }
 
@@ -91,10 +69,8 @@ impl<'a> WimWriter<'a> {
 
     /// One positional write (the fault-injection point).
     pub fn write_at(&self, offset: u64, data: &[u8]) -> WimResult<()> {
-        let n = WRITES.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.fault_after.is_some_and(|limit| n >= limit) {
-            crash_now();
-        }
+        #[cfg(feature = "fault-injection")]
+        super::fault::before_write();
         common::io::write_all_at(self.file, offset, data).map_err(|e| {
             WimError::io(
                 format!("writing {} bytes at offset {offset} of the WIM", data.len()),
@@ -231,7 +207,7 @@ impl<'a> WimWriter<'a> {
                 while let Some(data) = pending.remove(&next) {
                     let size = sources[blob].0;
                     let n = size.div_ceil(cs);
-                    let entry = if size > u64::from(u32::MAX) { 8 } else { 4 };
+                    let entry = chunk_table::entry_size(size);
                     if chunk_in_blob == 0 {
                         start = self.pos;
                         self.pos += (n - 1) * entry;
@@ -246,14 +222,7 @@ impl<'a> WimWriter<'a> {
                     chunk_in_blob += 1;
                     next += 1;
                     if chunk_in_blob == n {
-                        let mut table = Vec::with_capacity(offsets.len() * entry as usize);
-                        for o in &offsets {
-                            if entry == 8 {
-                                table.extend_from_slice(&o.to_le_bytes());
-                            } else {
-                                table.extend_from_slice(&(*o as u32).to_le_bytes());
-                            }
-                        }
+                        let table = chunk_table::encode_offsets(&offsets, entry);
                         if !table.is_empty() {
                             self.write_at(start, &table)?;
                         }

@@ -13,8 +13,14 @@
 use std::ops::Range;
 
 use super::blob_table::Sha1Hash;
-use super::bytes::{align8, array, u16_at, u32_at, u64_at};
+use common::fields::Fields;
+
+use super::bytes::{align8, u64_at};
 use crate::error::{WimError, WimResult};
+
+/// The structure names errors use.
+const DENTRY: &str = "directory entry (metadata resource)";
+const STREAM: &str = "extra stream entry (metadata resource)";
 
 /// Size of the fixed part of a dentry.
 pub const DENTRY_FIXED_SIZE: usize = 102;
@@ -85,7 +91,7 @@ impl DentryRecord {
 }
 
 fn bad(offset: u64, detail: impl Into<String>) -> WimError {
-    WimError::invalid("directory entry (metadata resource)", offset, detail)
+    WimError::invalid(DENTRY, offset, detail)
 }
 
 /// Parses the dentry at `offset` of the decoded metadata resource `buf`. Returns `Ok(None)` for
@@ -121,19 +127,19 @@ pub fn parse_dentry(buf: &[u8], offset: u64) -> WimResult<Option<DentryRecord>> 
             )
         })?;
     let end = end as usize;
-    let f = |rel: usize| start + rel;
-    let trunc = || bad(offset, "truncated");
-    let attributes = u32_at(buf, f(8)).ok_or_else(trunc)?;
+    // The entry's bytes, for fields that name this dentry and its offset when out of range.
+    let f = Fields::new(&buf[start..end], DENTRY, offset);
+    let attributes = f.le32(8)?;
     let reparse = attributes & ATTR_REPARSE_POINT != 0;
-    let name_len = usize::from(u16_at(buf, f(100)).ok_or_else(trunc)?);
-    let short_len = usize::from(u16_at(buf, f(98)).ok_or_else(trunc)?);
+    let name_len = usize::from(f.le16(100)?);
+    let short_len = usize::from(f.le16(98)?);
     if name_len % 2 != 0 || short_len % 2 != 0 {
         return Err(bad(
             offset,
             format!("odd UTF-16 name lengths {name_len}/{short_len}"),
         ));
     }
-    let mut p = f(DENTRY_FIXED_SIZE);
+    let mut p = start + DENTRY_FIXED_SIZE;
     let mut take_name = |n: usize| -> WimResult<Vec<u16>> {
         if n == 0 {
             return Ok(Vec::new());
@@ -153,7 +159,7 @@ pub fn parse_dentry(buf: &[u8], offset: u64) -> WimResult<Option<DentryRecord>> 
     let short_name = take_name(short_len)?;
     let tagged_start = align8(p as u64).map_or(end, |a| (a as usize).min(end));
 
-    let stream_count = u16_at(buf, f(96)).ok_or_else(trunc)?;
+    let stream_count = f.le16(96)?;
     let mut extra_streams = Vec::with_capacity(usize::from(stream_count).min(64));
     let mut s = end;
     for i in 0..stream_count {
@@ -173,14 +179,15 @@ pub fn parse_dentry(buf: &[u8], offset: u64) -> WimResult<Option<DentryRecord>> 
         {
             return Err(sbad(format!("length {raw} is invalid")));
         }
-        let nlen = usize::from(u16_at(buf, s + 36).ok_or_else(|| sbad("truncated".into()))?);
+        let e = Fields::new(&buf[s..s + slen as usize], STREAM, s_off);
+        let nlen = usize::from(e.le16(36)?);
         if nlen % 2 != 0 || (STREAM_FIXED_SIZE + nlen) as u64 > slen {
             return Err(sbad(format!(
                 "name length {nlen} does not fit in the {slen}-byte entry"
             )));
         }
-        let name = super::bytes::utf16le_units(&buf[s + 38..s + 38 + nlen]);
-        let hash = Sha1Hash(array(buf, s + 16).ok_or_else(|| sbad("truncated".into()))?);
+        let name = super::bytes::utf16le_units(e.bytes(STREAM_FIXED_SIZE, nlen)?);
+        let hash = Sha1Hash(e.array(16)?);
         extra_streams.push(StreamRecord { name, hash });
         s += slen as usize;
     }
@@ -188,33 +195,81 @@ pub fn parse_dentry(buf: &[u8], offset: u64) -> WimResult<Option<DentryRecord>> 
     Ok(Some(DentryRecord {
         offset,
         attributes,
-        security_id: u32_at(buf, f(12)).ok_or_else(trunc)? as i32,
-        subdir_offset: u64_at(buf, f(16)).ok_or_else(trunc)?,
-        creation_time: u64_at(buf, f(40)).ok_or_else(trunc)?,
-        last_access_time: u64_at(buf, f(48)).ok_or_else(trunc)?,
-        last_write_time: u64_at(buf, f(56)).ok_or_else(trunc)?,
-        main_hash: Sha1Hash(array(buf, f(64)).ok_or_else(trunc)?),
-        reparse_tag: if reparse {
-            u32_at(buf, f(88)).ok_or_else(trunc)?
-        } else {
-            0
-        },
-        rp_flags: if reparse {
-            u16_at(buf, f(94)).ok_or_else(trunc)?
-        } else {
-            0
-        },
-        hard_link_group: if reparse {
-            0
-        } else {
-            u64_at(buf, f(88)).ok_or_else(trunc)?
-        },
+        security_id: f.le32(12)? as i32,
+        subdir_offset: f.le64(16)?,
+        creation_time: f.le64(40)?,
+        last_access_time: f.le64(48)?,
+        last_write_time: f.le64(56)?,
+        main_hash: Sha1Hash(f.array(64)?),
+        reparse_tag: if reparse { f.le32(88)? } else { 0 },
+        rp_flags: if reparse { f.le16(94)? } else { 0 },
+        hard_link_group: if reparse { 0 } else { f.le64(88)? },
         name,
         short_name,
         tagged_items: tagged_start..end,
         extra_streams,
         next_offset: s as u64,
     }))
+}
+
+/// Appends `rec` in its on-disk form (the inverse of [`parse_dentry`]): the fixed part, the
+/// names (each NUL-terminated when non-empty), `tagged_items` (the bytes of the tagged-items
+/// area, 8-aligned), then the extra stream entries. The reparse tag and flags are written for
+/// reparse points, the hard-link group otherwise; `rec.offset`, `rec.tagged_items` and
+/// `rec.next_offset` (positions in a parsed buffer) are ignored.
+pub fn write_dentry(rec: &DentryRecord, tagged_items: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    let mut d = [0u8; DENTRY_FIXED_SIZE];
+    d[8..12].copy_from_slice(&rec.attributes.to_le_bytes());
+    d[12..16].copy_from_slice(&rec.security_id.to_le_bytes());
+    d[16..24].copy_from_slice(&rec.subdir_offset.to_le_bytes());
+    d[40..48].copy_from_slice(&rec.creation_time.to_le_bytes());
+    d[48..56].copy_from_slice(&rec.last_access_time.to_le_bytes());
+    d[56..64].copy_from_slice(&rec.last_write_time.to_le_bytes());
+    d[64..84].copy_from_slice(&rec.main_hash.0);
+    if rec.is_reparse_point() {
+        d[88..92].copy_from_slice(&rec.reparse_tag.to_le_bytes());
+        d[94..96].copy_from_slice(&rec.rp_flags.to_le_bytes());
+    } else {
+        d[88..96].copy_from_slice(&rec.hard_link_group.to_le_bytes());
+    }
+    d[96..98].copy_from_slice(&(rec.extra_streams.len() as u16).to_le_bytes());
+    d[98..100].copy_from_slice(&((rec.short_name.len() * 2) as u16).to_le_bytes());
+    d[100..102].copy_from_slice(&((rec.name.len() * 2) as u16).to_le_bytes());
+    out.extend_from_slice(&d);
+    put_name(out, &rec.name);
+    put_name(out, &rec.short_name);
+    pad8(out);
+    out.extend_from_slice(tagged_items);
+    pad8(out);
+    let len = (out.len() - start) as u64;
+    out[start..start + 8].copy_from_slice(&len.to_le_bytes());
+    for s in &rec.extra_streams {
+        let s_start = out.len();
+        let mut e = [0u8; STREAM_FIXED_SIZE];
+        e[16..36].copy_from_slice(&s.hash.0);
+        e[36..38].copy_from_slice(&((s.name.len() * 2) as u16).to_le_bytes());
+        out.extend_from_slice(&e);
+        put_name(out, &s.name);
+        pad8(out);
+        let sl = (out.len() - s_start) as u64;
+        out[s_start..s_start + 8].copy_from_slice(&sl.to_le_bytes());
+    }
+}
+
+/// A UTF-16LE name and its NUL terminator (nothing for an empty name).
+fn put_name(out: &mut Vec<u8>, name: &[u16]) {
+    if !name.is_empty() {
+        out.extend(name.iter().flat_map(|u| u.to_le_bytes()));
+        out.extend_from_slice(&[0, 0]);
+    }
+}
+
+/// Zero bytes up to the next multiple of 8.
+fn pad8(out: &mut Vec<u8>) {
+    while !out.len().is_multiple_of(8) {
+        out.push(0);
+    }
 }
 
 #[cfg(test)]
@@ -273,6 +328,43 @@ pub(crate) mod tests {
         assert_eq!(r.extra_streams.len(), 1);
         assert_eq!(r.extra_streams[0].hash, Sha1Hash([6; 20]));
         assert_eq!(r.next_offset, d.len() as u64);
+    }
+
+    #[test]
+    fn round_trips_through_write_dentry() {
+        let d = build(
+            "héllo",
+            0x20,
+            4096,
+            [5; 20],
+            &[("", [7; 20]), ("ads", [6; 20])],
+        );
+        let r = parse_dentry(&d, 0).expect("valid").expect("not end");
+        let mut again = Vec::new();
+        write_dentry(&r, &d[r.tagged_items.clone()], &mut again);
+        assert_eq!(again, d);
+        let mut reparse = r.clone();
+        reparse.attributes |= ATTR_REPARSE_POINT;
+        reparse.reparse_tag = 0xA000_000C;
+        reparse.rp_flags = 1;
+        reparse.hard_link_group = 0;
+        reparse.short_name = "HELLO~1".encode_utf16().collect();
+        let mut bytes = Vec::new();
+        write_dentry(&reparse, &[], &mut bytes);
+        let back = parse_dentry(&bytes, 0).expect("valid").expect("not end");
+        assert_eq!((back.reparse_tag, back.rp_flags), (0xA000_000C, 1));
+        assert_eq!(back.short_name, reparse.short_name);
+        assert_eq!(back.extra_streams, reparse.extra_streams);
+    }
+
+    #[test]
+    fn errors_name_the_entry_offset() {
+        let mut buf = vec![0u8; 16];
+        buf.extend_from_slice(&build("a", 0x20, 0, [0; 20], &[("s", [1; 20])]));
+        let len = buf.len();
+        buf.truncate(len - 8); // the stream entry is cut short
+        let e = parse_dentry(&buf, 16).expect_err("cut").to_string();
+        assert!(e.contains("byte 16") || e.contains(" at 16"), "{e}");
     }
 
     #[test]

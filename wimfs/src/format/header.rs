@@ -66,6 +66,8 @@ pub struct WimHeader {
     pub compression: Compression,
     /// Uncompressed chunk size of non-solid resources.
     pub chunk_size: u32,
+    /// The chunk size field as stored (old WIMs store 0 and mean 32768), written back as is.
+    pub chunk_size_on_disk: u32,
     /// The WIM's GUID (shared by all parts of a split WIM).
     pub guid: [u8; 16],
     /// This part's number (1-based).
@@ -86,7 +88,13 @@ pub struct WimHeader {
     pub integrity: ResourceHeader,
     /// True for wimlib's pipable format.
     pub pipable: bool,
+    /// Bytes 148..208, unused by the format; kept so that a rewritten header differs from the
+    /// old one only in the fields that changed.
+    pub unused: [u8; HEADER_SIZE - UNUSED_AT],
 }
+
+/// Where the unused tail of the header starts.
+const UNUSED_AT: usize = 148;
 
 fn bad(detail: String) -> WimError {
     WimError::invalid("WIM header", 0, detail)
@@ -135,7 +143,8 @@ impl WimHeader {
                 "flags 0x{flags:08x} say compressed but name no known compression type"
             )));
         };
-        let mut chunk_size = field(20)?;
+        let chunk_size_on_disk = field(20)?;
+        let mut chunk_size = chunk_size_on_disk;
         if compression != Compression::None {
             if chunk_size == 0 {
                 // Old WIMs leave it 0 and mean 32 KiB.
@@ -161,6 +170,7 @@ impl WimHeader {
             flags,
             compression,
             chunk_size,
+            chunk_size_on_disk,
             guid: array(buf, 24).ok_or_else(|| bad("truncated".into()))?,
             part_number,
             total_parts,
@@ -171,7 +181,29 @@ impl WimHeader {
             boot_index: field(120)?,
             integrity: reshdr(124)?,
             pipable,
+            unused: array(buf, UNUSED_AT).ok_or_else(|| bad("truncated".into()))?,
         })
+    }
+
+    /// The 208 on-disk bytes (the inverse of [`Self::parse`]).
+    pub fn to_bytes(&self) -> [u8; HEADER_SIZE] {
+        let mut b = [0u8; HEADER_SIZE];
+        b[0..8].copy_from_slice(if self.pipable { &PIPABLE_MAGIC } else { &MAGIC });
+        b[8..12].copy_from_slice(&(HEADER_SIZE as u32).to_le_bytes());
+        b[12..16].copy_from_slice(&self.version.to_le_bytes());
+        b[16..20].copy_from_slice(&self.flags.to_le_bytes());
+        b[20..24].copy_from_slice(&self.chunk_size_on_disk.to_le_bytes());
+        b[24..40].copy_from_slice(&self.guid);
+        b[40..42].copy_from_slice(&self.part_number.to_le_bytes());
+        b[42..44].copy_from_slice(&self.total_parts.to_le_bytes());
+        b[44..48].copy_from_slice(&self.image_count.to_le_bytes());
+        b[48..72].copy_from_slice(&self.blob_table.to_bytes());
+        b[72..96].copy_from_slice(&self.xml_data.to_bytes());
+        b[96..120].copy_from_slice(&self.boot_metadata.to_bytes());
+        b[120..124].copy_from_slice(&self.boot_index.to_le_bytes());
+        b[124..UNUSED_AT].copy_from_slice(&self.integrity.to_bytes());
+        b[UNUSED_AT..].copy_from_slice(&self.unused);
+        b
     }
 }
 
@@ -198,6 +230,29 @@ mod tests {
         assert_eq!(h.compression, Compression::Lzx);
         assert_eq!(h.chunk_size, 32768);
         assert_eq!(h.image_count, 1);
+    }
+
+    #[test]
+    fn round_trips_byte_for_byte() {
+        let mut b = sample();
+        b[20..24].copy_from_slice(&0u32.to_le_bytes()); // old WIMs: 0 means 32 KiB
+        for (i, x) in b[24..40].iter_mut().enumerate() {
+            *x = i as u8;
+        }
+        b[48..72].copy_from_slice(
+            &ResourceHeader {
+                size_in_wim: 500,
+                flags: 2,
+                offset_in_wim: 208,
+                uncompressed_size: 500,
+            }
+            .to_bytes(),
+        );
+        b[120..124].copy_from_slice(&1u32.to_le_bytes());
+        b[200] = 0x5a;
+        let h = WimHeader::parse(&b).expect("valid");
+        assert_eq!(h.chunk_size, 32768);
+        assert_eq!(h.to_bytes().to_vec(), b);
     }
 
     #[test]

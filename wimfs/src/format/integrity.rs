@@ -17,6 +17,27 @@ pub struct IntegrityTable {
     pub digests: Vec<Sha1Hash>,
 }
 
+impl IntegrityTable {
+    /// The on-disk bytes (the inverse of [`parse_integrity_table`]); fails when the table
+    /// would not fit the format's 32-bit size field.
+    pub fn to_bytes(&self) -> WimResult<Vec<u8>> {
+        let too_large = || WimError::Unsupported("WIM too large for an integrity table".into());
+        let count = u32::try_from(self.digests.len()).map_err(|_| too_large())?;
+        let size = count
+            .checked_mul(20)
+            .and_then(|n| n.checked_add(12))
+            .ok_or_else(too_large)?;
+        let mut out = Vec::with_capacity(size as usize);
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&self.chunk_size.to_le_bytes());
+        for d in &self.digests {
+            out.extend_from_slice(&d.0);
+        }
+        Ok(out)
+    }
+}
+
 /// Parses the table; `checked_bytes` is the length of the region it covers, `offset` its
 /// place in the file (for errors).
 pub fn parse_integrity_table(
@@ -72,6 +93,16 @@ mod tests {
         b.extend_from_slice(&chunk.to_le_bytes());
         b.resize((count * 20 + 12) as usize, 0xab);
         b
+    }
+
+    #[test]
+    fn round_trips() {
+        let t = IntegrityTable {
+            chunk_size: 100,
+            digests: vec![Sha1Hash([1; 20]), Sha1Hash([2; 20]), Sha1Hash([3; 20])],
+        };
+        let bytes = t.to_bytes().expect("small");
+        assert_eq!(parse_integrity_table(&bytes, 201, 0).expect("valid"), t);
     }
 
     #[test]

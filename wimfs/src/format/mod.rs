@@ -6,12 +6,15 @@
 
 pub mod blob_table;
 pub mod bytes;
+pub mod chunk_table;
 pub mod dentry;
+pub mod filetime;
 pub mod header;
 pub mod integrity;
 pub mod reparse;
 pub mod reshdr;
 pub mod security;
+pub mod solid_header;
 pub mod tagged;
 pub mod xml;
 

@@ -2,8 +2,8 @@
 
 use common::vfs::{VfsError, VfsResult};
 
-use super::wimfs::WimFs;
-use crate::model::Content;
+use super::mounted_image::WimFs;
+use crate::inode::Content;
 
 impl WimFs {
     /// Reads up to `buf.len()` bytes of `content` at `offset`; returns the count.
@@ -52,17 +52,6 @@ impl WimFs {
                 Ok(want)
             }
         }
-    }
-
-    /// Reads a stream for a commit (public for the commit module).
-    pub fn read_stream_for_commit(
-        &self,
-        content: &Content,
-        offset: u64,
-        buf: &mut [u8],
-    ) -> crate::WimResult<usize> {
-        self.read_content(content, offset, buf)
-            .map_err(|e| crate::WimError::Unsupported(format!("reading a staged stream: {e}")))
     }
 
     /// Reads a whole small stream (reparse data, xattr values); `limit` bounds it.

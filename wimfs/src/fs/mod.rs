@@ -3,17 +3,19 @@
 
 mod attr;
 mod content;
+mod create;
 pub mod journal;
+mod mounted_image;
 mod read;
+mod remove_rename;
 mod replay;
 mod seqhash;
-mod staging;
+mod staging_info;
 mod symlink;
-mod wimfs;
-mod write;
+mod write_data;
 mod xattr;
 
+pub use crate::staging::{in_use, Staging};
 pub use attr::{filetime_to_system, now_filetime};
-pub use replay::{fingerprint, StagingInfo};
-pub use staging::{in_use, Staging};
-pub use wimfs::{WimFs, WimFsOptions};
+pub use mounted_image::{WimFs, WimFsOptions};
+pub use staging_info::{fingerprint, StagingInfo};

@@ -10,10 +10,10 @@ use parking_lot::Mutex;
 use sha1::Digest;
 
 use super::attr::{file_kind, make_attr};
+use super::mounted_image::{Handle, WimFs};
 use super::seqhash::{SequentialHash, MAX_HASH_GAP};
-use super::wimfs::{Handle, WimFs};
 use crate::format::Sha1Hash;
-use crate::model::{Content, Inode, NodeKind};
+use crate::inode::{Content, Inode, NodeKind};
 
 impl WimFs {
     pub(super) fn attr_of(&self, ino: u64, inode: &Inode) -> Attr {

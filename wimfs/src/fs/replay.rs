@@ -1,79 +1,20 @@
-//! Writing the journal, replaying it when a read-write mount resumes, and the staging
-//! directory's `info` file that says which WIM and image the changes belong to.
+//! Changing the tree: every write checks its [`Op`], appends it to the journal, then applies
+//! it ([`WimFs::change`]); resuming a mount applies the journaled ops in a loop
+//! ([`WimFs::replay`]). Also syncing the journal and what happens at unmount.
 
-use std::ffi::OsStr;
-use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use common::vfs::{SetAttr, VfsError, VfsResult};
-use sha1::{Digest, Sha1};
+use common::vfs::{VfsError, VfsResult};
 
-use super::attr::filetime_to_system;
-use super::journal::Op;
-use super::wimfs::WimFs;
-use crate::model::Content;
-
-/// What a staging directory's `info` file records.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StagingInfo {
-    /// The WIM (canonical path).
-    pub wim: String,
-    /// The image index.
-    pub image: u32,
-    /// SHA-1 of the WIM's header and valid end when the changes began.
-    pub fingerprint: String,
-    /// Unix time the staging began.
-    pub created: u64,
-    /// The daemon's pid (of the last mount that used it).
-    pub pid: u32,
-}
-
-impl StagingInfo {
-    /// Reads `<dir>/info`.
-    pub fn read(dir: &Path) -> Option<Self> {
-        let text = std::fs::read_to_string(dir.join("info")).ok()?;
-        let get = |k: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(k)?.strip_prefix('='))
-                .map(str::to_owned)
-        };
-        Some(Self {
-            wim: get("wim")?,
-            image: get("image")?.parse().ok()?,
-            fingerprint: get("fingerprint")?,
-            created: get("created")?.parse().ok()?,
-            pid: get("pid")?.parse().ok()?,
-        })
-    }
-
-    /// Writes `<dir>/info` (atomically: temp file + rename).
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        let tmp = dir.join("info.tmp");
-        std::fs::write(
-            &tmp,
-            format!(
-                "wim={}\nimage={}\nfingerprint={}\ncreated={}\npid={}\n",
-                self.wim, self.image, self.fingerprint, self.created, self.pid
-            ),
-        )?;
-        std::fs::rename(tmp, dir.join("info"))
-    }
-}
-
-/// The fingerprint of a WIM: its header bytes and the end of what the header references.
-pub fn fingerprint(header: &[u8], len: u64) -> String {
-    let mut h = Sha1::new();
-    h.update(header);
-    h.update(len.to_le_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
+use super::attr::now_filetime;
+use super::mounted_image::WimFs;
+use crate::change::{Applied, ApplyContext, Op};
+use crate::inode::Content;
+use crate::tree::ImageTree;
 
 impl WimFs {
     /// Appends a change to the journal (write-ahead: before it is applied and acknowledged).
     pub(super) fn log(&self, op: &Op) -> VfsResult<()> {
-        if self.replaying.load(Ordering::SeqCst) {
-            return Ok(());
-        }
         if let Some(j) = &self.journal {
             j.lock().append(op)?;
             self.journal_unsynced.store(true, Ordering::Relaxed);
@@ -119,95 +60,49 @@ impl WimFs {
         }
     }
 
-    /// Replays journaled changes onto the freshly loaded image.
+    /// Replays journaled changes onto the freshly loaded image: applies them in order, as
+    /// the writes that recorded them did.
     pub(super) fn replay(&self, ops: &[Op]) -> VfsResult<()> {
-        self.replaying.store(true, Ordering::SeqCst);
-        let result = ops.iter().enumerate().try_for_each(|(i, op)| {
-            self.replay_one(op).map_err(|e| {
+        let mut tree = self.tree.write();
+        for (i, op) in ops.iter().enumerate() {
+            self.apply_to(&mut tree, op).map_err(|e| {
                 VfsError::Corrupt(format!("journal record {i} ({op:?}) does not apply: {e}"))
-            })
-        });
-        self.replaying.store(false, Ordering::SeqCst);
+            })?;
+        }
         if !ops.is_empty() {
             self.touched();
         }
-        result
+        Ok(())
     }
 
-    fn replay_one(&self, op: &Op) -> VfsResult<()> {
-        let expect = |got: u64, want: u64| {
-            if got == want {
-                Ok(())
-            } else {
-                Err(VfsError::Corrupt(format!("inode {got} instead of {want}")))
-            }
-        };
-        match op {
-            Op::Create {
-                parent,
-                name,
-                ino,
-                perm,
-                staged,
-            } => {
-                let (got, _) = self.create_inner(*parent, os(name)?, *perm, *staged)?;
-                expect(got, *ino)
-            }
-            Op::Mkdir {
-                parent,
-                name,
-                ino,
-                perm,
-            } => expect(self.do_mkdir(*parent, os(name)?, *perm)?.ino, *ino),
-            Op::Symlink {
-                parent,
-                name,
-                ino,
-                target,
-            } => expect(self.do_symlink(*parent, os(name)?, target)?.ino, *ino),
-            Op::Link { ino, parent, name } => self.do_link(*ino, *parent, os(name)?).map(|_| ()),
-            Op::Remove { parent, name, dir } => {
-                if *dir {
-                    self.do_rmdir(*parent, os(name)?)
-                } else {
-                    self.do_unlink(*parent, os(name)?)
-                }
-            }
-            Op::Rename {
-                parent,
-                name,
-                new_parent,
-                new_name,
-                no_replace,
-            } => self.do_rename(*parent, os(name)?, *new_parent, os(new_name)?, *no_replace),
-            Op::Stage { ino, staged, .. } => {
-                let size = self.staging.as_ref().map_or(0, |s| s.len_of(*staged));
-                let mut tree = self.tree.write();
-                let inode = tree.inode_mut(*ino).ok_or(VfsError::NotFound)?;
-                inode.data = Content::Staged { id: *staged, size };
-                Ok(())
-            }
-            Op::SetAttr {
-                ino,
-                perm,
-                uid,
-                gid,
-                atime,
-                mtime,
-            } => {
-                let changes = SetAttr {
-                    perm: *perm,
-                    uid: *uid,
-                    gid: *gid,
-                    size: None,
-                    atime: atime.map(filetime_to_system),
-                    mtime: mtime.map(filetime_to_system),
-                };
-                self.do_setattr(*ino, &changes).map(|_| ())
-            }
-            Op::SetXattr { ino, name, value } => self.do_setxattr(*ino, os(name)?, value),
-            Op::RemoveXattr { ino, name } => self.do_removexattr(*ino, os(name)?),
+    /// Checks `op` against the tree, journals it (write-ahead: before it is applied and
+    /// acknowledged), applies it. Every write to the tree goes through here.
+    pub(super) fn change(&self, tree: &mut ImageTree, op: Op) -> VfsResult<Applied> {
+        if !tree.check(&op)? {
+            return Ok(Applied::default());
         }
+        self.log(&op)?;
+        let applied = self.apply_to(tree, &op)?;
+        self.touched();
+        Ok(applied)
+    }
+
+    /// Applies `op`; frees an inode it unlinked unless a handle still has it open.
+    fn apply_to(&self, tree: &mut ImageTree, op: &Op) -> VfsResult<Applied> {
+        let staged_size = |id: u64| self.staging.as_ref().map_or(0, |s| s.len_of(id));
+        let ctx = ApplyContext {
+            uid: self.opts.uid,
+            gid: self.opts.gid,
+            now: now_filetime(),
+            staged_size: &staged_size,
+        };
+        let applied = tree.apply(op, &ctx)?;
+        if let Some(ino) = applied.unlinked {
+            if !self.handles.lock().values().any(|h| h.ino == ino) {
+                self.free_inode(tree, ino);
+            }
+        }
+        Ok(applied)
     }
 
     /// Sizes of staged files come from the files themselves after a replay.
@@ -220,15 +115,4 @@ impl WimFs {
             }
         }
     }
-}
-
-/// `OsStr` from journal bytes (written from names as the host gave them: any bytes on Unix,
-/// valid Unicode on Windows, so a name that is not UTF-8 there means a damaged journal).
-fn os(b: &[u8]) -> VfsResult<&OsStr> {
-    common::osname::from_bytes(b).ok_or_else(|| {
-        VfsError::Corrupt(format!(
-            "the journal holds a name that is not UTF-8: {:?}",
-            String::from_utf8_lossy(b)
-        ))
-    })
 }

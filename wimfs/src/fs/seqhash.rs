@@ -2,7 +2,7 @@
 
 use sha1::{Digest, Sha1};
 
-use crate::model::StreamRef;
+use crate::inode::StreamRef;
 
 /// Largest gap the check fills in by reading ahead itself (out-of-order readahead).
 pub const MAX_HASH_GAP: u64 = 16 << 20;

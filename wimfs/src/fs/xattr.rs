@@ -8,13 +8,12 @@
 //! hits, misses and bytes decoded), for benchmarks.
 
 use std::ffi::{OsStr, OsString};
-use std::sync::Arc;
 
 use common::vfs::{VfsError, VfsResult};
 
+use super::mounted_image::WimFs;
 use super::symlink::MAX_REPARSE;
-use super::wimfs::WimFs;
-use crate::model::Content;
+use crate::change::{stream_name, Op};
 
 /// Largest stream served or stored as an xattr value (the Linux limit).
 const MAX_XATTR: u64 = 64 * 1024;
@@ -106,7 +105,7 @@ impl WimFs {
         }
     }
 
-    fn tagged_xattr(&self, inode: &crate::model::Inode, name: &[u8]) -> VfsResult<Vec<u8>> {
+    fn tagged_xattr(&self, inode: &crate::inode::Inode, name: &[u8]) -> VfsResult<Vec<u8>> {
         inode
             .xattrs
             .iter()
@@ -117,63 +116,27 @@ impl WimFs {
 
     pub(super) fn do_setxattr(&self, ino: u64, name: &OsStr, value: &[u8]) -> VfsResult<()> {
         self.writable()?;
-        let stream = stream_name(name)?;
+        stream_name(name)?;
         if value.len() as u64 > MAX_XATTR {
             return Err(VfsError::TooBig(format!("{} bytes", value.len())));
         }
         let mut tree = self.tree.write();
-        if tree.inode(ino).is_none() {
-            return Err(VfsError::NotFound);
-        }
-        self.log(&super::journal::Op::SetXattr {
+        let op = Op::SetXattr {
             ino,
             name: name.as_encoded_bytes().to_vec(),
             value: value.to_vec(),
-        })?;
-        let inode = tree.inode_mut(ino).ok_or(VfsError::NotFound)?;
-        let content = Content::Inline(Arc::from(value));
-        match inode.named_streams.iter_mut().find(|(n, _)| *n == stream) {
-            Some((_, c)) => *c = content,
-            None => inode.named_streams.push((stream, content)),
-        }
-        self.touched();
-        Ok(())
+        };
+        self.change(&mut tree, op).map(|_| ())
     }
 
     pub(super) fn do_removexattr(&self, ino: u64, name: &OsStr) -> VfsResult<()> {
         self.writable()?;
-        let stream = stream_name(name)?;
+        stream_name(name)?;
         let mut tree = self.tree.write();
-        if !tree
-            .inode(ino)
-            .is_some_and(|i| i.named_streams.iter().any(|(n, _)| *n == stream))
-        {
-            return Err(VfsError::NoAttribute);
-        }
-        self.log(&super::journal::Op::RemoveXattr {
+        let op = Op::RemoveXattr {
             ino,
             name: name.as_encoded_bytes().to_vec(),
-        })?;
-        let inode = tree.inode_mut(ino).ok_or(VfsError::NotFound)?;
-        let before = inode.named_streams.len();
-        inode.named_streams.retain(|(n, _)| *n != stream);
-        if inode.named_streams.len() == before {
-            return Err(VfsError::NoAttribute);
-        }
-        self.touched();
-        Ok(())
-    }
-}
-
-/// The UTF-16 stream name of a settable xattr name (`user.<stream>`).
-fn stream_name(name: &OsStr) -> VfsResult<Vec<u16>> {
-    let text = name
-        .to_str()
-        .ok_or_else(|| VfsError::InvalidArgument("xattr names must be UTF-8".into()))?;
-    match text.strip_prefix("user.") {
-        Some(s) if !s.is_empty() && !s.contains(':') => Ok(s.encode_utf16().collect()),
-        _ => Err(VfsError::Unsupported(format!(
-            "only user.<stream> xattrs (named data streams) can be set in a WIM, not {text:?}"
-        ))),
+        };
+        self.change(&mut tree, op).map(|_| ())
     }
 }

@@ -1,5 +1,7 @@
-//! The image model: inodes and what their streams hold. Loaded from the WIM by
-//! [`crate::tree`]; a read-write mount changes it in place and commits it back.
+//! The image model's node types: an inode (kind, attributes, times, names of its children)
+//! and what its streams hold (a blob of the WIM, staged data, or nothing). The tree of them is
+//! built from the WIM by [`crate::tree`]; a read-write mount changes it in place and commits it
+//! back.
 
 use std::ffi::OsString;
 use std::sync::Arc;

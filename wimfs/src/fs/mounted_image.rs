@@ -1,6 +1,6 @@
 //! The [`WimFs`] type: one mounted image, its lock-protected tree, open handles, and (for
-//! read-write mounts) the staging directory. The `Vfs` methods live in `read.rs`, `write.rs`
-//! and `xattr.rs`.
+//! read-write mounts) the staging directory. The `Vfs` methods live in `read.rs`, `create.rs`,
+//! `remove_rename.rs`, `write_data.rs` and `xattr.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
@@ -12,11 +12,11 @@ use common::vfs::{Attr, DirEntry, OpenInfo, SetAttr, StatFs, Vfs, VfsError, VfsR
 use parking_lot::{Mutex, RwLock};
 
 use super::journal::Journal;
-use super::replay::{fingerprint, StagingInfo};
 use super::seqhash::SequentialHash;
-use super::staging::Staging;
+use super::staging_info::{fingerprint, StagingInfo};
 use crate::error::WimError;
 use crate::format::Sha1Hash;
+use crate::staging::Staging;
 use crate::tree::ImageTree;
 use crate::wim::WimFile;
 
@@ -71,8 +71,6 @@ pub struct WimFs {
     pub(super) dirty: AtomicBool,
     /// The journal of a read-write mount.
     pub(super) journal: Option<Mutex<Journal>>,
-    /// Set while the journal is replayed (nothing is journaled again).
-    pub(super) replaying: AtomicBool,
     /// Set when records were written since the last sync.
     pub(super) journal_unsynced: AtomicBool,
 }
@@ -88,7 +86,7 @@ impl WimFs {
                 // The header and the end of what it references: an orphaned tail left by an
                 // interrupted commit does not change which image the changes apply to.
                 let (head, _) = wim.fingerprint();
-                let print = fingerprint(head, crate::commit::valid_end(&wim));
+                let print = fingerprint(head, crate::wim_end::valid_end(&wim));
                 let wim_path = wim
                     .path()
                     .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf()));
@@ -168,7 +166,6 @@ impl WimFs {
             frozen: AtomicBool::new(false),
             dirty: AtomicBool::new(false),
             journal,
-            replaying: AtomicBool::new(false),
             journal_unsynced: AtomicBool::new(false),
         };
         fs.replay(&ops)
