@@ -26,6 +26,7 @@ mod consts;
 mod decode;
 mod e8;
 mod encode;
+mod items;
 
 mod matchfind;
 mod parse;

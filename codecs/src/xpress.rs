@@ -24,6 +24,7 @@ mod bits;
 mod decode;
 mod encode;
 mod fast;
+mod match_decode;
 #[cfg(test)]
 mod tests;
 
@@ -38,6 +39,12 @@ const MAX_CODE_LEN: u32 = 15;
 const TABLE_BYTES: usize = NUM_SYMBOLS / 2;
 /// Output bytes covered by one Huffman table.
 const BLOCK_SIZE: usize = 65536;
+
+/// Bits resolved by the decoder's first-level table; longer codes go through a second level.
+const TABLE_BITS: u32 = 10;
+
+/// The decoder's table.
+type Table = crate::huffman::DecodeTable<TABLE_BITS>;
 /// Shortest match.
 const MIN_MATCH: usize = 3;
 /// The end-of-data symbol (also a match of length 3 at offset 1).

@@ -19,7 +19,7 @@ use std::cell::RefCell;
 use super::bitread::{swap_words, BitReader};
 use super::consts::*;
 use super::e8;
-use super::pretree::read_lens;
+use super::pretree::{read_lens, PRE_TABLE_BITS};
 use crate::huffman::DecodeTable;
 use crate::lzcopy::copy_match;
 use crate::DecodeError;
@@ -27,7 +27,7 @@ use crate::DecodeError;
 /// Primary table sizes (bits); longer codewords use second-level tables.
 const MAIN_TABLE_BITS: u32 = 10;
 const LEN_TABLE_BITS: u32 = 8;
-pub(super) const PRE_TABLE_BITS: u32 = 7;
+
 const ALIGNED_TABLE_BITS: u32 = 7;
 
 /// Longest run a pretree symbol can write (symbol 18: 20 + 31), i.e. how far past the end of a

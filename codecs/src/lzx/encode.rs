@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use super::bitwrite::BitWriter;
 use super::consts::*;
 use super::e8;
+use super::items::{apply, match_symbols, Freqs, Item};
 use super::matchfind::{extend, Match, MatchFinder};
 use super::parse::{parse, Block, Costs, Node};
 use super::write::{write_block, BlockState};
@@ -64,42 +65,6 @@ struct Scratch {
     nodes: Vec<Node>,
     reps_at: Vec<[u32; 3]>,
     items: Vec<Item>,
-}
-
-/// A parsed item: a literal (`len == 0`, `code` = the byte) or a match of `len` bytes whose
-/// `code` is a repeated-offset index (0..=2) or a formatted offset (offset + 2, >= 3).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Item {
-    pub(super) len: u32,
-    pub(super) code: u32,
-}
-
-impl Item {
-    #[inline(always)]
-    pub(super) fn literal(b: u8) -> Self {
-        Item {
-            len: 0,
-            code: u32::from(b),
-        }
-    }
-
-    #[inline(always)]
-    pub(super) fn new(len: u32, code: u32) -> Self {
-        Item { len, code }
-    }
-
-    #[inline(always)]
-    pub(super) fn is_literal(self) -> bool {
-        self.len == 0
-    }
-}
-
-/// Symbol counts of a parse.
-#[derive(Debug, Clone)]
-pub(super) struct Freqs {
-    pub(super) main: Vec<u32>,
-    pub(super) len: [u32; LEN_SYMS],
-    pub(super) aligned: [u32; ALIGNED_SYMS],
 }
 
 fn encode_chunk(data: &[u8], order: u32, s: &mut Scratch) -> Vec<u8> {
@@ -284,60 +249,5 @@ fn costs_from(f: &Freqs) -> Costs {
         lit,
         slot,
         len_part,
-    }
-}
-
-/// Main symbol, length symbol and position slot of a match item.
-#[inline]
-pub(super) fn match_symbols(it: Item) -> (usize, Option<usize>, usize) {
-    let slot = if it.code < 3 {
-        it.code as usize
-    } else {
-        slot_of(it.code)
-    };
-    let header = (it.len as usize - MIN_MATCH).min(NUM_PRIMARY_LENS);
-    let len_sym =
-        (header == NUM_PRIMARY_LENS).then(|| it.len as usize - MIN_MATCH - NUM_PRIMARY_LENS);
-    (NUM_CHARS + slot * NUM_LEN_HEADERS + header, len_sym, slot)
-}
-
-/// Position slot of a formatted offset (>= 3).
-#[inline]
-pub(super) fn slot_of(f: u32) -> usize {
-    if f < 4 {
-        f as usize
-    } else if f < SLOT_BASE[36] {
-        let msb = 31 - f.leading_zeros();
-        (2 * msb + ((f >> (msb - 1)) & 1)) as usize
-    } else {
-        36 + ((f - SLOT_BASE[36]) >> 17) as usize
-    }
-}
-
-/// Updates the repeated offsets as the decoder does for `item`.
-#[inline]
-pub(super) fn apply(reps: &mut [u32; 3], item: Item) {
-    if item.is_literal() {
-        return;
-    }
-    if item.code < 3 {
-        reps.swap(0, item.code as usize);
-    } else {
-        *reps = [item.code - 2, reps[0], reps[1]];
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slot_of_matches_the_table() {
-        for slot in 3..MAX_SLOTS {
-            let lo = SLOT_BASE[slot];
-            let hi = SLOT_BASE[slot + 1] - 1;
-            assert_eq!(slot_of(lo), slot, "base of slot {slot}");
-            assert_eq!(slot_of(hi), slot, "end of slot {slot}");
-        }
     }
 }

@@ -7,7 +7,7 @@
 //! best path up to there is final, and the search restarts after the match.
 
 use super::consts::*;
-use super::encode::{apply, slot_of, Item};
+use super::items::{apply, slot_of, Item};
 use super::matchfind::{extend, Match};
 
 /// Cost of an unreachable position.

@@ -4,9 +4,11 @@
 
 use super::bitread::BitReader;
 use super::consts::*;
-use super::decode::PRE_TABLE_BITS;
 use crate::huffman::DecodeTable;
 use crate::DecodeError;
+
+/// Bits resolved by the pretree's decode table (its codes are at most 15 bits).
+pub(super) const PRE_TABLE_BITS: u32 = 7;
 
 /// Reads a pretree and the `count` lengths it codes, starting at `lens[start]` (§2.4).
 /// Symbols 0..=16 subtract from the previous length modulo 17; 17 and 18 are runs of zeros

@@ -4,7 +4,7 @@
 
 use super::bitwrite::BitWriter;
 use super::consts::*;
-use super::encode::{apply, match_symbols, Freqs, Item};
+use super::items::{apply, match_symbols, Freqs, Item};
 use super::parse::Block;
 use crate::huffman::encode::{make_codes, make_lengths};
 

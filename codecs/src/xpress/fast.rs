@@ -7,7 +7,8 @@
 //! it and back.
 
 use super::bits::Bits;
-use super::decode::{decode_match, Table};
+use super::match_decode::decode_match;
+use super::Table;
 use super::MIN_MATCH;
 use crate::huffman::decode::{entry_len, entry_sym};
 use crate::lzcopy::copy_match;
