@@ -172,3 +172,13 @@ fn huffman_lengths_match_the_decoder() {
         }
     }
 }
+
+#[test]
+fn fuzz_harness_round_trips() {
+    // The fuzz target's entry point, on inputs like the fuzzer's first ones and a larger one.
+    assert_eq!(crate::harness::lzms_roundtrip(&[]), None);
+    assert_eq!(crate::harness::lzms_roundtrip(&[7]), None);
+    let mixed = sample("mixed", 300_000, 3);
+    assert!(crate::harness::lzms_roundtrip(&mixed).is_some());
+    assert!(crate::harness::lzms_roundtrip(&sample("text", 2 << 20, 4)).is_some());
+}

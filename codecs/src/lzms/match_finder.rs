@@ -3,9 +3,11 @@
 //! Positions are inserted in order; each 4-byte prefix hashes to the head of a chain linking
 //! every earlier position with the same hash, newest first. A search walks at most `depth`
 //! links and reports each match longer than all before it, so the matches come out with
-//! strictly increasing lengths and, for each length, the smallest offset. Memory: 4 bytes per
-//! input byte for the links plus a head table of at most 2^22 entries (16 MiB), so about
-//! 272 MiB for a 64 MiB solid chunk.
+//! strictly increasing lengths and, for each length, the smallest offset. A second table
+//! remembers the last position of each 8-byte hash, a candidate for far repeats beyond the
+//! depth limit (checked last, reported only if longer). Memory: 4 bytes per input byte for the
+//! links plus two tables of at most 2^22 entries (16 MiB each), so about 288 MiB for a 64 MiB
+//! solid chunk.
 
 /// No position (chains end here).
 const NIL: u32 = u32::MAX;
@@ -22,6 +24,9 @@ pub(super) struct MatchFinder {
     hash_bits: u32,
     head: Vec<u32>,
     prev: Vec<u32>,
+    /// The last position of each hash of 8 bytes: far repeats that the chains' depth limit
+    /// would not reach.
+    long_head: Vec<u32>,
     depth: u32,
     nice: usize,
 }
@@ -55,6 +60,7 @@ impl MatchFinder {
             hash_bits,
             head: vec![NIL; 1 << hash_bits],
             prev: vec![NIL; n],
+            long_head: vec![NIL; 1 << hash_bits],
             depth,
             nice,
         }
@@ -66,6 +72,12 @@ impl MatchFinder {
         (v.wrapping_mul(0x9E37_79B1) >> (32 - self.hash_bits)) as usize
     }
 
+    #[inline(always)]
+    fn long_hash(&self, data: &[u8], pos: usize) -> Option<usize> {
+        let v = u64::from_le_bytes(data.get(pos..pos + 8)?.try_into().ok()?);
+        Some((v.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.hash_bits)) as usize)
+    }
+
     /// Inserts `pos` (no search). Positions within 4 bytes of the end are not indexed.
     #[inline(always)]
     pub(super) fn insert(&mut self, data: &[u8], pos: usize) {
@@ -73,6 +85,9 @@ impl MatchFinder {
             let h = self.hash(data, pos);
             self.prev[pos] = self.head[h];
             self.head[h] = pos as u32;
+            if let Some(h) = self.long_hash(data, pos) {
+                self.long_head[h] = pos as u32;
+            }
         }
     }
 
@@ -87,6 +102,11 @@ impl MatchFinder {
         let mut cand = self.head[h];
         self.prev[pos] = cand;
         self.head[h] = pos as u32;
+        let long = self.long_hash(data, pos).map(|h| {
+            let c = self.long_head[h];
+            self.long_head[h] = pos as u32;
+            c
+        });
         let max = data.len() - pos;
         let mut best = min_len.max(4) - 1;
         if best >= max {
@@ -111,6 +131,17 @@ impl MatchFinder {
             }
             cand = self.prev[c];
             steps -= 1;
+        }
+        if let Some(c) = long.filter(|&c| c != NIL).map(|c| c as usize) {
+            if best < self.nice && best < max && data[c + best] == data[pos + best] {
+                let len = match_len(data, c, pos, max);
+                if len > best {
+                    out.push(Match {
+                        len: len as u32,
+                        offset: (pos - c) as u32,
+                    });
+                }
+            }
         }
     }
 }
