@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p wimcodecs --features wimlib-bench --example lzms_compress_bench -- \
-//!     [--chunk BYTES] [--solid] [--max-bytes BYTES] [--only-ours] PATH...
+//!     [--chunk BYTES] [--solid] [--max-bytes BYTES] [--fast] [--only-ours] PATH...
 //! ```
 //!
 //! The files under the PATHs (directories walked recursively, in sorted order; symlinks
@@ -13,7 +13,8 @@
 //! Each chunk is compressed by ours and by wimlib (`wimlib_compress`, default level 50,
 //! through `wimcodecs::wimlib_ffi`), alternating; a chunk that does not shrink counts at its
 //! raw size, as a WIM stores it. Every chunk of ours is then decoded by wimlib and compared.
-//! `--only-ours` skips wimlib's compressor (its columns are then meaningless).
+//! `--fast` measures `lzms::compress_fast` instead of `lzms::compress`; `--only-ours` skips
+//! wimlib's compressor (its columns are then meaningless).
 //! Times are this thread's CPU time.
 
 use std::path::{Path, PathBuf};
@@ -54,6 +55,7 @@ fn main() {
     let mut chunk = 131_072usize;
     let mut solid = false;
     let mut skip_wimlib = false;
+    let mut fast = false;
     let mut max_bytes = 256usize << 20;
     let mut paths = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -68,6 +70,7 @@ fn main() {
             "--max-bytes" => max_bytes = num(),
             "--solid" => solid = true,
             "--only-ours" => skip_wimlib = true,
+            "--fast" => fast = true,
             _ => paths.push(PathBuf::from(a)),
         }
     }
@@ -111,7 +114,11 @@ fn main() {
     let mut ours_out = Vec::with_capacity(chunks.len());
     for c in &chunks {
         let t = cpu_time();
-        let o = lzms::compress(c);
+        let o = if fast {
+            lzms::compress_fast(c)
+        } else {
+            lzms::compress(c)
+        };
         ours_time += cpu_time() - t;
         let t = cpu_time();
         let w = if skip_wimlib {

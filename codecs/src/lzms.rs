@@ -31,6 +31,7 @@ mod encode;
 mod huffman_encode;
 mod items;
 mod match_finder;
+mod optimal;
 mod parse;
 mod range_encoder;
 
@@ -41,4 +42,4 @@ mod tests;
 mod encode_tests;
 
 pub use decode::decompress;
-pub use encode::compress;
+pub use encode::{compress, compress_fast};

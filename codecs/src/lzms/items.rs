@@ -83,6 +83,12 @@ impl Items {
         }
     }
 
+    /// The LZ queue, the pending offset and whether a match ends at `pos` (the state a parse
+    /// starting at `pos` tracks).
+    pub(super) fn queue_state(&self, pos: usize) -> ([u32; 4], u32, bool) {
+        (self.lz_queue, self.pending_lz, pos == self.pending_lz_end)
+    }
+
     /// The offsets a match can repeat right after a literal.
     #[inline(always)]
     pub(super) fn lz_reps_after_literal(&self) -> [u32; 3] {
