@@ -27,6 +27,7 @@ mod x86;
 
 // The encoder (LZMS compressor).
 mod backward_bits;
+mod delta_finder;
 mod encode;
 mod huffman_encode;
 mod items;

@@ -6,10 +6,13 @@
 //! each match found at `i`, for every length up to the longest), with every item priced by the
 //! model as it stands at the window's start (codes and probabilities change little within a
 //! window). Each position carries the recent-offset queue of its cheapest path (with the
-//! pending-offset rule of `items`), so repeat matches are priced as such. The items of the
+//! pending-offset rule of `items`), so repeat matches are priced as such. Delta matches
+//! (`delta_finder`) are priced as explicit ones (a delta match is, for the LZ queue, an item
+//! in between, like a literal). The items of the
 //! path are then coded, which adapts the model for the next window. A match of `nice` bytes
 //! or more ends the window: it is taken without looking at the positions it covers.
 
+use super::delta_finder::{DeltaFinder, DeltaMatch, MIN_DELTA_LEN};
 use super::items::Items;
 use super::match_finder::{match_len, Match, MatchFinder};
 use super::matches::{push_front, take};
@@ -62,9 +65,11 @@ impl Queue {
 #[derive(Debug, Clone, Copy, Default)]
 struct Node {
     cost: u32,
-    /// The item that reaches this node: length (1: literal) and offset.
+    /// The item that reaches this node: length (1: literal), offset (LZ offset or delta raw
+    /// offset) and, for a delta match, its power plus one (0: LZ match or literal).
     len: u32,
     offset: u32,
+    delta: u32,
     queue: Queue,
 }
 
@@ -75,9 +80,11 @@ pub(super) fn parse_optimal(data: &[u8], items: &mut Items, params: Params, limi
     let mut mf = MatchFinder::new(n, params.depth, nice);
     let mut next_insert = 0usize;
     let mut matches: Vec<Match> = Vec::new();
+    let mut df = DeltaFinder::new(n);
+    let mut deltas: Vec<DeltaMatch> = Vec::new();
     let mut nodes = vec![Node::default(); WINDOW + 1];
     let mut len_cost = vec![0u32; nice + 1];
-    let mut path: Vec<(u32, u32)> = Vec::new();
+    let mut path: Vec<(u32, u32, u32)> = Vec::new();
     let mut pos = 0;
     while pos < n {
         if items.size() >= limit {
@@ -91,6 +98,7 @@ pub(super) fn parse_optimal(data: &[u8], items: &mut Items, params: Params, limi
             cost: 0,
             len: 0,
             offset: 0,
+            delta: 0,
             queue: {
                 let (q, pending, after_match) = items.queue_state(pos);
                 Queue {
@@ -116,18 +124,22 @@ pub(super) fn parse_optimal(data: &[u8], items: &mut Items, params: Params, limi
                     cost: c,
                     len: 1,
                     offset: 0,
+                    delta: 0,
                     queue: here.queue.after_literal(),
                 };
             }
             let max = n - p;
             let reps = here.queue.reps();
             let mut long: Option<(u32, u32)> = None;
+            // Longest LZ match here: delta matches are only tried for longer lengths.
+            let mut longest = 0;
             for (idx, &off) in reps.iter().enumerate() {
                 let o = off as usize;
                 if o > p || reps[..idx].contains(&off) {
                     continue;
                 }
                 let len = match_len(data, p - o, p, max);
+                longest = longest.max(len);
                 if len >= nice {
                     if long.is_none_or(|(l, _)| l < len as u32) {
                         long = Some((len as u32, off));
@@ -142,6 +154,7 @@ pub(super) fn parse_optimal(data: &[u8], items: &mut Items, params: Params, limi
                             cost: c,
                             len: l as u32,
                             offset: off,
+                            delta: 0,
                             queue: here.queue.after_match(off),
                         };
                     }
@@ -149,6 +162,7 @@ pub(super) fn parse_optimal(data: &[u8], items: &mut Items, params: Params, limi
             }
             while next_insert < p {
                 mf.insert(data, next_insert);
+                df.insert(data, next_insert);
                 next_insert += 1;
             }
             if long.is_none() {
@@ -173,11 +187,29 @@ pub(super) fn parse_optimal(data: &[u8], items: &mut Items, params: Params, limi
                                 cost: c,
                                 len: l as u32,
                                 offset: m.offset,
+                                delta: 0,
                                 queue: here.queue.after_match(m.offset),
                             };
                         }
                     }
                     prev_len = len;
+                }
+                longest = longest.max(prev_len);
+                df.find(data, p, longest + 1, (nice - 1).min(end - i), &mut deltas);
+                for d in &deltas {
+                    let base = here.cost + items.delta_cost(d.power, d.raw);
+                    for l in (longest + 1).max(MIN_DELTA_LEN)..=d.len as usize {
+                        let c = base + len_cost[l];
+                        if c < nodes[i + l].cost {
+                            nodes[i + l] = Node {
+                                cost: c,
+                                len: l as u32,
+                                offset: d.raw,
+                                delta: d.power + 1,
+                                queue: here.queue.after_literal(),
+                            };
+                        }
+                    }
                 }
             }
             if long.is_some() {
@@ -193,14 +225,16 @@ pub(super) fn parse_optimal(data: &[u8], items: &mut Items, params: Params, limi
         let mut k = end;
         while k > 0 {
             let node = nodes[k];
-            path.push((node.len, node.offset));
+            path.push((node.len, node.offset, node.delta));
             k -= node.len as usize;
         }
         path.reverse();
-        path.extend(forced);
-        for &(len, off) in &path {
+        path.extend(forced.map(|(len, off)| (len, off, 0)));
+        for &(len, off, delta) in &path {
             if len == 1 {
                 items.literal(data[pos]);
+            } else if delta > 0 {
+                items.delta_match(pos, delta - 1, off, len);
             } else {
                 items.lz_match(pos, off, len);
             }
