@@ -1,6 +1,14 @@
 //! The LZMS encoder's entry points: the x86 filter, then a parse coding items into the two
-//! streams (`optimal` or `parse`, through `items`), then the chunk (forward stream, then
-//! backward stream).
+//! streams, then the chunk (forward stream, then backward stream). Written from the format as
+//! the decoder (`decode` and its modules) reads it, which wimlib's documentation describes;
+//! no wimlib code was copied.
+//!
+//! Modules: `range_encoder` (forward stream and adaptive bit probabilities),
+//! `backward_bits` (backward stream), `huffman_encode` (the adaptive Huffman codes, rebuilt
+//! like the decoder's), `items` (the model: codes items and prices them), `match_finder`
+//! (hash chains) and `delta_finder`, `optimal` (near-optimal parse, for [`compress`]) and
+//! `parse` (lazy parse, for [`compress_fast`]). The x86 filter is the decoder's `x86`, run
+//! forwards.
 
 use super::items::Items;
 use super::optimal::parse_optimal;
