@@ -198,7 +198,7 @@ fn servicing_lzx() {
 }
 
 #[test]
-fn servicing_lzms_stores_new_blobs_uncompressed() {
+fn servicing_lzms() {
     scenario("lzms");
 }
 

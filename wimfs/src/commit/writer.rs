@@ -1,6 +1,6 @@
 //! Appending resources to a WIM: blobs compressed chunk by chunk on a pool of threads with our
-//! own XPRESS/LZX compressors (LZMS WIMs get new blobs stored uncompressed, which the format
-//! allows), and whole buffers (metadata, blob table, XML, integrity table).
+//! own XPRESS/LZX/LZMS compressors, and whole buffers (metadata, blob table, XML, integrity
+//! table).
 //!
 //! Every write is positional and goes through [`WimWriter::write_at`], which also hosts the
 //! fault-injection hook of the crash tests (`fault.rs`, only with the `fault-injection` cargo
@@ -33,7 +33,8 @@ fn compress_chunk(compression: Compression, chunk_size: u32, data: &[u8]) -> Opt
     match compression {
         Compression::Xpress => compress::xpress::compress(data),
         Compression::Lzx => compress::lzx::compress(data, chunk_size as usize),
-        Compression::Lzms | Compression::None => None,
+        Compression::Lzms => compress::lzms::compress(data),
+        Compression::None => None,
     }
     .filter(|c| c.len() < data.len())
 }
@@ -62,9 +63,12 @@ impl<'a> WimWriter<'a> {
         }
     }
 
-    /// True when new blobs are compressed (not for LZMS or uncompressed WIMs).
+    /// True when new blobs are compressed (not for uncompressed WIMs).
     fn compresses(&self) -> bool {
-        matches!(self.compression, Compression::Xpress | Compression::Lzx)
+        matches!(
+            self.compression,
+            Compression::Xpress | Compression::Lzx | Compression::Lzms
+        )
     }
 
     /// One positional write (the fault-injection point).
