@@ -13,25 +13,9 @@
 //! decoded output per second of this thread's CPU time, with the speed ratio ours / wimlib
 //! (above 1: ours is faster) and the time ratio (below 1: ours is faster). `codecs/bench/bench-decoders.sh` makes the packs and runs this.
 
-use std::ffi::{c_int, c_void};
 use std::time::Duration;
 
-#[link(name = "wim")]
-extern "C" {
-    fn wimlib_create_decompressor(
-        ctype: c_int,
-        max_block_size: usize,
-        d: *mut *mut c_void,
-    ) -> c_int;
-    fn wimlib_decompress(
-        input: *const c_void,
-        in_size: usize,
-        out: *mut c_void,
-        out_size: usize,
-        d: *mut c_void,
-    ) -> c_int;
-    fn wimlib_free_decompressor(d: *mut c_void);
-}
+use wimcodecs::wimlib_ffi::Decompressor;
 
 /// One compressed chunk of a pack.
 struct Chunk {
@@ -75,40 +59,19 @@ fn ours(c: &Chunk, out: &mut [u8]) {
     }
 }
 
-/// wimlib's decompressor for one pack.
-struct Wimlib(*mut c_void);
+/// wimlib's decompressor for one pack (through `wimcodecs::wimlib_ffi`).
+struct Wimlib(Decompressor);
 
 impl Wimlib {
     fn new(codec: u8, max_block: usize) -> Self {
-        let mut d = std::ptr::null_mut();
-        // SAFETY: wimlib's documented API: writes a new decompressor through the pointer.
-        let r = unsafe { wimlib_create_decompressor(c_int::from(codec), max_block, &mut d) };
+        Wimlib(Decompressor::new(i32::from(codec), max_block))
+    }
+
+    fn decode(&mut self, c: &Chunk, out: &mut [u8]) {
         assert!(
-            r == 0 && !d.is_null(),
-            "wimlib_create_decompressor failed ({r})"
+            self.0.decompress(&c.stored, out),
+            "wimlib_decompress failed"
         );
-        Wimlib(d)
-    }
-
-    fn decode(&self, c: &Chunk, out: &mut [u8]) {
-        // SAFETY: the input and output slices are valid for the lengths passed.
-        let r = unsafe {
-            wimlib_decompress(
-                c.stored.as_ptr().cast(),
-                c.stored.len(),
-                out.as_mut_ptr().cast(),
-                out.len(),
-                self.0,
-            )
-        };
-        assert_eq!(r, 0, "wimlib_decompress failed");
-    }
-}
-
-impl Drop for Wimlib {
-    fn drop(&mut self) {
-        // SAFETY: made by wimlib_create_decompressor, freed once.
-        unsafe { wimlib_free_decompressor(self.0) };
     }
 }
 
@@ -159,7 +122,7 @@ fn main() {
             .max()
             .unwrap_or(0);
         let total: usize = chunks.iter().map(|c| c.raw_len).sum();
-        let wimlib = Wimlib::new(chunks[0].codec, max);
+        let mut wimlib = Wimlib::new(chunks[0].codec, max);
         let (mut a, mut b) = (vec![0u8; max], vec![0u8; max]);
         for (k, c) in chunks.iter().enumerate() {
             wimlib.decode(c, &mut a[..c.raw_len]);

@@ -18,7 +18,6 @@ use std::fs;
 use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use support::*;
@@ -31,22 +30,6 @@ const READS: usize = 200;
 /// Size of the biggest file (several chunks).
 const BIG: usize = 12_000_000;
 
-/// Our mount at a directory, unmounted on drop (also when the test fails).
-struct Unmount(PathBuf);
-
-impl Drop for Unmount {
-    fn drop(&mut self) {
-        let ok = wimfs()
-            .arg("unmount")
-            .arg(&self.0)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            let _ = Command::new("fusermount3").arg("-uz").arg(&self.0).status();
-        }
-    }
-}
-
 /// The cache counters of a mount.
 #[derive(Debug, Clone, Copy)]
 struct Stats {
@@ -56,17 +39,8 @@ struct Stats {
     held: u64,
 }
 
-fn cache_stats(mnt: &Path) -> Stats {
-    let out = run(Command::new("getfattr")
-        .args(["--only-values", "-n", "wimfs.cache_stats"])
-        .arg(mnt));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let field = |name: &str| -> u64 {
-        text.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {name}= in wimfs.cache_stats {text:?}"))
-    };
+fn stats_of(mnt: &Path) -> Stats {
+    let field = |name| cache_stat(mnt, name);
     Stats {
         hits: field("hits"),
         misses: field("misses"),
@@ -265,8 +239,8 @@ fn random_reads_in_a_solid_wim_decode_only_the_chunks_they_touch() {
     let m = dir.join("m");
     fs::create_dir_all(&m).expect("mkdir");
     run(wimfs().arg("mount").arg(&wim).arg("1").arg(&m));
-    let mounted = Unmount(m.clone());
-    let before = cache_stats(&m);
+    let mounted = WimfsMount(m.clone());
+    let before = stats_of(&m);
     let mut served = 0u64;
     let mut wrong = Vec::new();
     for (path, off) in &pieces {
@@ -287,7 +261,7 @@ fn random_reads_in_a_solid_wim_decode_only_the_chunks_they_touch() {
             wrong.push(format!("{} @ {off}", path.display()));
         }
     }
-    let after = cache_stats(&m);
+    let after = stats_of(&m);
     drop(mounted);
 
     let decoded = after.decoded - before.decoded;

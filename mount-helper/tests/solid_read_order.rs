@@ -25,7 +25,7 @@ const CACHE_MB: u64 = 2;
 const PIECE: usize = 64 * 1024;
 
 /// Our mount at a directory, unmounted on drop (also when the test fails).
-struct Mounted(PathBuf);
+struct Mounted(WimfsMount);
 
 impl Mounted {
     fn new(wim: &Path, dir: &Path, extra: &[&str]) -> Self {
@@ -37,26 +37,23 @@ impl Mounted {
             .arg(wim)
             .arg("1")
             .arg(dir));
-        Self(dir.to_path_buf())
+        Self(WimfsMount(dir.to_path_buf()))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0 .0
     }
 
     fn stats(&self) -> (u64, u64) {
-        let out = run(Command::new("getfattr")
-            .args(["--only-values", "-n", "wimfs.cache_stats"])
-            .arg(&self.0));
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let field = |name: &str| -> u64 {
-            text.split_whitespace()
-                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("no {name}= in {text:?}"))
-        };
-        (field("decoded_bytes"), field("spill_bytes"))
+        (
+            cache_stat(self.path(), "decoded_bytes"),
+            cache_stat(self.path(), "spill_bytes"),
+        )
     }
 
     /// Peak resident set of the daemon serving this mount, in bytes.
     fn daemon_peak_rss(&self) -> u64 {
-        let me = self.0.to_str().expect("utf-8").as_bytes().to_vec();
+        let me = self.path().to_str().expect("utf-8").as_bytes().to_vec();
         for entry in fs::read_dir("/proc").expect("/proc").flatten() {
             let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else {
                 continue;
@@ -74,20 +71,7 @@ impl Mounted {
                 return kb * 1024;
             }
         }
-        panic!("no daemon found for {}", self.0.display());
-    }
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let ok = wimfs()
-            .arg("unmount")
-            .arg(&self.0)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            let _ = Command::new("fusermount3").arg("-uz").arg(&self.0).status();
-        }
+        panic!("no daemon found for {}", self.path().display());
     }
 }
 
@@ -182,7 +166,7 @@ fn solid_chunks_are_decoded_about_once_in_any_order_with_a_small_cache() {
         let tar = Command::new("sh")
             .arg("-c")
             .arg("tar cf - . | wc -c")
-            .current_dir(&m.0)
+            .current_dir(m.path())
             .output()
             .expect("tar");
         assert!(tar.status.success(), "tar failed");
@@ -193,7 +177,7 @@ fn solid_chunks_are_decoded_about_once_in_any_order_with_a_small_cache() {
             ratio <= 1.3,
             "tar order decoded {ratio:.2} bytes per byte served"
         );
-        assert_same_tree(&m.0, &src);
+        assert_same_tree(m.path(), &src);
         let rss = m.daemon_peak_rss();
         assert!(rss <= budget_rss, "peak RSS {rss} over {budget_rss}");
         let left: Vec<_> = fs::read_dir(&spill_dir).expect("spill dir").collect();
@@ -203,7 +187,7 @@ fn solid_chunks_are_decoded_about_once_in_any_order_with_a_small_cache() {
     // Shuffled files, shuffled pieces, with a spill budget that holds everything.
     {
         let m = Mounted::new(&wim, &dir.join("m2"), &spill);
-        let served = read_shuffled(&m.0, &files);
+        let served = read_shuffled(m.path(), &files);
         let (decoded, held) = m.stats();
         let ratio = decoded as f64 / served as f64;
         eprintln!("shuffled: {decoded} bytes decoded for {served} served ({ratio:.2})");
@@ -221,7 +205,7 @@ fn solid_chunks_are_decoded_about_once_in_any_order_with_a_small_cache() {
         let mut args = spill.to_vec();
         args.extend(["--spill-mb", "8"]);
         let m = Mounted::new(&wim, &dir.join("m3"), &args);
-        read_shuffled(&m.0, &files);
+        read_shuffled(m.path(), &files);
         let (_, held) = m.stats();
         assert!(held <= 8 << 20, "spill holds {held}, over its 8 MiB budget");
     }
@@ -230,7 +214,7 @@ fn solid_chunks_are_decoded_about_once_in_any_order_with_a_small_cache() {
     // design without it breaks.
     {
         let m = Mounted::new(&wim, &dir.join("m4"), &["--spill-mb", "0"]);
-        let served = read_shuffled(&m.0, &files);
+        let served = read_shuffled(m.path(), &files);
         let (decoded, _) = m.stats();
         let ratio = decoded as f64 / served as f64;
         eprintln!("no spill: {ratio:.2} bytes decoded per byte served");

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Barrier;
 use std::time::Instant;
 
@@ -297,15 +296,7 @@ fn solid_esd_images_read_to_the_end_through_all() {
         eprintln!("{}: read in {:?}", img.mount_path.display(), t0.elapsed());
     }
     let root = stats_at.expect("an ESD image");
-    let out = run(Command::new("getfattr")
-        .args(["--only-values", "-n", "wimfs.cache_stats"])
-        .arg(&root));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let decoded: u64 = text
-        .split_whitespace()
-        .find_map(|kv| kv.strip_prefix("decoded_bytes="))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no decoded_bytes in {text:?}"));
+    let decoded = cache_stat(&root, "decoded_bytes");
     let ratio = decoded as f64 / served as f64;
     eprintln!("ESD through --all: {decoded} bytes decoded for {served} served ({ratio:.2})");
     assert!(ratio <= 1.3, "{ratio:.2} bytes decoded per byte served");

@@ -284,3 +284,43 @@ pub fn wait_unlocked(wim: &Path) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+/// The `name=` fields of the root xattr `wimfs.cache_stats` of the WIM image at `root` (a wimfs
+/// mount, or an image directory of an `isofs mount --all --wim`).
+pub fn cache_stats(root: &Path) -> BTreeMap<String, u64> {
+    let out = run(Command::new("getfattr")
+        .args(["--only-values", "-n", "wimfs.cache_stats"])
+        .arg(root));
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            Some((k.to_string(), v.parse().ok()?))
+        })
+        .collect()
+}
+
+/// One field of [`cache_stats`], which must be there.
+pub fn cache_stat(root: &Path, name: &str) -> u64 {
+    let stats = cache_stats(root);
+    *stats
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name}= in wimfs.cache_stats {stats:?}"))
+}
+
+/// A wimfs mount at a directory, unmounted on drop (also when the test fails): `wimfs
+/// unmount`, else a lazy `fusermount3 -uz`.
+pub struct WimfsMount(pub PathBuf);
+
+impl Drop for WimfsMount {
+    fn drop(&mut self) {
+        let ok = wimfs()
+            .arg("unmount")
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            let _ = Command::new("fusermount3").arg("-uz").arg(&self.0).status();
+        }
+    }
+}
