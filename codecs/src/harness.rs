@@ -114,3 +114,30 @@ pub fn lzms_roundtrip(data: &[u8]) -> Option<usize> {
     check_roundtrip(data, &packed, |out| lzms::decompress(&packed, out));
     Some(packed.len())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Text-like bytes: words from a small vocabulary in a pseudo-random order.
+    fn words(n: usize, mut seed: u64) -> Vec<u8> {
+        let vocabulary = [
+            "the ", "chunk ", "offset ", "LZMS ", "range ", "coder\n", "delta ",
+        ];
+        let mut v = Vec::with_capacity(n + 8);
+        while v.len() < n {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            v.extend_from_slice(vocabulary[(seed % 7) as usize].as_bytes());
+        }
+        v.truncate(n);
+        v
+    }
+
+    #[test]
+    fn lzms_roundtrip_takes_the_fuzzers_first_inputs_and_large_ones() {
+        assert_eq!(super::lzms_roundtrip(&[]), None);
+        assert_eq!(super::lzms_roundtrip(&[7]), None);
+        assert!(super::lzms_roundtrip(&words(300_000, 3)).is_some());
+        assert!(super::lzms_roundtrip(&words(2 << 20, 4)).is_some());
+    }
+}
