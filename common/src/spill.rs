@@ -156,20 +156,22 @@ impl SpillFile {
     }
 
     /// Stores `data` as chunk `key` (evicting least recently used chunks to stay within the
-    /// budget). A chunk larger than the budget is not stored.
-    pub fn store(&self, key: ChunkKey, data: &[u8]) -> io::Result<()> {
+    /// budget); true when it is stored. A chunk larger than the budget is not stored, nor one
+    /// that does not fit beside the chunks other threads are writing.
+    pub fn store(&self, key: ChunkKey, data: &[u8]) -> io::Result<bool> {
         let len = data.len() as u64;
         if len == 0 || len > self.budget {
-            return Ok(());
+            return Ok(false);
         }
         let (offset, store) = {
             let mut st = self.state.lock();
             if st.index.contains(&key) {
-                return Ok(());
+                return Ok(true);
             }
             while st.used + len > self.budget {
                 let Some((_, old)) = st.index.pop_lru() else {
-                    break;
+                    // What is left is being written by other stores: no room now.
+                    return Ok(false);
                 };
                 st.used -= old.len;
                 punch_hole(&self.file, old.offset, old.len);
@@ -199,7 +201,7 @@ impl SpillFile {
             Ok(()) => {
                 self.stored_bytes.fetch_add(len, Ordering::Relaxed);
                 st.index.put(key, Extent { offset, len, store });
-                Ok(())
+                Ok(true)
             }
             Err(e) => {
                 st.used -= len;
@@ -256,7 +258,10 @@ impl SpillFile {
         let stored = self.store(key, &data);
         let n = copy_from(&data, within, out);
         match stored {
-            Ok(()) => drop(data),
+            Ok(true) => drop(data),
+            // Not stored (no room, or larger than the budget): the callers waiting for this
+            // chunk get these bytes instead.
+            Ok(false) => *slot = Some(data),
             Err(e) => {
                 tracing::warn!("spill file in {}: {e}", self.dir.display());
                 *slot = Some(data);
