@@ -102,7 +102,7 @@ fn a_kill_at_any_write_of_a_commit_leaves_the_old_or_the_new_image() {
 fn a_full_disk_during_commit_changes_nothing_and_keeps_the_staged_changes() {
     // SAFETY: getuid has no preconditions.
     if unsafe { libc::getuid() } != 0 {
-        eprintln!("skipped: mounting a small tmpfs needs root (CI runs as root)");
+        skip_unless_ci("mounting a small tmpfs needs root");
         return;
     }
     let dir = scratch("full");

@@ -265,3 +265,13 @@ pub fn manifests() -> Vec<(PathBuf, PathBuf, TreeKind)> {
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
+
+/// Skips a test whose prerequisite (`what`) is missing: prints why, or fails under CI
+/// (`CI` set, as `.ci/run` runs), where every test must run.
+pub fn skip_unless_ci(what: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run this test, but {what}"
+    );
+    eprintln!("SKIPPED: {what}");
+}

@@ -324,3 +324,13 @@ impl Drop for WimfsMount {
         }
     }
 }
+
+/// Skips a test whose prerequisite (`what`) is missing: prints why, or fails under CI
+/// (`CI` set, as `.ci/run` runs), where every test must run.
+pub fn skip_unless_ci(what: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run this test, but {what}"
+    );
+    eprintln!("SKIPPED: {what}");
+}
