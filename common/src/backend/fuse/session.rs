@@ -88,6 +88,11 @@ impl<V: Vfs> FuseSession<V> {
 
     /// Serves requests on the configured worker threads until unmounted.
     pub fn run(self) -> std::io::Result<()> {
-        self.session.run()
+        match self.session.run() {
+            // The kernel ended the connection (the unmount): a worker reading a cloned
+            // /dev/fuse descriptor may be told ECONNABORTED instead of ENODEV.
+            Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => Ok(()),
+            other => other,
+        }
     }
 }
