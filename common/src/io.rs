@@ -285,17 +285,22 @@ impl<R: ReadAt> ReadAt for SubRange<R> {
 }
 
 /// An in-memory source, for tests and for small decoded structures.
+/// Copies `data` from `offset` into `buf`: the count copied, 0 at or past the end.
+pub fn copy_at(data: &[u8], offset: u64, buf: &mut [u8]) -> usize {
+    let Some(rest) = usize::try_from(offset)
+        .ok()
+        .and_then(|start| data.get(start..))
+    else {
+        return 0;
+    };
+    let n = buf.len().min(rest.len());
+    buf[..n].copy_from_slice(&rest[..n]);
+    n
+}
+
 impl ReadAt for Vec<u8> {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        let Ok(start) = usize::try_from(offset) else {
-            return Ok(0);
-        };
-        if start >= self.len() {
-            return Ok(0);
-        }
-        let n = buf.len().min(self.len() - start);
-        buf[..n].copy_from_slice(&self[start..start + n]);
-        Ok(n)
+        Ok(copy_at(self, offset, buf))
     }
     fn len(&self) -> u64 {
         self.len() as u64
@@ -304,6 +309,18 @@ impl ReadAt for Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn copy_at_stops_at_the_end() {
+        let data = [1u8, 2, 3, 4];
+        let mut buf = [0u8; 3];
+        assert_eq!(copy_at(&data, 0, &mut buf), 3);
+        assert_eq!(buf, [1, 2, 3]);
+        assert_eq!(copy_at(&data, 3, &mut buf), 1);
+        assert_eq!(buf[0], 4);
+        assert_eq!(copy_at(&data, 4, &mut buf), 0);
+        assert_eq!(copy_at(&data, u64::MAX, &mut buf), 0);
+    }
     use super::*;
 
     #[test]

@@ -24,7 +24,7 @@ use lru::LruCache;
 use parking_lot::Mutex;
 
 use crate::chunk_key::ChunkKey;
-use crate::io::{read_exact_at, write_all_at};
+use crate::io::{copy_at, read_exact_at, write_all_at};
 
 /// Where one stored chunk lives in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,14 +249,14 @@ impl SpillFile {
     ) -> Result<usize, E> {
         let mut slot = cell.lock();
         if let Some(kept) = slot.as_ref() {
-            return Ok(copy_from(kept, within, out));
+            return Ok(copy_at(kept, within, out));
         }
         if let Some(n) = self.read(&key, within, out).map_err(read_error)? {
             return Ok(n);
         }
         let (data, guard) = decode()?;
         let stored = self.store(key, &data);
-        let n = copy_from(&data, within, out);
+        let n = copy_at(&data, within, out);
         match stored {
             Ok(true) => drop(data),
             // Not stored (no room, or larger than the budget): the callers waiting for this
@@ -270,16 +270,6 @@ impl SpillFile {
         drop(guard);
         Ok(n)
     }
-}
-
-/// Copies `data` from `within` into `out`; the count copied.
-fn copy_from(data: &[u8], within: u64, out: &mut [u8]) -> usize {
-    let start = usize::try_from(within)
-        .unwrap_or(usize::MAX)
-        .min(data.len());
-    let n = out.len().min(data.len() - start);
-    out[..n].copy_from_slice(&data[start..start + n]);
-    n
 }
 
 /// A new file in `dir` that no path names.

@@ -104,12 +104,7 @@ impl IsoFs {
         let got = match &n.content {
             Content::File(m) => m.read_at(&*self.src, offset, buf)?,
             Content::Zisofs(z) => z.read_at(&*self.src, self.src_id, &self.cache, offset, buf)?,
-            Content::Inline(b) => {
-                let start = usize::try_from(offset).unwrap_or(usize::MAX).min(b.len());
-                let k = buf.len().min(b.len() - start);
-                buf[..k].copy_from_slice(&b[start..start + k]);
-                k
-            }
+            Content::Inline(b) => common::io::copy_at(b, offset, buf),
             Content::Dir(_) => return Err(VfsError::IsADirectory),
             Content::Symlink(_) => return Err(VfsError::InvalidArgument("a symlink".into())),
             Content::Special(..) => 0,

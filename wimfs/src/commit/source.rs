@@ -41,17 +41,7 @@ impl CommitSource<'_> {
                     .and_then(|r| r.read_at(offset, buf))
                     .map_err(|e| failed(&e))
             }
-            Content::Inline(data) => {
-                let Ok(start) = usize::try_from(offset) else {
-                    return Ok(0);
-                };
-                if start >= data.len() {
-                    return Ok(0);
-                }
-                let n = buf.len().min(data.len() - start);
-                buf[..n].copy_from_slice(&data[start..start + n]);
-                Ok(n)
-            }
+            Content::Inline(data) => Ok(common::io::copy_at(data, offset, buf)),
             Content::Staged { id, size } => {
                 if offset >= *size {
                     return Ok(0);

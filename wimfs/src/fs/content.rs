@@ -29,17 +29,7 @@ impl WimFs {
                 })?;
                 Ok(self.wim.reader(blob)?.read_at(offset, buf)?)
             }
-            Content::Inline(data) => {
-                let Ok(start) = usize::try_from(offset) else {
-                    return Ok(0);
-                };
-                if start >= data.len() {
-                    return Ok(0);
-                }
-                let n = buf.len().min(data.len() - start);
-                buf[..n].copy_from_slice(&data[start..start + n]);
-                Ok(n)
-            }
+            Content::Inline(data) => Ok(common::io::copy_at(data, offset, buf)),
             Content::Staged { id, size } => {
                 if offset >= *size {
                     return Ok(0);
