@@ -16,6 +16,7 @@ mod run;
 mod source;
 mod writer;
 mod xml;
+mod xml_append;
 
 pub use crate::wim_end::valid_end;
 pub use new_image::NewImage;

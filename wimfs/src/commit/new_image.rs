@@ -9,7 +9,7 @@
 //! one, and the image count plus one; the original image's metadata resource, its blob table
 //! entry and its `IMAGE` element stay byte for byte, and so does the boot index.
 //!
-//! The new `IMAGE` element is a copy of the original's (so edition properties such as `WINDOWS`,
+//! The new `IMAGE` element (`xml_append.rs`) is a copy of the original's (so edition properties such as `WINDOWS`,
 //! `FLAGS`, `DESCRIPTION`, `DISPLAYNAME` carry over) with a new `NAME`, its counts, and both
 //! times set to now. wimlib leaves the new image unnamed (and drops `DESCRIPTION`); we name it
 //! (so it can be selected by name) after the original: `"<name> (2)"`, or `(3)`, ... the first
@@ -18,7 +18,6 @@
 //! duplicate name too; we compare case-insensitively, as Windows tools select images), not
 //! empty, not a number (it would be taken for an index), and free of control characters.
 
-use super::xml::update_image;
 use crate::error::{WimError, WimResult};
 use crate::wim::WimFile;
 
@@ -101,10 +100,13 @@ pub(super) fn choose_name(
         }
         return Ok(Some(name.to_string()));
     }
-    let original = all.iter().find(|(i, _)| *i == Some(from)).ok_or_else(|| {
-        WimError::invalid("XML data", 0, format!("no IMAGE with INDEX=\"{from}\""))
-    })?;
-    let Some(base) = original.1.as_deref().filter(|n| !n.is_empty()).map(stem) else {
+    // An original the XML does not describe is unnamed.
+    let original = all.iter().find(|(i, _)| *i == Some(from));
+    let Some(base) = original
+        .and_then(|o| o.1.as_deref())
+        .filter(|n| !n.is_empty())
+        .map(stem)
+    else {
         return Ok(None);
     };
     // At most one candidate per image is taken, so this ends within images + 2 tries.
@@ -113,68 +115,6 @@ pub(super) fn choose_name(
         .find(|n| taken(n).is_none())
         .map(Some)
         .ok_or_else(|| WimError::invalid("XML data", 0, "no free image name".to_string()))
-}
-
-/// Appends to `xml` a copy of image `from`'s `IMAGE` element as image `index`, named `name`
-/// (None: the copy keeps the original's NAME, if any), with `values` set as
-/// [`update_image`] sets them; everything else stays byte for byte.
-pub(super) fn append_image(
-    xml: &str,
-    from: u32,
-    index: u32,
-    name: Option<&str>,
-    values: &[(&str, String)],
-) -> WimResult<String> {
-    let doc = parse(xml)?;
-    let image_nodes: Vec<_> = doc
-        .root_element()
-        .children()
-        .filter(|n| n.has_tag_name("IMAGE"))
-        .collect();
-    let with_index = |i: u32| {
-        image_nodes
-            .iter()
-            .find(|n| n.attribute("INDEX").and_then(|v| v.trim().parse().ok()) == Some(i))
-    };
-    if with_index(index).is_some() {
-        return Err(WimError::invalid(
-            "XML data",
-            0,
-            format!(
-                "an IMAGE with INDEX=\"{index}\" exists already, but the WIM has {} image(s)",
-                index - 1
-            ),
-        ));
-    }
-    let original = with_index(from).ok_or_else(|| {
-        WimError::invalid("XML data", 0, format!("no IMAGE with INDEX=\"{from}\""))
-    })?;
-    let inner = match (original.first_child(), original.last_child()) {
-        (Some(first), Some(last)) => &xml[first.range().start..last.range().end],
-        _ => "",
-    };
-    // Edit the copy on its own, inside a root of its own, through the same code as an update.
-    let wrapped = format!("<WIM><IMAGE INDEX=\"{index}\">{inner}</IMAGE></WIM>");
-    let mut all: Vec<(&str, String)> = Vec::with_capacity(values.len() + 1);
-    if let Some(name) = name {
-        all.push(("NAME", name.to_string()));
-    }
-    all.extend(values.iter().cloned());
-    let edited = update_image(&wrapped, index, &all)?;
-    let element = edited
-        .strip_prefix("<WIM>")
-        .and_then(|s| s.strip_suffix("</WIM>"))
-        .ok_or_else(|| {
-            WimError::invalid("XML data", 0, "the copied IMAGE element lost its root")
-        })?;
-    let last = image_nodes
-        .last()
-        .map_or(original.range().end, |n| n.range().end);
-    let mut out = String::with_capacity(xml.len() + element.len());
-    out.push_str(&xml[..last]);
-    out.push_str(element);
-    out.push_str(&xml[last..]);
-    Ok(out)
 }
 
 /// Where a commit writes its tree: over image `index`, or (`new`) as image `index`, appended,
@@ -249,7 +189,11 @@ mod tests {
             None,
             "unnamed stays unnamed"
         );
-        assert!(choose_name(XML, 4, None).is_err());
+        assert_eq!(
+            choose_name(XML, 4, None).expect("valid"),
+            None,
+            "not in the XML"
+        );
     }
 
     #[test]
@@ -267,29 +211,5 @@ mod tests {
 
     fn err_text<T: std::fmt::Debug>(r: WimResult<T>) -> String {
         r.expect_err("an error").to_string()
-    }
-
-    #[test]
-    fn the_copy_is_appended_and_the_rest_is_unchanged() {
-        let out =
-            append_image(XML, 1, 4, Some("New <1>"), &[("DIRCOUNT", "5".into())]).expect("valid");
-        let (head, tail) = out.split_at(XML.len() - "</WIM>".len());
-        assert_eq!(
-            head,
-            &XML[..XML.len() - "</WIM>".len()],
-            "the old text is a prefix"
-        );
-        assert_eq!(
-            tail,
-            "<IMAGE INDEX=\"4\"><DIRCOUNT>5</DIRCOUNT><NAME>New &lt;1&gt;</NAME>\
-             <DESCRIPTION>d &amp; e</DESCRIPTION><WINDOWS><ARCH>9</ARCH></WINDOWS></IMAGE></WIM>"
-        );
-        let unnamed = append_image(XML, 3, 4, None, &[("FILECOUNT", "2".into())]).expect("valid");
-        assert!(unnamed.ends_with("<IMAGE INDEX=\"4\"><FILECOUNT>2</FILECOUNT></IMAGE></WIM>"));
-        assert!(
-            append_image(XML, 1, 3, None, &[]).is_err(),
-            "index 3 exists"
-        );
-        assert!(append_image(XML, 5, 4, None, &[]).is_err(), "no image 5");
     }
 }
