@@ -3,8 +3,8 @@
 //!
 //! Protocol, one line each: the client sends `commit|discard|status force=0|1 check=0|1
 //! rebuild=0|1 [new_image=1 [image_name=HEX]]` (the new image's name as hex UTF-8, so any name
-//! fits in one word); the daemon answers with any number of `progress <phase> <done> <total>` lines and then one
-//! `ok <message>` or `err <message>`.
+//! fits in one word); the daemon answers with any number of `progress <phase> <done> <total>`
+//! lines and then one `ok <message>` or `err <message>`.
 //!
 //! The transport is the only part that differs by system (`transport::Listener`,
 //! `transport::connect`): on Unix a Unix socket (mode 0600, in a 0700 directory of the user's

@@ -82,6 +82,7 @@ impl Controller for WimController {
         );
         match result {
             Ok(r) => {
+                let done = committed_as(&r, req.new_image.is_some());
                 if let Some(s) = self.fs.staging() {
                     let _ = crate::staging_state::remove(s.dir());
                 }
@@ -98,22 +99,13 @@ impl Controller for WimController {
                         )
                     })?;
                     return Ok(format!(
-                        "{}: {} new blob(s), {} deduplicated; rebuilt: {} -> {} bytes",
-                        committed_as(&r, req.new_image.is_some()),
-                        r.new_blobs,
-                        r.deduplicated,
-                        rb.before,
-                        rb.after
+                        "{done}: {} new blob(s), {} deduplicated; rebuilt: {} -> {} bytes",
+                        r.new_blobs, r.deduplicated, rb.before, rb.after
                     ));
                 }
                 Ok(format!(
-                    "{}: {} new blob(s), {} deduplicated, {} bytes appended ({} -> {} bytes)",
-                    committed_as(&r, req.new_image.is_some()),
-                    r.new_blobs,
-                    r.deduplicated,
-                    r.bytes_appended,
-                    r.size_before,
-                    r.size_after
+                    "{done}: {} new blob(s), {} deduplicated, {} bytes appended ({} -> {} bytes)",
+                    r.new_blobs, r.deduplicated, r.bytes_appended, r.size_before, r.size_after
                 ))
             }
             Err(e) => {
@@ -409,12 +401,10 @@ pub fn commit_offline(
     })?;
     bar.finish_and_clear();
     crate::staging_state::remove(&dir)?;
+    let done = committed_as(&report, new_image_asked);
     println!(
-        "{}: {} new blob(s), {} deduplicated, {} bytes appended",
-        committed_as(&report, new_image_asked),
-        report.new_blobs,
-        report.deduplicated,
-        report.bytes_appended
+        "{done}: {} new blob(s), {} deduplicated, {} bytes appended",
+        report.new_blobs, report.deduplicated, report.bytes_appended
     );
     Ok(())
 }
