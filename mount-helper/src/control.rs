@@ -1,9 +1,10 @@
 //! The control channel of a read-write mount, on which `wimfs unmount --commit|--discard`
 //! asks the mount's daemon to commit or discard, and reads its progress.
 //!
-//! Protocol, one line each: the client sends `commit|discard|status force=0|1 check=0|1`; the
-//! daemon answers with any number of `progress <phase> <done> <total>` lines and then one
-//! `ok <message>` or `err <message>`.
+//! Protocol, one line each: the client sends `commit|discard|status force=0|1 check=0|1
+//! rebuild=0|1 [new_image=1 [image_name=HEX]]` (the new image's name as hex UTF-8, so any name
+//! fits in one word); the daemon answers with any number of `progress <phase> <done> <total>`
+//! lines and then one `ok <message>` or `err <message>`.
 //!
 //! The transport is the only part that differs by system (`transport::Listener`,
 //! `transport::connect`): on Unix a Unix socket (mode 0600, in a 0700 directory of the user's
@@ -13,6 +14,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::sync::Arc;
+
+use wimfs::commit::NewImage;
 
 #[cfg(any(windows, test))]
 #[path = "control/token.rs"]
@@ -38,7 +41,7 @@ pub enum Action {
 }
 
 /// A request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// What to do.
     pub action: Action,
@@ -48,20 +51,23 @@ pub struct Request {
     pub check: bool,
     /// After committing, rewrite the WIM compacted.
     pub rebuild: bool,
+    /// Commit as a new image appended to the WIM (None: replace the mounted image).
+    pub new_image: Option<NewImage>,
 }
 
 impl Request {
-    fn to_line(self) -> String {
+    fn to_line(&self) -> String {
         let a = match self.action {
             Action::Commit => "commit",
             Action::Discard => "discard",
             Action::Status => "status",
         };
         format!(
-            "{a} force={} check={} rebuild={}\n",
+            "{a} force={} check={} rebuild={}{}\n",
             u8::from(self.force),
             u8::from(self.check),
-            u8::from(self.rebuild)
+            u8::from(self.rebuild),
+            new_image_words(self.new_image.as_ref())
         )
     }
 
@@ -78,17 +84,45 @@ impl Request {
             force: false,
             check: false,
             rebuild: false,
+            new_image: None,
         };
         for w in words {
             match w {
                 "force=1" => req.force = true,
                 "check=1" => req.check = true,
                 "rebuild=1" => req.rebuild = true,
-                _ => {}
+                _ => parse_new_image_word(w, &mut req.new_image)?,
             }
         }
         Some(req)
     }
+}
+
+/// The words of a request that ask for a new image: ` new_image=1 [image_name=HEX]`.
+fn new_image_words(new_image: Option<&NewImage>) -> String {
+    let Some(n) = new_image else {
+        return String::new();
+    };
+    let name = n.name.as_deref().map_or_else(String::new, |name| {
+        let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
+        format!(" image_name={hex}")
+    });
+    format!(" new_image=1{name}")
+}
+
+/// Reads one word of a request about a new image into `new_image`; ignores other words, fails
+/// (None) on a malformed name.
+fn parse_new_image_word(w: &str, new_image: &mut Option<NewImage>) -> Option<()> {
+    if w == "new_image=1" {
+        new_image.get_or_insert_with(NewImage::default);
+    } else if let Some(hex) = w.strip_prefix("image_name=") {
+        let bytes = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .collect::<Option<Vec<u8>>>()?;
+        new_image.get_or_insert_with(NewImage::default).name = Some(String::from_utf8(bytes).ok()?);
+    }
+    Some(())
 }
 
 /// What the daemon does for each action.
@@ -196,23 +230,44 @@ mod tests {
                 force: true,
                 check: false,
                 rebuild: true,
+                new_image: None,
             },
             Request {
                 action: Action::Discard,
                 force: false,
                 check: true,
                 rebuild: false,
+                new_image: None,
             },
             Request {
                 action: Action::Status,
                 force: false,
                 check: false,
                 rebuild: false,
+                new_image: None,
+            },
+            Request {
+                action: Action::Commit,
+                force: false,
+                check: false,
+                rebuild: false,
+                new_image: Some(NewImage::default()),
+            },
+            Request {
+                action: Action::Commit,
+                force: false,
+                check: true,
+                rebuild: false,
+                new_image: Some(NewImage {
+                    name: Some("Pro serviced, ünïcode & spaces".into()),
+                }),
             },
         ] {
             assert_eq!(Request::parse(&req.to_line()), Some(req));
         }
         assert_eq!(Request::parse("explode"), None);
+        assert_eq!(Request::parse("commit new_image=1 image_name=4"), None);
+        assert_eq!(Request::parse("commit image_name=ff"), None, "not UTF-8");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use wimfs::commit::{commit, CommitOptions, CommitPhase, CommitSource};
+use wimfs::commit::{commit, CommitOptions, CommitPhase, CommitReport, CommitSource, NewImage};
 use wimfs::WimFs;
 
 use crate::control::{self, Action, Controller, Request};
@@ -51,7 +51,7 @@ impl Controller for WimController {
         progress: &mut dyn FnMut(&str, u64, u64),
     ) -> Result<String, String> {
         self.refuse_if_busy(req)?;
-        if !self.fs.is_dirty() && !req.check {
+        if !self.fs.is_dirty() && !req.check && req.new_image.is_none() {
             self.discard(req)?;
             return Ok("nothing changed; the WIM was not modified".into());
         }
@@ -69,6 +69,7 @@ impl Controller for WimController {
             &CommitOptions {
                 check: req.check,
                 threads,
+                new_image: req.new_image.clone(),
             },
             &mut |phase, done, total| {
                 let name = match phase {
@@ -81,6 +82,7 @@ impl Controller for WimController {
         );
         match result {
             Ok(r) => {
+                let done = committed_as(&r, req.new_image.is_some());
                 if let Some(s) = self.fs.staging() {
                     let _ = crate::staging_state::remove(s.dir());
                 }
@@ -97,12 +99,12 @@ impl Controller for WimController {
                         )
                     })?;
                     return Ok(format!(
-                        "committed: {} new blob(s), {} deduplicated; rebuilt: {} -> {} bytes",
+                        "{done}: {} new blob(s), {} deduplicated; rebuilt: {} -> {} bytes",
                         r.new_blobs, r.deduplicated, rb.before, rb.after
                     ));
                 }
                 Ok(format!(
-                    "committed: {} new blob(s), {} deduplicated, {} bytes appended ({} -> {} bytes)",
+                    "{done}: {} new blob(s), {} deduplicated, {} bytes appended ({} -> {} bytes)",
                     r.new_blobs, r.deduplicated, r.bytes_appended, r.size_before, r.size_after
                 ))
             }
@@ -139,7 +141,18 @@ impl Controller for WimController {
     }
 }
 
-/// `wimfs unmount DIR [--commit|--discard] [--force] [--check] [--lazy]`.
+/// What a commit wrote, for its summary: "committed" or "committed as new image N ...".
+fn committed_as(r: &CommitReport, new_image: bool) -> String {
+    match &r.image_name {
+        _ if !new_image => "committed".into(),
+        Some(name) => format!("committed as new image {} named {name:?}", r.image),
+        None => format!("committed as new image {} (unnamed)", r.image),
+    }
+}
+
+/// `wimfs unmount DIR [--commit [--new-image [--image-name NAME]]|--discard] [--force]
+/// [--check] [--lazy]`.
+#[allow(clippy::too_many_arguments)]
 pub fn unmount(
     dir: &Path,
     commit_: bool,
@@ -148,6 +161,7 @@ pub fn unmount(
     check: bool,
     rebuild: bool,
     lazy: bool,
+    new_image: Option<NewImage>,
 ) -> Result<(), String> {
     let canon = crate::mountpoint::resolve_mounted(dir)?;
     let status = control::send(
@@ -157,6 +171,7 @@ pub fn unmount(
             force,
             check,
             rebuild,
+            new_image: None,
         },
         &mut |_, _, _| {},
     )?;
@@ -194,6 +209,7 @@ pub fn unmount(
             force,
             check,
             rebuild,
+            new_image,
         },
         &mut |phase, done, total| {
             bar.set_message(phase.to_string());
@@ -335,8 +351,14 @@ fn only_leftover(wim: &Path, staging: Option<&Path>) -> Result<std::path::PathBu
     }
 }
 
-/// `wimfs commit WIM [--staging DIR]`: replays left-behind changes and commits them.
-pub fn commit_offline(wim_path: &Path, staging: Option<&Path>, check: bool) -> Result<(), String> {
+/// `wimfs commit WIM [--staging DIR] [--new-image [--image-name NAME]]`: replays left-behind
+/// changes and commits them (over their image, or as a new one).
+pub fn commit_offline(
+    wim_path: &Path,
+    staging: Option<&Path>,
+    check: bool,
+    new_image: Option<NewImage>,
+) -> Result<(), String> {
     let _lock = crate::staging_state::lock_wim(wim_path)?;
     let dir = only_leftover(wim_path, staging)?;
     let info = wimfs::fs::StagingInfo::read(&dir)
@@ -361,9 +383,14 @@ pub fn commit_offline(wim_path: &Path, staging: Option<&Path>, check: bool) -> R
         tree: &tree,
         staging: fs.staging(),
     };
+    let new_image_asked = new_image.is_some();
     let report = commit(
         &source,
-        &CommitOptions { check, threads },
+        &CommitOptions {
+            check,
+            threads,
+            new_image,
+        },
         &mut |_, done, total| {
             bar.set_length(total);
             bar.set_position(done);
@@ -374,8 +401,9 @@ pub fn commit_offline(wim_path: &Path, staging: Option<&Path>, check: bool) -> R
     })?;
     bar.finish_and_clear();
     crate::staging_state::remove(&dir)?;
+    let done = committed_as(&report, new_image_asked);
     println!(
-        "committed: {} new blob(s), {} deduplicated, {} bytes appended",
+        "{done}: {} new blob(s), {} deduplicated, {} bytes appended",
         report.new_blobs, report.deduplicated, report.bytes_appended
     );
     Ok(())

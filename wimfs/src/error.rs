@@ -60,6 +60,14 @@ pub enum WimError {
     /// The requested image does not exist.
     #[error("no image {0} in this WIM")]
     NoSuchImage(String),
+    /// A name asked for a new image that cannot be used (taken, empty, a number).
+    #[error("image name {name:?}: {reason}")]
+    ImageName {
+        /// The name asked for.
+        name: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
 }
 
 /// Result alias.

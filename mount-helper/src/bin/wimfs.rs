@@ -83,6 +83,8 @@ enum Command {
         /// Add an integrity table.
         #[arg(long)]
         check: bool,
+        #[command(flatten)]
+        new_image: NewImageArgs,
     },
     /// Discard changes left staged by an interrupted read-write mount of this WIM.
     Cleanup {
@@ -129,6 +131,8 @@ enum Command {
         /// Detach now even if busy (lazy unmount; read-only mounts).
         #[arg(long)]
         lazy: bool,
+        #[command(flatten)]
+        new_image: NewImageArgs,
     },
     /// Write the man pages into DIR (for packaging; docs/man holds them).
     #[command(name = "__man", hide = true)]
@@ -136,6 +140,27 @@ enum Command {
         /// Where to write them.
         dir: PathBuf,
     },
+}
+
+/// `--new-image [--image-name NAME]` of `commit` and `unmount --commit`.
+#[derive(Args, Debug)]
+struct NewImageArgs {
+    /// Append the changed tree to the WIM as a new image (like DISM /Unmount-Image /Commit
+    /// /Append, or wimlib's --new-image); the mounted image stays exactly as it was.
+    #[arg(long)]
+    new_image: bool,
+    /// The new image's name (default: the original's name with " (2)", or the next free
+    /// number); a name another image has is refused.
+    #[arg(long, value_name = "NAME", requires = "new_image")]
+    image_name: Option<String>,
+}
+
+impl NewImageArgs {
+    fn get(&self) -> Option<wimfs::commit::NewImage> {
+        self.new_image.then(|| wimfs::commit::NewImage {
+            name: self.image_name.clone(),
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -354,7 +379,8 @@ fn main() -> ExitCode {
             wim,
             staging,
             check,
-        } => mount_helper::wim_rw::commit_offline(wim, staging.as_deref(), *check),
+            new_image,
+        } => mount_helper::wim_rw::commit_offline(wim, staging.as_deref(), *check, new_image.get()),
         Command::Cleanup { wim } => mount_helper::wim_rw::cleanup(wim),
         Command::Unmount {
             dir,
@@ -364,7 +390,23 @@ fn main() -> ExitCode {
             check,
             rebuild,
             lazy,
-        } => mount_helper::wim_rw::unmount(dir, *commit, *discard, *force, *check, *rebuild, *lazy),
+            new_image,
+        } => {
+            if new_image.new_image && !*commit {
+                Err("--new-image needs --commit".into())
+            } else {
+                mount_helper::wim_rw::unmount(
+                    dir,
+                    *commit,
+                    *discard,
+                    *force,
+                    *check,
+                    *rebuild,
+                    *lazy,
+                    new_image.get(),
+                )
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,16 +6,20 @@
 
 #[cfg(feature = "fault-injection")]
 mod fault;
+mod image_stats;
 mod integrity;
 mod metadata;
+mod new_image;
 mod rebuild;
 mod repair;
 mod run;
 mod source;
 mod writer;
 mod xml;
+mod xml_append;
 
 pub use crate::wim_end::valid_end;
+pub use new_image::NewImage;
 pub use rebuild::{rebuild, RebuildReport};
 pub use repair::{repair, RepairReport};
 pub use run::{commit, CommitOptions, CommitPhase, CommitReport};

@@ -5,11 +5,14 @@ use std::fs::{File, OpenOptions};
 
 use sha1::{Digest, Sha1};
 
+use super::image_stats::{image_stats, ImageStats};
 use super::integrity;
 use super::metadata::{write_metadata, StreamHashes};
+use super::new_image::{target, NewImage, Target};
 use super::source::CommitSource;
 use super::writer::{BlobSource, WimWriter};
 use super::xml::{encode_utf16, update_image};
+use super::xml_append::append_image;
 use crate::error::{WimError, WimResult};
 use crate::format::blob_table::ENTRY_SIZE;
 use crate::format::header::{WimHeader, FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
@@ -27,6 +30,8 @@ pub struct CommitOptions {
     pub check: bool,
     /// Compression threads.
     pub threads: usize,
+    /// Append the tree as a new image instead of replacing the one it came from.
+    pub new_image: Option<NewImage>,
 }
 
 /// Which step a commit is in (for progress displays).
@@ -53,6 +58,10 @@ pub struct CommitReport {
     pub size_before: u64,
     /// File size after.
     pub size_after: u64,
+    /// The image written (1-based): the one replaced, or the new one.
+    pub image: u32,
+    /// The new image's name (None: unnamed, or an image was replaced).
+    pub image_name: Option<String>,
 }
 
 /// The streams of an inode by slot (0 data, 1 reparse, 2 + k named stream k).
@@ -131,7 +140,7 @@ pub fn commit(
         )));
     }
     let snapshot = src.tree;
-    let original = ImageTree::load(wim, src.image)?;
+    let target = target(wim, src.image, opts.new_image.as_ref())?;
 
     // Hash every stream that is not a blob of the WIM already.
     let mut to_hash: Vec<(u64, usize, Content)> = Vec::new();
@@ -193,16 +202,22 @@ pub fn commit(
             .unwrap_or(Sha1Hash::ZERO)
     };
     let new_refs = count_refs(snapshot, &hash_of);
-    let old_refs = count_refs(&original, &|_, _, c| match c {
-        Content::Blob(s) => s.hash,
-        _ => Sha1Hash::ZERO,
-    });
+    let old_refs = if target.new {
+        HashMap::new() // the original image stays: none of its references go away
+    } else {
+        let original = ImageTree::load(wim, src.image)?;
+        count_refs(&original, &|_, _, c| match c {
+            Content::Blob(s) => s.hash,
+            _ => Sha1Hash::ZERO,
+        })
+    };
 
     // Append after the last referenced structure: an orphaned tail left by an interrupted
     // write (ours or wimlib's) is overwritten and cut off.
     let start = crate::wim_end::valid_end(wim).min(size_before);
     let result = write_all(
-        src, &file, start, snapshot, &hashes, &new_blobs, &new_refs, &old_refs, opts, progress,
+        src, &file, start, snapshot, &hashes, &new_blobs, &new_refs, &old_refs, &target, opts,
+        progress,
     );
     match result {
         Ok(size_after) => Ok(CommitReport {
@@ -211,6 +226,8 @@ pub fn commit(
             bytes_appended: size_after.saturating_sub(size_before),
             size_before,
             size_after,
+            image: target.index,
+            image_name: target.name,
         }),
         Err(e) => {
             // Nothing points past the old valid end: drop the partial tail.
@@ -231,6 +248,7 @@ fn write_all(
     new_blobs: &[(Sha1Hash, Content)],
     new_refs: &HashMap<Sha1Hash, u64>,
     old_refs: &HashMap<Sha1Hash, u64>,
+    target: &Target,
     opts: &CommitOptions,
     progress: &mut dyn FnMut(CommitPhase, u64, u64),
 ) -> WimResult<u64> {
@@ -282,7 +300,7 @@ fn write_all(
                 continue;
             }
             meta_index += 1;
-            if meta_index == src.image {
+            if meta_index == src.image && !target.new {
                 let entry = BlobEntry {
                     reshdr: meta_hdr,
                     part_number: 1,
@@ -310,6 +328,16 @@ fn write_all(
         entry.refcount = u32::try_from(count).unwrap_or(u32::MAX);
         table.extend_from_slice(&entry.to_bytes());
     }
+    if target.new {
+        // After every other metadata entry: the image order is the entries' order.
+        let entry = BlobEntry {
+            reshdr: meta_hdr,
+            part_number: 1,
+            refcount: 1,
+            hash: meta_hash,
+        };
+        table.extend_from_slice(&entry.to_bytes());
+    }
     for ((hash, _), hdr) in new_blobs.iter().zip(&headers) {
         let refcount = u32::try_from(new_refs.get(hash).copied().unwrap_or(1)).unwrap_or(u32::MAX);
         table.extend_from_slice(
@@ -326,19 +354,34 @@ fn write_all(
     let table_hdr = writer.write_buffer(&table, 0, false)?;
 
     // 4. The XML data.
-    let (dirs, files) = snapshot.counts();
-    let mut total_bytes = 0u64;
-    let mut hardlink_bytes = 0u64;
-    for (_, i) in snapshot.live() {
-        if i.kind == NodeKind::File {
-            total_bytes += i.data.size();
-            hardlink_bytes += i.data.size() * u64::from(i.nlink.saturating_sub(1));
-        }
-    }
+    let ImageStats {
+        dirs,
+        files,
+        total_bytes,
+        hardlink_bytes,
+    } = image_stats(snapshot);
     let now = crate::format::filetime::now_filetime();
+    let xml_before = if target.new {
+        let created = [
+            ("CREATIONTIME/HIGHPART", format!("0x{:08X}", now >> 32)),
+            (
+                "CREATIONTIME/LOWPART",
+                format!("0x{:08X}", now & 0xFFFF_FFFF),
+            ),
+        ];
+        append_image(
+            wim.xml(),
+            src.image,
+            target.index,
+            target.name.as_deref(),
+            &created,
+        )?
+    } else {
+        wim.xml().to_string()
+    };
     let xml_text = update_image(
-        wim.xml(),
-        src.image,
+        &xml_before,
+        target.index,
         &[
             ("DIRCOUNT", dirs.to_string()),
             ("FILECOUNT", files.to_string()),
@@ -397,8 +440,11 @@ fn write_all(
     let mut new_head = WimHeader::parse(wim.fingerprint().0)?;
     new_head.blob_table = table_hdr;
     new_head.xml_data = xml_hdr;
-    if header.boot_index == src.image {
+    if header.boot_index == src.image && !target.new {
         new_head.boot_metadata = meta_hdr;
+    }
+    if target.new {
+        new_head.image_count = target.index;
     }
     new_head.integrity = integrity_hdr;
     new_head.flags &= !FLAG_WRITE_IN_PROGRESS;
