@@ -73,9 +73,11 @@ enum Command {
     },
     /// List live read-write mounts and staged changes left behind.
     Status,
-    /// Commit changes left staged by an interrupted read-write mount, without mounting.
+    /// Commit a live read-write mount and stay mounted (DIR), or commit changes left staged by
+    /// an interrupted read-write mount without mounting (WIM).
     Commit {
-        /// The WIM file.
+        /// The mount point of a read-write mount, or the WIM file.
+        #[arg(value_name = "DIR|WIM")]
         wim: PathBuf,
         /// The staging directory (default: the WIM's only leftover one).
         #[arg(long)]
@@ -83,6 +85,9 @@ enum Command {
         /// Add an integrity table.
         #[arg(long)]
         check: bool,
+        /// DIR: commit even while files are open for writing (as they are now; they stay open).
+        #[arg(long)]
+        force: bool,
     },
     /// Discard changes left staged by an interrupted read-write mount of this WIM.
     Cleanup {
@@ -354,7 +359,16 @@ fn main() -> ExitCode {
             wim,
             staging,
             check,
-        } => mount_helper::wim_rw::commit_offline(wim, staging.as_deref(), *check),
+            force,
+        } => {
+            if wim.is_dir() {
+                mount_helper::live_commit::commit_mounted(wim, staging.as_deref(), *force, *check)
+            } else if *force {
+                Err("--force applies to a mounted directory, not a WIM file".into())
+            } else {
+                mount_helper::wim_rw::commit_offline(wim, staging.as_deref(), *check)
+            }
+        }
         Command::Cleanup { wim } => mount_helper::wim_rw::cleanup(wim),
         Command::Unmount {
             dir,
