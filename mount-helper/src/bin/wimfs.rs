@@ -75,6 +75,12 @@ enum Command {
     Status,
     /// Commit a live read-write mount and stay mounted (DIR), or commit changes left staged by
     /// an interrupted read-write mount without mounting (WIM).
+    ///
+    /// With DIR (like DISM /Commit-Image), the changes made so far are written into the WIM as
+    /// crash-safely as by `wimfs unmount --commit`, and the mount stays read-write: later
+    /// changes build on the committed image, and the next commit writes only what changed
+    /// since. While it runs, changes through the mount fail with EBUSY; reads go on. Files open
+    /// for reading keep reading; a file open for writing makes it refuse unless --force.
     Commit {
         /// The mount point of a read-write mount, or the WIM file.
         #[arg(value_name = "DIR|WIM")]
