@@ -3,7 +3,8 @@
 //! `wimlib-imagex verify` passes and `apply` equals the expected tree, built by making the same
 //! changes to a copy applied from the original WIM. A later commit writes only what changed
 //! since (the first commit's blobs stay where they are); files open for reading keep reading
-//! across a commit; files open for writing block it unless `--force`, and stay writable; a
+//! across a commit (also deleted ones, whose data the WIM no longer holds); files open for
+//! writing block it unless `--force`, and stay writable; a
 //! killed daemon resumes on the committed image with the changes made after it.
 
 mod support;
@@ -213,6 +214,10 @@ fn files_open_for_writing_block_a_live_commit_unless_forced_and_stay_writable() 
     w.write_all(b"FIRST").expect("write");
     w.flush().expect("flush");
     let _reader = fs::File::open(m.join("big.bin")).expect("open for reading");
+    // Deleted while open: the committed WIM drops its data, the handle still reads it.
+    let mut doomed = fs::File::open(m.join("dir/sub/del.txt")).expect("open");
+    fs::remove_file(m.join("dir/sub/del.txt")).expect("rm");
+    fs::remove_file(want.join("dir/sub/del.txt")).expect("rm");
     let out = wimfs().arg("commit").arg(&m).output().expect("runs");
     assert!(
         !out.status.success(),
@@ -229,6 +234,12 @@ fn files_open_for_writing_block_a_live_commit_unless_forced_and_stay_writable() 
     a[..5].copy_from_slice(b"FIRST");
     fs::write(want.join("a.txt"), &a).expect("write");
     assert_wim_holds(&wim, &want, &dir);
+    let mut text = String::new();
+    doomed
+        .read_to_string(&mut text)
+        .expect("a deleted open file reads after the commit");
+    assert_eq!(text, "delete me");
+    drop(doomed);
 
     // The handle writes on, onto the committed data.
     w.seek(SeekFrom::Start(11)).expect("seek");

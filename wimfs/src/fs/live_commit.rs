@@ -17,8 +17,7 @@
 //! Files open for reading keep reading (their data is found in the new WIM, or read again
 //! from it when its staging file went away mid-read); files open for writing keep working
 //! (the next write copies the committed data up again). Files that were deleted but are still
-//! open stay readable: their data is copied into the staging directory if the new WIM no
-//! longer holds it. A failure before the switch leaves the WIM unchanged and the mount
+//! open stay readable. A failure before the switch leaves the WIM unchanged and the mount
 //! writable; a failure after it leaves the WIM committed and the mount frozen (read-only),
 //! its staging directory resumable.
 
@@ -37,7 +36,7 @@ use crate::commit::{
 };
 use crate::error::{WimError, WimResult};
 use crate::format::header::HEADER_SIZE;
-use crate::inode::{Content, Inode};
+use crate::inode::Content;
 use crate::staging::Staging;
 use crate::tree::ImageTree;
 use crate::tree_renumber::match_numbers;
@@ -178,13 +177,13 @@ impl WimFs {
         PendingSwitch::remove(dir).map_err(io("removing the commit record"))?;
         {
             let mut live = self.tree.write();
-            // Deleted files still open are in the mount only: they stay, readable.
+            // Deleted files still open are in the mount only: they stay, readable (the commit
+            // counted their blobs as referenced, so the new WIM still holds them).
             let mapped: HashSet<u64> = map.iter().copied().collect();
             for (ino, inode) in live.live() {
                 if !mapped.contains(&ino) {
-                    let kept = self.keep_open_orphan(staging, old_wim, &new_wim, inode)?;
                     if let Some(slot) = tree.inodes.get_mut((ino - 1) as usize) {
-                        *slot = Some(kept);
+                        *slot = Some(inode.clone());
                     }
                 }
             }
@@ -205,44 +204,6 @@ impl WimFs {
             released += 1;
         }
         Ok(released)
-    }
-
-    /// An inode the committed image does not hold (deleted, still open), with any blob the
-    /// new WIM dropped copied into the staging directory from the old one.
-    fn keep_open_orphan(
-        &self,
-        staging: &Staging,
-        old_wim: &WimFile,
-        new_wim: &WimFile,
-        inode: &Inode,
-    ) -> WimResult<Inode> {
-        let mut kept = inode.clone();
-        let streams = std::iter::once(&mut kept.data)
-            .chain(kept.reparse.iter_mut())
-            .chain(kept.named_streams.iter_mut().map(|(_, c)| c));
-        for c in streams {
-            let Content::Blob(s) = c else { continue };
-            if s.hash.is_zero() || new_wim.blob(&s.hash).is_some() {
-                continue;
-            }
-            let blob = old_wim.blob(&s.hash).ok_or_else(|| {
-                WimError::Unsupported(format!("blob {} of an open deleted file", s.hash))
-            })?;
-            let reader = old_wim.reader(blob)?;
-            let id = staging.create().map_err(vfs)?;
-            let mut buf = vec![0u8; 1 << 20];
-            let mut off = 0u64;
-            while off < s.size {
-                let n = reader.read_at(off, &mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                staging.write(id, off, &buf[..n]).map_err(vfs)?;
-                off += n as u64;
-            }
-            *c = Content::Staged { id, size: s.size };
-        }
-        Ok(kept)
     }
 }
 
