@@ -5,7 +5,8 @@
 //! since (the first commit's blobs stay where they are); files open for reading keep reading
 //! across a commit (also deleted ones, whose data the WIM no longer holds); files open for
 //! writing block it unless `--force`, and stay writable; a
-//! killed daemon resumes on the committed image with the changes made after it.
+//! killed daemon resumes on the committed image with the changes made after it; a writer
+//! racing a commit has each write refused (EBUSY) or kept, never torn into the WIM.
 
 mod support;
 
@@ -285,5 +286,69 @@ fn a_killed_mount_resumes_on_the_committed_image_with_the_later_changes() {
     edits3(&want);
     run(wimfs().args(["unmount", "--commit"]).arg(&m));
     assert_wim_holds(&wim, &want, &dir);
+    fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn writes_during_a_live_commit_are_refused_or_kept_never_torn_into_the_wim() {
+    use std::os::unix::fs::FileExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let dir = scratch("live-race");
+    let wim = base_wim(&dir);
+    let m = dir.join("m");
+    fs::create_dir_all(&m).expect("mkdir");
+    mount_rw(&wim, &dir.join("st"), &m, false);
+    let _guard = WimfsMount(m.clone());
+    // A staged file big enough that its commit (hash, compress, write) takes a while.
+    let mut expect = noise(24 << 20, 11);
+    fs::write(m.join("big.staged"), &expect).expect("write");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, path) = (Arc::clone(&stop), m.join("big.staged"));
+        std::thread::spawn(move || {
+            let f = fs::OpenOptions::new().write(true).open(path).expect("open");
+            let (mut done, mut refused) = (Vec::new(), 0u32);
+            let mut i = 0u64;
+            while !stop.load(Ordering::SeqCst) {
+                let off = (i * 7_919_993) % ((24 << 20) - 8);
+                match f.write_at(&i.to_le_bytes(), off) {
+                    Ok(8) => done.push((off, i)),
+                    Ok(n) => panic!("short write of {n}"),
+                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) => refused += 1,
+                    Err(e) => panic!("write {i}: {e}"),
+                }
+                i += 1;
+            }
+            (done, refused)
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let out = wimfs()
+        .args(["commit", "--force"])
+        .arg(&m)
+        .output()
+        .expect("runs");
+    stop.store(true, Ordering::SeqCst);
+    let (done, refused) = writer.join().expect("writer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(refused > 0, "no write overlapped the commit");
+    // Whatever the snapshot held, the WIM verifies: no blob was written torn.
+    wimlib(&["verify", wim.to_str().expect("utf-8")]);
+    // Every acknowledged write is in the mount, in order.
+    for (off, i) in &done {
+        expect[*off as usize..*off as usize + 8].copy_from_slice(&i.to_le_bytes());
+    }
+    assert!(fs::read(m.join("big.staged")).expect("read") == expect);
+    run(wimfs().args(["unmount", "--commit"]).arg(&m));
+    let got = dir.join("got");
+    apply(&wim, "1", &got);
+    assert!(fs::read(got.join("big.staged")).expect("read") == expect);
     fs::remove_dir_all(&dir).ok();
 }
