@@ -1,10 +1,11 @@
 //! The control channel of a read-write mount, on which `wimfs unmount --commit|--discard`
 //! asks the mount's daemon to commit or discard, and reads its progress.
 //!
-//! Protocol, one line each: the client sends `commit|discard|status force=0|1 check=0|1
-//! rebuild=0|1 [new_image=1 [image_name=HEX]]` (the new image's name as hex UTF-8, so any name
-//! fits in one word); the daemon answers with any number of `progress <phase> <done> <total>`
-//! lines and then one `ok <message>` or `err <message>`.
+//! Protocol, one line each: the client sends `commit|discard|status|commit-live force=0|1
+//! check=0|1 rebuild=0|1 [new_image=1 [image_name=HEX]]` (`commit-live`: `wimfs commit DIR`,
+//! the mount stays; the new image's name as hex UTF-8, so any name fits in one word); the
+//! daemon answers with any number of `progress <phase> <done> <total>` lines and then one
+//! `ok <message>` or `err <message>`.
 //!
 //! The transport is the only part that differs by system (`transport::Listener`,
 //! `transport::connect`): on Unix a Unix socket (mode 0600, in a 0700 directory of the user's
@@ -38,6 +39,8 @@ pub enum Action {
     Discard,
     /// Report whether there are changes.
     Status,
+    /// Write the changes into the image and stay mounted (`wimfs commit DIR`).
+    CommitLive,
 }
 
 /// A request.
@@ -61,6 +64,7 @@ impl Request {
             Action::Commit => "commit",
             Action::Discard => "discard",
             Action::Status => "status",
+            Action::CommitLive => "commit-live",
         };
         format!(
             "{a} force={} check={} rebuild={}{}\n",
@@ -77,6 +81,7 @@ impl Request {
             "commit" => Action::Commit,
             "discard" => Action::Discard,
             "status" => Action::Status,
+            "commit-live" => Action::CommitLive,
             _ => return None,
         };
         let mut req = Request {
@@ -139,6 +144,14 @@ pub trait Controller: Send + Sync {
     fn status(&self) -> String;
     /// Unmounts (after a successful commit or discard).
     fn unmount(&self);
+    /// Commits and stays mounted; reports progress like [`Controller::commit`].
+    fn commit_live(
+        &self,
+        _req: &Request,
+        _progress: &mut dyn FnMut(&str, u64, u64),
+    ) -> Result<String, String> {
+        Err("this mount cannot commit while mounted".into())
+    }
 }
 
 /// Starts answering requests on the mount's control channel (in a background thread).
@@ -179,8 +192,11 @@ fn handle(stream: transport::Stream, controller: &dyn Controller) -> bool {
         Action::Commit => controller.commit(&req, &mut |phase, done, total| {
             let _ = writeln!(out, "progress {phase} {done} {total}");
         }),
+        Action::CommitLive => controller.commit_live(&req, &mut |phase, done, total| {
+            let _ = writeln!(out, "progress {phase} {done} {total}");
+        }),
     };
-    let finished = result.is_ok() && req.action != Action::Status;
+    let finished = result.is_ok() && matches!(req.action, Action::Commit | Action::Discard);
     let _ = match result {
         Ok(msg) => writeln!(out, "ok {msg}"),
         Err(msg) => writeln!(out, "err {msg}"),
@@ -261,6 +277,13 @@ mod tests {
                 new_image: Some(NewImage {
                     name: Some("Pro serviced, ünïcode & spaces".into()),
                 }),
+            },
+            Request {
+                action: Action::CommitLive,
+                force: true,
+                check: true,
+                rebuild: false,
+                new_image: None,
             },
         ] {
             assert_eq!(Request::parse(&req.to_line()), Some(req));

@@ -6,6 +6,7 @@ pub mod control;
 pub mod daemon;
 pub mod extract;
 pub mod helper_args;
+pub mod live_commit;
 pub mod logging;
 pub mod manpages;
 pub mod mount_request;

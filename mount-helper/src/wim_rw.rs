@@ -58,8 +58,9 @@ impl Controller for WimController {
         self.fs.set_frozen(true);
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let tree = self.fs.tree().clone();
+        let wim = self.fs.wim();
         let source = CommitSource {
-            wim: self.fs.wim(),
+            wim: &wim,
             image: self.fs.image(),
             tree: &tree,
             staging: self.fs.staging(),
@@ -87,11 +88,7 @@ impl Controller for WimController {
                     let _ = crate::staging_state::remove(s.dir());
                 }
                 if req.rebuild {
-                    let path = self
-                        .fs
-                        .wim()
-                        .path()
-                        .ok_or("nested WIMs cannot be rebuilt")?;
+                    let path = wim.path().ok_or("nested WIMs cannot be rebuilt")?;
                     progress("rebuilding", 0, 1);
                     let rb = wimfs::commit::rebuild(path, req.check).map_err(|e| {
                         format!(
@@ -138,6 +135,14 @@ impl Controller for WimController {
         if let Err(e) = self.unmounter.lock().unmount() {
             tracing::warn!("unmounting after commit/discard: {e}");
         }
+    }
+
+    fn commit_live(
+        &self,
+        req: &Request,
+        progress: &mut dyn FnMut(&str, u64, u64),
+    ) -> Result<String, String> {
+        crate::live_commit::commit_live(&self.fs, req, progress)
     }
 }
 
@@ -377,8 +382,9 @@ pub fn commit_offline(
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let bar = indicatif::ProgressBar::new(0);
     let tree = fs.tree().clone();
+    let wim = fs.wim();
     let source = CommitSource {
-        wim: fs.wim(),
+        wim: &wim,
         image: fs.image(),
         tree: &tree,
         staging: fs.staging(),

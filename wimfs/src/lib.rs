@@ -18,6 +18,7 @@ pub mod inode;
 pub mod resource;
 pub mod staging;
 pub mod tree;
+pub mod tree_renumber;
 pub mod verify;
 pub mod walk;
 pub mod wim;

@@ -45,6 +45,17 @@ fn take_lock(dir: &Path) -> std::io::Result<File> {
     }
 }
 
+/// Makes the entries last renamed into (or removed from) `dir` durable (fsync of the
+/// directory; Windows has no such call, its renames are durable through the file system's
+/// journal).
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
 /// True if a live process holds `<dir>/lock` (a mount is using the staging directory).
 pub fn in_use(dir: &Path) -> bool {
     let Ok(f) = File::open(dir.join("lock")) else {

@@ -73,9 +73,17 @@ enum Command {
     },
     /// List live read-write mounts and staged changes left behind.
     Status,
-    /// Commit changes left staged by an interrupted read-write mount, without mounting.
+    /// Commit a live read-write mount and stay mounted (DIR), or commit changes left staged by
+    /// an interrupted read-write mount without mounting (WIM).
+    ///
+    /// With DIR (like DISM /Commit-Image), the changes made so far are written into the WIM as
+    /// crash-safely as by `wimfs unmount --commit`, and the mount stays read-write: later
+    /// changes build on the committed image, and the next commit writes only what changed
+    /// since. While it runs, changes through the mount fail with EBUSY; reads go on. Files open
+    /// for reading keep reading; a file open for writing makes it refuse unless --force.
     Commit {
-        /// The WIM file.
+        /// The mount point of a read-write mount, or the WIM file.
+        #[arg(value_name = "DIR|WIM")]
         wim: PathBuf,
         /// The staging directory (default: the WIM's only leftover one).
         #[arg(long)]
@@ -83,6 +91,9 @@ enum Command {
         /// Add an integrity table.
         #[arg(long)]
         check: bool,
+        /// DIR: commit even while files are open for writing (as they are now; they stay open).
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         new_image: NewImageArgs,
     },
@@ -380,7 +391,30 @@ fn main() -> ExitCode {
             staging,
             check,
             new_image,
-        } => mount_helper::wim_rw::commit_offline(wim, staging.as_deref(), *check, new_image.get()),
+            force,
+        } => {
+            if wim.is_dir() {
+                if new_image.get().is_some() {
+                    Err("--new-image applies to a WIM file (offline) or to `wimfs unmount DIR --commit`; a live commit updates the mounted image".into())
+                } else {
+                    mount_helper::live_commit::commit_mounted(
+                        wim,
+                        staging.as_deref(),
+                        *force,
+                        *check,
+                    )
+                }
+            } else if *force {
+                Err("--force applies to a mounted directory, not a WIM file".into())
+            } else {
+                mount_helper::wim_rw::commit_offline(
+                    wim,
+                    staging.as_deref(),
+                    *check,
+                    new_image.get(),
+                )
+            }
+        }
         Command::Cleanup { wim } => mount_helper::wim_rw::cleanup(wim),
         Command::Unmount {
             dir,

@@ -6,6 +6,7 @@
 
 #[cfg(feature = "fault-injection")]
 mod fault;
+mod fault_point;
 mod image_stats;
 mod integrity;
 mod metadata;
@@ -19,9 +20,10 @@ mod xml;
 mod xml_append;
 
 pub use crate::wim_end::valid_end;
+pub use fault_point::fault_point;
 pub use new_image::NewImage;
 pub use rebuild::{rebuild, RebuildReport};
 pub use repair::{repair, RepairReport};
-pub use run::{commit, CommitOptions, CommitPhase, CommitReport};
+pub use run::{commit, commit_with, CommitOptions, CommitPhase, CommitReport, SwitchPoint};
 pub use source::CommitSource;
 pub use writer::WimWriter;

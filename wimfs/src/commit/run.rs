@@ -105,11 +105,34 @@ fn count_refs(
     refs
 }
 
+/// The moment before a commit switches the header: everything new is durable, and the header
+/// about to be written (with the end of what it references) identifies the result.
+#[derive(Debug, Clone, Copy)]
+pub struct SwitchPoint<'h> {
+    /// The new header's bytes.
+    pub header: &'h [u8],
+    /// The end of the last structure the new header references (the file's new length).
+    pub end: u64,
+}
+
 /// Writes `src.tree` into `src.wim` as the new version of image `src.image`.
 pub fn commit(
     src: &CommitSource<'_>,
     opts: &CommitOptions,
     progress: &mut dyn FnMut(CommitPhase, u64, u64),
+) -> WimResult<CommitReport> {
+    commit_with(src, opts, progress, &mut |_| Ok(()))
+}
+
+/// [`commit`], calling `before_switch` once everything new is durable and just before the
+/// header write that switches the WIM to the new image (a commit while mounted records there
+/// which image the WIM is about to become); an error from it abandons the commit, the WIM
+/// unchanged.
+pub fn commit_with(
+    src: &CommitSource<'_>,
+    opts: &CommitOptions,
+    progress: &mut dyn FnMut(CommitPhase, u64, u64),
+    before_switch: &mut dyn FnMut(&SwitchPoint<'_>) -> WimResult<()>,
 ) -> WimResult<CommitReport> {
     let wim = src.wim;
     let path = wim.path().ok_or_else(|| {
@@ -216,8 +239,18 @@ pub fn commit(
     // write (ours or wimlib's) is overwritten and cut off.
     let start = crate::wim_end::valid_end(wim).min(size_before);
     let result = write_all(
-        src, &file, start, snapshot, &hashes, &new_blobs, &new_refs, &old_refs, &target, opts,
+        src,
+        &file,
+        start,
+        snapshot,
+        &hashes,
+        &new_blobs,
+        &new_refs,
+        &old_refs,
+        &target,
+        opts,
         progress,
+        before_switch,
     );
     match result {
         Ok(size_after) => Ok(CommitReport {
@@ -251,6 +284,7 @@ fn write_all(
     target: &Target,
     opts: &CommitOptions,
     progress: &mut dyn FnMut(CommitPhase, u64, u64),
+    before_switch: &mut dyn FnMut(&SwitchPoint<'_>) -> WimResult<()>,
 ) -> WimResult<u64> {
     let wim = src.wim;
     let header = wim.header();
@@ -448,7 +482,12 @@ fn write_all(
     }
     new_head.integrity = integrity_hdr;
     new_head.flags &= !FLAG_WRITE_IN_PROGRESS;
-    writer.write_at(0, &new_head.to_bytes())?;
+    let head_bytes = new_head.to_bytes();
+    before_switch(&SwitchPoint {
+        header: &head_bytes,
+        end: writer.pos,
+    })?;
+    writer.write_at(0, &head_bytes)?;
     file.sync_all()
         .map_err(|e| WimError::io("syncing the new header", e))?;
     Ok(writer.pos)

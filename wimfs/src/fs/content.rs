@@ -24,10 +24,11 @@ impl WimFs {
                         s.hash
                     )));
                 }
-                let blob = self.wim.blob(&s.hash).ok_or_else(|| {
+                let wim = self.wim();
+                let blob = wim.blob(&s.hash).ok_or_else(|| {
                     VfsError::Corrupt(format!("blob {} is not in the WIM's blob table", s.hash))
                 })?;
-                Ok(self.wim.reader(blob)?.read_at(offset, buf)?)
+                Ok(wim.reader(blob)?.read_at(offset, buf)?)
             }
             Content::Inline(data) => Ok(common::io::copy_at(data, offset, buf)),
             Content::Staged { id, size } => {

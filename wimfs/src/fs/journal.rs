@@ -18,6 +18,7 @@ use std::path::Path;
 
 use common::vfs::{VfsError, VfsResult};
 
+pub use super::journal_base::JournalBase;
 pub use crate::change::Op;
 
 struct Enc(Vec<u8>);
@@ -244,11 +245,7 @@ impl Journal {
 
     /// Appends one record (one write(2)).
     pub fn append(&mut self, op: &Op) -> VfsResult<()> {
-        let payload = op.encode();
-        let mut rec = Vec::with_capacity(payload.len() + 8);
-        rec.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        rec.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        rec.extend_from_slice(&payload);
+        let rec = frame(&op.encode());
         self.file.write_all(&rec).map_err(io("writing the journal"))
     }
 
@@ -257,18 +254,26 @@ impl Journal {
         self.file.sync_data().map_err(io("syncing the journal"))
     }
 
-    /// Reads every intact record of `<dir>/journal` (none if it does not exist).
+    /// Reads every intact record of `<dir>/journal` (none if it does not exist), without the
+    /// base record of a rebased journal (see `journal_base.rs`).
     pub fn read_all(dir: &Path) -> VfsResult<Vec<Op>> {
+        Ok(Self::read_based(dir)?.1)
+    }
+
+    /// Reads `<dir>/journal`: the base record that begins a journal rebased by a commit while
+    /// mounted (none for a journal begun at mount), and every intact change record after it.
+    pub fn read_based(dir: &Path) -> VfsResult<(Option<JournalBase>, Vec<Op>)> {
         let mut bytes = Vec::new();
         match File::open(dir.join("journal")) {
             Ok(mut f) => {
                 f.read_to_end(&mut bytes)
                     .map_err(io("reading the journal"))?;
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, Vec::new())),
             Err(e) => return Err(io("opening the journal")(e)),
         }
         let mut ops = Vec::new();
+        let mut base = None;
         let mut rest = bytes.as_slice();
         while let Some((head, tail)) = rest.split_first_chunk::<8>() {
             let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
@@ -279,12 +284,49 @@ impl Journal {
             if crc32fast::hash(payload) != crc {
                 break;
             }
+            rest = &tail[len..];
+            if base.is_none() && ops.is_empty() && JournalBase::is_base(payload) {
+                let b = JournalBase::decode(payload).ok_or_else(|| {
+                    VfsError::Corrupt("the journal's base record is damaged".into())
+                })?;
+                base = Some(b);
+                continue;
+            }
             let Some(op) = Op::decode(payload) else { break };
             ops.push(op);
-            rest = &tail[len..];
         }
-        Ok(ops)
+        Ok((base, ops))
     }
+}
+
+impl Journal {
+    /// Replaces `<dir>/journal` by one holding only `base` (a journal rebased by a commit while
+    /// mounted), durably: a new file renamed over it; then opens it for appending.
+    pub fn write_rebased(dir: &Path, base: &JournalBase) -> VfsResult<Journal> {
+        let tmp = dir.join("journal.tmp");
+        let mut f = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(io("creating the rebased journal"))?;
+        f.write_all(&frame(&base.encode()))
+            .map_err(io("writing the rebased journal"))?;
+        f.sync_all().map_err(io("syncing the rebased journal"))?;
+        drop(f);
+        std::fs::rename(&tmp, dir.join("journal")).map_err(io("replacing the journal"))?;
+        crate::staging::sync_dir(dir).map_err(io("syncing the staging directory"))?;
+        Journal::open(dir)
+    }
+}
+
+/// One record: length (u32 LE), CRC-32 (u32 LE), payload.
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut rec = Vec::with_capacity(payload.len() + 8);
+    rec.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    rec.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    rec.extend_from_slice(payload);
+    rec
 }
 
 #[cfg(test)]
@@ -339,6 +381,45 @@ mod tests {
         bytes.extend_from_slice(&[0xff; 40]);
         std::fs::write(&path, &bytes).expect("write");
         assert_eq!(Journal::read_all(&dir).expect("read"), ops[..3].to_vec());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_rebased_journal_reads_back_its_base_then_its_changes() {
+        let dir = std::env::temp_dir().join(format!("wimfs-journal-base-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let mut old = Journal::open(&dir).expect("open");
+        let op = Op::Remove {
+            parent: 1,
+            name: b"x".to_vec(),
+            dir: false,
+        };
+        old.append(&op).expect("append");
+        drop(old);
+        let base = JournalBase {
+            fingerprint: "ab12".into(),
+            len: 9,
+            map: vec![1, 7, 3],
+        };
+        let mut j = Journal::write_rebased(&dir, &base).expect("rebase");
+        assert_eq!(
+            Journal::read_based(&dir).expect("read"),
+            (Some(base.clone()), vec![])
+        );
+        j.append(&op).expect("append");
+        assert_eq!(
+            Journal::read_based(&dir).expect("read"),
+            (Some(base.clone()), vec![op.clone()])
+        );
+        assert_eq!(Journal::read_all(&dir).expect("read"), vec![op]);
+        // A damaged base is an error, not an empty journal replayed onto the wrong image.
+        let mut bytes = std::fs::read(dir.join("journal")).expect("read");
+        let len = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+        bytes[9] = 0xff; // the fingerprint's length now runs past the record
+        let crc = crc32fast::hash(&bytes[8..8 + len]);
+        bytes[4..8].copy_from_slice(&crc.to_le_bytes());
+        std::fs::write(dir.join("journal"), &bytes).expect("write");
+        assert!(Journal::read_based(&dir).is_err());
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -13,7 +13,6 @@ use parking_lot::{Mutex, RwLock};
 
 use super::journal::Journal;
 use super::seqhash::SequentialHash;
-use super::staging_info::{fingerprint, StagingInfo};
 use crate::error::WimError;
 use crate::format::Sha1Hash;
 use crate::staging::Staging;
@@ -56,7 +55,8 @@ pub(super) struct Handle {
 /// One mounted image.
 #[derive(Debug)]
 pub struct WimFs {
-    pub(super) wim: Arc<WimFile>,
+    /// The WIM (replaced by the committed one after a commit while mounted).
+    pub(super) wim: RwLock<Arc<WimFile>>,
     pub(super) image: u32,
     pub(super) tree: RwLock<ImageTree>,
     pub(super) opts: WimFsOptions,
@@ -67,6 +67,9 @@ pub struct WimFs {
     pub(super) corrupt_blobs: Mutex<HashSet<Sha1Hash>>,
     /// Set while a commit runs: writes are refused, reads go on.
     pub(super) frozen: AtomicBool,
+    /// Held (shared) by a data write from its check of `frozen` until its data is written, and
+    /// (exclusive) by a commit while it sets `frozen`: no write is half done when one begins.
+    pub(super) write_gate: RwLock<()>,
     /// Set once anything changed.
     pub(super) dirty: AtomicBool,
     /// The journal of a read-write mount.
@@ -78,83 +81,28 @@ pub struct WimFs {
 impl WimFs {
     /// Loads image `index` of `wim`; read-write when `opts.staging_dir` is set.
     pub fn new(wim: Arc<WimFile>, index: u32, opts: WimFsOptions) -> Result<Self, WimError> {
-        let tree = ImageTree::load(&wim, index)?;
-        let io = |what: String| move |e: std::io::Error| WimError::io(what, e);
+        let mut tree = ImageTree::load(&wim, index)?;
         let (staging, journal, ops) = match &opts.staging_dir {
             None => (None, None, Vec::new()),
             Some(dir) => {
-                // The header and the end of what it references: an orphaned tail left by an
-                // interrupted commit does not change which image the changes apply to.
-                let (head, _) = wim.fingerprint();
-                let print = fingerprint(head, crate::wim_end::valid_end(&wim));
-                let wim_path = wim
-                    .path()
-                    .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf()));
-                let wim_name = wim_path
-                    .as_ref()
-                    .map_or_else(|| wim.name().to_string(), |p| p.display().to_string());
-                let staging = if opts.resume {
-                    let info = StagingInfo::read(dir).ok_or_else(|| {
+                let setup = super::resume::open_staging(&wim, index, dir, opts.resume)?;
+                if let Some((map, len)) = &setup.renumber {
+                    tree = tree.renumbered(map, *len).map_err(|e| {
                         WimError::Unsupported(format!(
-                            "{} holds no staged changes to resume",
+                            "the journal in {} does not fit the image: {e}",
                             dir.display()
                         ))
                     })?;
-                    if info.wim != wim_name || info.image != index {
-                        return Err(WimError::Unsupported(format!(
-                            "{} holds changes for image {} of {}, not image {index} of {wim_name}",
-                            dir.display(),
-                            info.image,
-                            info.wim
-                        )));
-                    }
-                    if info.fingerprint != print {
-                        return Err(WimError::Unsupported(format!(
-                            "{wim_name} changed since the changes in {} were staged; they cannot be applied to it",
-                            dir.display()
-                        )));
-                    }
-                    let s = Staging::open_existing(dir)
-                        .map_err(io(format!("opening {}", dir.display())))?;
-                    StagingInfo {
-                        pid: std::process::id(),
-                        ..info
-                    }
-                    .write(dir)
-                    .map_err(io(format!("updating {}", dir.display())))?;
-                    s
-                } else {
-                    if StagingInfo::read(dir).is_some() {
-                        return Err(WimError::Unsupported(format!(
-                            "{} already holds staged changes: mount with --resume to continue them, or discard them",
-                            dir.display()
-                        )));
-                    }
-                    let s = Staging::new(dir)
-                        .map_err(io(format!("creating staging directory {}", dir.display())))?;
-                    let created = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_secs());
-                    let info = StagingInfo {
-                        wim: wim_name,
-                        image: index,
-                        fingerprint: print,
-                        created,
-                        pid: std::process::id(),
-                    };
-                    info.write(dir)
-                        .map_err(io(format!("writing {}/info", dir.display())))?;
-                    s
-                };
-                let ops = super::journal::Journal::read_all(dir)
-                    .map_err(|e| WimError::Unsupported(e.to_string()))?;
-                let journal =
-                    Journal::open(dir).map_err(|e| WimError::Unsupported(e.to_string()))?;
-                (Some(staging), Some(Mutex::new(journal)), ops)
+                }
+                (
+                    Some(setup.staging),
+                    Some(Mutex::new(setup.journal)),
+                    setup.ops,
+                )
             }
         };
         let fs = Self {
-            wim,
+            wim: RwLock::new(wim),
             image: index,
             tree: RwLock::new(tree),
             opts,
@@ -164,6 +112,7 @@ impl WimFs {
             link_targets: Mutex::new(HashMap::new()),
             corrupt_blobs: Mutex::new(HashSet::new()),
             frozen: AtomicBool::new(false),
+            write_gate: RwLock::new(()),
             dirty: AtomicBool::new(false),
             journal,
             journal_unsynced: AtomicBool::new(false),
@@ -174,9 +123,9 @@ impl WimFs {
         Ok(fs)
     }
 
-    /// The WIM.
-    pub fn wim(&self) -> &Arc<WimFile> {
-        &self.wim
+    /// The WIM (the committed one after a commit while mounted).
+    pub fn wim(&self) -> Arc<WimFile> {
+        Arc::clone(&self.wim.read())
     }
 
     /// The image index.
@@ -199,13 +148,21 @@ impl WimFs {
         self.handles.lock().len()
     }
 
+    /// Number of files open for writing (a commit while mounted refuses to run while any is,
+    /// unless forced).
+    pub fn open_write_handles(&self) -> usize {
+        self.handles.lock().values().filter(|h| h.write).count()
+    }
+
     /// True once something was changed.
     pub fn is_dirty(&self) -> bool {
         self.dirty.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Refuses (true) or allows (false) writes, around a commit.
+    /// Refuses (true) or allows (false) writes, around a commit; waits for data writes in
+    /// flight to finish first.
     pub fn set_frozen(&self, frozen: bool) {
+        let _gate = self.write_gate.write();
         self.frozen
             .store(frozen, std::sync::atomic::Ordering::SeqCst);
     }

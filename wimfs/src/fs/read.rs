@@ -93,8 +93,9 @@ impl WimFs {
                 )));
             }
             // Small blobs are verified when decoded; longer ones when read through in order.
-            if let Some(blob) = self.wim.blob(&s.hash) {
-                if !self.wim.reader(blob)?.verified_on_decode() {
+            let wim = self.wim();
+            if let Some(blob) = wim.blob(&s.hash) {
+                if !wim.reader(blob)?.verified_on_decode() {
                     seq = Some(Arc::new(Mutex::new(SequentialHash::new(*s))));
                 }
             }
@@ -122,15 +123,26 @@ impl WimFs {
         offset: u64,
         buf: &mut [u8],
     ) -> VfsResult<usize> {
-        let data = {
+        let current = || -> VfsResult<Content> {
             let tree = self.tree.read();
             let inode = tree.inode(ino).ok_or(VfsError::NotFound)?;
             if inode.kind == NodeKind::Directory {
                 return Err(VfsError::IsADirectory);
             }
-            inode.data.clone()
+            Ok(inode.data.clone())
         };
-        let n = self.read_content(&data, offset, buf)?;
+        let data = current()?;
+        let n = match self.read_content(&data, offset, buf) {
+            Ok(n) => n,
+            // A commit while mounted moved the data into the WIM (and removed its staging
+            // file) between the look-up and the read: read it where it is now.
+            Err(e) => match current()? {
+                now if now != data && matches!(data, Content::Staged { .. }) => {
+                    self.read_content(&now, offset, buf)?
+                }
+                _ => return Err(e),
+            },
+        };
         self.verify_sequential(handle, offset, &buf[..n])?;
         Ok(n)
     }

@@ -78,6 +78,11 @@ impl WimFs {
     /// Checks `op` against the tree, journals it (write-ahead: before it is applied and
     /// acknowledged), applies it. Every write to the tree goes through here.
     pub(super) fn change(&self, tree: &mut ImageTree, op: Op) -> VfsResult<Applied> {
+        // Checked under the tree's lock: a commit sets `frozen` before it snapshots the tree,
+        // so every change is either in its snapshot or refused.
+        if self.frozen.load(Ordering::SeqCst) {
+            return Err(VfsError::Busy("a commit is in progress".into()));
+        }
         if !tree.check(&op)? {
             return Ok(Applied::default());
         }

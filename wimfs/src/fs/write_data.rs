@@ -105,6 +105,7 @@ impl WimFs {
         offset: u64,
         data: &[u8],
     ) -> VfsResult<usize> {
+        let _gate = self.write_gate.read();
         if !self
             .handles
             .lock()
@@ -142,6 +143,7 @@ impl WimFs {
     }
 
     pub(super) fn do_setattr(&self, ino: u64, c: &SetAttr) -> VfsResult<Attr> {
+        let _gate = self.write_gate.read();
         self.writable()?;
         if let Some(new_size) = c.size {
             let id = self.ensure_staged(ino, new_size == 0)?;

@@ -39,13 +39,13 @@ impl WimFs {
     pub(super) fn do_getxattr(&self, ino: u64, name: &OsStr) -> VfsResult<Vec<u8>> {
         if ino == common::vfs::ROOT_INO && name.as_encoded_bytes() == b"wimfs.cache_stats" {
             // Not listed; for benchmarks: how many bytes were decoded to serve the reads so far.
-            let st = self.wim.cache().stats();
+            let st = self.wim().cache().stats();
             return Ok(format!(
                 "hits={} misses={} decoded_bytes={} held_bytes={} spill_hits={} spill_bytes={}\n",
                 st.hits,
                 st.misses,
                 st.decoded_bytes,
-                self.wim.cache().held_bytes(),
+                self.wim().cache().held_bytes(),
                 st.spill_hits,
                 st.spill_bytes
             )
