@@ -71,7 +71,8 @@ fn fusermount_u(dir: &Path) -> Command {
 
 #[test]
 fn mount_helpers_follow_the_mount8_convention() {
-    let dir = scratch("helpers");
+    let scratch = TempDir::new("helpers");
+    let dir = scratch.path();
     let src = dir.join("src");
     fs::create_dir_all(src.join("Windows")).expect("mkdir");
     fs::write(src.join("Windows/a.bin"), noise(300_000, 3)).expect("write");
@@ -88,7 +89,7 @@ fn mount_helpers_follow_the_mount8_convention() {
     rr_iso(&src, &iso);
     let m = dir.join("m");
     fs::create_dir_all(&m).expect("mkdir");
-    let (mount_wimfs, mount_isofs) = helper_links(&dir);
+    let (mount_wimfs, mount_isofs) = helper_links(dir);
 
     // The convention, called directly: fstab-style option strings, umount / fusermount3 -u.
     with_mount(
@@ -136,14 +137,18 @@ fn mount_helpers_follow_the_mount8_convention() {
     // A writable mount unmounted by umount(8) keeps its changes staged; `wimfs commit` writes them.
     let cache = dir.join("cache");
     let staged = dir.join("staged");
-    run(Command::new(&mount_wimfs)
-        .env("XDG_CACHE_HOME", &cache)
-        .arg(&wim)
-        .arg(&m)
-        .arg("-o")
-        .arg(format!("writable,index=1,staging_dir={}", staged.display())));
+    let writable = MountGuard::mount(
+        Command::new(&mount_wimfs)
+            .env("XDG_CACHE_HOME", &cache)
+            .arg(&wim)
+            .arg(&m)
+            .arg("-o")
+            .arg(format!("writable,index=1,staging_dir={}", staged.display())),
+        &m,
+        umount(&m),
+    );
     fs::write(m.join("autounattend.xml"), "<unattend/>").expect("write");
-    run(&mut umount(&m));
+    writable.unmount();
     wait_dead(staging_pid(&staged));
     wait_unlocked(&wim);
     let status = run(wimfs().env("XDG_CACHE_HOME", &cache).arg("status"));
@@ -162,17 +167,21 @@ fn mount_helpers_follow_the_mount8_convention() {
         fs::read(applied.join("autounattend.xml")).expect("read"),
         b"<unattend/>"
     );
-    wimlib(&["verify", wim.to_str().expect("utf-8")]);
+    verify(&wim);
     // An unchanged writable mount unmounted by fusermount3 -u leaves nothing behind.
     let staged2 = dir.join("staged2");
-    run(Command::new(&mount_wimfs)
-        .env("XDG_CACHE_HOME", &cache)
-        .arg(&wim)
-        .arg(&m)
-        .arg("-o")
-        .arg(format!("writable,staging_dir={}", staged2.display())));
+    let writable = MountGuard::mount(
+        Command::new(&mount_wimfs)
+            .env("XDG_CACHE_HOME", &cache)
+            .arg(&wim)
+            .arg(&m)
+            .arg("-o")
+            .arg(format!("writable,staging_dir={}", staged2.display())),
+        &m,
+        fusermount_u(&m),
+    );
     let pid = staging_pid(&staged2);
-    run(&mut fusermount_u(&m));
+    writable.unmount();
     wait_dead(pid);
     assert!(
         !staged2.join("info").exists(),
@@ -226,5 +235,4 @@ fn mount_helpers_follow_the_mount8_convention() {
             std::panic::resume_unwind(e);
         }
     }
-    fs::remove_dir_all(&dir).ok();
 }

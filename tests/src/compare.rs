@@ -275,7 +275,14 @@ fn compare_entry(path: &[u8], e: &Entry, a: &Entry, opts: &CompareOptions, out: 
                 ));
             }
         }
-        Kind::Other(_) => {}
+        Kind::Other(_) => {
+            if e.rdev != a.rdev {
+                out.push(format!(
+                    "{p}: device number: expected {:#x}, got {:#x}",
+                    e.rdev, a.rdev
+                ));
+            }
+        }
     }
     if opts.modes && e.kind != Kind::Symlink && e.perm != a.perm {
         out.push(format!(

@@ -7,8 +7,10 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::daemon::{kill_pids, pids_with_arg};
 pub use crate::mountinfo::{is_mountpoint, mount_points, mounts_under};
-use crate::process::{kill_pids, pids_with_arg, run, spawn, RunOutput, Spawned, TempDir};
+use crate::process::{run, spawn, RunOutput, Spawned};
+use crate::scratch::TempDir;
 
 /// Which program serves the mount.
 #[derive(Debug, Clone, PartialEq, Eq)]
