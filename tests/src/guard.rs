@@ -97,14 +97,15 @@ pub fn mounted(point: &Path) -> bool {
     std::fs::canonicalize(parent).is_ok_and(|p| is_mountpoint(&p.join(name)))
 }
 
-/// Unmounts `point` with `unmount` if it is a mount point, retrying a transient EBUSY, then
+/// Unmounts `point` with `unmount` if it is a mount point, retrying a transient EBUSY (another
+/// test thread's fork() can briefly hold copies of our descriptors until its exec), then
 /// lazily with `fusermount3 -uz` if it still is. Returns what went wrong, if anything.
 pub fn force_unmount(point: &Path, unmount: &mut Command) -> Option<String> {
     if !mounted(point) {
         return None;
     }
     let mut last = String::new();
-    for _ in 0..3 {
+    for _ in 0..5 {
         let out = run(unmount, Duration::from_secs(60));
         if !mounted(point) {
             return None;
