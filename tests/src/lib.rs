@@ -65,4 +65,6 @@ pub use scratch::TempDir;
 pub use skip::{fuse_or_skip, is_root, root_or_skip, skip_unless_ci, tools_or_skip};
 pub use tree::{walk, walk_with_timeout, WalkOptions};
 pub use wim::blob_table_entries;
-pub use wimlib::{apply, apply_and_walk, apply_with_args, capture, verify, wimlib};
+pub use wimlib::{
+    apply, apply_and_walk, apply_with_args, assert_wim_image, capture, verify, wimlib,
+};

@@ -46,12 +46,14 @@ pub fn tree_differences(got: &Path, want: &Path) -> Vec<String> {
 }
 
 /// Panics, listing every difference, unless `got` holds what `want` holds.
+#[track_caller]
 pub fn assert_same_tree(got: &Path, want: &Path) {
     assert_no_differences(got, want, &tree_differences(got, want));
 }
 
 /// [`assert_same_tree`] without the paths for which `skip` is true (and what is below them)
 /// on either side.
+#[track_caller]
 pub fn assert_same_tree_skipping(got: &Path, want: &Path, skip: fn(&Path) -> bool) {
     let walk_opts = WalkOptions {
         skip: Some(skip),
@@ -61,6 +63,7 @@ pub fn assert_same_tree_skipping(got: &Path, want: &Path, skip: fn(&Path) -> boo
     assert_no_differences(got, want, &diffs);
 }
 
+#[track_caller]
 fn assert_no_differences(got: &Path, want: &Path, diffs: &[String]) {
     assert!(
         diffs.is_empty(),

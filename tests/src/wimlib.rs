@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::manifest::Manifest;
 use crate::process::{run, run_ok, RunOutput};
+use crate::same_tree::assert_same_tree;
 use crate::scratch::TempDir;
 use crate::tree::{walk, WalkOptions};
 
@@ -70,4 +71,15 @@ pub fn apply_and_walk(wim: &Path, image: u32, args: &[String]) -> (TempDir, Mani
     };
     let m = walk(&dest, &opts);
     (dir, m)
+}
+
+/// The check after a commit: wimlib verifies `wim`, and image `image` of it applies to exactly
+/// the tree `expected` (see [`assert_same_tree`]).
+#[track_caller]
+pub fn assert_wim_image(wim: &Path, image: &str, expected: &Path) {
+    verify(wim);
+    let dir = TempDir::new("applied");
+    let applied = dir.join("tree");
+    apply(wim, image, &applied);
+    assert_same_tree(&applied, expected);
 }

@@ -10,10 +10,10 @@ use std::process::Command;
 pub use tests::fixtures::{copy_tree, noise, rr_iso, udf_iso};
 pub use tests::snapshot::{snapshot, snapshot_skipping, tree_diffs, Node};
 pub use tests::{
-    apply, assert_same_tree, assert_same_tree_skipping, blob_table_entries, cache_stat,
-    cache_stats, capture, is_root, root_or_skip, run_ok as run, skip_unless_ci, tools_or_skip,
-    tree_differences, verify, wait_dead, wait_unlocked, wimlib, with_mount, MountGuard, RwMount,
-    TempDir, WimfsMount,
+    apply, assert_same_tree, assert_same_tree_skipping, assert_wim_image, blob_table_entries,
+    cache_stat, cache_stats, capture, is_root, root_or_skip, run_ok as run, skip_unless_ci,
+    tools_or_skip, tree_differences, verify, wait_dead, wait_unlocked, wimlib, with_mount,
+    MountGuard, RwMount, TempDir, WimfsMount,
 };
 
 /// The wimfs binary Cargo built for these tests.
