@@ -6,9 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::bins::{isofs_bin, wimfs_bin};
+use crate::daemon::{kill_pids, pids_with_arg};
 use crate::mountinfo::is_mountpoint;
 use crate::process::{describe_command, run, run_ok};
 
@@ -71,10 +72,15 @@ impl MountGuard {
         &self.point
     }
 
-    /// Unmounts now, panicking with the command's output if it fails.
+    /// Unmounts now, panicking with the command's output if it fails, and waits for the
+    /// daemon to exit, so the mount point can be mounted again at once (a daemon still exiting
+    /// could otherwise take the next mount there with it).
     pub fn unmount(mut self) {
         self.done = true;
         run_ok(&mut self.unmount);
+        if let Some(problem) = wait_daemon_gone(&self.point) {
+            panic!("{problem}");
+        }
     }
 }
 
@@ -124,12 +130,36 @@ pub fn force_unmount(point: &Path, unmount: &mut Command) -> Option<String> {
     ))
 }
 
+/// Waits (up to 10 s) until no process has `point` as an argument (the daemon that served a
+/// mount there); kills what is left then and says so.
+pub fn wait_daemon_gone(point: &Path) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pids = pids_with_arg(point);
+        if pids.is_empty() {
+            return None;
+        }
+        if Instant::now() >= deadline {
+            kill_pids(&pids);
+            return Some(format!(
+                "daemon {pids:?} still serving {} 10 s after unmount: killed",
+                point.display()
+            ));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
 impl Drop for MountGuard {
     fn drop(&mut self) {
         if self.done {
             return;
         }
-        if let Some(problem) = force_unmount(&self.point, &mut self.unmount) {
+        let problems = [
+            force_unmount(&self.point, &mut self.unmount),
+            wait_daemon_gone(&self.point),
+        ];
+        for problem in problems.into_iter().flatten() {
             eprintln!("warning: {problem}");
         }
     }
