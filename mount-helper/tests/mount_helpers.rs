@@ -92,29 +92,31 @@ fn mount_helpers_follow_the_mount8_convention() {
     let (mount_wimfs, mount_isofs) = helper_links(dir);
 
     // The convention, called directly: fstab-style option strings, umount / fusermount3 -u.
-    with_mount(
+    let mounted = MountGuard::mount(
         Command::new(&mount_wimfs).arg(&wim).arg(&m).args([
             "-o",
             "rw,image=Second,cache_mb=32,nofail,x-systemd.automount",
         ]),
-        &mut umount(&m),
-        || {
-            assert_same_tree(&m, &src);
-            let created = fs::write(m.join("new.txt"), "x");
-            assert!(
-                created.is_err(),
-                "mount(8)'s implicit rw must not make it writable"
-            );
-        },
+        &m,
+        umount(&m),
     );
-    with_mount(
+    assert_same_tree(&m, &src);
+    let created = fs::write(m.join("new.txt"), "x");
+    assert!(
+        created.is_err(),
+        "mount(8)'s implicit rw must not make it writable"
+    );
+    mounted.unmount();
+    let mounted = MountGuard::mount(
         Command::new(&mount_isofs)
             .arg(&iso)
             .arg(&m)
             .args(["-n", "-o", "ro,tree=joliet"]),
-        &mut fusermount_u(&m),
-        || assert_eq!(fs::read(m.join("hello.txt")).expect("read"), b"hello"),
+        &m,
+        fusermount_u(&m),
     );
+    assert_eq!(fs::read(m.join("hello.txt")).expect("read"), b"hello");
+    mounted.unmount();
     let bad = Command::new(&mount_wimfs)
         .arg(&wim)
         .arg(&m)
@@ -191,22 +193,26 @@ fn mount_helpers_follow_the_mount8_convention() {
     // Real mount(8) calls through helpers installed in /sbin.
     if let Some(links) = install_in_sbin() {
         let result = std::panic::catch_unwind(|| {
-            with_mount(
+            let mounted = MountGuard::mount(
                 Command::new("mount")
                     .args(["-t", "wimfs", "-o", "index=2"])
                     .arg(&wim)
                     .arg(&m),
-                &mut umount(&m),
-                || assert_same_tree(&m, &src),
+                &m,
+                umount(&m),
             );
-            with_mount(
+            assert_same_tree(&m, &src);
+            mounted.unmount();
+            let mounted = MountGuard::mount(
                 Command::new("mount")
                     .args(["-t", "isofs"])
                     .arg(&iso)
                     .arg(&m),
-                &mut umount(&m),
-                || assert_eq!(fs::read(m.join("hello.txt")).expect("read"), b"hello"),
+                &m,
+                umount(&m),
             );
+            assert_eq!(fs::read(m.join("hello.txt")).expect("read"), b"hello");
+            mounted.unmount();
             let fstab = dir.join("fstab");
             fs::write(
                 &fstab,
@@ -217,16 +223,16 @@ fn mount_helpers_follow_the_mount8_convention() {
                 ),
             )
             .expect("write");
-            with_mount(
+            let mounted = MountGuard::mount(
                 Command::new("mount").arg("-T").arg(&fstab).arg(&m),
-                &mut umount(&m),
-                || {
-                    assert!(fs::read_to_string("/proc/self/mountinfo")
-                        .expect("mountinfo")
-                        .contains("allow_other"));
-                    assert!(m.join("autounattend.xml").exists());
-                },
+                &m,
+                umount(&m),
             );
+            assert!(fs::read_to_string("/proc/self/mountinfo")
+                .expect("mountinfo")
+                .contains("allow_other"));
+            assert!(m.join("autounattend.xml").exists());
+            mounted.unmount();
         });
         for l in links {
             let _ = fs::remove_file(l);

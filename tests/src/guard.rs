@@ -165,6 +165,8 @@ impl Drop for MountGuard {
     }
 }
 
+/// The older form of [`MountGuard`], kept for tests written against it (prefer the guard: it
+/// also waits for the daemon to exit, so the mount point can be reused at once).
 /// Mounts with `mount_cmd`, runs `check`, unmounts with `unmount` (also when `check` panics;
 /// then a failing unmount falls back to `fusermount3 -uz` of `point`). A failing unmount after
 /// a passing check fails the test.
