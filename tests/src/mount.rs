@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::daemon::{kill_pids, pids_with_arg};
-use crate::guard::{force_unmount, unmount_command};
+use crate::guard::{force_unmount, unmount_command, wait_daemon_gone};
 pub use crate::mountinfo::{is_mountpoint, mount_points, mounts_under};
 use crate::process::{run, spawn, RunOutput, Spawned};
 use crate::scratch::TempDir;
@@ -292,21 +292,7 @@ impl Mount {
             out
         });
         // The daemon should exit once unmounted; do not leave one behind.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let pids = pids_with_arg(&self.mountpoint);
-            if pids.is_empty() {
-                break;
-            }
-            if Instant::now() >= deadline {
-                kill_pids(&pids);
-                problems.push(format!(
-                    "daemon {pids:?} still running 10 s after unmount: killed"
-                ));
-                break;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        problems.extend(wait_daemon_gone(&self.mountpoint));
         (problems, foreground)
     }
 }

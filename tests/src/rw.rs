@@ -6,11 +6,10 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
 
 use crate::bins::wimfs_bin;
-use crate::daemon::{kill_pids, pids_with_arg, wait_dead};
-use crate::guard::{force_unmount, mounted};
+use crate::daemon::wait_dead;
+use crate::guard::{force_unmount, wait_daemon_gone};
 use crate::process::run_ok;
 
 /// A read-write mount of image `image` of `wim` at `point`, its changes staged in `staging`.
@@ -74,15 +73,18 @@ impl RwMount {
             .expect("run wimfs unmount")
     }
 
-    /// `wimfs unmount --commit [extra] POINT`, which must succeed.
+    /// `wimfs unmount --commit [extra] POINT`, which must succeed; returns once the daemon has
+    /// exited (the mount point can be mounted again at once).
     pub fn commit_with(mut self, extra: &[&str]) -> Output {
         self.done = true;
-        run_ok(
+        let out = run_ok(
             Command::new(&self.bin)
                 .args(["unmount", "--commit"])
                 .args(extra)
                 .arg(&self.point),
-        )
+        );
+        self.daemon_gone();
+        out
     }
 
     /// `wimfs unmount --commit POINT`, which must succeed.
@@ -90,14 +92,22 @@ impl RwMount {
         self.commit_with(&[])
     }
 
-    /// `wimfs unmount --discard POINT`, which must succeed.
+    /// `wimfs unmount --discard POINT`, which must succeed; returns once the daemon has exited.
     pub fn discard(mut self) -> Output {
         self.done = true;
-        run_ok(
+        let out = run_ok(
             Command::new(&self.bin)
                 .args(["unmount", "--discard"])
                 .arg(&self.point),
-        )
+        );
+        self.daemon_gone();
+        out
+    }
+
+    fn daemon_gone(&self) {
+        if let Some(problem) = wait_daemon_gone(&self.point) {
+            panic!("{problem}");
+        }
     }
 
     /// The daemon is gone (killed on purpose): waits for it to be dead, clears the dead mount
@@ -124,17 +134,8 @@ impl Drop for RwMount {
         if let Some(problem) = force_unmount(&self.point, &mut discard) {
             eprintln!("warning: {problem}");
         }
-        let pids = pids_with_arg(&self.point);
-        if !pids.is_empty() && !mounted(&self.point) {
-            std::thread::sleep(Duration::from_millis(500));
-            let pids = pids_with_arg(&self.point);
-            if !pids.is_empty() {
-                eprintln!(
-                    "warning: killing daemons {pids:?} left serving {}",
-                    self.point.display()
-                );
-                kill_pids(&pids);
-            }
+        if let Some(problem) = wait_daemon_gone(&self.point) {
+            eprintln!("warning: {problem}");
         }
     }
 }
