@@ -192,7 +192,11 @@ pub struct WimfsMount(pub PathBuf);
 impl Drop for WimfsMount {
     fn drop(&mut self) {
         let mut unmount = unmount_command(&wimfs_bin(), &self.0);
-        if let Some(problem) = force_unmount(&self.0, &mut unmount) {
+        let problems = [
+            force_unmount(&self.0, &mut unmount),
+            wait_daemon_gone(&self.0),
+        ];
+        for problem in problems.into_iter().flatten() {
             eprintln!("warning: {problem}");
         }
     }
