@@ -1,32 +1,18 @@
 //! Runs cli.sh (end-to-end checks of the `isofs` command line through FUSE) against the
-//! workspace's built binary. The binary belongs to the mount-helper crate, so this test finds
-//! it in the target directory (`cargo build --workspace --bins` first, as scripts/test does)
-//! and is skipped, with a message, when it or FUSE is missing (under CI it fails instead).
+//! binary built from this tree. The binary belongs to the mount-helper crate, so this test
+//! finds it where Cargo puts it for this profile (`cargo build --workspace --bins` first, as
+//! scripts/test does; the test kit's `built_bin_or_skip`) and is skipped, with a message, when
+//! it or FUSE is missing (under CI it fails instead).
 
-mod support;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn binary() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest.join("../target"));
-    ["debug", "release"]
-        .iter()
-        .map(|p| target.join(p).join("isofs"))
-        .find(|p| p.is_file())
-}
 
 #[test]
 fn command_line_end_to_end() {
-    let Some(bin) = binary() else {
-        support::skip_unless_ci("there is no built isofs binary (cargo build --workspace --bins)");
+    let Some(bin) = tests::built_bin_or_skip("isofs") else {
         return;
     };
-    if !Path::new("/dev/fuse").exists() {
-        support::skip_unless_ci("there is no /dev/fuse");
+    if !tests::fuse_or_skip() {
         return;
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli.sh");

@@ -8,20 +8,19 @@ use std::sync::Arc;
 
 use common::backend::fuse::{FuseOptions, FuseSession};
 use support::{compare, manifests, open, read_manifest, walk_dir};
+use tests::{MountGuard, TempDir};
 
 #[test]
 fn every_fixture_matches_its_oracle_through_fuse() {
-    if !std::path::Path::new("/dev/fuse").exists() {
-        support::skip_unless_ci("there is no /dev/fuse");
+    if !tests::fuse_or_skip() {
         return;
     }
-    let base = std::env::temp_dir().join(format!("isofs-fuse-{}", std::process::id()));
+    let base = TempDir::new("isofs-fuse");
     let mut failures = Vec::new();
     let mut mounted = 0;
     for (i, (m, image, tree)) in manifests().into_iter().enumerate() {
         let fs = Arc::new(open(&image, Some(tree)).expect("opens"));
-        let dir = base.join(i.to_string());
-        std::fs::create_dir_all(&dir).expect("mount point");
+        let dir = base.mkdir(i.to_string());
         let opts = FuseOptions {
             fsname: image.display().to_string(),
             subtype: "isofs".into(),
@@ -37,16 +36,20 @@ fn every_fixture_matches_its_oracle_through_fuse() {
         };
         let mut unmounter = session.unmounter();
         let server = std::thread::spawn(move || session.run());
+        // Should the walk panic, the guard unmounts (and the server thread ends).
+        let mut fusermount = std::process::Command::new("fusermount3");
+        fusermount.arg("-u").arg(&dir);
+        let guard = MountGuard::adopt(&dir, fusermount);
         let ours = walk_dir(&dir);
         unmounter.unmount().expect("unmount");
         server.join().expect("server thread").expect("served");
+        drop(guard);
         mounted += 1;
         let diffs = compare(&ours, &read_manifest(&m));
         if !diffs.is_empty() {
             failures.push(format!("{}:\n  {}", m.display(), diffs.join("\n  ")));
         }
     }
-    std::fs::remove_dir_all(&base).ok();
     eprintln!("{mounted} fixtures compared through FUSE");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -5,7 +5,6 @@
 mod support;
 
 use std::ffi::OsStr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::vfs::{FileKind, Vfs, VfsError, ROOT_INO};
@@ -13,16 +12,12 @@ use isofs::udf::tag::crc16;
 use isofs::TreeKind;
 use support::synth::{directory, pvd, record, terminator, write_image};
 use support::{fixtures, open};
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("isofs-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    dir.join(name)
-}
+use tests::TempDir;
 
 #[test]
 fn iso_directory_loops_are_cut() {
-    let image = tmp("loop.iso");
+    let scratch = TempDir::new("isofs-hostile");
+    let image = scratch.join("loop.iso");
     // /LOOP points back at the root; /SUB/SELF points at /SUB.
     let root = directory(&[
         record(&[0], 18, 2048, 2),
@@ -108,7 +103,8 @@ fn udf_loop(data: &mut [u8], name: &[u8]) -> bool {
 fn udf_deleted_entries_are_not_served() {
     let mut data = std::fs::read(fixtures().join("udf-bridge.iso")).expect("fixture");
     assert!(edit_fid(&mut data, b"setup.exe", |d, fid| d[fid + 18] |= 0x04));
-    let image = tmp("udf-deleted.iso");
+    let scratch = TempDir::new("isofs-hostile");
+    let image = scratch.join("udf-deleted.iso");
     std::fs::write(&image, &data).expect("write");
     let fs = open(&image, Some(TreeKind::Udf)).expect("opens");
     assert!(fs.lookup(ROOT_INO, OsStr::new("setup.exe")).is_err());
@@ -162,7 +158,8 @@ fn udf_indirect_entries_are_followed_and_bounded() {
     };
     let mut data = clean.clone();
     assert!(udf_indirect(&mut data, b"setup.exe", ie, start, false));
-    let image = tmp("udf-ie.iso");
+    let scratch = TempDir::new("isofs-hostile");
+    let image = scratch.join("udf-ie.iso");
     std::fs::write(&image, &data).expect("write");
     let fs = open(&image, Some(TreeKind::Udf)).expect("opens");
     let a = fs
@@ -182,7 +179,8 @@ fn udf_indirect_entries_are_followed_and_bounded() {
 fn udf_directory_loop_is_cut() {
     let mut data = std::fs::read(fixtures().join("udf-bridge.iso")).expect("fixture");
     assert!(udf_loop(&mut data, b"sources"), "FID found");
-    let image = tmp("udf-loop.iso");
+    let scratch = TempDir::new("isofs-hostile");
+    let image = scratch.join("udf-loop.iso");
     std::fs::write(&image, &data).expect("write");
     let fs = open(&image, Some(TreeKind::Udf)).expect("opens");
     assert!(fs.lookup(ROOT_INO, OsStr::new("sources")).is_err());
@@ -198,7 +196,8 @@ fn broken_udf_tags_are_named() {
     for s in [256, last - 256, last] {
         data[s * 2048 + 4] ^= 0xFF;
     }
-    let image = tmp("udf-noanchor.iso");
+    let scratch = TempDir::new("isofs-hostile");
+    let image = scratch.join("udf-noanchor.iso");
     std::fs::write(&image, &data).expect("write");
     let fs = open(&image, None).expect("falls back to ISO 9660");
     assert_eq!(fs.tree_kind(), TreeKind::Iso9660);
@@ -269,7 +268,8 @@ fn truncated_images() {
             data.len() - 2048,
         ] {
             let cut = cut.min(data.len());
-            let image = tmp("cut.iso");
+            let scratch = TempDir::new("isofs-hostile");
+            let image = scratch.join("cut.iso");
             std::fs::write(&image, &data[..cut]).expect("write");
             let start = Instant::now();
             for tree in [None, Some(TreeKind::Udf), Some(TreeKind::Joliet)] {

@@ -9,6 +9,7 @@ use common::vfs::{Vfs, ROOT_INO};
 use isofs::info::ImageInfo;
 use isofs::TreeKind;
 use support::{fixtures, open};
+use tests::TempDir;
 
 #[test]
 fn debian_like_boot_entries_and_extraction() {
@@ -34,9 +35,9 @@ fn debian_like_boot_entries_and_extraction() {
         .partitions
         .iter()
         .any(|p| p.table == "gpt" && p.start == efi_sector));
-    let out = std::env::temp_dir().join(format!("isofs-boot-{}", std::process::id()));
-    std::fs::create_dir_all(&out).expect("dir");
-    let written = info.extract_boot(&image, &out).expect("extract");
+    let scratch = TempDir::new("isofs-boot");
+    let out = scratch.path();
+    let written = info.extract_boot(&image, out).expect("extract");
     assert_eq!(written.len(), 2);
     // The EFI image is the file /boot/efi.img of the tree, byte for byte.
     let efi = std::fs::read(&written[1]).expect("efi image");
@@ -44,7 +45,6 @@ fn debian_like_boot_entries_and_extraction() {
     let boot = fs.lookup(ROOT_INO, OsStr::new("boot")).expect("boot");
     let img = fs.lookup(boot.ino, OsStr::new("efi.img")).expect("efi.img");
     assert_eq!(efi, support::read_all(&fs, img.ino).expect("read"));
-    std::fs::remove_dir_all(&out).ok();
 }
 
 #[test]

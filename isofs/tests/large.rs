@@ -7,12 +7,12 @@ use std::ffi::OsStr;
 
 use common::vfs::{Vfs, ROOT_INO};
 use support::synth::{directory, pvd, record, terminator, write_image};
+use tests::TempDir;
 
 #[test]
 fn multi_extent_file_past_4_gib() {
-    let dir = std::env::temp_dir().join(format!("isofs-large-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    let image = dir.join("large.iso");
+    let scratch = TempDir::new("isofs-large");
+    let image = scratch.join("large.iso");
     // Extent 1: 4 GiB - 2 KiB at block 20; extent 2: 1 GiB right after it.
     let first: u32 = 0xFFFF_F800;
     let second: u32 = 1 << 30;
@@ -64,7 +64,6 @@ fn multi_extent_file_past_4_gib() {
     let n = fs.read(attr.ino, 0, total - 4, &mut buf).expect("read");
     assert_eq!((n, &buf[..4]), (4, &b"end!"[..]));
     assert_eq!(fs.read(attr.ino, 0, total, &mut buf).expect("read"), 0);
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// The real thing from `make-fixtures.sh --large` (xorriso, 4.4 GiB): run with --ignored.
@@ -100,9 +99,8 @@ fn genisoimage_large_udf_image() {
 /// ECMA-119 9.1.7/9.1.8: an interleaved file, units of one block separated by gaps of two.
 #[test]
 fn interleaved_file() {
-    let dir = std::env::temp_dir().join(format!("isofs-interleave-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    let image = dir.join("interleaved.iso");
+    let scratch = TempDir::new("isofs-interleave");
+    let image = scratch.join("interleaved.iso");
     let mut rec = record(b"IL.BIN;1", 20, 3 * 2048, 0);
     rec[26] = 1; // file unit size
     rec[27] = 2; // interleave gap
@@ -131,5 +129,4 @@ fn interleaved_file() {
     want.extend(unit(b'b'));
     want.extend(unit(b'c'));
     assert!(data == want, "units a, b, c without the gaps");
-    std::fs::remove_dir_all(&dir).ok();
 }

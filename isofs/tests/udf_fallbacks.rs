@@ -8,16 +8,16 @@ use isofs::info::ImageInfo;
 use isofs::udf::descriptors::PartitionMapDesc;
 use isofs::TreeKind;
 use support::{compare, fixtures, open, read_manifest, walk};
+use tests::TempDir;
 
 fn check(case: &str, name: &str, data: &[u8]) {
-    let image =
-        std::env::temp_dir().join(format!("isofs-udf-{}-{case}-{name}", std::process::id()));
+    let scratch = TempDir::new(&format!("isofs-udf-{case}"));
+    let image = scratch.join(name);
     std::fs::write(&image, data).expect("write");
     let fs = open(&image, Some(TreeKind::Udf)).expect("opens from the redundant copy");
     let manifest = fixtures().join(format!("{name}.udf.manifest"));
     let diffs = compare(&walk(&fs), &read_manifest(&manifest));
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
-    std::fs::remove_file(&image).ok();
 }
 
 fn le32(d: &[u8], at: usize) -> usize {

@@ -11,6 +11,7 @@ use isofs::info::ImageInfo;
 use isofs::udf::descriptors::PartitionMapDesc;
 use isofs::TreeKind;
 use support::{fixtures, open};
+use tests::TempDir;
 
 #[test]
 fn vat_volumes_open() {
@@ -51,14 +52,14 @@ fn damaged_vat_is_named() {
     let mut data = std::fs::read(fixtures().join("vat-bdr-2.60.iso")).expect("fixture");
     let last = data.len() - 2048;
     data[last + 4] ^= 0xFF; // the VAT's File Entry tag checksum
-    let image = std::env::temp_dir().join(format!("isofs-vat-{}.iso", std::process::id()));
+    let scratch = TempDir::new("isofs-vat");
+    let image = scratch.join("vat.iso");
     std::fs::write(&image, &data).expect("write");
     let err = open(&image, Some(TreeKind::Udf)).expect_err("no VAT");
     assert!(
         err.to_string().contains("Virtual Allocation Table"),
         "{err}"
     );
-    std::fs::remove_file(&image).ok();
 }
 
 #[test]

@@ -21,7 +21,8 @@ fn fails_with(args: &[&std::ffi::OsStr], needle: &str) {
 
 #[test]
 fn mistakes_are_reported() {
-    let dir = scratch("cli");
+    let scratch = TempDir::new("cli");
+    let dir = scratch.path();
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/sample.wim");
     let m = dir.join("m");
     fs::create_dir_all(&m).expect("mkdir");
@@ -61,11 +62,7 @@ fn mistakes_are_reported() {
         "not a directory",
     );
     // By name, then the same mount point again: busy.
-    run(wimfs()
-        .arg("mount")
-        .arg(&sample)
-        .arg("Windows folder only")
-        .arg(&m));
+    let mount = MountGuard::wimfs(&sample, "Windows folder only", &m, &[]);
     let busy = wimfs()
         .arg("mount")
         .arg(&sample)
@@ -73,7 +70,7 @@ fn mistakes_are_reported() {
         .arg(&m)
         .output()
         .expect("runs");
-    run(wimfs().arg("unmount").arg(&m));
+    mount.unmount();
     assert!(!busy.status.success());
     assert!(
         String::from_utf8_lossy(&busy.stderr).contains("busy"),
@@ -81,7 +78,6 @@ fn mistakes_are_reported() {
         String::from_utf8_lossy(&busy.stderr)
     );
     fails_with(&[&os("unmount"), m.as_os_str()], "not mounted");
-    fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

@@ -30,7 +30,8 @@ fn error_xattr(path: &Path) -> String {
 
 #[test]
 fn a_whole_stick_in_one_mount() {
-    let dir = scratch("collection");
+    let scratch = TempDir::new("collection");
+    let dir = scratch.path();
     let src = dir.join("src");
     fs::create_dir_all(src.join("Windows")).expect("mkdir");
     fs::write(src.join("Windows/big.bin"), noise(900_000, 7)).expect("write");
@@ -62,80 +63,78 @@ fn a_whole_stick_in_one_mount() {
     fs::create_dir_all(&m).expect("mkdir");
     fs::create_dir_all(&direct).expect("mkdir");
     let log = dir.join("isofs.log");
-    with_mount(
+    let all = MountGuard::ours(
         isofs()
             .args(["-v", "--log"])
             .arg(&log)
             .args(["mount", "--all", "--wim", "--idle-secs", "1"])
             .arg(&stick)
             .arg(&m),
-        isofs().arg("unmount").arg(&m),
-        || {
-            assert_eq!(
-                names(&m),
-                [
-                    "Linux",
-                    "Win11.iso",
-                    "boot.wim.d",
-                    "fake.iso",
-                    "truncated.iso"
-                ]
-            );
-            // Broken images: empty directories with their error readable; logged too.
-            assert!(names(&m.join("fake.iso")).is_empty());
-            assert!(names(&m.join("truncated.iso")).is_empty());
-            assert!(error_xattr(&m.join("fake.iso")).contains("not an ISO"));
-            assert!(!error_xattr(&m.join("truncated.iso")).is_empty());
-            // The good ones, nested WIMs included.
-            assert_eq!(
-                fs::read(m.join("Win11.iso/README.TXT")).expect("read"),
-                b"boot me"
-            );
-            assert_eq!(
-                fs::read(m.join("Win11.iso/sources/install.wim")).expect("read"),
-                fs::read(&wim).expect("read")
-            );
-            assert_eq!(
-                names(&m.join("Win11.iso/sources")),
-                ["install.wim", "install.wim.d"]
-            );
-            assert_eq!(names(&m.join("Win11.iso/sources/install.wim.d")), ["1"]);
-            assert_same_tree(&m.join("Win11.iso/sources/install.wim.d/1"), &applied);
-            assert_same_tree(&m.join("Linux/udf.ISO/sources/install.wim.d/1"), &applied);
-            assert_same_tree(&m.join("boot.wim.d/1"), &applied);
-            // An ISO copied onto the stick appears without remounting.
-            fs::copy(&win, stick.join("Linux/new.iso")).expect("copy");
-            assert_eq!(names(&m.join("Linux")), ["new.iso", "udf.ISO"]);
-            assert_eq!(
-                fs::read(m.join("Linux/new.iso/README.TXT")).expect("read"),
-                b"boot me"
-            );
-            // Idle images are closed, then reopened on the next access.
-            std::thread::sleep(std::time::Duration::from_secs(4));
-            let logged = fs::read_to_string(&log).expect("log");
-            assert!(logged.contains("closed idle"), "{logged}");
-            assert!(logged.contains("fake.iso"), "{logged}");
-            assert_eq!(
-                fs::read(m.join("Win11.iso/README.TXT")).expect("read"),
-                b"boot me"
-            );
-            // Each image listed equals the same image mounted on its own.
-            with_mount(
-                isofs()
-                    .arg("mount")
-                    .arg(stick.join("Linux/udf.ISO"))
-                    .arg(&direct),
-                isofs().arg("unmount").arg(&direct),
-                || {
-                    let got = dir.join("udf-copy");
-                    // The --wim view adds install.wim.d; compare without it.
-                    copy_tree(&m.join("Linux/udf.ISO"), &got);
-                    fs::remove_dir_all(got.join("sources/install.wim.d")).expect("rm");
-                    assert_same_tree(&got, &direct);
-                },
-            );
-        },
+        &m,
     );
+    assert_eq!(
+        names(&m),
+        [
+            "Linux",
+            "Win11.iso",
+            "boot.wim.d",
+            "fake.iso",
+            "truncated.iso"
+        ]
+    );
+    // Broken images: empty directories with their error readable; logged too.
+    assert!(names(&m.join("fake.iso")).is_empty());
+    assert!(names(&m.join("truncated.iso")).is_empty());
+    assert!(error_xattr(&m.join("fake.iso")).contains("not an ISO"));
+    assert!(!error_xattr(&m.join("truncated.iso")).is_empty());
+    // The good ones, nested WIMs included.
+    assert_eq!(
+        fs::read(m.join("Win11.iso/README.TXT")).expect("read"),
+        b"boot me"
+    );
+    assert_eq!(
+        fs::read(m.join("Win11.iso/sources/install.wim")).expect("read"),
+        fs::read(&wim).expect("read")
+    );
+    assert_eq!(
+        names(&m.join("Win11.iso/sources")),
+        ["install.wim", "install.wim.d"]
+    );
+    assert_eq!(names(&m.join("Win11.iso/sources/install.wim.d")), ["1"]);
+    assert_same_tree(&m.join("Win11.iso/sources/install.wim.d/1"), &applied);
+    assert_same_tree(&m.join("Linux/udf.ISO/sources/install.wim.d/1"), &applied);
+    assert_same_tree(&m.join("boot.wim.d/1"), &applied);
+    // An ISO copied onto the stick appears without remounting.
+    fs::copy(&win, stick.join("Linux/new.iso")).expect("copy");
+    assert_eq!(names(&m.join("Linux")), ["new.iso", "udf.ISO"]);
+    assert_eq!(
+        fs::read(m.join("Linux/new.iso/README.TXT")).expect("read"),
+        b"boot me"
+    );
+    // Idle images are closed, then reopened on the next access.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let logged = fs::read_to_string(&log).expect("log");
+    assert!(logged.contains("closed idle"), "{logged}");
+    assert!(logged.contains("fake.iso"), "{logged}");
+    assert_eq!(
+        fs::read(m.join("Win11.iso/README.TXT")).expect("read"),
+        b"boot me"
+    );
+    // Each image listed equals the same image mounted on its own.
+    let alone = MountGuard::ours(
+        isofs()
+            .arg("mount")
+            .arg(stick.join("Linux/udf.ISO"))
+            .arg(&direct),
+        &direct,
+    );
+    let got = dir.join("udf-copy");
+    // The --wim view adds install.wim.d; compare without it.
+    copy_tree(&m.join("Linux/udf.ISO"), &got);
+    fs::remove_dir_all(got.join("sources/install.wim.d")).expect("rm");
+    assert_same_tree(&got, &direct);
+    alone.unmount();
+    all.unmount();
     // A mount point inside the directory would list itself: refused.
     fs::create_dir_all(stick.join("mnt")).expect("mkdir");
     let inside = isofs()
@@ -146,5 +145,4 @@ fn a_whole_stick_in_one_mount() {
         .expect("runs");
     assert!(!inside.status.success());
     assert!(String::from_utf8_lossy(&inside.stderr).contains("inside"));
-    fs::remove_dir_all(&dir).ok();
 }

@@ -22,10 +22,11 @@ fn pages(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn committed_man_pages_are_current() {
-    let dir = scratch("manpages");
-    run(wimfs().arg("__man").arg(&dir));
-    run(isofs().arg("__man").arg(&dir));
-    let generated = pages(&dir);
+    let scratch = TempDir::new("manpages");
+    let dir = scratch.path();
+    run(wimfs().arg("__man").arg(dir));
+    run(isofs().arg("__man").arg(dir));
+    let generated = pages(dir);
     let committed = pages(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/man"));
     for name in [
         "wimfs.1",
@@ -45,5 +46,4 @@ fn committed_man_pages_are_current() {
         stale.is_empty(),
         "docs/man is stale for {stale:?}; regenerate it (see this file's header)"
     );
-    std::fs::remove_dir_all(&dir).ok();
 }

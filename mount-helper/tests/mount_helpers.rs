@@ -71,7 +71,8 @@ fn fusermount_u(dir: &Path) -> Command {
 
 #[test]
 fn mount_helpers_follow_the_mount8_convention() {
-    let dir = scratch("helpers");
+    let scratch = TempDir::new("helpers");
+    let dir = scratch.path();
     let src = dir.join("src");
     fs::create_dir_all(src.join("Windows")).expect("mkdir");
     fs::write(src.join("Windows/a.bin"), noise(300_000, 3)).expect("write");
@@ -88,32 +89,34 @@ fn mount_helpers_follow_the_mount8_convention() {
     rr_iso(&src, &iso);
     let m = dir.join("m");
     fs::create_dir_all(&m).expect("mkdir");
-    let (mount_wimfs, mount_isofs) = helper_links(&dir);
+    let (mount_wimfs, mount_isofs) = helper_links(dir);
 
     // The convention, called directly: fstab-style option strings, umount / fusermount3 -u.
-    with_mount(
+    let mounted = MountGuard::mount(
         Command::new(&mount_wimfs).arg(&wim).arg(&m).args([
             "-o",
             "rw,image=Second,cache_mb=32,nofail,x-systemd.automount",
         ]),
-        &mut umount(&m),
-        || {
-            assert_same_tree(&m, &src);
-            let created = fs::write(m.join("new.txt"), "x");
-            assert!(
-                created.is_err(),
-                "mount(8)'s implicit rw must not make it writable"
-            );
-        },
+        &m,
+        umount(&m),
     );
-    with_mount(
+    assert_same_tree(&m, &src);
+    let created = fs::write(m.join("new.txt"), "x");
+    assert!(
+        created.is_err(),
+        "mount(8)'s implicit rw must not make it writable"
+    );
+    mounted.unmount();
+    let mounted = MountGuard::mount(
         Command::new(&mount_isofs)
             .arg(&iso)
             .arg(&m)
             .args(["-n", "-o", "ro,tree=joliet"]),
-        &mut fusermount_u(&m),
-        || assert_eq!(fs::read(m.join("hello.txt")).expect("read"), b"hello"),
+        &m,
+        fusermount_u(&m),
     );
+    assert_eq!(fs::read(m.join("hello.txt")).expect("read"), b"hello");
+    mounted.unmount();
     let bad = Command::new(&mount_wimfs)
         .arg(&wim)
         .arg(&m)
@@ -136,14 +139,18 @@ fn mount_helpers_follow_the_mount8_convention() {
     // A writable mount unmounted by umount(8) keeps its changes staged; `wimfs commit` writes them.
     let cache = dir.join("cache");
     let staged = dir.join("staged");
-    run(Command::new(&mount_wimfs)
-        .env("XDG_CACHE_HOME", &cache)
-        .arg(&wim)
-        .arg(&m)
-        .arg("-o")
-        .arg(format!("writable,index=1,staging_dir={}", staged.display())));
+    let writable = MountGuard::mount(
+        Command::new(&mount_wimfs)
+            .env("XDG_CACHE_HOME", &cache)
+            .arg(&wim)
+            .arg(&m)
+            .arg("-o")
+            .arg(format!("writable,index=1,staging_dir={}", staged.display())),
+        &m,
+        umount(&m),
+    );
     fs::write(m.join("autounattend.xml"), "<unattend/>").expect("write");
-    run(&mut umount(&m));
+    writable.unmount();
     wait_dead(staging_pid(&staged));
     wait_unlocked(&wim);
     let status = run(wimfs().env("XDG_CACHE_HOME", &cache).arg("status"));
@@ -162,17 +169,21 @@ fn mount_helpers_follow_the_mount8_convention() {
         fs::read(applied.join("autounattend.xml")).expect("read"),
         b"<unattend/>"
     );
-    wimlib(&["verify", wim.to_str().expect("utf-8")]);
+    verify(&wim);
     // An unchanged writable mount unmounted by fusermount3 -u leaves nothing behind.
     let staged2 = dir.join("staged2");
-    run(Command::new(&mount_wimfs)
-        .env("XDG_CACHE_HOME", &cache)
-        .arg(&wim)
-        .arg(&m)
-        .arg("-o")
-        .arg(format!("writable,staging_dir={}", staged2.display())));
+    let writable = MountGuard::mount(
+        Command::new(&mount_wimfs)
+            .env("XDG_CACHE_HOME", &cache)
+            .arg(&wim)
+            .arg(&m)
+            .arg("-o")
+            .arg(format!("writable,staging_dir={}", staged2.display())),
+        &m,
+        fusermount_u(&m),
+    );
     let pid = staging_pid(&staged2);
-    run(&mut fusermount_u(&m));
+    writable.unmount();
     wait_dead(pid);
     assert!(
         !staged2.join("info").exists(),
@@ -182,22 +193,26 @@ fn mount_helpers_follow_the_mount8_convention() {
     // Real mount(8) calls through helpers installed in /sbin.
     if let Some(links) = install_in_sbin() {
         let result = std::panic::catch_unwind(|| {
-            with_mount(
+            let mounted = MountGuard::mount(
                 Command::new("mount")
                     .args(["-t", "wimfs", "-o", "index=2"])
                     .arg(&wim)
                     .arg(&m),
-                &mut umount(&m),
-                || assert_same_tree(&m, &src),
+                &m,
+                umount(&m),
             );
-            with_mount(
+            assert_same_tree(&m, &src);
+            mounted.unmount();
+            let mounted = MountGuard::mount(
                 Command::new("mount")
                     .args(["-t", "isofs"])
                     .arg(&iso)
                     .arg(&m),
-                &mut umount(&m),
-                || assert_eq!(fs::read(m.join("hello.txt")).expect("read"), b"hello"),
+                &m,
+                umount(&m),
             );
+            assert_eq!(fs::read(m.join("hello.txt")).expect("read"), b"hello");
+            mounted.unmount();
             let fstab = dir.join("fstab");
             fs::write(
                 &fstab,
@@ -208,16 +223,16 @@ fn mount_helpers_follow_the_mount8_convention() {
                 ),
             )
             .expect("write");
-            with_mount(
+            let mounted = MountGuard::mount(
                 Command::new("mount").arg("-T").arg(&fstab).arg(&m),
-                &mut umount(&m),
-                || {
-                    assert!(fs::read_to_string("/proc/self/mountinfo")
-                        .expect("mountinfo")
-                        .contains("allow_other"));
-                    assert!(m.join("autounattend.xml").exists());
-                },
+                &m,
+                umount(&m),
             );
+            assert!(fs::read_to_string("/proc/self/mountinfo")
+                .expect("mountinfo")
+                .contains("allow_other"));
+            assert!(m.join("autounattend.xml").exists());
+            mounted.unmount();
         });
         for l in links {
             let _ = fs::remove_file(l);
@@ -226,5 +241,4 @@ fn mount_helpers_follow_the_mount8_convention() {
             std::panic::resume_unwind(e);
         }
     }
-    fs::remove_dir_all(&dir).ok();
 }

@@ -12,6 +12,7 @@ use std::process::Command;
 use support::*;
 
 struct Fixture {
+    _scratch: TempDir,
     dir: PathBuf,
     wim: PathBuf,
     applied: PathBuf,
@@ -20,7 +21,8 @@ struct Fixture {
 }
 
 fn fixture(name: &str) -> Fixture {
-    let dir = scratch(name);
+    let scratch = TempDir::new(name);
+    let dir = scratch.path().to_path_buf();
     let src = dir.join("src");
     fs::create_dir_all(src.join("Windows/System32")).expect("mkdir");
     fs::write(src.join("Windows/System32/big.bin"), noise(700_000, 4)).expect("write");
@@ -49,6 +51,7 @@ fn fixture(name: &str) -> Fixture {
             (plain, "/SOURCES/INSTALL.WIM"),
             (udf, "/sources/install.wim"),
         ],
+        _scratch: scratch,
         dir,
         wim,
         applied,
@@ -59,46 +62,44 @@ fn fixture(name: &str) -> Fixture {
 fn a_wim_inside_an_iso_mounts_like_the_wim_itself() {
     let f = fixture("nested");
     let (m, direct) = (f.dir.join("m"), f.dir.join("direct"));
-    with_mount(
+    let whole = MountGuard::ours(
         wimfs().arg("mount").arg(&f.wim).arg("1").arg(&direct),
-        wimfs().arg("unmount").arg(&direct),
-        || {
-            assert_same_tree(&direct, &f.applied);
-            for (iso, inner) in &f.isos {
-                let spec = format!("{}:{inner}", iso.display());
-                let info = run(wimfs().arg("info").arg(&spec));
-                assert!(String::from_utf8_lossy(&info.stdout).contains("LZX"));
-                with_mount(
-                    wimfs().arg("mount").arg(&spec).arg("1").arg(&m),
-                    wimfs().arg("unmount").arg(&m),
-                    || assert_same_tree(&m, &direct),
-                );
-                // The explicit form, for outer paths that contain ':'.
-                with_mount(
-                    wimfs()
-                        .arg("mount")
-                        .arg(iso)
-                        .args(["--inner", inner, "1"])
-                        .arg(&m),
-                    wimfs().arg("unmount").arg(&m),
-                    || assert_same_tree(&m, &direct),
-                );
-                let rw = wimfs()
-                    .args(["mount", "--rw"])
-                    .arg(&spec)
-                    .arg("1")
-                    .arg(&m)
-                    .output()
-                    .expect("runs");
-                assert!(!rw.status.success());
-                assert!(
-                    String::from_utf8_lossy(&rw.stderr).contains("read-only"),
-                    "{}",
-                    String::from_utf8_lossy(&rw.stderr)
-                );
-            }
-        },
+        &direct,
     );
+    assert_same_tree(&direct, &f.applied);
+    for (iso, inner) in &f.isos {
+        let spec = format!("{}:{inner}", iso.display());
+        let info = run(wimfs().arg("info").arg(&spec));
+        assert!(String::from_utf8_lossy(&info.stdout).contains("LZX"));
+        let nested = MountGuard::ours(wimfs().arg("mount").arg(&spec).arg("1").arg(&m), &m);
+        assert_same_tree(&m, &direct);
+        nested.unmount();
+        // The explicit form, for outer paths that contain ':'.
+        let nested = MountGuard::ours(
+            wimfs()
+                .arg("mount")
+                .arg(iso)
+                .args(["--inner", inner, "1"])
+                .arg(&m),
+            &m,
+        );
+        assert_same_tree(&m, &direct);
+        nested.unmount();
+        let rw = wimfs()
+            .args(["mount", "--rw"])
+            .arg(&spec)
+            .arg("1")
+            .arg(&m)
+            .output()
+            .expect("runs");
+        assert!(!rw.status.success());
+        assert!(
+            String::from_utf8_lossy(&rw.stderr).contains("read-only"),
+            "{}",
+            String::from_utf8_lossy(&rw.stderr)
+        );
+    }
+    whole.unmount();
     let missing = wimfs()
         .arg("info")
         .arg(format!("{}:/nope.wim", f.isos[0].0.display()))
@@ -106,7 +107,6 @@ fn a_wim_inside_an_iso_mounts_like_the_wim_itself() {
         .expect("runs");
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no such file"));
-    fs::remove_dir_all(&f.dir).ok();
 }
 
 #[test]
@@ -132,21 +132,18 @@ fn an_iso_inside_an_iso_mounts_like_the_inner_iso() {
             .arg(format!("{}:{inner}", outer.display())));
         let direct_info = run(isofs().arg("info").arg(iso));
         assert_eq!(info.stdout, direct_info.stdout);
-        with_mount(
-            isofs().arg("mount").arg(iso).arg(&direct),
-            isofs().arg("unmount").arg(&direct),
-            || {
-                with_mount(
-                    isofs()
-                        .arg("mount")
-                        .arg(&outer)
-                        .args(["--inner", &inner])
-                        .arg(&m),
-                    isofs().arg("unmount").arg(&m),
-                    || assert_same_tree(&m, &direct),
-                );
-            },
+        let alone = MountGuard::ours(isofs().arg("mount").arg(iso).arg(&direct), &direct);
+        let nested = MountGuard::ours(
+            isofs()
+                .arg("mount")
+                .arg(&outer)
+                .args(["--inner", &inner])
+                .arg(&m),
+            &m,
         );
+        assert_same_tree(&m, &direct);
+        nested.unmount();
+        alone.unmount();
     }
     let bad = isofs()
         .arg("mount")
@@ -157,7 +154,6 @@ fn an_iso_inside_an_iso_mounts_like_the_inner_iso() {
         .expect("runs");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("none.iso"));
-    fs::remove_dir_all(&f.dir).ok();
 }
 
 #[test]
@@ -182,10 +178,7 @@ fn a_split_wim_inside_an_iso_finds_its_parts() {
     let spec = format!("{}:/sources/install.swm", iso.display());
     let info = run(wimfs().arg("info").arg(&spec));
     assert!(String::from_utf8_lossy(&info.stdout).contains(&format!("Part:        1/{parts}")));
-    with_mount(
-        wimfs().arg("mount").arg(&spec).arg("1").arg(&m),
-        wimfs().arg("unmount").arg(&m),
-        || assert_same_tree(&m, &f.applied),
-    );
-    fs::remove_dir_all(&f.dir).ok();
+    let mount = MountGuard::ours(wimfs().arg("mount").arg(&spec).arg("1").arg(&m), &m);
+    assert_same_tree(&m, &f.applied);
+    mount.unmount();
 }

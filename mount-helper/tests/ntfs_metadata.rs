@@ -40,14 +40,15 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::ffi::CString;
-use std::io::Error;
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use support::*;
+use tests::manifest::{errno_name, Kind as WalkedKind};
+use tests::tree::read_xattr;
+use tests::WalkOptions;
 
 #[path = "ntfs_metadata/fixture_facts.rs"]
 mod fixture_facts;
@@ -69,56 +70,6 @@ const META: [&str; 5] = [
     "system.ntfs_reparse_data",
     "system.ntfs_object_id",
 ];
-
-/// `lgetxattr(2)`: the value, or the error (ENODATA when absent).
-fn lgetxattr(path: &Path, name: &str) -> Result<Vec<u8>, Error> {
-    let p = CString::new(path.as_os_str().as_bytes()).expect("paths have no NUL");
-    let n = CString::new(name).expect("names have no NUL");
-    loop {
-        // SAFETY: valid NUL-terminated strings; a null buffer of size 0 asks for the size.
-        let len = unsafe { libc::lgetxattr(p.as_ptr(), n.as_ptr(), std::ptr::null_mut(), 0) };
-        let len = usize::try_from(len).map_err(|_| Error::last_os_error())?;
-        let mut buf = vec![0u8; len];
-        // SAFETY: buf is writable for buf.len() bytes.
-        let got =
-            unsafe { libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-        match usize::try_from(got) {
-            Ok(got) => {
-                buf.truncate(got);
-                return Ok(buf);
-            }
-            // The value grew between the two calls: ask again.
-            Err(_) if Error::last_os_error().raw_os_error() == Some(libc::ERANGE) => {}
-            Err(_) => return Err(Error::last_os_error()),
-        }
-    }
-}
-
-/// `llistxattr(2)`: the names.
-fn llistxattr(path: &Path) -> Vec<String> {
-    let p = CString::new(path.as_os_str().as_bytes()).expect("paths have no NUL");
-    loop {
-        // SAFETY: a valid NUL-terminated string; a null buffer of size 0 asks for the size.
-        let len = unsafe { libc::llistxattr(p.as_ptr(), std::ptr::null_mut(), 0) };
-        let len = usize::try_from(len).unwrap_or_else(|_| {
-            panic!("llistxattr {}: {}", path.display(), Error::last_os_error())
-        });
-        let mut buf = vec![0u8; len];
-        // SAFETY: buf is writable for buf.len() bytes.
-        let got = unsafe { libc::llistxattr(p.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-        match usize::try_from(got) {
-            Ok(got) => {
-                return buf[..got]
-                    .split(|&b| b == 0)
-                    .filter(|n| !n.is_empty())
-                    .map(|n| String::from_utf8_lossy(n).into_owned())
-                    .collect();
-            }
-            Err(_) if Error::last_os_error().raw_os_error() == Some(libc::ERANGE) => {}
-            Err(_) => panic!("llistxattr {}: {}", path.display(), Error::last_os_error()),
-        }
-    }
-}
 
 /// What one mount shows at one path.
 #[derive(Debug, Clone)]
@@ -162,37 +113,48 @@ impl Entry {
     }
 }
 
-/// Every path below `root` (and the root itself as ""), without following symlinks.
+/// Every path below `root` (and the root itself as ""), walked by the test kit (which never
+/// follows symlinks), with the Windows metadata xattrs read by name (they are not listed).
 fn walk(root: &Path) -> BTreeMap<String, Entry> {
+    let opts = WalkOptions {
+        content: false,
+        xattrs: true,
+        check_dirents: false,
+        ..WalkOptions::default()
+    };
+    let m = tests::walk(root, &opts);
+    assert!(
+        m.anomalies.is_empty(),
+        "walking {}: {:?}",
+        root.display(),
+        m.anomalies
+    );
     let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        let rel = p
-            .strip_prefix(root)
-            .expect("below root")
-            .to_string_lossy()
-            .into_owned();
-        let m = std::fs::symlink_metadata(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        let kind = if m.is_dir() {
-            let mut children: Vec<PathBuf> = std::fs::read_dir(&p)
-                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-                .map(|e| e.expect("dir entry").path())
-                .collect();
-            children.sort();
-            stack.extend(children);
-            Kind::Dir
-        } else if m.file_type().is_symlink() {
-            let t = std::fs::read_link(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            Kind::Symlink(t.to_string_lossy().into_owned())
-        } else {
-            Kind::File(std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+    for (rel, e) in &m.entries {
+        let p = root.join(OsStr::from_bytes(rel));
+        if let Some(errno) = e.stat_error {
+            panic!("{}: lstat: {}", p.display(), errno_name(errno));
+        }
+        let kind = match e.kind {
+            WalkedKind::Dir => Kind::Dir,
+            WalkedKind::Symlink => {
+                let t = std::fs::read_link(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                Kind::Symlink(t.to_string_lossy().into_owned())
+            }
+            _ => Kind::File(std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))),
+        };
+        let listed = match &e.xattrs {
+            Some(Ok(x)) => x,
+            other => panic!("{}: listxattr: {other:?}", p.display()),
         };
         let mut streams = BTreeMap::new();
         let mut other_listed = Vec::new();
-        for name in llistxattr(&p) {
+        for (name, value) in listed {
+            let name = String::from_utf8_lossy(name).into_owned();
             if name.starts_with("user.") {
-                let v = lgetxattr(&p, &name)
-                    .unwrap_or_else(|e| panic!("{}: listed {name} but: {e}", p.display()));
+                let v = value.clone().unwrap_or_else(|errno| {
+                    panic!("{}: listed {name} but: {}", p.display(), errno_name(errno))
+                });
                 streams.insert(name, v);
             } else {
                 other_listed.push(name);
@@ -201,32 +163,26 @@ fn walk(root: &Path) -> BTreeMap<String, Entry> {
         let meta = META
             .iter()
             .map(|&n| {
-                let v = match lgetxattr(&p, n) {
+                let v = match read_xattr(&p, n) {
                     Ok(v) => Some(v),
-                    Err(e) if e.raw_os_error() == Some(libc::ENODATA) => None,
+                    Err(libc::ENODATA) => None,
                     // ntfs-3g answers EPERM for the root's short name (the root has no
                     // parent directory to hold one); ours answers ENODATA.
-                    Err(e)
-                        if e.raw_os_error() == Some(libc::EPERM)
-                            && n == "system.ntfs_dos_name"
-                            && rel.is_empty() =>
-                    {
-                        None
-                    }
-                    Err(e) => panic!("{}: getxattr {n}: {e}", p.display()),
+                    Err(libc::EPERM) if n == "system.ntfs_dos_name" && rel.is_empty() => None,
+                    Err(errno) => panic!("{}: getxattr {n}: {}", p.display(), errno_name(errno)),
                 };
                 (n, v)
             })
             .collect();
         out.insert(
-            rel,
+            String::from_utf8_lossy(rel).into_owned(),
             Entry {
                 kind,
-                size: m.len(),
-                nlink: m.nlink(),
-                ino: m.ino(),
-                mtime: (m.mtime(), m.mtime_nsec()),
-                atime: (m.atime(), m.atime_nsec()),
+                size: e.size,
+                nlink: e.nlink,
+                ino: e.dev_ino.1,
+                mtime: e.mtime,
+                atime: e.atime,
                 streams,
                 meta,
                 other_listed,
@@ -250,29 +206,6 @@ fn link_groups(tree: &BTreeMap<String, Entry>) -> Vec<Vec<String>> {
     }
     groups.sort();
     groups
-}
-
-/// A mount, unmounted on drop.
-struct Mounted {
-    dir: PathBuf,
-    ours: bool,
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let ok = if self.ours {
-            wimfs().arg("unmount").arg(&self.dir).status()
-        } else {
-            Command::new("umount").arg(&self.dir).status()
-        }
-        .is_ok_and(|s| s.success());
-        if !ok {
-            let _ = Command::new("fusermount3")
-                .arg("-uz")
-                .arg(&self.dir)
-                .status();
-        }
-    }
 }
 
 /// Builds (or reuses) the fixture: `<target>/tmp/ntfs-fixture/{ntfs.img,ntfs.wim}`.
@@ -300,16 +233,13 @@ fn ntfs_capture_shows_the_same_metadata_as_ntfs3g() {
     );
     let fix = fixture();
     let (img, wim) = (fix.join("ntfs.img"), fix.join("ntfs.wim"));
-    let dir = scratch("ntfs-metadata");
+    let scratch = TempDir::new("ntfs-metadata");
+    let dir = scratch.path();
     let (our_mnt, ntfs_mnt) = (dir.join("wimfs"), dir.join("ntfs-3g"));
     std::fs::create_dir_all(&our_mnt).expect("mkdir");
     std::fs::create_dir_all(&ntfs_mnt).expect("mkdir");
 
-    run(wimfs().arg("mount").arg(&wim).arg("1").arg(&our_mnt));
-    let ours_guard = Mounted {
-        dir: our_mnt.clone(),
-        ours: true,
-    };
+    let ours_guard = MountGuard::wimfs(&wim, "1", &our_mnt, &[]);
     let ours = walk(&our_mnt);
 
     // The data of reparse points other than links, which ntfs-3g cannot show: read with
@@ -325,15 +255,17 @@ fn ntfs_capture_shows_the_same_metadata_as_ntfs3g() {
     }
     assert!(ntfscat.len() >= 2, "non-link reparse files: {ntfscat:?}");
 
-    run(Command::new("ntfs-3g")
-        .arg("-o")
-        .arg("ro,streams_interface=xattr,posix_nlink")
-        .arg(&img)
-        .arg(&ntfs_mnt));
-    let ntfs_guard = Mounted {
-        dir: ntfs_mnt.clone(),
-        ours: false,
-    };
+    let mut umount = Command::new("umount");
+    umount.arg(&ntfs_mnt);
+    let ntfs_guard = MountGuard::mount(
+        Command::new("ntfs-3g")
+            .arg("-o")
+            .arg("ro,streams_interface=xattr,posix_nlink")
+            .arg(&img)
+            .arg(&ntfs_mnt),
+        &ntfs_mnt,
+        umount,
+    );
     let ntfs = walk(&ntfs_mnt);
 
     let mut diffs = Vec::new();
@@ -353,8 +285,8 @@ fn ntfs_capture_shows_the_same_metadata_as_ntfs3g() {
         diffs.push(format!("hard-link groups: {ga:?} vs ntfs-3g {gb:?}"));
     }
     diffs.extend(check_fixture_facts(&ours, &our_mnt));
-    drop(ntfs_guard);
-    drop(ours_guard);
+    ntfs_guard.unmount();
+    ours_guard.unmount();
     assert!(
         diffs.is_empty(),
         "{} paths compared; our mount vs ntfs-3g:\n{}",
@@ -362,5 +294,4 @@ fn ntfs_capture_shows_the_same_metadata_as_ntfs3g() {
         diffs.join("\n")
     );
     assert!(ours.len() > 50, "only {} paths", ours.len());
-    std::fs::remove_dir_all(&dir).ok();
 }

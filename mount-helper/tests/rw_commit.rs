@@ -100,8 +100,9 @@ fn edit(root: &Path, drivers: &Path) {
 }
 
 fn scenario(compress: &str) {
-    let dir = scratch(&format!("service-{compress}"));
-    let wim = make_images(&dir, compress);
+    let scratch = TempDir::new(&format!("service-{compress}"));
+    let dir = scratch.path();
+    let wim = make_images(dir, compress);
     let drivers = dir.join("drivers");
     fs::create_dir_all(drivers.join("net")).expect("mkdir");
     fs::write(drivers.join("net/e1000.inf"), "[Version]\r\nClass=Net\r\n").expect("write");
@@ -117,26 +118,16 @@ fn scenario(compress: &str) {
     let entries_before = blob_table_entries(&wim);
 
     let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
     let staging = dir.join("staging");
-    run(wimfs()
-        .args(["mount", "--rw", "--staging-dir"])
-        .arg(&staging)
-        .arg(&wim)
-        .arg("1")
-        .arg(&m));
+    let rw = RwMount::mount(&wim, "1", &m, &staging);
     edit(&m, &drivers);
     // Plain unmount is refused while there are changes.
-    let refused = wimfs().arg("unmount").arg(&m).output().expect("runs");
+    let refused = rw.try_unmount(&[]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--commit"));
     // So is a commit while a file is open.
     let open = fs::File::open(m.join("empty.txt")).expect("open");
-    let busy = wimfs()
-        .args(["unmount", "--commit"])
-        .arg(&m)
-        .output()
-        .expect("runs");
+    let busy = rw.try_unmount(&["--commit"]);
     assert!(
         !busy.status.success(),
         "commit with an open file must be refused"
@@ -148,19 +139,14 @@ fn scenario(compress: &str) {
     );
     drop(open);
     std::thread::sleep(std::time::Duration::from_millis(200));
-    run(wimfs().args(["unmount", "--commit"]).arg(&m));
+    rw.commit();
     assert!(
         !staging.exists(),
         "the staging directory is removed after a commit"
     );
 
-    wimlib(&["verify", wim.to_str().expect("utf-8")]);
-    let applied = dir.join("applied");
-    apply(&wim, "1", &applied);
-    assert_same_tree(&applied, &expected);
-    let image2_after = dir.join("image2-after");
-    apply(&wim, "2", &image2_after);
-    assert_same_tree(&image2_after, &image2);
+    assert_wim_image(&wim, "1", &expected);
+    assert_wim_image(&wim, "2", &image2);
 
     // New contents: drivers (3 files), autounattend, hosts, big.bin, 2 symlinks' reparse data,
     // and the new metadata replaces the old one; copy-of-shared.bin and empty.txt add nothing.
@@ -173,13 +159,9 @@ fn scenario(compress: &str) {
     );
 
     // Our own read-only mount shows the same.
-    run(wimfs().arg("mount").arg(&wim).arg("1").arg(&m));
-    let seen = std::panic::catch_unwind(|| assert_same_tree(&m, &expected));
-    run(wimfs().arg("unmount").arg(&m));
-    if let Err(e) = seen {
-        std::panic::resume_unwind(e);
-    }
-    fs::remove_dir_all(&dir).ok();
+    let ro = MountGuard::wimfs(&wim, "1", &m, &[]);
+    assert_same_tree(ro.path(), &expected);
+    ro.unmount();
 }
 
 #[test]
@@ -204,69 +186,47 @@ fn servicing_lzms() {
 
 #[test]
 fn discard_leaves_the_wim_byte_for_byte() {
-    let dir = scratch("discard");
-    let wim = make_images(&dir, "lzx");
+    let scratch = TempDir::new("discard");
+    let dir = scratch.path();
+    let wim = make_images(dir, "lzx");
     let before = fs::read(&wim).expect("read");
-    let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
-    run(wimfs()
-        .args(["mount", "--rw", "--staging-dir"])
-        .arg(dir.join("st"))
-        .arg(&wim)
-        .arg("1")
-        .arg(&m));
-    fs::write(m.join("new.txt"), "x").expect("write");
-    fs::remove_file(m.join("Windows/INF/base.inf")).expect("rm");
-    run(wimfs().args(["unmount", "--discard"]).arg(&m));
+    let rw = RwMount::mount(&wim, "1", &dir.join("m"), &dir.join("st"));
+    fs::write(rw.path().join("new.txt"), "x").expect("write");
+    fs::remove_file(rw.path().join("Windows/INF/base.inf")).expect("rm");
+    rw.discard();
     assert_eq!(fs::read(&wim).expect("read"), before);
     assert!(!dir.join("st").exists());
-    fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn rebuild_compacts_the_wim() {
-    let dir = scratch("rebuild");
-    let wim = make_images(&dir, "lzx");
+    let scratch = TempDir::new("rebuild");
+    let dir = scratch.path();
+    let wim = make_images(dir, "lzx");
     let before = fs::metadata(&wim).expect("stat").len();
     let expected = dir.join("expected");
     apply(&wim, "1", &expected);
     fs::remove_file(expected.join("Program Files/App/big.bin")).expect("rm");
-    let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
-    run(wimfs()
-        .args(["mount", "--rw", "--staging-dir"])
-        .arg(dir.join("st"))
-        .arg(&wim)
-        .arg("1")
-        .arg(&m));
-    fs::remove_file(m.join("Program Files/App/big.bin")).expect("rm");
-    run(wimfs().args(["unmount", "--commit", "--rebuild"]).arg(&m));
+    let rw = RwMount::mount(&wim, "1", &dir.join("m"), &dir.join("st"));
+    fs::remove_file(rw.path().join("Program Files/App/big.bin")).expect("rm");
+    rw.commit_with(&["--rebuild"]);
     let after = fs::metadata(&wim).expect("stat").len();
     // image 2 still has its own copy of the random data; image 1's was the same blob, so the
     // saving is what was only image 1's: at least the old metadata and blob table.
     assert!(after < before, "{before} -> {after}");
-    wimlib(&["verify", wim.to_str().expect("utf-8")]);
-    let applied = dir.join("applied");
-    apply(&wim, "1", &applied);
-    assert_same_tree(&applied, &expected);
+    assert_wim_image(&wim, "1", &expected);
     assert!(!dir.join("install.wim.rebuild-tmp").exists());
-    fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn a_second_rw_mount_is_refused_while_the_first_daemon_lives() {
-    let dir = scratch("second-rw");
-    let wim = make_images(&dir, "xpress");
-    let (m1, m2) = (dir.join("m1"), dir.join("m2"));
-    fs::create_dir_all(&m1).expect("mkdir");
+    let scratch = TempDir::new("second-rw");
+    let dir = scratch.path();
+    let wim = make_images(dir, "xpress");
+    let m2 = dir.join("m2");
     fs::create_dir_all(&m2).expect("mkdir");
     // The first mount's parent has exited by now; its daemon must still hold the WIM's lock.
-    run(wimfs()
-        .args(["mount", "--rw", "--staging-dir"])
-        .arg(dir.join("st1"))
-        .arg(&wim)
-        .arg("1")
-        .arg(&m1));
+    let first = RwMount::mount(&wim, "1", &dir.join("m1"), &dir.join("st1"));
     let second = wimfs()
         .args(["mount", "--rw", "--staging-dir"])
         .arg(dir.join("st2"))
@@ -279,8 +239,6 @@ fn a_second_rw_mount_is_refused_while_the_first_daemon_lives() {
     assert!(!second.status.success(), "second rw mount succeeded");
     assert!(stderr.contains("already mounted read-write"), "{stderr}");
     // A read-only mount still works.
-    run(wimfs().arg("mount").arg(&wim).arg("1").arg(&m2));
-    run(wimfs().arg("unmount").arg(&m2));
-    run(wimfs().args(["unmount", "--discard"]).arg(&m1));
-    fs::remove_dir_all(&dir).ok();
+    MountGuard::wimfs(&wim, "1", &m2, &[]).unmount();
+    first.discard();
 }

@@ -45,44 +45,37 @@ fn apply_fresh(wim: &Path, to: &Path) {
 
 #[test]
 fn a_kill_at_any_write_of_a_commit_leaves_the_old_or_the_new_image() {
-    let dir = scratch("crash");
-    let base = base_wim(&dir);
+    let scratch = TempDir::new("crash");
+    let dir = scratch.path();
+    let base = base_wim(dir);
     let old = dir.join("old");
     apply_fresh(&base, &old);
     let new = dir.join("new");
     apply_fresh(&base, &new);
     edits(&new);
     let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
     let (mut killed, mut completed) = (0, false);
     for n in 1..100 {
         let wim = dir.join("work.wim");
         fs::copy(&base, &wim).expect("copy");
-        run(wimfs()
-            .env("WIMFS_FAULT_AFTER_WRITES", n.to_string())
-            .args(["mount", "--rw", "--staging-dir"])
-            .arg(dir.join(format!("st{n}")))
-            .arg(&wim)
-            .arg("1")
-            .arg(&m));
+        let staging = dir.join(format!("st{n}"));
+        let rw = RwMount::mount_with(&wim, "1", &m, &staging, |c| {
+            c.env("WIMFS_FAULT_AFTER_WRITES", n.to_string());
+        });
         edits(&m);
-        let pid = staging_pid(&dir.join(format!("st{n}")));
-        let out = wimfs()
-            .args(["unmount", "--commit"])
-            .arg(&m)
-            .output()
-            .expect("runs");
+        let pid = staging_pid(&staging);
+        let out = rw.try_unmount(&["--commit"]);
         if !out.status.success() {
             killed += 1;
             wait_dead(pid);
             wait_unlocked(&wim);
-            let _ = Command::new("fusermount3").arg("-uz").arg(&m).output();
+            rw.abandon(pid);
         }
-        wimlib(&["verify", wim.to_str().expect("utf-8")]);
+        verify(&wim);
         let got = dir.join("got");
         apply_fresh(&wim, &got);
-        let is_old = std::panic::catch_unwind(|| assert_same_tree(&got, &old)).is_ok();
-        let is_new = std::panic::catch_unwind(|| assert_same_tree(&got, &new)).is_ok();
+        let is_old = tree_differences(&got, &old).is_empty();
+        let is_new = tree_differences(&got, &new).is_empty();
         assert!(
             is_old || is_new,
             "killed at write {n}: the WIM holds neither the old nor the new image"
@@ -95,40 +88,32 @@ fn a_kill_at_any_write_of_a_commit_leaves_the_old_or_the_new_image() {
     }
     assert!(completed, "no commit completed within 100 writes");
     assert!(killed >= 5, "only {killed} kill points were exercised");
-    fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn a_full_disk_during_commit_changes_nothing_and_keeps_the_staged_changes() {
-    // SAFETY: getuid has no preconditions.
-    if unsafe { libc::getuid() } != 0 {
-        skip_unless_ci("mounting a small tmpfs needs root");
+    if !root_or_skip("mounting a small tmpfs") {
         return;
     }
-    let dir = scratch("full");
-    let base = base_wim(&dir);
+    let scratch = TempDir::new("full");
+    let dir = scratch.path();
+    let base = base_wim(dir);
     let small = dir.join("small");
     fs::create_dir_all(&small).expect("mkdir");
-    run(Command::new("mount")
+    let mut tmpfs = Command::new("mount");
+    tmpfs
         .args(["-t", "tmpfs", "-o", "size=1M", "tmpfs"])
-        .arg(&small));
+        .arg(&small);
+    let mut umount = Command::new("umount");
+    umount.arg(&small);
+    let small_fs = MountGuard::mount(&mut tmpfs, &small, umount);
     let wim = small.join("install.wim");
     fs::copy(&base, &wim).expect("copy");
     let before = fs::read(&wim).expect("read");
     let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
-    run(wimfs()
-        .args(["mount", "--rw", "--staging-dir"])
-        .arg(dir.join("st"))
-        .arg(&wim)
-        .arg("1")
-        .arg(&m));
+    let rw = RwMount::mount(&wim, "1", &m, &dir.join("st"));
     fs::write(m.join("huge.bin"), noise(3 << 20, 11)).expect("write");
-    let out = wimfs()
-        .args(["unmount", "--commit"])
-        .arg(&m)
-        .output()
-        .expect("runs");
+    let out = rw.try_unmount(&["--commit"]);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!out.status.success(), "a commit onto a full disk must fail");
     assert!(
@@ -146,9 +131,8 @@ fn a_full_disk_during_commit_changes_nothing_and_keeps_the_staged_changes() {
         3 << 20
     );
     let pid = staging_pid(&dir.join("st"));
-    run(wimfs().args(["unmount", "--discard"]).arg(&m));
+    rw.discard();
     wait_dead(pid);
-    wimlib(&["verify", wim.to_str().expect("utf-8")]);
-    run(Command::new("umount").arg(&small));
-    fs::remove_dir_all(&dir).ok();
+    verify(&wim);
+    small_fs.unmount();
 }

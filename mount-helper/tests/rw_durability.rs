@@ -8,7 +8,6 @@ mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,21 +39,20 @@ enum Done {
 
 #[test]
 fn every_acknowledged_change_survives_a_killed_daemon() {
-    let dir = scratch("durable");
-    let wim = base(&dir, 400);
+    let scratch = TempDir::new("durable");
+    let dir = scratch.path();
+    let wim = base(dir, 400);
     let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
     let staging = dir.join("staging");
     let mut done: Vec<Done> = Vec::new();
     let mut next = 0usize;
     // Three kills at different moments; each time the workload goes on after a resume.
     for (round, delay_ms) in [(0, 40u64), (1, 120), (2, 300)] {
-        let mut mount = wimfs();
-        mount.args(["mount", "--rw", "--staging-dir"]).arg(&staging);
-        if round > 0 {
-            mount.arg("--resume");
-        }
-        run(mount.arg(&wim).arg("1").arg(&m));
+        let rw = RwMount::mount_with(&wim, "1", &m, &staging, |c| {
+            if round > 0 {
+                c.arg("--resume");
+            }
+        });
         let pid = staging_pid(&staging) as i32;
         let stop = Arc::new(AtomicBool::new(false));
         let killer = {
@@ -99,7 +97,7 @@ fn every_acknowledged_change_survives_a_killed_daemon() {
         // Let the kill land, then clear the dead mount; the workload resumes after the next
         // mount at the step that may have been cut (it is retried only if it did not happen).
         std::thread::sleep(Duration::from_millis(100));
-        let _ = Command::new("fusermount3").arg("-uz").arg(&m).output();
+        rw.abandon(pid as u32);
         next += 1; // skip the step that was in flight: its outcome is unknown
     }
     assert!(
@@ -107,14 +105,11 @@ fn every_acknowledged_change_survives_a_killed_daemon() {
         "the workload did too little before the kills: {}",
         done.len()
     );
-    run(wimfs()
-        .args(["mount", "--rw", "--resume", "--staging-dir"])
-        .arg(&staging)
-        .arg(&wim)
-        .arg("1")
-        .arg(&m));
-    run(wimfs().args(["unmount", "--commit"]).arg(&m));
-    wimlib(&["verify", wim.to_str().expect("utf-8")]);
+    RwMount::mount_with(&wim, "1", &m, &staging, |c| {
+        c.arg("--resume");
+    })
+    .commit();
+    verify(&wim);
     let out = dir.join("applied");
     apply(&wim, "1", &out);
     for d in &done {
@@ -136,44 +131,35 @@ fn every_acknowledged_change_survives_a_killed_daemon() {
             }
         }
     }
-    fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn an_interrupted_commit_is_cleaned_up_by_the_next_commit_or_a_repair() {
-    let dir = scratch("tail");
-    let wim = base(&dir, 20);
+    let scratch = TempDir::new("tail");
+    let dir = scratch.path();
+    let wim = base(dir, 20);
     let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
     let staging = dir.join("staging");
     for kill_at in [2u32, 4] {
         let work = dir.join(format!("work-{kill_at}.wim"));
         fs::copy(&wim, &work).expect("copy");
         let len_before = fs::metadata(&work).expect("stat").len();
-        run(wimfs()
-            .env("WIMFS_FAULT_AFTER_WRITES", kill_at.to_string())
-            .args(["mount", "--rw", "--staging-dir"])
-            .arg(&staging)
-            .arg(&work)
-            .arg("1")
-            .arg(&m));
+        let rw = RwMount::mount_with(&work, "1", &m, &staging, |c| {
+            c.env("WIMFS_FAULT_AFTER_WRITES", kill_at.to_string());
+        });
         fs::write(m.join("big.bin"), noise(500_000, kill_at)).expect("write");
         let pid = staging_pid(&staging);
-        let out = wimfs()
-            .args(["unmount", "--commit"])
-            .arg(&m)
-            .output()
-            .expect("runs");
+        let out = rw.try_unmount(&["--commit"]);
         assert!(!out.status.success(), "the commit was meant to be killed");
         wait_dead(pid);
         wait_unlocked(&work);
-        let _ = Command::new("fusermount3").arg("-uz").arg(&m).output();
+        rw.abandon(pid);
         let tail = fs::metadata(&work).expect("stat").len();
         assert!(
             tail > len_before,
             "the killed commit should have left a tail"
         );
-        wimlib(&["verify", work.to_str().expect("utf-8")]);
+        verify(&work);
         if kill_at == 2 {
             // The next commit (offline, from the left-behind staging) cuts the tail.
             run(wimfs()
@@ -206,7 +192,7 @@ fn an_interrupted_commit_is_cleaned_up_by_the_next_commit_or_a_repair() {
             run(wimfs().args(["cleanup"]).arg(&work));
             assert!(!staging.exists());
         }
-        wimlib(&["verify", work.to_str().expect("utf-8")]);
+        verify(&work);
     }
     // WRITE_IN_PROGRESS and garbage after the end, as an interrupted in-place write leaves them.
     let work = dir.join("flagged.wim");
@@ -225,6 +211,5 @@ fn an_interrupted_commit_is_cleaned_up_by_the_next_commit_or_a_repair() {
     let fixed = fs::read(&work).expect("read");
     assert_eq!(fixed.len() as u64, len);
     assert_eq!(fixed[16] & 0x40, 0);
-    wimlib(&["verify", work.to_str().expect("utf-8")]);
-    fs::remove_dir_all(&dir).ok();
+    verify(&work);
 }

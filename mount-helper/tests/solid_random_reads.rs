@@ -163,7 +163,8 @@ fn solid_layout(wim: &Path) -> BTreeMap<PathBuf, (u64, u64)> {
 
 #[test]
 fn random_reads_in_a_solid_wim_decode_only_the_chunks_they_touch() {
-    let dir = scratch("solid-random");
+    let scratch = TempDir::new("solid-random");
+    let dir = scratch.path();
     let src = dir.join("src");
     let total = make_source(&src);
     assert!(total > 28_000_000, "{total} bytes of source");
@@ -238,8 +239,7 @@ fn random_reads_in_a_solid_wim_decode_only_the_chunks_they_touch() {
 
     let m = dir.join("m");
     fs::create_dir_all(&m).expect("mkdir");
-    run(wimfs().arg("mount").arg(&wim).arg("1").arg(&m));
-    let mounted = WimfsMount(m.clone());
+    let mounted = MountGuard::wimfs(&wim, "1", &m, &[]);
     let before = stats_of(&m);
     let mut served = 0u64;
     let mut wrong = Vec::new();
@@ -262,7 +262,7 @@ fn random_reads_in_a_solid_wim_decode_only_the_chunks_they_touch() {
         }
     }
     let after = stats_of(&m);
-    drop(mounted);
+    mounted.unmount();
 
     let decoded = after.decoded - before.decoded;
     let misses = after.misses - before.misses;
@@ -288,5 +288,4 @@ fn random_reads_in_a_solid_wim_decode_only_the_chunks_they_touch() {
     );
     // Not the whole resource (let alone once per read, as a decoder without a cache would).
     assert!(decoded < resource_size, "decoded too much: {report}");
-    fs::remove_dir_all(&dir).ok();
 }

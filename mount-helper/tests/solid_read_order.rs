@@ -25,23 +25,25 @@ const CACHE_MB: u64 = 2;
 const PIECE: usize = 64 * 1024;
 
 /// Our mount at a directory, unmounted on drop (also when the test fails).
-struct Mounted(WimfsMount);
+struct Mounted(MountGuard);
 
 impl Mounted {
     fn new(wim: &Path, dir: &Path, extra: &[&str]) -> Self {
         fs::create_dir_all(dir).expect("mkdir");
-        run(wimfs()
-            .arg("mount")
-            .args(["--cache-mb", &CACHE_MB.to_string()])
-            .args(extra)
-            .arg(wim)
-            .arg("1")
-            .arg(dir));
-        Self(WimfsMount(dir.to_path_buf()))
+        Self(MountGuard::ours(
+            wimfs()
+                .arg("mount")
+                .args(["--cache-mb", &CACHE_MB.to_string()])
+                .args(extra)
+                .arg(wim)
+                .arg("1")
+                .arg(dir),
+            dir,
+        ))
     }
 
     fn path(&self) -> &Path {
-        &self.0 .0
+        self.0.path()
     }
 
     fn stats(&self) -> (u64, u64) {
@@ -143,7 +145,8 @@ fn read_shuffled(mnt: &Path, files: &[(PathBuf, Vec<u8>)]) -> u64 {
 
 #[test]
 fn solid_chunks_are_decoded_about_once_in_any_order_with_a_small_cache() {
-    let dir = scratch("solid-order");
+    let scratch = TempDir::new("solid-order");
+    let dir = scratch.path();
     let src = dir.join("src");
     let files = make_source(&src);
     let total: u64 = files.iter().map(|(_, d)| d.len() as u64).sum();
@@ -227,5 +230,4 @@ fn solid_chunks_are_decoded_about_once_in_any_order_with_a_small_cache() {
             .is_none(),
         "spill files left behind"
     );
-    fs::remove_dir_all(&dir).ok();
 }

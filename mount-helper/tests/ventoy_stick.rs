@@ -21,6 +21,9 @@ use std::time::Instant;
 
 use fixture::{stick, Mounted, Stick, Watchdog};
 use support::*;
+use tests::manifest::{show_path, Kind};
+use tests::same_tree::{same_tree_compare, same_tree_walk, tree_differences_with};
+use tests::{walk, WalkOptions};
 
 /// Random-range reader threads and reads per thread (a few seconds in all).
 const STRESS_THREADS: usize = 6;
@@ -62,20 +65,22 @@ fn caught(f: impl FnOnce() -> Vec<String>) -> Vec<String> {
 /// The twins must differ in bytes, not in names or sizes (else the test could not fail).
 fn assert_twins_differ_only_in_bytes(stick: &Stick) {
     let (a, b) = (stick.image("twinA"), stick.image("twinB"));
-    let (ta, _) = snapshot(&a.applied);
-    let (tb, _) = snapshot(&b.applied);
+    let (ta, tb) = (
+        walk(&a.applied, &same_tree_walk()),
+        walk(&b.applied, &same_tree_walk()),
+    );
     assert_eq!(
-        ta.keys().collect::<Vec<_>>(),
-        tb.keys().collect::<Vec<_>>(),
+        ta.entries.keys().collect::<Vec<_>>(),
+        tb.entries.keys().collect::<Vec<_>>(),
         "the twins' trees differ in names"
     );
-    for (path, na) in &ta {
-        if let (Node::File(x), Some(Node::File(y))) = (na, tb.get(path)) {
-            assert_eq!(x.len(), y.len(), "{}: twin sizes differ", path.display());
+    for (path, x) in &ta.entries {
+        if let (Kind::File, Some(y)) = (x.kind, tb.entries.get(path)) {
+            let p = show_path(path);
+            assert_eq!(x.size, y.size, "{p}: twin sizes differ");
             assert!(
-                x.is_empty() || x != y,
-                "{}: twins hold the same bytes",
-                path.display()
+                x.size == 0 || x.content != y.content,
+                "{p}: twins hold the same bytes"
             );
         }
     }
@@ -125,10 +130,7 @@ fn read_everything_at_once(
                 let start = &start;
                 s.spawn(move || {
                     start.wait();
-                    caught(|| {
-                        let got = snapshot(&m.join(&img.mount_path));
-                        tree_diffs(got, snapshot(&img.applied))
-                    })
+                    caught(|| tree_differences(&m.join(&img.mount_path), &img.applied))
                 })
             })
             .collect();
@@ -221,8 +223,12 @@ fn every_iso_tree_equals_its_source() {
     let mut report = Vec::new();
     for iso in &stick.isos {
         let diffs = caught(|| {
-            let got = snapshot_skipping(&mount.point.join(&iso.path), is_wim_view);
-            tree_diffs(got, snapshot(&iso.source))
+            let walk = WalkOptions {
+                skip: Some(is_wim_view),
+                ..same_tree_walk()
+            };
+            let got = mount.point.join(&iso.path);
+            tree_differences_with(&got, &iso.source, &walk, &same_tree_compare())
         });
         if !diffs.is_empty() {
             report.push(format!(
@@ -284,13 +290,15 @@ fn solid_esd_images_read_to_the_end_through_all() {
             );
         }
         assert_same_tree(&root, &img.applied);
-        served += snapshot(&img.applied)
-            .0
+        let sizes = WalkOptions {
+            content: false,
+            ..same_tree_walk()
+        };
+        served += walk(&img.applied, &sizes)
+            .entries
             .values()
-            .map(|n| match n {
-                Node::File(b) => b.len() as u64,
-                _ => 0,
-            })
+            .filter(|e| e.kind == Kind::File)
+            .map(|e| e.size)
             .sum::<u64>();
         stats_at = Some(root);
         eprintln!("{}: read in {:?}", img.mount_path.display(), t0.elapsed());

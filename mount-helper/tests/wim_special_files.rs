@@ -6,6 +6,7 @@
 mod support;
 
 use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::Command;
@@ -22,16 +23,11 @@ fn mknod(path: &Path, kind: &str, major: u32, minor: u32) {
 
 #[test]
 fn device_nodes_fifos_and_sockets_in_a_wim_keep_their_kind_and_numbers() {
-    // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run this test as root (mknod)"
-        );
-        eprintln!("SKIPPED: mknod needs root");
+    if !root_or_skip("mknod") {
         return;
     }
-    let dir = scratch("wim-special");
+    let scratch = TempDir::new("wim-special");
+    let dir = scratch.path();
     let src = dir.join("src");
     fs::create_dir_all(src.join("dev")).expect("mkdir");
     mknod(&src.join("dev/null"), "c", 1, 3);
@@ -49,22 +45,15 @@ fn device_nodes_fifos_and_sockets_in_a_wim_keep_their_kind_and_numbers() {
     ]);
     let m = dir.join("m");
     fs::create_dir_all(&m).expect("mkdir");
-    with_mount(
-        wimfs().arg("mount").arg(&wim).arg("1").arg(&m),
-        wimfs().arg("unmount").arg(&m),
-        || {
-            let (ours, _) = snapshot(&m);
-            let (want, _) = snapshot(&src);
-            assert_eq!(ours, want, "the mount differs from the captured tree");
-            assert!(
-                matches!(
-                    ours.get(Path::new("dev/big-minor")),
-                    Some(Node::Special { .. })
-                ),
-                "not a device: {:?}",
-                ours.get(Path::new("dev/big-minor"))
-            );
-        },
+    let mount = MountGuard::wimfs(&wim, "1", &m, &[]);
+    assert_same_tree(mount.path(), &src);
+    let dev = fs::symlink_metadata(m.join("dev/big-minor")).expect("lstat");
+    assert!(dev.file_type().is_char_device(), "not a device: {dev:?}");
+    assert_eq!(
+        dev.rdev(),
+        fs::symlink_metadata(src.join("dev/big-minor"))
+            .expect("lstat")
+            .rdev()
     );
-    fs::remove_dir_all(&dir).ok();
+    mount.unmount();
 }

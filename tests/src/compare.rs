@@ -275,7 +275,14 @@ fn compare_entry(path: &[u8], e: &Entry, a: &Entry, opts: &CompareOptions, out: 
                 ));
             }
         }
-        Kind::Other(_) => {}
+        Kind::Other(_) => {
+            if e.rdev != a.rdev {
+                out.push(format!(
+                    "{p}: device number: expected {:#x}, got {:#x}",
+                    e.rdev, a.rdev
+                ));
+            }
+        }
     }
     if opts.modes && e.kind != Kind::Symlink && e.perm != a.perm {
         out.push(format!(
@@ -380,4 +387,39 @@ pub fn format_report(title: &str, diffs: &[String]) -> String {
         s.push_str(&format!("  {:>4}. {d}\n", i + 1));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn tree(kind: Kind, rdev: u64) -> Manifest {
+        let mut dev = Entry::failed_stat(0);
+        (dev.stat_error, dev.kind, dev.rdev, dev.nlink) = (None, kind, rdev, 1);
+        let mut root = dev.clone();
+        (root.kind, root.rdev) = (Kind::Dir, 0);
+        Manifest {
+            root: PathBuf::from("/x"),
+            entries: BTreeMap::from([(Vec::new(), root), (b"null".to_vec(), dev)]),
+            anomalies: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn device_numbers_and_special_kinds_are_compared() {
+        let (chr, blk) = (Kind::Other(libc::S_IFCHR), Kind::Other(libc::S_IFBLK));
+        let opts = CompareOptions::default();
+        assert!(compare(&tree(chr, 0x103), &tree(chr, 0x103), &opts).is_empty());
+        assert_eq!(
+            compare(&tree(chr, 0x103), &tree(chr, 0x104), &opts),
+            ["/null: device number: expected 0x103, got 0x104"]
+        );
+        assert_eq!(
+            compare(&tree(chr, 0x103), &tree(blk, 0x103), &opts).len(),
+            1
+        );
+    }
 }

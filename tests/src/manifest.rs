@@ -75,8 +75,12 @@ pub struct Entry {
     pub gid: u32,
     /// `(st_dev, st_ino)`: paths sharing it are hard links of one file.
     pub dev_ino: (u64, u64),
+    /// `st_rdev` (the device number of a device node).
+    pub rdev: u64,
     /// `st_mtime`, `st_mtime_nsec`.
     pub mtime: (i64, i64),
+    /// `st_atime`, `st_atime_nsec`, as lstat saw them before the walk read anything.
+    pub atime: (i64, i64),
     /// For files, when contents were read.
     pub content: Option<Content>,
     /// For symlinks: the target, with the walked root replaced by [`ROOT_PLACEHOLDER`];
@@ -101,7 +105,9 @@ impl Entry {
             uid: 0,
             gid: 0,
             dev_ino: (0, 0),
+            rdev: 0,
             mtime: (0, 0),
+            atime: (0, 0),
             content: None,
             target: None,
             raw_target_len: 0,
@@ -123,12 +129,14 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// Groups of two or more non-directory paths that share `(st_dev, st_ino)`, each sorted, the
-    /// list sorted: hard-link groups as a partition of paths, comparable between trees.
+    /// Groups of two or more non-directory paths with `st_nlink` > 1 that share `(st_dev,
+    /// st_ino)`, each sorted, the list sorted: hard-link groups as a partition of paths,
+    /// comparable between trees. (A path with `st_nlink` 1 is no hard link, whatever inode
+    /// number a filesystem gives it; a wrong `st_nlink` is a difference of its own.)
     pub fn hard_link_groups(&self) -> Vec<Vec<Vec<u8>>> {
         let mut by_ino: HashMap<(u64, u64), Vec<Vec<u8>>> = HashMap::new();
         for (path, e) in &self.entries {
-            if e.stat_error.is_none() && e.kind != Kind::Dir {
+            if e.stat_error.is_none() && e.kind != Kind::Dir && e.nlink > 1 {
                 by_ino.entry(e.dev_ino).or_default().push(path.clone());
             }
         }

@@ -7,8 +7,11 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::daemon::{kill_pids, pids_with_arg};
+use crate::guard::{force_unmount, unmount_command, wait_daemon_gone};
 pub use crate::mountinfo::{is_mountpoint, mount_points, mounts_under};
-use crate::process::{kill_pids, pids_with_arg, run, spawn, RunOutput, Spawned, TempDir};
+use crate::process::{run, spawn, RunOutput, Spawned};
+use crate::scratch::TempDir;
 
 /// Which program serves the mount.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,44 +275,14 @@ impl Mount {
         }
         self.unmounted = true;
         let mut problems = Vec::new();
-        if self.is_mounted() {
-            let mut cmd = match &self.mounter {
-                Mounter::Wimfs(bin) => {
-                    let mut c = Command::new(bin);
-                    c.arg("unmount").arg(&self.mountpoint);
-                    c
-                }
-                Mounter::Wimlib => {
-                    let mut c = Command::new("wimlib-imagex");
-                    c.arg("unmount").arg(&self.mountpoint);
-                    c
-                }
-            };
-            // A transient EBUSY is possible: another test thread's fork() briefly holds copies of
-            // our open (close-on-exec) descriptors until its exec. Retry a few times.
-            for attempt in 1..=5 {
-                let out = run(&mut cmd, Duration::from_secs(30));
-                if out.success() || !self.is_mounted() {
-                    break;
-                }
-                if attempt == 5 {
-                    problems.push(format!("unmount command failed 5 times; last:\n{out}"));
-                }
-                thread::sleep(Duration::from_millis(200));
-            }
-            if self.is_mounted() {
-                let out = run(
-                    Command::new("fusermount3")
-                        .arg("-u")
-                        .arg("-z")
-                        .arg(&self.mountpoint),
-                    Duration::from_secs(30),
-                );
-                problems.push(format!(
-                    "still mounted after the unmount command; fusermount3 -u -z: {}",
-                    if out.success() { "ok" } else { "failed" }
-                ));
-            }
+        let mut cmd = match &self.mounter {
+            Mounter::Wimfs(bin) => unmount_command(bin, &self.mountpoint),
+            Mounter::Wimlib => unmount_command(Path::new("wimlib-imagex"), &self.mountpoint),
+        };
+        // A transient EBUSY is possible: another test thread's fork() briefly holds copies of
+        // our open (close-on-exec) descriptors until its exec; force_unmount retries.
+        if let Some(problem) = force_unmount(&self.mountpoint, &mut cmd) {
+            problems.push(problem);
         }
         let foreground = self.foreground.take().map(|child| {
             let out = child.wait(Duration::from_secs(15));
@@ -319,21 +292,7 @@ impl Mount {
             out
         });
         // The daemon should exit once unmounted; do not leave one behind.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let pids = pids_with_arg(&self.mountpoint);
-            if pids.is_empty() {
-                break;
-            }
-            if Instant::now() >= deadline {
-                kill_pids(&pids);
-                problems.push(format!(
-                    "daemon {pids:?} still running 10 s after unmount: killed"
-                ));
-                break;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        problems.extend(wait_daemon_gone(&self.mountpoint));
         (problems, foreground)
     }
 }

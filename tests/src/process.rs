@@ -1,11 +1,12 @@
-//! Running external commands with a timeout, and finding processes by their command line.
+//! Running external commands: with a timeout and output captured through files ([`run`]), or
+//! to completion with their raw output, panicking unless they succeed ([`run_ok`]).
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -97,7 +98,7 @@ impl fmt::Display for RunOutput {
     }
 }
 
-fn unique_suffix() -> String {
+pub(crate) fn unique_suffix() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
@@ -241,44 +242,6 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> RunOutput {
     spawn(cmd).wait(timeout)
 }
 
-/// Processes (other than this one) that have `arg` as one of their command-line arguments.
-/// Used to find the FUSE daemon serving a mount point, which is unique per test.
-pub fn pids_with_arg(arg: &Path) -> Vec<libc::pid_t> {
-    let want = arg.as_os_str().as_encoded_bytes();
-    let me = std::process::id() as libc::pid_t;
-    let mut pids = Vec::new();
-    let Ok(dir) = fs::read_dir("/proc") else {
-        return pids;
-    };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<libc::pid_t>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        if cmdline.split(|&b| b == 0).any(|a| a == want) {
-            pids.push(pid);
-        }
-    }
-    pids
-}
-
-/// Sends SIGKILL to each pid.
-pub fn kill_pids(pids: &[libc::pid_t]) {
-    for &pid in pids {
-        // SAFETY: plain kill(2) of a process id we found serving our own mount point.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-    }
-}
-
 /// Finds `name` in PATH.
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -302,54 +265,20 @@ pub fn require_tools(tools: &[&str]) {
     );
 }
 
-/// A directory under the temp dir, removed (recursively) on drop unless something is still
-/// mounted on or below it.
-#[derive(Debug)]
-pub struct TempDir {
-    path: PathBuf,
-}
-
-/// Where temp dirs go: env `WIMFS_TESTS_TMPDIR`, else /dev/shm when it is a writable directory
-/// (tmpfs: removing a 20 000-file applied tree from a busy ext4 /tmp took 75 s here, from tmpfs
-/// 0.1 s; tmpfs also keeps user.* xattrs), else the system temp dir.
-pub fn temp_base() -> PathBuf {
-    if let Some(dir) = std::env::var_os("WIMFS_TESTS_TMPDIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let shm = Path::new("/dev/shm");
-    let probe = shm.join(format!(".wimfs-tests-probe-{}", unique_suffix()));
-    if fs::create_dir(&probe).is_ok() {
-        let _ = fs::remove_dir(&probe);
-        return shm.to_path_buf();
-    }
-    std::env::temp_dir()
-}
-
-impl TempDir {
-    /// Creates `<temp_base>/wimfs-tests-<prefix>-<unique>`.
-    pub fn new(prefix: &str) -> TempDir {
-        let path = temp_base().join(format!("wimfs-tests-{prefix}-{}", unique_suffix()));
-        fs::create_dir_all(&path).expect("create a temp dir");
-        let path = fs::canonicalize(&path).expect("canonicalize the temp dir");
-        TempDir { path }
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let mounted = crate::mountinfo::mounts_under(&self.path);
-        if mounted.is_empty() {
-            let _ = fs::remove_dir_all(&self.path);
-        } else {
-            eprintln!(
-                "warning: leaving {} in place: still mounted: {mounted:?}",
-                self.path.display()
-            );
-        }
-    }
+/// Runs `cmd` (stdin from /dev/null) to completion and returns its raw output; panics with the
+/// output unless it exits with status 0.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start `{}`: {e}", describe_command(cmd)));
+    assert!(
+        out.status.success(),
+        "`{}` failed ({}):\n{}\n{}",
+        describe_command(cmd),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

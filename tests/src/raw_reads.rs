@@ -143,6 +143,13 @@ pub fn read_xattrs(path: &Path) -> Result<Xattrs, i32> {
     Ok(out)
 }
 
+/// The value of the xattr `name` of `path` (not following symlinks), or the errno
+/// (`ENODATA` when it has none of that name). Also for names a filesystem does not list.
+pub fn read_xattr(path: &Path, name: &str) -> Result<Vec<u8>, i32> {
+    let cname = CString::new(name).expect("xattr names have no NUL");
+    get_xattr(&cstring(path), &cname)
+}
+
 fn get_xattr(path: &CStr, name: &CStr) -> Result<Vec<u8>, i32> {
     loop {
         // SAFETY: size query with a null buffer.

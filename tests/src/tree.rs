@@ -20,11 +20,11 @@ use std::time::Duration;
 pub use crate::manifest::{
     errno_name, show_path, Content, Entry, Kind, Manifest, Xattrs, ROOT_PLACEHOLDER,
 };
-pub use crate::raw_reads::read_xattrs;
 use crate::raw_reads::{errno_of, read_content, read_dir_raw, RawDirent};
+pub use crate::raw_reads::{read_xattr, read_xattrs};
 
 /// What to collect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct WalkOptions {
     /// Read every regular file to the end and hash it.
     pub content: bool,
@@ -36,6 +36,8 @@ pub struct WalkOptions {
     pub max_entries: usize,
     /// Report readdir records whose d_type / d_ino disagree with lstat.
     pub check_dirents: bool,
+    /// Paths (relative to the root) left out, with everything below them.
+    pub skip: Option<fn(&Path) -> bool>,
 }
 
 impl Default for WalkOptions {
@@ -46,6 +48,7 @@ impl Default for WalkOptions {
             max_depth: 400,
             max_entries: 1_000_000,
             check_dirents: true,
+            skip: None,
         }
     }
 }
@@ -76,7 +79,9 @@ fn stat_entry(path: &Path, root: &Path, opts: &WalkOptions) -> Entry {
         uid: md.uid(),
         gid: md.gid(),
         dev_ino: (md.dev(), md.ino()),
+        rdev: md.rdev(),
         mtime: (md.mtime(), md.mtime_nsec()),
+        atime: (md.atime(), md.atime_nsec()),
         content: None,
         target: None,
         raw_target_len: 0,
@@ -201,6 +206,12 @@ fn walk_tracked(root: &Path, opts: &WalkOptions, current: &Mutex<Vec<u8>>) -> Ma
                 ));
                 stopped = true;
                 break;
+            }
+            if opts
+                .skip
+                .is_some_and(|skip| skip(Path::new(OsStr::from_bytes(&child_rel))))
+            {
+                continue;
             }
             let child_abs = abs.join(OsStr::from_bytes(name));
             if let Ok(mut cur) = current.lock() {

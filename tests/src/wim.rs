@@ -174,3 +174,16 @@ impl Layout {
         r
     }
 }
+
+/// Number of entries in the blob table of the WIM at `path` (from its header's blob table
+/// size; an entry is 50 bytes).
+pub fn blob_table_entries(path: &std::path::Path) -> u64 {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    assert!(
+        bytes.len() >= HEADER_SIZE as usize,
+        "{}: shorter than a WIM header",
+        path.display()
+    );
+    let blob_table = ResHdr::parse(&bytes[0x30..0x48]);
+    blob_table.uncompressed_size / BLOB_ENTRY_SIZE as u64
+}

@@ -298,7 +298,7 @@ fn a_hung_mount_is_cut_off() {
     let mount = Mounter::Wimlib
         .mount(&fx.path, 1, &MountOptions::default())
         .unwrap_or_else(|f| panic!("wimlib mount: {f}"));
-    let daemons = tests::process::pids_with_arg(mount.path());
+    let daemons = tests::daemon::pids_with_arg(mount.path());
     assert!(
         !daemons.is_empty(),
         "no daemon found for {}",

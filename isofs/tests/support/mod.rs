@@ -1,6 +1,9 @@
-//! Test helpers: walk an image through the `Vfs` trait into manifest rows like oracle.py's.
+//! isofs's test helpers: opening the fixtures, walking an image through the `Vfs` trait into
+//! the rows of the oracle manifests; everything else (rows, their comparison, walking a mount,
+//! skipping) comes from the test kit (the `tests` crate's library), under the names older
+//! tests use.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod synth;
 
@@ -13,19 +16,14 @@ use common::vfs::{FileKind, Vfs, ROOT_INO};
 use isofs::{IsoFs, OpenOptions, TreeKind};
 use sha1::{Digest, Sha1};
 
+pub use tests::oracle::{
+    compare_rows as compare, read_rows as read_manifest, rows_of_dir as walk_dir, Row,
+};
+pub use tests::skip_unless_ci;
+
 /// The fixtures directory.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-/// One manifest row: kind, size, perm, digest, mtime of files ("-" = not compared).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    pub kind: String,
-    pub size: String,
-    pub perm: String,
-    pub digest: String,
-    pub mtime: String,
 }
 
 fn secs(t: std::time::SystemTime) -> String {
@@ -33,32 +31,6 @@ fn secs(t: std::time::SystemTime) -> String {
         Ok(d) => d.as_secs().to_string(),
         Err(e) => format!("-{}", e.duration().as_secs_f64().ceil()),
     }
-}
-
-/// Parses a manifest file.
-pub fn read_manifest(path: &Path) -> BTreeMap<String, Row> {
-    let text = std::fs::read_to_string(path).expect("manifest readable");
-    text.lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            assert!(
-                f.len() == 5 || f.len() == 6,
-                "bad manifest line {l:?} in {}",
-                path.display()
-            );
-            (
-                f[0].to_string(),
-                Row {
-                    kind: f[1].into(),
-                    size: f[2].into(),
-                    perm: f[3].into(),
-                    digest: f[4].into(),
-                    mtime: f.get(5).unwrap_or(&"-").to_string(),
-                },
-            )
-        })
-        .collect()
 }
 
 /// Reads a whole file through the Vfs in 64 KiB reads.
@@ -159,86 +131,6 @@ pub fn open(image: &Path, tree: Option<TreeKind>) -> isofs::IsoResult<IsoFs> {
     IsoFs::open_path(image, &opts, 16 << 20)
 }
 
-/// Compares our rows with an oracle's; returns the differences.
-pub fn compare(ours: &BTreeMap<String, Row>, oracle: &BTreeMap<String, Row>) -> Vec<String> {
-    let mut diffs = Vec::new();
-    for (path, want) in oracle {
-        if path.starts_with("/[BOOT]") {
-            continue; // 7z's view of El Torito images; we offer `isofs info --extract-boot`.
-        }
-        let Some(got) = ours.get(path) else {
-            diffs.push(format!("missing {path}"));
-            continue;
-        };
-        let fields = [
-            ("kind", &want.kind, &got.kind),
-            ("size", &want.size, &got.size),
-            ("perm", &want.perm, &got.perm),
-            ("digest", &want.digest, &got.digest),
-            ("mtime", &want.mtime, &got.mtime),
-        ];
-        for (name, w, g) in fields {
-            if w != "-" && w != g {
-                diffs.push(format!("{path}: {name} {g:?}, oracle {w:?}"));
-            }
-        }
-    }
-    for path in ours.keys() {
-        if !oracle.contains_key(path) {
-            diffs.push(format!("extra {path}"));
-        }
-    }
-    diffs
-}
-
-/// Walks a directory (a FUSE mount) with std::fs into manifest rows.
-pub fn walk_dir(top: &Path) -> BTreeMap<String, Row> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut out = BTreeMap::new();
-    let mut stack = vec![(top.to_path_buf(), String::new())];
-    while let Some((dir, prefix)) = stack.pop() {
-        for e in std::fs::read_dir(&dir).expect("read_dir") {
-            let e = e.expect("dir entry");
-            let path = format!("{prefix}/{}", e.file_name().to_string_lossy());
-            let meta = std::fs::symlink_metadata(e.path()).expect("lstat");
-            let perm = format!("{:o}", meta.permissions().mode() & 0o7777);
-            let row = if meta.is_dir() {
-                stack.push((e.path(), path.clone()));
-                Row {
-                    kind: "d".into(),
-                    size: "-".into(),
-                    perm,
-                    digest: "-".into(),
-                    mtime: "-".into(),
-                }
-            } else if meta.file_type().is_symlink() {
-                let t = std::fs::read_link(e.path()).expect("readlink");
-                Row {
-                    kind: "l".into(),
-                    size: "-".into(),
-                    perm,
-                    digest: t.to_string_lossy().into_owned(),
-                    mtime: "-".into(),
-                }
-            } else {
-                let digest = match std::fs::read(e.path()) {
-                    Ok(data) => format!("{:x}", Sha1::digest(&data)),
-                    Err(err) => format!("ERROR {err}"),
-                };
-                Row {
-                    kind: "f".into(),
-                    size: meta.len().to_string(),
-                    perm,
-                    digest,
-                    mtime: meta.modified().map(secs).unwrap_or_else(|_| "?".into()),
-                }
-            };
-            out.insert(path, row);
-        }
-    }
-    out
-}
-
 /// The fixture manifests: (manifest path, image path, tree).
 pub fn manifests() -> Vec<(PathBuf, PathBuf, TreeKind)> {
     let mut out = Vec::new();
@@ -264,14 +156,4 @@ pub fn manifests() -> Vec<(PathBuf, PathBuf, TreeKind)> {
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
-}
-
-/// Skips a test whose prerequisite (`what`) is missing: prints why, or fails under CI
-/// (`CI` set, as `.ci/run` runs), where every test must run.
-pub fn skip_unless_ci(what: &str) {
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must run this test, but {what}"
-    );
-    eprintln!("SKIPPED: {what}");
 }

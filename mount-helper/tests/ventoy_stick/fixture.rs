@@ -2,14 +2,16 @@
 //! under a file lock, cached by the script's hash), its mount as an unmount-on-drop guard, and a
 //! watchdog that fails the test binary instead of letting a hung read hang CI.
 
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::support::{isofs, run, scratch};
+use tests::process::which;
+use tests::{fixture_dir, is_root, script_fixture, skip_unless_ci, MountGuard, TempDir};
+
+use crate::support::isofs;
 
 /// One WIM image of the stick and its oracle.
 #[derive(Debug)]
@@ -54,16 +56,11 @@ impl Stick {
     }
 }
 
-fn in_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-}
-
 /// What this test needs and does not have.
 fn missing_prerequisites() -> Vec<String> {
     let mut missing: Vec<String> = ["wimlib-imagex", "xorriso", "genisoimage", "fusermount3"]
         .into_iter()
-        .filter(|t| !in_path(t))
+        .filter(|t| which(t).is_none())
         .map(String::from)
         .collect();
     let pycdlib = Command::new("python3")
@@ -73,23 +70,13 @@ fn missing_prerequisites() -> Vec<String> {
     if !pycdlib {
         missing.push("python3 with pycdlib".into());
     }
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !is_root() {
         missing.push("root (mknod of the fixture's device nodes)".into());
     }
     if !Path::new("/dev/fuse").exists() {
         missing.push("/dev/fuse".into());
     }
     missing
-}
-
-/// `<target>` of the running test executable (`<target>/<profile>/deps/<test>`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    exe.ancestors()
-        .nth(3)
-        .expect("tests live in <target>/<profile>/deps/")
-        .to_path_buf()
 }
 
 fn read_tsv(path: &Path) -> Vec<Vec<String>> {
@@ -102,15 +89,7 @@ fn read_tsv(path: &Path) -> Vec<Vec<String>> {
 }
 
 fn build() -> Stick {
-    let dir = target_dir().join("fixtures").join("ventoy-stick");
-    std::fs::create_dir_all(&dir).expect("fixture dir");
-    let lock = std::fs::File::create(dir.with_extension("lock")).expect("lock file");
-    // SAFETY: flock on a descriptor we own; released when `lock` closes.
-    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/make-ventoy-stick.sh");
-    run(Command::new("bash").arg(&script).arg(&dir));
-    drop(lock);
+    let dir = script_fixture("make-ventoy-stick.sh", &fixture_dir("ventoy-stick"));
     let images = read_tsv(&dir.join("images.tsv"))
         .into_iter()
         .map(|f| Image {
@@ -136,7 +115,7 @@ fn build() -> Stick {
 }
 
 /// The stick, built on first use. `None` (the test then returns) only when a prerequisite is
-/// missing outside CI; under `CI=true` a missing prerequisite fails the test.
+/// missing outside CI; under CI a missing prerequisite fails the test.
 pub fn stick() -> Option<&'static Stick> {
     static STICK: OnceLock<Option<Stick>> = OnceLock::new();
     STICK
@@ -149,18 +128,18 @@ pub fn stick() -> Option<&'static Stick> {
                 "ventoy_stick needs {}: run scripts/install-deps as root",
                 missing.join(", ")
             );
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-            eprintln!("SKIPPED (not in CI): {msg}");
+            skip_unless_ci(&msg);
             None
         })
         .as_ref()
 }
 
-/// `isofs mount --all --wim [OPTIONS] STICK POINT`, unmounted on drop (also when the test
-/// panics).
+/// `isofs mount --all --wim [OPTIONS] STICK POINT` in a scratch directory, unmounted on drop
+/// (also when the test panics), then the directory removed.
 pub struct Mounted {
-    dir: PathBuf,
     pub point: PathBuf,
+    _mount: MountGuard,
+    _dir: TempDir,
 }
 
 impl Mounted {
@@ -169,35 +148,22 @@ impl Mounted {
     }
 
     pub fn with_options(stick: &Stick, name: &str, options: &[&str]) -> Mounted {
-        let dir = scratch(name);
-        let point = dir.join("m");
-        std::fs::create_dir_all(&point).expect("mount point");
-        run(isofs()
-            .arg("--log")
-            .arg(dir.join("isofs.log"))
-            .args(["mount", "--all", "--wim"])
-            .args(options)
-            .arg(&stick.root)
-            .arg(&point));
-        Mounted { dir, point }
-    }
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let ok = isofs()
-            .arg("unmount")
-            .arg(&self.point)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        let ok = ok
-            || Command::new("fusermount3")
-                .arg("-uz")
-                .arg(&self.point)
-                .status()
-                .is_ok_and(|s| s.success());
-        if ok {
-            let _ = std::fs::remove_dir_all(&self.dir);
+        let dir = TempDir::new(name);
+        let point = dir.mkdir("m");
+        let mount = MountGuard::ours(
+            isofs()
+                .arg("--log")
+                .arg(dir.join("isofs.log"))
+                .args(["mount", "--all", "--wim"])
+                .args(options)
+                .arg(&stick.root)
+                .arg(&point),
+            &point,
+        );
+        Mounted {
+            point,
+            _mount: mount,
+            _dir: dir,
         }
     }
 }

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::process::{run, TempDir};
+use crate::guard::{force_unmount, unmount_command};
+use crate::process::run;
+use crate::scratch::TempDir;
 use crate::tree::{walk, Manifest, WalkOptions};
 
 /// Serves `target` as `root/name` (a symlink: nginx follows it).
@@ -64,14 +66,11 @@ impl IsoMount {
 impl Drop for IsoMount {
     fn drop(&mut self) {
         if self.mounted {
-            let _ = Command::new(crate::isofs_bin())
-                .arg("unmount")
-                .arg(self.path())
-                .output();
-            let _ = Command::new("fusermount3")
-                .arg("-uz")
-                .arg(self.path())
-                .output();
+            let point = self.path();
+            let mut unmount = unmount_command(&crate::isofs_bin(), &point);
+            if let Some(problem) = force_unmount(&point, &mut unmount) {
+                eprintln!("warning: {problem}");
+            }
         }
     }
 }

@@ -6,17 +6,9 @@ use std::time::Duration;
 
 use crate::process::run;
 
-/// Deterministic incompressible bytes.
+/// Deterministic incompressible bytes ([`crate::fixtures::noise`] of a spread seed).
 pub fn noise(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    crate::fixtures::noise(len, seed.wrapping_mul(0x9E37_79B9))
 }
 
 /// `dir/data/f00.bin` .. : `files` files of `size` noise bytes each (seeded by `seed` and the
@@ -37,26 +29,8 @@ fn tool(cmd: &mut Command) {
     run(cmd, Duration::from_secs(300)).expect_success("fixture tool");
 }
 
-/// `wimlib-imagex capture SRC WIM --compress=COMPRESS`.
-pub fn capture(src: &Path, wim: &Path, compress: &str) {
-    tool(
-        Command::new("wimlib-imagex")
-            .arg("capture")
-            .arg(src)
-            .arg(wim)
-            .arg(format!("--compress={compress}")),
-    );
-}
-
-/// An ISO 9660 + Rock Ridge + Joliet image of `root` by xorriso.
-pub fn iso(root: &Path, out: &Path) {
-    tool(
-        Command::new("xorriso")
-            .args(["-as", "mkisofs", "-R", "-J", "-o"])
-            .arg(out)
-            .arg(root),
-    );
-}
+pub use crate::fixtures::rr_iso as iso;
+pub use crate::wimlib::capture;
 
 /// Sets `path`'s mtime to `secs` after the epoch (nginx's ETag is mtime and size).
 pub fn set_mtime(path: &Path, secs: u64) {
