@@ -209,19 +209,29 @@ impl MatchFinder {
                 // The new node takes the old one's place (and subtrees).
                 child[left_slot] = child[(2 * c) & cm];
                 child[right_slot] = child[(2 * c + 1) & cm];
+                if REPORT && nice < max_len {
+                    // Report the whole length of the match that ended the walk.
+                    let full = extend(data, c, pos, nice, max_len);
+                    if let Some(m) = out.last_mut().filter(|_| pos - c <= max_offset) {
+                        m.len = full as u32;
+                    }
+                    best = full;
+                }
                 return best;
             }
-            if data[(c + len) & dm] < data[(pos + len) & dm] {
-                child[left_slot] = cur;
-                left_slot = (2 * c + 1) & cm;
-                cur = child[left_slot];
-                len_left = len;
+            // Smaller strings go left: the node and its left subtree are all smaller, so the
+            // walk goes on in its right subtree (and the other way round). Written without
+            // branches: the comparison is unpredictable.
+            let less = data[(c + len) & dm] < data[(pos + len) & dm];
+            let slot = if less { left_slot } else { right_slot };
+            child[slot] = cur;
+            let next = (2 * c + usize::from(less)) & cm;
+            if less {
+                (left_slot, len_left) = (next, len);
             } else {
-                child[right_slot] = cur;
-                right_slot = (2 * c) & cm;
-                cur = child[right_slot];
-                len_right = len;
+                (right_slot, len_right) = (next, len);
             }
+            cur = child[next];
             d -= 1;
         }
     }
@@ -258,6 +268,44 @@ mod tests {
             .map(|c| extend(data, c, pos, 0, max_len))
             .max()
             .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_walk_ended_by_nice_reports_the_whole_match() {
+        let mut seed = 11u32;
+        let mut data: Vec<u8> = (0..4000)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                b"ab"[(seed >> 16) as usize % 2]
+            })
+            .collect();
+        data.extend_from_within(100..1100);
+        let mut mf = MatchFinder::new(&data, 16, 64);
+        let mut out = Vec::new();
+        let mut long = 0;
+        for pos in 0..data.len() {
+            out.clear();
+            let max_len = (data.len() - pos).min(257);
+            let best = mf.find(pos, max_len, usize::MAX, &mut out);
+            let want = brute(&data, pos, max_len);
+            if max_len >= 4 {
+                assert!(best >= want.min(16), "pos {pos}: {best} < {}", want.min(16));
+            }
+            for m in &out {
+                let start = pos - m.offset as usize;
+                assert_eq!(
+                    &data[start..start + m.len as usize],
+                    &data[pos..pos + m.len as usize]
+                );
+            }
+            if pos == 4000 {
+                long = out.last().map_or(0, |m| m.len);
+            }
+        }
+        assert_eq!(
+            long, 257,
+            "the copied kilobyte is found whole, past the nice length"
+        );
     }
 
     #[test]

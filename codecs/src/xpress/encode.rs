@@ -1,14 +1,10 @@
-//! The XPRESS Huffman encoder ([MS-XCA] 2.1): hash-chain LZ77 match finding with one-step lazy
-//! evaluation, then a length-limited canonical Huffman code over the parsed symbols.
+//! The XPRESS Huffman encoder ([MS-XCA] 2.1): the literals and matches of a lazy parse
+//! ([`super::lazy`]), then a length-limited canonical Huffman code over their symbols, the
+//! 256-byte table of its lengths and the bit stream with the extra length bytes interleaved.
 //!
-//! Measured against wimlib 1.13.5 (`wimlib-imagex capture --compress=xpress`, default level,
-//! 32 KiB chunks) on the same chunks (`xpress_ratio_vs_wimlib` in `tests/xpress_vectors.rs`):
-//! - text, 1413 files of /usr/share/doc (49 MB, 2291 chunks): wimlib 24.41 %, ours 24.50 %;
-//! - /usr/lib shared libraries (103 MB, 3185 chunks): wimlib 41.20 %, ours 41.34 %;
-//!
-//! at about 70 MB/s (text) and 40 MB/s (binaries) of CPU time here, against wimlib's ~95 and
-//! ~80 MB/s. wimlib-imagex verify/apply accept WIMs rebuilt from our chunks
-//! (`tests/codec_vectors/reencode_wim.py`).
+//! Size and speed against wimlib (default level, same chunks, one run): docs/benchmarks.md,
+//! "XPRESS/LZX compressors per core vs wimlib" (`codecs/bench/bench-compressors.sh`).
+//! wimlib's decoder accepts every chunk of ours there and in `tests/compress_wimlib.rs`.
 
 use super::{BLOCK_SIZE, END_SYMBOL, MAX_CODE_LEN, MIN_MATCH, NUM_SYMBOLS, TABLE_BYTES};
 use crate::huffman::encode::{make_codes, make_lengths};
