@@ -6,15 +6,9 @@
 //! "XPRESS/LZX compressors per core vs wimlib" (`codecs/bench/bench-compressors.sh`).
 //! wimlib's decoder accepts every chunk of ours there and in `tests/compress_wimlib.rs`.
 
+use super::lazy::Item;
 use super::{BLOCK_SIZE, END_SYMBOL, MAX_CODE_LEN, MIN_MATCH, NUM_SYMBOLS, TABLE_BYTES};
 use crate::huffman::encode::{make_codes, make_lengths};
-
-/// One parsed step: a literal byte, or a match (`3 <= length`, `1 <= offset <= 65535`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Item {
-    Literal(u8),
-    Match { length: u32, offset: u32 },
-}
 
 /// Compresses one chunk (<= 64 KiB). Returns None when the result would not be smaller than
 /// the input (the WIM then stores the chunk raw), including for empty input and for input

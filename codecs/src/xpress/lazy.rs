@@ -12,11 +12,17 @@
 
 use std::cell::RefCell;
 
-use super::encode::Item;
 use super::{BLOCK_SIZE, MAX_OFFSET, MIN_MATCH};
 
 // Every match within a chunk (at most one block) is in reach of an offset.
 const _: () = assert!(BLOCK_SIZE - 1 <= MAX_OFFSET);
+
+/// One parsed step: a literal byte, or a match (`3 <= length`, `1 <= offset <= 65535`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Item {
+    Literal(u8),
+    Match { length: u32, offset: u32 },
+}
 
 /// No position (never a position that is inserted: those have 4 bytes after them, and a
 /// chunk has at most 65536).
