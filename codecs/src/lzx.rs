@@ -16,8 +16,8 @@
 //!
 //! Submodules: `consts` (tables), `e8` (the x86 call translation); decoding: `bitread`
 //! (input bits), `pretree` (tree lengths), `decode`; encoding: `matchfind` (binary-tree
-//! match finder), `parse` (shortest-path parse), `write` (block output), `bitwrite`
-//! (output bits), `encode` (the driver). Huffman tables and codes, and the match copy, are
+//! match finder), `stats` (first statistics and prices), `parse` (shortest-path parse),
+//! `write` (block output), `bitwrite` (output bits), `encode` (the driver). Huffman tables and codes, and the match copy, are
 //! the crate's shared `crate::huffman` and `crate::lzcopy`.
 
 mod bitread;
@@ -31,6 +31,7 @@ mod items;
 mod matchfind;
 mod parse;
 mod pretree;
+mod stats;
 mod write;
 
 #[cfg(test)]

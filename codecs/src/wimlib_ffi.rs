@@ -40,6 +40,10 @@ extern "C" {
     fn wimlib_free_decompressor(d: *mut c_void);
 }
 
+/// wimlib's compression type number for XPRESS.
+pub const XPRESS: i32 = 1;
+/// wimlib's compression type number for LZX.
+pub const LZX: i32 = 2;
 /// wimlib's compression type number for LZMS.
 pub const LZMS: i32 = 3;
 
@@ -48,7 +52,9 @@ pub const LZMS: i32 = 3;
 pub struct Compressor(*mut c_void);
 
 impl Compressor {
-    /// `level` 0 means wimlib's default (50). Panics if wimlib refuses the parameters.
+    /// `level` 0 means wimlib's default (50, what `wimlib-imagex capture` uses unless told
+    /// otherwise: lazy parsing for XPRESS, near-optimal parsing for LZX and LZMS). Panics if
+    /// wimlib refuses the parameters.
     pub fn new(ctype: i32, max_block_size: usize, level: u32) -> Self {
         let mut c = std::ptr::null_mut();
         // SAFETY: plain C call; `c` is a valid out-pointer.

@@ -24,6 +24,7 @@ mod bits;
 mod decode;
 mod encode;
 mod fast;
+mod lazy;
 mod match_decode;
 #[cfg(test)]
 mod tests;

@@ -8,32 +8,45 @@
 //! the same length, since strict decoders reject incomplete codes. A code with no used symbol
 //! is all zeros (an empty code, which decoders accept for trees that are never used).
 
-/// Fills `lens` with codeword lengths of at most `max_len` bits for `freqs`.
+/// Largest alphabet the encoders build codes for (LZX main tree: 656 symbols).
+const MAX_SYMS: usize = 1024;
+
+/// Fills `lens` with codeword lengths of at most `max_len` bits for `freqs` (at most 1024
+/// symbols).
 pub(crate) fn make_lengths(freqs: &[u32], max_len: u32, lens: &mut [u8]) {
     debug_assert_eq!(freqs.len(), lens.len());
+    debug_assert!(freqs.len() <= MAX_SYMS);
     lens.fill(0);
-    // Used symbols, by increasing frequency (then symbol).
-    let mut syms: Vec<u32> = (0..freqs.len() as u32)
-        .filter(|&s| freqs[s as usize] != 0)
-        .collect();
-    match syms.len() {
+    // Used symbols, by increasing frequency (then symbol): sort keys `freq << 16 | symbol`,
+    // all distinct, so an unstable sort gives one order.
+    let mut keys = [0u64; MAX_SYMS];
+    let mut n = 0;
+    for (s, &f) in freqs.iter().enumerate().take(MAX_SYMS) {
+        if f != 0 {
+            keys[n] = u64::from(f) << 16 | s as u64;
+            n += 1;
+        }
+    }
+    let keys = &mut keys[..n];
+    match n {
         0 => return,
         1 => {
-            let s = syms[0] as usize;
+            let s = (keys[0] & 0xFFFF) as usize;
             lens[s] = 1;
             lens[if s == 0 { 1 } else { 0 }] = 1;
             return;
         }
         _ => {}
     }
-    syms.sort_by_key(|&s| (freqs[s as usize], s));
-    let n = syms.len();
+    keys.sort_unstable();
 
     // Two-queue Huffman: leaves 0..n (sorted), internal nodes n..2n-1 created in order of
     // non-decreasing weight. parent[] links every node but the root to its parent.
-    let mut weight: Vec<u64> = Vec::with_capacity(2 * n);
-    weight.extend(syms.iter().map(|&s| u64::from(freqs[s as usize])));
-    let mut parent = vec![0usize; 2 * n - 1];
+    let mut weight = [0u64; 2 * MAX_SYMS];
+    for (w, &k) in weight.iter_mut().zip(keys.iter()) {
+        *w = k >> 16;
+    }
+    let mut parent = [0u16; 2 * MAX_SYMS];
     let (mut leaf, mut internal) = (0usize, n);
     for node in n..2 * n - 1 {
         let mut pick = || {
@@ -47,22 +60,22 @@ pub(crate) fn make_lengths(freqs: &[u32], max_len: u32, lens: &mut [u8]) {
         };
         let a = pick();
         let b = pick();
-        weight.push(weight[a] + weight[b]);
-        parent[a] = node;
-        parent[b] = node;
+        weight[node] = weight[a] + weight[b];
+        parent[a] = node as u16;
+        parent[b] = node as u16;
     }
     // Depths: the root (last node) is 0; parents come after their children.
     let root = 2 * n - 2;
-    let mut depth = vec![0u32; 2 * n - 1];
+    let mut depth = [0u8; 2 * MAX_SYMS];
     for node in (0..root).rev() {
-        depth[node] = depth[parent[node]] + 1;
+        depth[node] = depth[usize::from(parent[node])].saturating_add(1);
     }
 
     // Length counts, clamped to max_len, then repaired so the Kraft sum is exactly 1.
     let max = max_len as usize;
     let mut count = [0u32; 33];
     for &d in &depth[..n] {
-        count[(d as usize).min(max)] += 1;
+        count[usize::from(d).min(max)] += 1;
     }
     let target = 1u64 << max;
     let mut total: u64 = (1..=max).map(|l| u64::from(count[l]) << (max - l)).sum();
@@ -77,11 +90,11 @@ pub(crate) fn make_lengths(freqs: &[u32], max_len: u32, lens: &mut [u8]) {
     }
     debug_assert_eq!(total, target);
     // Shortest lengths to the most frequent symbols.
-    let mut it = syms.iter().rev();
+    let mut it = keys.iter().rev();
     for (l, &c) in count.iter().enumerate().take(max + 1).skip(1) {
         for _ in 0..c {
-            if let Some(&s) = it.next() {
-                lens[s as usize] = l as u8;
+            if let Some(&k) = it.next() {
+                lens[(k & 0xFFFF) as usize] = l as u8;
             }
         }
     }

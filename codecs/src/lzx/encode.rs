@@ -2,10 +2,10 @@
 //!
 //! The chunk is E8-translated ([`super::e8`]), then cut into blocks (one for a 32 KiB chunk).
 //! For each block every position's matches are found once with a binary-tree match finder
-//! ([`super::matchfind`]) and cached. A greedy pass over the cache gives first symbol
-//! statistics; then the shortest-path parse ([`super::parse`]) runs twice, priced the second
-//! time with the statistics of the first. The block is written as a verbatim, aligned-offset
-//! or uncompressed block, whichever is smallest ([`super::write`]).
+//! ([`super::matchfind`]) and cached. A lazy pass over the cache gives first symbol
+//! statistics ([`super::stats`]); then the shortest-path parse ([`super::parse`]) runs once,
+//! priced with them. The block is written as a verbatim, aligned-offset or uncompressed
+//! block, whichever is smallest ([`super::write`]).
 //!
 //! The buffers (match finder, match cache, parse arrays) are kept per thread and reused from
 //! chunk to chunk.
@@ -15,23 +15,23 @@ use std::cell::RefCell;
 use super::bitwrite::BitWriter;
 use super::consts::*;
 use super::e8;
-use super::items::{apply, match_symbols, Freqs, Item};
-use super::matchfind::{extend, Match, MatchFinder};
-use super::parse::{parse, Block, Costs, Node};
+use super::items::Item;
+use super::matchfind::{Match, MatchFinder};
+use super::parse::{parse, Block, Costs, Node, Queue};
+use super::stats::{costs_from, count, lazy};
 use super::write::{write_block, BlockState};
-use crate::huffman::encode::make_lengths;
 
 /// Matches at least this long are taken without weighing alternatives.
 const NICE_LEN: usize = 64;
-/// The match finder's walk stops at a match this long. Higher than `NICE_LEN`: replacing tree
-/// nodes at shorter lengths loses the longest matches of very redundant data (measured: up to
-/// 10% larger output on such chunks).
-const TREE_NICE_LEN: usize = MAX_MATCH;
+/// The match finder's walk stops at a match this long (and reports its whole length).
+/// Measured on /usr/bin and /usr/libexec chunks (`examples/compress_bench.rs`): 257 (no
+/// limit) +0.82% size against wimlib, 64 +0.88% and a little faster, 32 +0.94%.
+const TREE_NICE_LEN: usize = 64;
 /// Tree nodes visited per position by the match finder.
 const SEARCH_DEPTH: u32 = 32;
-/// Shortest-path passes per block (the first one priced from a greedy parse). Measured on
-/// 422 chunks of /usr/libexec (`tests/lzx_bench.rs`): one pass 5.2 MB/s CPU at +1.21% size
-/// against wimlib, two passes 3.0 MB/s at +0.76%; the speed matters more to a commit.
+/// Shortest-path passes per block (the first one priced from a lazy parse). Measured on 16 MB
+/// of /usr/bin and /usr/libexec chunks (`examples/compress_bench.rs`): one pass 0.9x wimlib's
+/// speed at +0.8% size, two passes 0.64x at +0.52%; the speed matters more to a commit.
 const OPTIMIZE_PASSES: usize = 1;
 /// Block size for chunks larger than 32 KiB.
 const LARGE_BLOCK: usize = 65536;
@@ -63,15 +63,16 @@ struct Scratch {
     cache: Vec<Match>,
     cache_at: Vec<u32>,
     nodes: Vec<Node>,
-    reps_at: Vec<[u32; 3]>,
+    queues: Vec<Queue>,
     items: Vec<Item>,
+    costs: Costs,
 }
 
 fn encode_chunk(data: &[u8], order: u32, s: &mut Scratch) -> Vec<u8> {
     let num_main = num_main_syms(order);
     let nice = NICE_LEN;
     let max_offset = (1usize << order) - 3;
-    s.mf.reset(data.len(), TREE_NICE_LEN, SEARCH_DEPTH);
+    s.mf.reset(data, TREE_NICE_LEN, SEARCH_DEPTH);
     let mut bw = BitWriter::with_capacity(data.len() / 2 + 64);
     let mut st = BlockState {
         order,
@@ -97,15 +98,15 @@ fn encode_chunk(data: &[u8], order: u32, s: &mut Scratch) -> Vec<u8> {
             nice,
         };
         let reps_in = st.reps;
-        let mut freqs = greedy(&b, reps_in, num_main, &mut s.items);
+        let mut freqs = lazy(&b, reps_in, num_main, &mut s.items);
         for _ in 0..OPTIMIZE_PASSES {
-            let costs = costs_from(&freqs);
+            costs_from(&freqs, &mut s.costs);
             parse(
                 &b,
-                &costs,
+                &s.costs,
                 reps_in,
                 &mut s.nodes,
-                &mut s.reps_at,
+                &mut s.queues,
                 &mut s.items,
             );
             freqs = count(&s.items, num_main);
@@ -135,7 +136,7 @@ fn collect_matches(
         let first = s.cache.len();
         // The tree sees the whole chunk; the block end only clips what is reported.
         let tree_max = (n - p).min(MAX_MATCH);
-        s.mf.find(data, p, tree_max, max_offset.min(p), &mut s.cache);
+        s.mf.find(p, tree_max, max_offset.min(p), &mut s.cache);
         let limit = (end - p) as u32;
         let mut keep = first;
         let mut last = 0;
@@ -156,7 +157,7 @@ fn collect_matches(
         if longest >= nice {
             for q in p + 1..p + longest {
                 s.cache_at.push(s.cache.len() as u32);
-                s.mf.skip(data, q, (n - q).min(MAX_MATCH));
+                s.mf.skip(q, (n - q).min(MAX_MATCH));
             }
             p += longest;
         } else {
@@ -164,90 +165,4 @@ fn collect_matches(
         }
     }
     s.cache_at.push(s.cache.len() as u32);
-}
-
-/// A greedy parse of the block, for first statistics.
-fn greedy(b: &Block<'_>, reps_in: [u32; 3], num_main: usize, items: &mut Vec<Item>) -> Freqs {
-    items.clear();
-    let mut reps = reps_in;
-    let mut i = 0;
-    while b.start + i < b.end {
-        let p = b.start + i;
-        let max = (b.end - p).min(MAX_MATCH);
-        let off = reps[0] as usize;
-        let r0 = if off <= p && max >= MIN_MATCH {
-            extend(b.data, p - off, p, 0, max)
-        } else {
-            0
-        };
-        let best = b.cache[b.cache_at[i] as usize..b.cache_at[i + 1] as usize]
-            .last()
-            .copied();
-        let item = match best {
-            Some(m) if m.len as usize > r0 + 1 => Item::new(m.len, m.offset + 2),
-            _ if r0 >= MIN_MATCH => Item::new(r0 as u32, 0),
-            _ => Item::literal(b.data[p]),
-        };
-        apply(&mut reps, item);
-        i += item.len.max(1) as usize;
-        items.push(item);
-    }
-    count(items, num_main)
-}
-
-/// Symbol statistics of a parse.
-fn count(items: &[Item], num_main: usize) -> Freqs {
-    let mut f = Freqs {
-        main: vec![0; num_main],
-        len: [0; LEN_SYMS],
-        aligned: [0; ALIGNED_SYMS],
-    };
-    for &it in items {
-        if it.is_literal() {
-            f.main[it.code as usize] += 1;
-            continue;
-        }
-        let (sym, len_sym, slot) = match_symbols(it);
-        f.main[sym] += 1;
-        if let Some(l) = len_sym {
-            f.len[l] += 1;
-        }
-        if it.code >= 3 && u32::from(EXTRA_BITS[slot]) >= ALIGNED_BITS {
-            f.aligned[(it.code & 7) as usize] += 1;
-        }
-    }
-    f
-}
-
-/// Prices from statistics: the Huffman lengths, and a pessimistic price for symbols not seen
-/// yet so that the next parse may still use them.
-fn costs_from(f: &Freqs) -> Costs {
-    let mut main = vec![0u8; f.main.len()];
-    make_lengths(&f.main, MAX_CODE_LEN, &mut main);
-    let mut len = [0u8; LEN_SYMS];
-    make_lengths(&f.len, MAX_CODE_LEN, &mut len);
-    let price = |l: u8, unseen: u32| if l == 0 { unseen } else { u32::from(l) };
-    let mut lit = [0u32; NUM_CHARS];
-    for (c, &l) in lit.iter_mut().zip(&main[..NUM_CHARS]) {
-        *c = price(l, 14);
-    }
-    let slot = main[NUM_CHARS..]
-        .chunks_exact(NUM_LEN_HEADERS)
-        .map(|h| {
-            let mut a = [0u32; NUM_LEN_HEADERS];
-            for (c, &l) in a.iter_mut().zip(h) {
-                *c = price(l, 14);
-            }
-            a
-        })
-        .collect();
-    let mut len_part = [0u32; MAX_MATCH + 1];
-    for (k, &l) in len.iter().enumerate() {
-        len_part[MIN_MATCH + NUM_PRIMARY_LENS + k] = price(l, 12);
-    }
-    Costs {
-        lit,
-        slot,
-        len_part,
-    }
 }

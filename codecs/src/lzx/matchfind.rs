@@ -1,14 +1,23 @@
 //! Binary-tree match finder for the encoder.
 //!
 //! Every position of the chunk is inserted, in order, at the root of the tree of earlier
-//! positions whose first three bytes hash alike; the tree is ordered by the strings starting
+//! positions whose first four bytes hash alike; the tree is ordered by the strings starting
 //! at those positions. Walking down from the root while inserting visits the closest
 //! candidates first and reports each new longest match, so one walk yields matches of
 //! strictly increasing length (and, for each length, the smallest offset seen). The walk
 //! stops after `depth` nodes or at a match of `nice` bytes, whose node the new one replaces.
+//! Matches of 2 and 3 bytes (LZX's shortest are 2) come first, from two tables that keep the
+//! latest position of each 2-byte and 3-byte hash.
+//!
+//! The finder works on its own zero-padded copy of the chunk, and its tables have power of
+//! two sizes: indexes are masked, which spares the bounds checks of the inner loop.
 
 /// No position.
 const NIL: u32 = u32::MAX;
+/// Bits of the hash of the 2-byte table.
+const HASH2_BITS: u32 = 12;
+/// Zero bytes after the copy of the chunk, so that 8-byte compares near its end stay in it.
+const PAD: usize = 16;
 
 /// A match: `len` bytes at distance `offset` back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +26,7 @@ pub(super) struct Match {
     pub(super) offset: u32,
 }
 
+/// The tables, sized to powers of two so that masked indexes need no bounds checks.
 #[derive(Debug, Default)]
 pub(super) struct MatchFinder {
     /// Match length at which a walk stops.
@@ -24,95 +34,168 @@ pub(super) struct MatchFinder {
     /// Nodes visited per walk.
     depth: u32,
     hash_bits: u32,
+    /// A copy of the chunk, zero padded: `data_mask + 1 + PAD` bytes.
+    data: Vec<u8>,
+    data_mask: usize,
+    /// Root of the tree of each 4-byte hash.
     head: Vec<u32>,
-    /// Left (smaller) and right (greater) child of each position.
+    /// Latest position of each 3-byte hash (length-3 matches).
+    head3: Vec<u32>,
+    /// Latest position of each 2-byte hash (length-2 matches).
+    head2: Vec<u32>,
+    /// Left (smaller) and right (greater) child of each position: `child_mask + 1` entries.
     child: Vec<u32>,
+    child_mask: usize,
 }
 
 impl MatchFinder {
-    /// A finder for a chunk of `n` bytes, stopping at matches of `nice` bytes or after `depth`
-    /// candidates.
+    /// A finder for `data`, stopping at matches of `nice` bytes or after `depth` candidates.
     #[cfg(test)]
-    pub(super) fn new(n: usize, nice: usize, depth: u32) -> Self {
+    pub(super) fn new(data: &[u8], nice: usize, depth: u32) -> Self {
         let mut mf = MatchFinder::default();
-        mf.reset(n, nice, depth);
+        mf.reset(data, nice, depth);
         mf
     }
 
-    /// Prepares the finder for a new chunk of `n` bytes, reusing its buffers.
-    pub(super) fn reset(&mut self, n: usize, nice: usize, depth: u32) {
+    /// Prepares the finder for a new chunk, reusing its buffers.
+    pub(super) fn reset(&mut self, chunk: &[u8], nice: usize, depth: u32) {
+        let n = chunk.len();
         // About one bucket per two positions: 2^14 for a 32 KiB chunk, 2^17 from 256 KiB.
         self.hash_bits = (usize::BITS - n.max(1).leading_zeros())
             .saturating_sub(2)
             .clamp(10, 17);
         self.nice = nice;
         self.depth = depth;
+        self.data_mask = n.max(1).next_power_of_two() - 1;
+        self.data.clear();
+        self.data.extend_from_slice(chunk);
+        self.data.resize(self.data_mask + 1 + PAD, 0);
         self.head.clear();
         self.head.resize(1 << self.hash_bits, NIL);
+        self.head3.clear();
+        self.head3.resize(1 << self.hash_bits, NIL);
+        self.head2.clear();
+        self.head2.resize(1 << HASH2_BITS, NIL);
         // Child links need no clearing: a position's links are written when it is inserted,
         // before any later walk can reach it.
-        self.child.resize(2 * n, NIL);
+        self.child_mask = (2 * n).max(2).next_power_of_two() - 1;
+        self.child.resize(self.child_mask + 1, NIL);
     }
 
-    #[inline(always)]
-    fn hash(&self, data: &[u8], pos: usize) -> usize {
-        let v =
-            u32::from(data[pos]) | u32::from(data[pos + 1]) << 8 | u32::from(data[pos + 2]) << 16;
-        (v.wrapping_mul(0x9E37_79B1) >> (32 - self.hash_bits)) as usize
-    }
-
-    /// Inserts `pos` and appends to `out` the matches found (lengths 3..=`max_len`, increasing;
-    /// offsets at most `max_offset`). `max_len` must not reach past the end of `data`.
+    /// Inserts `pos` and appends to `out` the matches found (lengths 2..=`max_len`, increasing;
+    /// offsets at most `max_offset`). `max_len` must not reach past the end of the chunk.
     /// Returns the longest match length seen (also counting matches not reported because of
     /// `max_offset`).
     pub(super) fn find(
         &mut self,
-        data: &[u8],
         pos: usize,
         max_len: usize,
         max_offset: usize,
         out: &mut Vec<Match>,
     ) -> usize {
-        self.walk::<true>(data, pos, max_len, max_offset, out)
+        self.walk::<true>(pos, max_len, max_offset, out)
     }
 
     /// Inserts `pos` without reporting matches.
-    pub(super) fn skip(&mut self, data: &[u8], pos: usize, max_len: usize) {
+    pub(super) fn skip(&mut self, pos: usize, max_len: usize) {
         let mut none = Vec::new();
-        self.walk::<false>(data, pos, max_len, 0, &mut none);
+        self.walk::<false>(pos, max_len, 0, &mut none);
     }
 
     #[inline(always)]
     fn walk<const REPORT: bool>(
         &mut self,
-        data: &[u8],
         pos: usize,
         max_len: usize,
         max_offset: usize,
         out: &mut Vec<Match>,
     ) -> usize {
-        if max_len < 3 {
+        if max_len < 4 {
             // Too close to the end to hash; such positions are never match sources that
-            // matter (a later match would be at most 2 bytes long).
+            // matter (a later match would be at most 3 bytes long).
             return 0;
         }
+        let dm = self.data_mask;
+        let data = &self.data[..dm + 1 + PAD];
+        let at4 = |i: usize| {
+            let j = i & dm;
+            let mut x = [0u8; 4];
+            x.copy_from_slice(&data[j..j + 4]);
+            u32::from_le_bytes(x)
+        };
+        let v = at4(pos);
+        let shift = 32 - self.hash_bits;
+        let h4 = (v.wrapping_mul(0x9E37_79B1) >> shift) as usize;
+        let h3 = ((v << 8).wrapping_mul(0x9E37_79B1) >> shift) as usize;
+        let h2 = ((v & 0xFFFF).wrapping_mul(0x9E37_79B1) >> (32 - HASH2_BITS)) as usize;
+        let mut best = 1usize;
+        let Some(c2) = self
+            .head2
+            .get_mut(h2)
+            .map(|c| std::mem::replace(c, pos as u32))
+        else {
+            return 0;
+        };
+        let Some(c3) = self
+            .head3
+            .get_mut(h3)
+            .map(|c| std::mem::replace(c, pos as u32))
+        else {
+            return 0;
+        };
+        if REPORT {
+            // The latest position with the same 2 and 3 first bytes (no tree walk).
+            let c2 = c2 as usize;
+            if c2 != NIL as usize && pos - c2 <= max_offset && (at4(c2) ^ v) & 0xFFFF == 0 {
+                best = 2;
+                out.push(Match {
+                    len: 2,
+                    offset: (pos - c2) as u32,
+                });
+            }
+            let c3 = c3 as usize;
+            if c3 != NIL as usize && pos - c3 <= max_offset && (at4(c3) ^ v) & 0xFF_FFFF == 0 {
+                best = 3;
+                out.push(Match {
+                    len: 3,
+                    offset: (pos - c3) as u32,
+                });
+            }
+        }
         let nice = self.nice.min(max_len);
-        let h = self.hash(data, pos);
-        let mut cur = self.head[h];
-        self.head[h] = pos as u32;
-        let mut left_slot = 2 * pos;
-        let mut right_slot = 2 * pos + 1;
+        let Some(root) = self.head.get_mut(h4) else {
+            return 0;
+        };
+        let mut cur = std::mem::replace(root, pos as u32);
+        let cm = self.child_mask;
+        let child = &mut self.child[..cm + 1];
+        let mut left_slot = (2 * pos) & cm;
+        let mut right_slot = (2 * pos + 1) & cm;
         let (mut len_left, mut len_right) = (0usize, 0usize);
-        let mut best = 2usize;
         let mut d = self.depth;
         loop {
             if cur == NIL || d == 0 {
-                self.child[left_slot] = NIL;
-                self.child[right_slot] = NIL;
+                child[left_slot] = NIL;
+                child[right_slot] = NIL;
                 return best;
             }
             let c = cur as usize;
-            let len = extend(data, c, pos, len_left.min(len_right), nice);
+            let mut len = len_left.min(len_right);
+            // Common prefix, 8 bytes at a time (the zero padding stops it at the end).
+            while len < nice {
+                let (a, b) = ((c + len) & dm, (pos + len) & dm);
+                let mut x = [0u8; 8];
+                let mut y = [0u8; 8];
+                x.copy_from_slice(&data[a..a + 8]);
+                y.copy_from_slice(&data[b..b + 8]);
+                let diff = u64::from_le_bytes(x) ^ u64::from_le_bytes(y);
+                if diff != 0 {
+                    len += (diff.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                len += 8;
+            }
+            let len = len.min(nice);
             if len > best {
                 best = len;
                 if REPORT && pos - c <= max_offset {
@@ -124,21 +207,31 @@ impl MatchFinder {
             }
             if len >= nice {
                 // The new node takes the old one's place (and subtrees).
-                self.child[left_slot] = self.child[2 * c];
-                self.child[right_slot] = self.child[2 * c + 1];
+                child[left_slot] = child[(2 * c) & cm];
+                child[right_slot] = child[(2 * c + 1) & cm];
+                if REPORT && nice < max_len {
+                    // Report the whole length of the match that ended the walk.
+                    let full = extend(data, c, pos, nice, max_len);
+                    if let Some(m) = out.last_mut().filter(|_| pos - c <= max_offset) {
+                        m.len = full as u32;
+                    }
+                    best = full;
+                }
                 return best;
             }
-            if data[c + len] < data[pos + len] {
-                self.child[left_slot] = cur;
-                left_slot = 2 * c + 1;
-                cur = self.child[left_slot];
-                len_left = len;
+            // Smaller strings go left: the node and its left subtree are all smaller, so the
+            // walk goes on in its right subtree (and the other way round). Written without
+            // branches: the comparison is unpredictable.
+            let less = data[(c + len) & dm] < data[(pos + len) & dm];
+            let slot = if less { left_slot } else { right_slot };
+            child[slot] = cur;
+            let next = (2 * c + usize::from(less)) & cm;
+            if less {
+                (left_slot, len_left) = (next, len);
             } else {
-                self.child[right_slot] = cur;
-                right_slot = 2 * c;
-                cur = self.child[right_slot];
-                len_right = len;
+                (right_slot, len_right) = (next, len);
             }
+            cur = child[next];
             d -= 1;
         }
     }
@@ -178,6 +271,44 @@ mod tests {
     }
 
     #[test]
+    fn a_walk_ended_by_nice_reports_the_whole_match() {
+        let mut seed = 11u32;
+        let mut data: Vec<u8> = (0..4000)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                b"ab"[(seed >> 16) as usize % 2]
+            })
+            .collect();
+        data.extend_from_within(100..1100);
+        let mut mf = MatchFinder::new(&data, 16, 64);
+        let mut out = Vec::new();
+        let mut long = 0;
+        for pos in 0..data.len() {
+            out.clear();
+            let max_len = (data.len() - pos).min(257);
+            let best = mf.find(pos, max_len, usize::MAX, &mut out);
+            let want = brute(&data, pos, max_len);
+            if max_len >= 4 {
+                assert!(best >= want.min(16), "pos {pos}: {best} < {}", want.min(16));
+            }
+            for m in &out {
+                let start = pos - m.offset as usize;
+                assert_eq!(
+                    &data[start..start + m.len as usize],
+                    &data[pos..pos + m.len as usize]
+                );
+            }
+            if pos == 4000 {
+                long = out.last().map_or(0, |m| m.len);
+            }
+        }
+        assert_eq!(
+            long, 257,
+            "the copied kilobyte is found whole, past the nice length"
+        );
+    }
+
+    #[test]
     fn finds_the_longest_match_with_unlimited_depth() {
         let mut seed = 7u32;
         let data: Vec<u8> = (0..3000)
@@ -186,15 +317,15 @@ mod tests {
                 b"abcab"[(seed >> 16) as usize % 5]
             })
             .collect();
-        let mut mf = MatchFinder::new(data.len(), 257, u32::MAX);
+        let mut mf = MatchFinder::new(&data, 257, u32::MAX);
         let mut out = Vec::new();
         for pos in 0..data.len() {
             out.clear();
             let max_len = (data.len() - pos).min(257);
-            mf.find(&data, pos, max_len, usize::MAX, &mut out);
+            mf.find(pos, max_len, usize::MAX, &mut out);
             let want = brute(&data, pos, max_len);
             let got = out.last().map_or(0, |m| m.len as usize);
-            if want >= 3 {
+            if want >= 4 {
                 assert_eq!(got, want, "pos {pos}");
             }
             for w in out.windows(2) {

@@ -1,6 +1,7 @@
 //! Unit tests: hand-built streams for the decoder's edge cases, and round trips.
 
-use super::encode::{encode_items, Item};
+use super::encode::encode_items;
+use super::lazy::Item;
 use super::{compress, decompress, BLOCK_SIZE};
 
 /// xorshift64*: deterministic test data without a dependency.

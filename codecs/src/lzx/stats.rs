@@ -1,0 +1,148 @@
+//! First symbol statistics of a block and the prices the shortest-path parse
+//! ([`super::parse`]) takes from them: a lazy parse over the cached matches (the longest match
+//! at a position, unless the next position has a longer one), its symbol counts, and bit
+//! prices from the Huffman lengths those counts would get ([MS-PATCH] §2.4: codes of at most
+//! 16 bits, aligned-offset blocks pricing the low 3 offset bits by their own tree).
+
+use super::consts::*;
+use super::items::{apply, match_symbols, Freqs, Item};
+use super::matchfind::extend;
+use super::parse::{Block, Costs};
+use crate::huffman::encode::make_lengths;
+
+/// Bit prices of main-tree and length-tree symbols that the first parse did not use. Below
+/// their probable Huffman lengths, so that the parse tries them: measured on /usr/bin and
+/// /usr/libexec chunks (`examples/compress_bench.rs`), 10 gives 0.5% smaller output than 14.
+const UNSEEN_MAIN_PRICE: u32 = 10;
+const UNSEEN_LEN_PRICE: u32 = 12;
+
+/// A lazy parse of the block, for first statistics: the longest match (a repeated offset
+/// when it is about as long), unless the next position has a better one.
+pub(super) fn lazy(
+    b: &Block<'_>,
+    reps_in: [u32; 3],
+    num_main: usize,
+    items: &mut Vec<Item>,
+) -> Freqs {
+    items.clear();
+    let mut reps = reps_in;
+    let mut i = 0;
+    let n = b.end - b.start;
+    while i < n {
+        let item = longest_at(b, i, reps);
+        let score = |it: Item| if it.code < 3 { it.len + 1 } else { it.len };
+        if !item.is_literal() && (item.len as usize) < LAZY_LEN && i + 1 < n {
+            let next = longest_at(b, i + 1, reps);
+            if score(next) > score(item) {
+                items.push(Item::literal(b.data[b.start + i]));
+                i += 1;
+                continue;
+            }
+        }
+        apply(&mut reps, item);
+        i += item.len.max(1) as usize;
+        items.push(item);
+    }
+    count(items, num_main)
+}
+
+/// A match at least this long is taken by the first parse without looking one byte further.
+const LAZY_LEN: usize = 32;
+
+/// The longest match at block position `i` (R0 when about as long), or the literal.
+#[inline(always)]
+fn longest_at(b: &Block<'_>, i: usize, reps: [u32; 3]) -> Item {
+    let p = b.start + i;
+    let max = (b.end - p).min(MAX_MATCH);
+    let off = reps[0] as usize;
+    let r0 = if off <= p && max >= MIN_MATCH {
+        extend(b.data, p - off, p, 0, max)
+    } else {
+        0
+    };
+    let best = b.cache[b.cache_at[i] as usize..b.cache_at[i + 1] as usize]
+        .last()
+        .copied();
+    match best {
+        Some(m) if m.len >= 3 && m.len as usize > r0 + 1 => Item::new(m.len, m.offset + 2),
+        _ if r0 >= MIN_MATCH => Item::new(r0 as u32, 0),
+        _ => Item::literal(b.data[p]),
+    }
+}
+
+/// Symbol statistics of a parse.
+pub(super) fn count(items: &[Item], num_main: usize) -> Freqs {
+    let mut f = Freqs {
+        main: vec![0; num_main],
+        len: [0; LEN_SYMS],
+        aligned: [0; ALIGNED_SYMS],
+    };
+    for &it in items {
+        if it.is_literal() {
+            f.main[it.code as usize] += 1;
+            continue;
+        }
+        let (sym, len_sym, slot) = match_symbols(it);
+        f.main[sym] += 1;
+        if let Some(l) = len_sym {
+            f.len[l] += 1;
+        }
+        if it.code >= 3 && u32::from(EXTRA_BITS[slot]) >= ALIGNED_BITS {
+            f.aligned[(it.code & 7) as usize] += 1;
+        }
+    }
+    f
+}
+
+/// Prices from statistics: the Huffman lengths, and a pessimistic price for symbols not seen
+/// yet so that the next parse may still use them.
+pub(super) fn costs_from(f: &Freqs, costs: &mut Costs) {
+    let mut main = [0u8; MAX_MAIN_SYMS];
+    let main = &mut main[..f.main.len()];
+    make_lengths(&f.main, MAX_CODE_LEN, main);
+    let mut len = [0u8; LEN_SYMS];
+    make_lengths(&f.len, MAX_CODE_LEN, &mut len);
+    let price = |l: u8, unseen: u32| if l == 0 { unseen } else { u32::from(l) };
+    let (um, ul) = (UNSEEN_MAIN_PRICE, UNSEEN_LEN_PRICE);
+    for (c, &l) in costs.lit.iter_mut().zip(&main[..NUM_CHARS]) {
+        *c = price(l, um);
+    }
+    let mut len_part = [0u32; MAX_MATCH + 1];
+    for (k, &l) in len.iter().enumerate() {
+        len_part[MIN_MATCH + NUM_PRIMARY_LENS + k] = price(l, ul);
+    }
+    let slots = (f.main.len() - NUM_CHARS) / NUM_LEN_HEADERS;
+    costs.matches.resize(slots, [0; MAX_MATCH + 1]);
+    for (slot, mc) in costs.matches.iter_mut().enumerate() {
+        let h = &main[NUM_CHARS + slot * NUM_LEN_HEADERS..][..NUM_LEN_HEADERS];
+        for l in MIN_MATCH..=MAX_MATCH {
+            let header = (l - MIN_MATCH).min(NUM_PRIMARY_LENS);
+            mc[l] = price(h[header], um) + len_part[l];
+        }
+    }
+    // Aligned offsets: priced by the aligned tree when it would pay for itself.
+    let mut aligned = [0u8; ALIGNED_SYMS];
+    make_lengths(&f.aligned, MAX_ALIGNED_LEN, &mut aligned);
+    let saving: i64 = f
+        .aligned
+        .iter()
+        .zip(&aligned)
+        .map(|(&c, &l)| i64::from(c) * (i64::from(ALIGNED_BITS) - i64::from(l)))
+        .sum();
+    let use_aligned = saving > 3 * ALIGNED_SYMS as i64;
+    for (c, &l) in costs.aligned.iter_mut().zip(&aligned) {
+        *c = if use_aligned {
+            price(l, MAX_ALIGNED_LEN)
+        } else {
+            ALIGNED_BITS
+        };
+    }
+    for (e, &bits) in costs.extra.iter_mut().zip(&EXTRA_BITS) {
+        let bits = u32::from(bits);
+        *e = if bits >= ALIGNED_BITS {
+            bits - ALIGNED_BITS
+        } else {
+            bits
+        };
+    }
+}
