@@ -4,13 +4,18 @@
 //! every structure it points to are untouched, so a crash at any instant leaves the old image;
 //! after it, the new one. A failure before the header write truncates the file back.
 
+mod chunk_pipeline;
 #[cfg(feature = "fault-injection")]
 mod fault;
 mod integrity;
 mod metadata;
+mod new_blobs;
 mod rebuild;
 mod repair;
 mod run;
+mod solid_order;
+mod solid_table;
+mod solid_writer;
 mod source;
 mod writer;
 mod xml;
@@ -19,5 +24,6 @@ pub use crate::wim_end::valid_end;
 pub use rebuild::{rebuild, RebuildReport};
 pub use repair::{repair, RepairReport};
 pub use run::{commit, CommitOptions, CommitPhase, CommitReport};
+pub use solid_writer::{SolidFormat, SolidWritten};
 pub use source::CommitSource;
 pub use writer::WimWriter;

@@ -7,8 +7,9 @@ use sha1::{Digest, Sha1};
 
 use super::integrity;
 use super::metadata::{write_metadata, StreamHashes};
+use super::new_blobs::write_new_blobs;
 use super::source::CommitSource;
-use super::writer::{BlobSource, WimWriter};
+use super::writer::WimWriter;
 use super::xml::{encode_utf16, update_image};
 use crate::error::{WimError, WimResult};
 use crate::format::blob_table::ENTRY_SIZE;
@@ -244,22 +245,14 @@ fn write_all(
     let mut writer = WimWriter::new(file, start, header.compression, chunk_size, opts.threads);
 
     // 1. New blobs.
-    let sources: Vec<BlobSource<'_>> = new_blobs
-        .iter()
-        .map(|(_, c)| -> BlobSource<'_> {
-            let c = c.clone();
-            (
-                c.size(),
-                Box::new(move |off, buf| src.read(&c, off, buf).map_err(std::io::Error::other)),
-            )
-        })
-        .collect();
-    let total: u64 = new_blobs.iter().map(|(_, c)| c.size()).sum();
-    let mut written = 0u64;
-    let headers = writer.write_blobs(&sources, true, &mut |n| {
-        written += n;
-        progress(CommitPhase::Writing, written.min(total), total);
-    })?;
+    let written = write_new_blobs(
+        &mut writer,
+        src,
+        snapshot,
+        hashes,
+        new_blobs,
+        &mut |done, total| progress(CommitPhase::Writing, done, total),
+    )?;
 
     // 2. The image's metadata.
     let meta = write_metadata(snapshot, hashes);
@@ -310,18 +303,7 @@ fn write_all(
         entry.refcount = u32::try_from(count).unwrap_or(u32::MAX);
         table.extend_from_slice(&entry.to_bytes());
     }
-    for ((hash, _), hdr) in new_blobs.iter().zip(&headers) {
-        let refcount = u32::try_from(new_refs.get(hash).copied().unwrap_or(1)).unwrap_or(u32::MAX);
-        table.extend_from_slice(
-            &BlobEntry {
-                reshdr: *hdr,
-                part_number: 1,
-                refcount,
-                hash: *hash,
-            }
-            .to_bytes(),
-        );
-    }
+    written.add_entries(&mut table, wim, new_blobs, new_refs)?;
     debug_assert_eq!(table.len() % ENTRY_SIZE, 0);
     let table_hdr = writer.write_buffer(&table, 0, false)?;
 
