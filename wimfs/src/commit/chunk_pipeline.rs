@@ -3,7 +3,8 @@
 //!
 //! Three roles run at once: one producer thread cuts the input into chunks (reading staged
 //! data), `threads` workers compress them, and the caller's thread receives them in sequence and
-//! writes them. The queues are bounded, so at most about `3 * depth` chunks are in memory.
+//! writes them. The queues are bounded, so at most about `3 * depth` batches of chunks are in
+//! memory.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -26,19 +27,25 @@ pub struct StoredChunk {
 /// Hands chunks to the workers; `false` once the pipeline is shutting down.
 pub type Emit<'e> = dyn FnMut(Vec<u8>) -> bool + 'e;
 
-type Job = (u64, Vec<u8>);
+/// Chunks travel in batches of at least this many bytes (one chunk when chunks are larger), so
+/// that fast codecs do not spend their time handing 32 KiB chunks between threads.
+const BATCH_BYTES: usize = 256 << 10;
+
+/// Batch number, its chunks.
+type Job = (u64, Vec<Vec<u8>>);
 
 /// What the caller's side receives.
 enum Done {
-    /// Chunk number `.0`, ready to write.
-    Chunk(u64, StoredChunk),
-    /// The producer finished after emitting `.0` chunks.
+    /// Batch number `.0`, ready to write.
+    Batch(u64, Vec<StoredChunk>),
+    /// The producer finished after emitting `.0` batches.
     End(u64),
 }
 
 /// Runs `produce` on its own thread (it calls `emit` with each chunk, in order), compresses the
 /// chunks with `compress` on `threads` workers, and calls `sink` with each stored chunk in the
-/// order produced. `depth` bounds each queue. An error from any role stops all of them.
+/// order produced. `depth` bounds each queue (in batches). An error from any role stops all of
+/// them.
 pub fn compress_in_order(
     threads: usize,
     depth: usize,
@@ -56,14 +63,28 @@ pub fn compress_in_order(
         let prod_tx = res_tx.clone();
         s.spawn(move || {
             let mut seq = 0u64;
-            let mut emit = |chunk: Vec<u8>| {
-                let ok = job_tx.send((seq, chunk)).is_ok();
+            let mut batch: Vec<Vec<u8>> = Vec::new();
+            let mut bytes = 0usize;
+            let mut send = |batch: Vec<Vec<u8>>| {
+                let ok = job_tx.send((seq, batch)).is_ok();
                 seq += 1;
                 ok
             };
-            let result = produce(&mut emit);
+            let mut emit = |chunk: Vec<u8>| {
+                bytes += chunk.len();
+                batch.push(chunk);
+                if bytes < BATCH_BYTES {
+                    return true;
+                }
+                bytes = 0;
+                send(std::mem::take(&mut batch))
+            };
+            let mut result = produce(&mut emit);
+            if result.is_ok() && !batch.is_empty() && !send(batch) {
+                result = Err(WimError::Unsupported("a compression thread stopped".into()));
+            }
             drop(job_tx);
-            // Tells the receiver how many chunks to expect (or why there are fewer).
+            // Tells the receiver how many batches to expect (or why there are fewer).
             let _ = prod_tx.send(result.map(|()| Done::End(seq)));
         });
         for _ in 0..threads.max(1) {
@@ -77,6 +98,20 @@ pub fn compress_in_order(
     })
 }
 
+/// Compresses one chunk, or keeps it raw when that is not smaller.
+fn store(raw: Vec<u8>, compress: ChunkCompressor<'_>) -> StoredChunk {
+    match compress(&raw).filter(|c| c.len() < raw.len()) {
+        Some(data) => StoredChunk {
+            data,
+            raw_len: raw.len(),
+        },
+        None => StoredChunk {
+            raw_len: raw.len(),
+            data: raw,
+        },
+    }
+}
+
 /// A worker: takes jobs until the queue closes.
 fn work(
     rx: &Mutex<Receiver<Job>>,
@@ -85,18 +120,9 @@ fn work(
 ) {
     loop {
         let job = rx.lock().ok().and_then(|r| r.recv().ok());
-        let Some((seq, raw)) = job else { return };
-        let stored = match compress(&raw).filter(|c| c.len() < raw.len()) {
-            Some(data) => StoredChunk {
-                data,
-                raw_len: raw.len(),
-            },
-            None => StoredChunk {
-                raw_len: raw.len(),
-                data: raw,
-            },
-        };
-        if tx.send(Ok(Done::Chunk(seq, stored))).is_err() {
+        let Some((seq, batch)) = job else { return };
+        let stored = batch.into_iter().map(|raw| store(raw, compress)).collect();
+        if tx.send(Ok(Done::Batch(seq, stored))).is_err() {
             return;
         }
     }
@@ -107,7 +133,7 @@ fn receive_in_order(
     rx: &Receiver<WimResult<Done>>,
     sink: &mut dyn FnMut(StoredChunk) -> WimResult<()>,
 ) -> WimResult<()> {
-    let mut pending: BTreeMap<u64, StoredChunk> = BTreeMap::new();
+    let mut pending: BTreeMap<u64, Vec<StoredChunk>> = BTreeMap::new();
     let mut next = 0u64;
     let mut total: Option<u64> = None;
     while total != Some(next) {
@@ -116,12 +142,14 @@ fn receive_in_order(
             .map_err(|_| WimError::Unsupported("a compression thread stopped".into()))??
         {
             Done::End(count) => total = Some(count),
-            Done::Chunk(seq, chunk) => {
-                pending.insert(seq, chunk);
+            Done::Batch(seq, chunks) => {
+                pending.insert(seq, chunks);
             }
         }
-        while let Some(chunk) = pending.remove(&next) {
-            sink(chunk)?;
+        while let Some(chunks) = pending.remove(&next) {
+            for chunk in chunks {
+                sink(chunk)?;
+            }
             next += 1;
         }
     }
@@ -140,8 +168,9 @@ mod tests {
             3,
             2,
             |emit| {
+                // 100 KiB each: batches of three.
                 for i in 0u8..50 {
-                    if !emit(vec![i; 10]) {
+                    if !emit(vec![i; 100 << 10]) {
                         break;
                     }
                 }
@@ -155,7 +184,13 @@ mod tests {
         )
         .expect("pipeline");
         let want: Vec<_> = (0u8..50)
-            .map(|i| (i, if i.is_multiple_of(2) { 1 } else { 10 }, 10))
+            .map(|i| {
+                (
+                    i,
+                    if i.is_multiple_of(2) { 1 } else { 100 << 10 },
+                    100 << 10,
+                )
+            })
             .collect();
         assert_eq!(got, want);
     }

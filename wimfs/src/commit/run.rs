@@ -244,18 +244,23 @@ fn write_all(
     };
     let mut writer = WimWriter::new(file, start, header.compression, chunk_size, opts.threads);
 
-    // 1. New blobs.
-    let written = write_new_blobs(
-        &mut writer,
-        src,
-        snapshot,
-        hashes,
-        new_blobs,
-        &mut |done, total| progress(CommitPhase::Writing, done, total),
-    )?;
-
-    // 2. The image's metadata.
-    let meta = write_metadata(snapshot, hashes);
+    // 1. New blobs; meanwhile, 2. the image's metadata is built on another thread.
+    let (written, meta) = std::thread::scope(|s| {
+        let meta = s.spawn(|| write_metadata(snapshot, hashes));
+        let written = write_new_blobs(
+            &mut writer,
+            src,
+            snapshot,
+            hashes,
+            new_blobs,
+            &mut |done, total| progress(CommitPhase::Writing, done, total),
+        );
+        let meta = meta
+            .join()
+            .map_err(|_| WimError::Unsupported("building the image metadata failed".into()));
+        (written, meta)
+    });
+    let (written, meta) = (written?, meta?);
     let meta_hash = Sha1Hash(Sha1::digest(&meta).into());
     let meta_hdr = writer.write_buffer(&meta, FLAG_METADATA, true)?;
 
