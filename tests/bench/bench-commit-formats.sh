@@ -81,7 +81,8 @@ for f in $FORMATS; do
     echo "done: ${ROW[$f]}" >&2
 done
 
-echo "command: ${0#"$REPO"/} $* (SRC=$SRC, $((bytes / 1048576)) MiB added; RUNS=$RUNS; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end)"
+commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+echo "command: ${0#"$REPO"/} $* (WIMFS=$WIMFS, repo at $commit; SRC=$SRC, $((bytes / 1048576)) MiB added; RUNS=$RUNS; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end)"
 echo
 echo "| base WIM | wimlib commit (s) | wimfs commit (s) | time ratio | wimlib growth (MiB) | wimfs growth (MiB) | growth ratio | wimlib verify of ours |"
 echo "|---|---:|---:|---:|---:|---:|---:|---|"

@@ -140,10 +140,13 @@ impl WimWriter<'_> {
         let compressor =
             move |raw: &[u8]| compress_chunk(format.compression, format.chunk_size, raw);
         let threads = self.threads();
-        // Each job holds a whole chunk (up to 64 MiB): keep only one waiting per worker.
+        // Each job holds a whole chunk (up to 64 MiB) and takes seconds to compress: one chunk
+        // waiting is enough to keep the workers fed. In memory at most: the chunk being read,
+        // one waiting, one per worker (plus the compressor's ~5 bytes per input byte), and
+        // one compressed result waiting.
         compress_in_order(
             threads,
-            threads,
+            1,
             |emit| read_concatenated(sources, chunk_size, emit),
             &compressor,
             &mut |chunk| {
