@@ -13,8 +13,7 @@ use crate::format::header::{Compression, VERSION_SOLID};
 use crate::format::reshdr::FLAG_SOLID;
 use crate::format::{BlobEntry, ResourceHeader, Sha1Hash};
 
-/// `uncompressed_size` marking a solid resource's own entry.
-pub const SOLID_RESOURCE_MAGIC: u64 = 0x1_0000_0000;
+pub use crate::format::solid_header::SOLID_RESOURCE_MAGIC;
 
 /// A solid resource: many blobs compressed together in large chunks.
 #[derive(Debug, Clone, PartialEq, Eq)]

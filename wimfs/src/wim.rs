@@ -296,6 +296,11 @@ impl WimFile {
         self.index.blobs.values()
     }
 
+    /// The solid resources of every part, in blob-table order.
+    pub fn solid_resources(&self) -> &[crate::blob_index::SolidResource] {
+        &self.index.solid
+    }
+
     /// A reader for `blob`.
     pub fn reader(&self, blob: &BlobInfo) -> WimResult<BlobReader<'_>> {
         let part = self

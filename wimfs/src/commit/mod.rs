@@ -4,16 +4,21 @@
 //! every structure it points to are untouched, so a crash at any instant leaves the old image;
 //! after it, the new one. A failure before the header write truncates the file back.
 
+mod chunk_pipeline;
 #[cfg(feature = "fault-injection")]
 mod fault;
 mod fault_point;
 mod image_stats;
 mod integrity;
 mod metadata;
+mod new_blobs;
 mod new_image;
 mod rebuild;
 mod repair;
 mod run;
+mod solid_order;
+mod solid_table;
+mod solid_writer;
 mod source;
 mod writer;
 mod xml;
@@ -25,5 +30,6 @@ pub use new_image::NewImage;
 pub use rebuild::{rebuild, RebuildReport};
 pub use repair::{repair, RepairReport};
 pub use run::{commit, commit_with, CommitOptions, CommitPhase, CommitReport, SwitchPoint};
+pub use solid_writer::{SolidFormat, SolidWritten};
 pub use source::CommitSource;
 pub use writer::WimWriter;

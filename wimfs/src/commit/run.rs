@@ -8,9 +8,10 @@ use sha1::{Digest, Sha1};
 use super::image_stats::{image_stats, ImageStats};
 use super::integrity;
 use super::metadata::{write_metadata, StreamHashes};
+use super::new_blobs::write_new_blobs;
 use super::new_image::{target, NewImage, Target};
 use super::source::CommitSource;
-use super::writer::{BlobSource, WimWriter};
+use super::writer::WimWriter;
 use super::xml::{encode_utf16, update_image};
 use super::xml_append::append_image;
 use crate::error::{WimError, WimResult};
@@ -295,26 +296,23 @@ fn write_all(
     };
     let mut writer = WimWriter::new(file, start, header.compression, chunk_size, opts.threads);
 
-    // 1. New blobs.
-    let sources: Vec<BlobSource<'_>> = new_blobs
-        .iter()
-        .map(|(_, c)| -> BlobSource<'_> {
-            let c = c.clone();
-            (
-                c.size(),
-                Box::new(move |off, buf| src.read(&c, off, buf).map_err(std::io::Error::other)),
-            )
-        })
-        .collect();
-    let total: u64 = new_blobs.iter().map(|(_, c)| c.size()).sum();
-    let mut written = 0u64;
-    let headers = writer.write_blobs(&sources, true, &mut |n| {
-        written += n;
-        progress(CommitPhase::Writing, written.min(total), total);
-    })?;
-
-    // 2. The image's metadata.
-    let meta = write_metadata(snapshot, hashes);
+    // 1. New blobs; meanwhile, 2. the image's metadata is built on another thread.
+    let (written, meta) = std::thread::scope(|s| {
+        let meta = s.spawn(|| write_metadata(snapshot, hashes));
+        let written = write_new_blobs(
+            &mut writer,
+            src,
+            snapshot,
+            hashes,
+            new_blobs,
+            &mut |done, total| progress(CommitPhase::Writing, done, total),
+        );
+        let meta = meta
+            .join()
+            .map_err(|_| WimError::Unsupported("building the image metadata failed".into()));
+        (written, meta)
+    });
+    let (written, meta) = (written?, meta?);
     let meta_hash = Sha1Hash(Sha1::digest(&meta).into());
     let meta_hdr = writer.write_buffer(&meta, FLAG_METADATA, true)?;
 
@@ -372,18 +370,7 @@ fn write_all(
         };
         table.extend_from_slice(&entry.to_bytes());
     }
-    for ((hash, _), hdr) in new_blobs.iter().zip(&headers) {
-        let refcount = u32::try_from(new_refs.get(hash).copied().unwrap_or(1)).unwrap_or(u32::MAX);
-        table.extend_from_slice(
-            &BlobEntry {
-                reshdr: *hdr,
-                part_number: 1,
-                refcount,
-                hash: *hash,
-            }
-            .to_bytes(),
-        );
-    }
+    written.add_entries(&mut table, wim, new_blobs, new_refs)?;
     debug_assert_eq!(table.len() % ENTRY_SIZE, 0);
     let table_hdr = writer.write_buffer(&table, 0, false)?;
 

@@ -6,10 +6,9 @@
 //! fault-injection hook of the crash tests (`fault.rs`, only with the `fault-injection` cargo
 //! feature).
 
-use std::collections::BTreeMap;
 use std::fs::File;
-use std::sync::mpsc::sync_channel;
 
+use super::chunk_pipeline::{compress_in_order, Emit};
 use crate::compress;
 use crate::error::{WimError, WimResult};
 use crate::format::chunk_table;
@@ -29,7 +28,11 @@ pub struct WimWriter<'a> {
 }
 
 /// Compresses one chunk; `None` means "store it raw".
-fn compress_chunk(compression: Compression, chunk_size: u32, data: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn compress_chunk(
+    compression: Compression,
+    chunk_size: u32,
+    data: &[u8],
+) -> Option<Vec<u8>> {
     match compression {
         Compression::Xpress => compress::xpress::compress(data),
         Compression::Lzx => compress::lzx::compress(data, chunk_size as usize),
@@ -37,6 +40,67 @@ fn compress_chunk(compression: Compression, chunk_size: u32, data: &[u8]) -> Opt
         Compression::None => None,
     }
     .filter(|c| c.len() < data.len())
+}
+
+/// Cuts `sources`, one after the other, into chunks of `chunk_size` bytes (each source's last
+/// chunk may be shorter); `emit` takes each.
+pub(super) fn read_chunks(
+    sources: &[BlobSource<'_>],
+    chunk_size: u64,
+    emit: &mut Emit<'_>,
+) -> WimResult<()> {
+    for (size, read) in sources {
+        let mut off = 0u64;
+        while off < *size {
+            let len = (*size - off).min(chunk_size) as usize;
+            let mut buf = vec![0u8; len];
+            fill(read, off, &mut buf)?;
+            if !emit(buf) {
+                return Ok(());
+            }
+            off += len as u64;
+        }
+    }
+    Ok(())
+}
+
+/// Reads `buf.len()` bytes at `off` of a source.
+pub(super) fn fill(
+    read: &(dyn Fn(u64, &mut [u8]) -> std::io::Result<usize> + Send + Sync + '_),
+    off: u64,
+    buf: &mut [u8],
+) -> WimResult<()> {
+    let mut got = 0;
+    while got < buf.len() {
+        match read(off + got as u64, &mut buf[got..]) {
+            Ok(0) => {
+                return Err(WimError::Unsupported(
+                    "a staged file shrank during the commit".into(),
+                ))
+            }
+            Ok(n) => got += n,
+            Err(e) => return Err(WimError::io("reading staged data for the commit", e)),
+        }
+    }
+    Ok(())
+}
+
+/// Records an empty resource for each empty source from `blob` on.
+fn skip_empty(
+    sources: &[BlobSource<'_>],
+    blob: &mut usize,
+    headers: &mut Vec<ResourceHeader>,
+    pos: u64,
+) {
+    while *blob < sources.len() && sources[*blob].0 == 0 {
+        headers.push(ResourceHeader {
+            size_in_wim: 0,
+            flags: 0,
+            offset_in_wim: pos,
+            uncompressed_size: 0,
+        });
+        *blob += 1;
+    }
 }
 
 /// A source of blob data: (size, reader at offset).
@@ -61,6 +125,11 @@ impl<'a> WimWriter<'a> {
             chunk_size,
             threads: threads.max(1),
         }
+    }
+
+    /// How many compression threads it runs.
+    pub(super) fn threads(&self) -> usize {
+        self.threads
     }
 
     /// True when new blobs are compressed (not for uncompressed WIMs).
@@ -119,132 +188,53 @@ impl<'a> WimWriter<'a> {
         }
         let cs = u64::from(self.chunk_size);
         let (compression, chunk_size) = (self.compression, self.chunk_size);
-        let (job_tx, job_rx) = sync_channel::<(u64, Vec<u8>)>(self.threads * 4);
-        let job_rx = std::sync::Arc::new(std::sync::Mutex::new(job_rx));
-        let (res_tx, res_rx) = sync_channel::<WimResult<(u64, Vec<u8>, bool)>>(self.threads * 4);
+        let compressor = move |raw: &[u8]| compress_chunk(compression, chunk_size, raw);
         let mut headers = Vec::with_capacity(sources.len());
-        std::thread::scope(|s| -> WimResult<()> {
-            // Owned here so an early error return drops them, which unblocks every thread.
-            let res_rx = res_rx;
-            // Producer: reads chunks in order and numbers them.
-            let prod_tx = res_tx.clone();
-            s.spawn(move || {
-                let mut seq = 0u64;
-                for (size, read) in sources {
-                    let mut off = 0u64;
-                    while off < *size {
-                        let len = (*size - off).min(cs) as usize;
-                        let mut buf = vec![0u8; len];
-                        let mut got = 0;
-                        while got < len {
-                            match read(off + got as u64, &mut buf[got..]) {
-                                Ok(0) => break,
-                                Ok(n) => got += n,
-                                Err(e) => {
-                                    let _ = prod_tx.send(Err(WimError::io(
-                                        "reading staged data for the commit",
-                                        e,
-                                    )));
-                                    return;
-                                }
-                            }
-                        }
-                        if got < len {
-                            let _ = prod_tx.send(Err(WimError::Unsupported(
-                                "a staged file shrank during the commit".into(),
-                            )));
-                            return;
-                        }
-                        if job_tx.send((seq, buf)).is_err() {
-                            return;
-                        }
-                        seq += 1;
-                        off += len as u64;
-                    }
+        // The sink's position: which blob, which of its chunks, and where its resource began.
+        let mut blob = 0usize;
+        let mut chunk_in_blob = 0u64;
+        let mut start = self.pos;
+        let mut offsets: Vec<u64> = Vec::new();
+        skip_empty(sources, &mut blob, &mut headers, self.pos);
+        let threads = self.threads;
+        compress_in_order(
+            threads,
+            threads * 4,
+            |emit| read_chunks(sources, cs, emit),
+            &compressor,
+            &mut |chunk| {
+                let size = sources[blob].0;
+                let n = size.div_ceil(cs);
+                let entry = chunk_table::entry_size(size);
+                if chunk_in_blob == 0 {
+                    start = self.pos;
+                    self.pos += (n - 1) * entry;
+                    offsets.clear();
+                } else {
+                    offsets.push(self.pos - (start + (n - 1) * entry));
                 }
-            });
-            // Workers: compress.
-            for _ in 0..self.threads {
-                let tx = res_tx.clone();
-                let rx = std::sync::Arc::clone(&job_rx);
-                s.spawn(move || loop {
-                    let job = rx.lock().ok().and_then(|r| r.recv().ok());
-                    let Some((seq, raw)) = job else { return };
-                    let out = match compress_chunk(compression, chunk_size, &raw) {
-                        Some(c) => (seq, c, true),
-                        None => (seq, raw, false),
-                    };
-                    if tx.send(Ok(out)).is_err() {
-                        return;
+                self.write_at(self.pos, &chunk.data)?;
+                self.pos += chunk.data.len() as u64;
+                progress(chunk.raw_len as u64);
+                chunk_in_blob += 1;
+                if chunk_in_blob == n {
+                    let table = chunk_table::encode_offsets(&offsets, entry);
+                    if !table.is_empty() {
+                        self.write_at(start, &table)?;
                     }
-                });
-            }
-            drop(res_tx);
-            drop(job_rx);
-            // Writer: in sequence order.
-            let mut pending: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
-            let mut next = 0u64;
-            let mut blob = 0usize;
-            let mut chunk_in_blob = 0u64;
-            let mut start = 0u64;
-            let mut offsets: Vec<u64> = Vec::new();
-            let total_chunks: u64 = sources.iter().map(|(sz, _)| sz.div_ceil(cs)).sum();
-            // Skip leading empty sources.
-            let skip_empty = |blob: &mut usize, headers: &mut Vec<ResourceHeader>, pos: u64| {
-                while *blob < sources.len() && sources[*blob].0 == 0 {
                     headers.push(ResourceHeader {
-                        size_in_wim: 0,
-                        flags: 0,
-                        offset_in_wim: pos,
-                        uncompressed_size: 0,
+                        size_in_wim: self.pos - start,
+                        flags: FLAG_COMPRESSED,
+                        offset_in_wim: start,
+                        uncompressed_size: size,
                     });
-                    *blob += 1;
+                    blob += 1;
+                    chunk_in_blob = 0;
+                    skip_empty(sources, &mut blob, &mut headers, self.pos);
                 }
-            };
-            skip_empty(&mut blob, &mut headers, self.pos);
-            while next < total_chunks {
-                let msg = res_rx
-                    .recv()
-                    .map_err(|_| WimError::Unsupported("a compression worker stopped".into()))?;
-                let (seq, data, _compressed) = msg?;
-                pending.insert(seq, data);
-                while let Some(data) = pending.remove(&next) {
-                    let size = sources[blob].0;
-                    let n = size.div_ceil(cs);
-                    let entry = chunk_table::entry_size(size);
-                    if chunk_in_blob == 0 {
-                        start = self.pos;
-                        self.pos += (n - 1) * entry;
-                        offsets.clear();
-                    }
-                    if chunk_in_blob > 0 {
-                        offsets.push(self.pos - (start + (n - 1) * entry));
-                    }
-                    self.write_at(self.pos, &data)?;
-                    self.pos += data.len() as u64;
-                    progress(data.len() as u64);
-                    chunk_in_blob += 1;
-                    next += 1;
-                    if chunk_in_blob == n {
-                        let table = chunk_table::encode_offsets(&offsets, entry);
-                        if !table.is_empty() {
-                            self.write_at(start, &table)?;
-                        }
-                        headers.push(ResourceHeader {
-                            size_in_wim: self.pos - start,
-                            flags: FLAG_COMPRESSED,
-                            offset_in_wim: start,
-                            uncompressed_size: size,
-                        });
-                        blob += 1;
-                        chunk_in_blob = 0;
-                        skip_empty(&mut blob, &mut headers, self.pos);
-                    }
-                }
-            }
-            drop(res_rx);
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         Ok(headers)
     }
 

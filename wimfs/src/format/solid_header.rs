@@ -7,6 +7,9 @@ use crate::error::{WimError, WimResult};
 use crate::format::bytes::{u32_at, u64_at};
 use crate::format::header::Compression;
 
+/// The `uncompressed_size` of a blob-table entry that describes a solid resource itself (its
+/// flags: SOLID only; its hash: zero) rather than a blob inside one.
+pub const SOLID_RESOURCE_MAGIC: u64 = 0x1_0000_0000;
 /// Size of a solid resource's header.
 pub const SOLID_HEADER_SIZE: u64 = 16;
 /// Largest chunk size accepted (solid LZMS resources use up to 64 MiB).

@@ -1,0 +1,127 @@
+//! The commit's first step: the new blobs appended to the WIM, and later their blob-table
+//! entries. A solid WIM (one with solid resources: ESDs, `--solid` captures) gets them as one
+//! more solid resource, similar files together ([`super::solid_order`]), its entries appended to
+//! the table's last solid run ([`super::solid_table`]); any other WIM, one resource each, its
+//! entries at the end of the table.
+
+use std::collections::HashMap;
+
+use super::metadata::StreamHashes;
+use super::solid_order::solid_order;
+use super::solid_table::{splice_solid_run, NewSolidBlob};
+use super::solid_writer::{SolidFormat, SolidWritten};
+use super::source::CommitSource;
+use super::writer::{BlobSource, WimWriter};
+use crate::error::WimResult;
+use crate::format::{BlobEntry, ResourceHeader, Sha1Hash};
+use crate::inode::Content;
+use crate::tree::ImageTree;
+use crate::wim::WimFile;
+
+/// Where the new blobs went.
+#[derive(Debug)]
+pub enum NewBlobsWritten {
+    /// One resource per blob, in the order of the commit's list.
+    Separate(Vec<ResourceHeader>),
+    /// One solid resource; `order[k]` is the commit's index of the blob written k-th.
+    Solid {
+        /// What the solid writer reports.
+        written: SolidWritten,
+        /// Write order.
+        order: Vec<usize>,
+    },
+}
+
+/// Appends `new_blobs` (hash, content) with `writer`, reporting `progress(done, total)` in
+/// bytes.
+pub fn write_new_blobs(
+    writer: &mut WimWriter<'_>,
+    src: &CommitSource<'_>,
+    tree: &ImageTree,
+    hashes: &StreamHashes,
+    new_blobs: &[(Sha1Hash, Content)],
+    progress: &mut dyn FnMut(u64, u64),
+) -> WimResult<NewBlobsWritten> {
+    let solid_format = SolidFormat::of(src.wim);
+    let order: Vec<usize> = if solid_format.is_some() {
+        let blob_hashes: Vec<Sha1Hash> = new_blobs.iter().map(|(h, _)| *h).collect();
+        solid_order(tree, hashes, &blob_hashes)
+    } else {
+        (0..new_blobs.len()).collect()
+    };
+    let sources: Vec<BlobSource<'_>> = order
+        .iter()
+        .map(|&i| -> BlobSource<'_> {
+            let c = new_blobs[i].1.clone();
+            (
+                c.size(),
+                Box::new(move |off, buf| src.read(&c, off, buf).map_err(std::io::Error::other)),
+            )
+        })
+        .collect();
+    let total: u64 = new_blobs.iter().map(|(_, c)| c.size()).sum();
+    let (mut written, mut reported) = (0u64, 0u64);
+    let mut on_chunk = |n| {
+        written += n;
+        // Every 1 MiB at most: each report may be a write to the control channel.
+        if written - reported >= 1 << 20 || written >= total {
+            reported = written;
+            progress(written.min(total), total);
+        }
+    };
+    Ok(match solid_format {
+        Some(format) => NewBlobsWritten::Solid {
+            written: writer.write_solid(&sources, format, &mut on_chunk)?,
+            order,
+        },
+        None => NewBlobsWritten::Separate(writer.write_blobs(&sources, true, &mut on_chunk)?),
+    })
+}
+
+impl NewBlobsWritten {
+    /// Adds the new blobs' entries to `table` (the encoded entries of the new blob table),
+    /// with the reference counts `refs`.
+    pub fn add_entries(
+        &self,
+        table: &mut Vec<u8>,
+        wim: &WimFile,
+        new_blobs: &[(Sha1Hash, Content)],
+        refs: &HashMap<Sha1Hash, u64>,
+    ) -> WimResult<()> {
+        let refcount = |hash: &Sha1Hash| {
+            u32::try_from(refs.get(hash).copied().unwrap_or(1)).unwrap_or(u32::MAX)
+        };
+        match self {
+            Self::Separate(headers) => {
+                for ((hash, _), hdr) in new_blobs.iter().zip(headers) {
+                    let entry = BlobEntry {
+                        reshdr: *hdr,
+                        part_number: 1,
+                        refcount: refcount(hash),
+                        hash: *hash,
+                    };
+                    table.extend_from_slice(&entry.to_bytes());
+                }
+                Ok(())
+            }
+            Self::Solid { written, order } => {
+                let Some(resource) = written.resource else {
+                    return Ok(());
+                };
+                let blobs: Vec<NewSolidBlob> = order
+                    .iter()
+                    .map(|&i| {
+                        let (hash, c) = &new_blobs[i];
+                        (*hash, c.size(), refcount(hash))
+                    })
+                    .collect();
+                splice_solid_run(table, resource, &blobs, &written.offsets, &|r| {
+                    wim.solid_resources()
+                        .iter()
+                        .find(|s| s.reshdr == *r)
+                        .map(|s| s.uncompressed_size)
+                })
+            }
+        }
+    }
+}
