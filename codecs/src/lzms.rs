@@ -11,15 +11,18 @@
 //! stream of item-kind decisions forwards from the start (`range`), and a stream of Huffman
 //! codewords and extra bits backwards from the end (`bitstream`). The five Huffman codes
 //! (literals, LZ offsets, lengths, delta offsets, delta powers) are never transmitted but
-//! adapt to the decoded symbols (`huffman`). Items are literals, LZ matches and delta
-//! matches, with LRU queues of recent offsets (`decode`; delta matches in `delta`, queues and
-//! match copies in `matches`). After decoding, the x86 filter is undone over the whole chunk
-//! (`x86`). Slot tables and constants are in `tables`.
+//! adapt to the decoded symbols (`huffman`, their codeword lengths computed in
+//! `code_lengths`). Items are literals, LZ matches and delta matches, with LRU queues of
+//! recent offsets (`decode`, whose literal loop is the hot path; LZ matches in `lz_match`,
+//! delta matches in `delta`, queues in `matches`). After decoding, the x86 filter is undone
+//! over the whole chunk (`x86`). Slot tables and constants are in `tables`.
 
 mod bitstream;
+mod code_lengths;
 mod decode;
 mod delta;
 mod huffman;
+mod lz_match;
 mod matches;
 mod range;
 mod tables;

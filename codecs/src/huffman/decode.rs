@@ -28,6 +28,8 @@ const MAX_SYMS: usize = 1024;
 
 /// Largest primary table (bits).
 const MAX_TB: usize = 12;
+/// Entries of the primary table's array (of which the first `1 << TB` are used).
+const PRIMARY: usize = 1 << MAX_TB;
 
 /// A decode table whose primary level indexes `TB` bits; reused from code to code.
 #[derive(Debug, Clone)]
@@ -63,7 +65,6 @@ impl<const TB: u32> DecodeTable<TB> {
     /// Returns whether the code is complete; over-subscribed codes are an error.
     pub(crate) fn build(&mut self, lens: &[u8], max_len: u32) -> Result<bool, &'static str> {
         const OVERSUBSCRIBED: &str = "over-subscribed Huffman code";
-        let tb = TB as usize;
         let max = (max_len as usize).min(MAX_LEN);
         if lens.len() > MAX_SYMS {
             return Err("Huffman alphabet too large");
@@ -98,12 +99,43 @@ impl<const TB: u32> DecodeTable<TB> {
                 return Err(OVERSUBSCRIBED);
             }
         }
+        self.fill(lens, &count, max)?;
+        Ok(left == 0)
+    }
+
+    /// Builds the table for codeword lengths `lens` of which the caller knows the number of
+    /// each length, `counts[len]` (lengths 1..=`max_len` <= 16), and that they make a prefix
+    /// code (LZMS's adaptive codes, built from frequencies): [`DecodeTable::build`] without
+    /// counting and checking. Inconsistent arguments give a wrong table or an error, never
+    /// a panic.
+    pub(crate) fn build_counted(
+        &mut self,
+        lens: &[u8],
+        counts: &[u16],
+        max_len: u32,
+    ) -> Result<(), &'static str> {
+        let max = (max_len as usize).min(MAX_LEN);
+        if lens.len() > MAX_SYMS || counts.len() > max + 1 {
+            return Err("Huffman alphabet too large");
+        }
+        let mut count = [0u16; 32];
+        count[..counts.len()].copy_from_slice(counts);
+        let used: u16 = count[1..=max].iter().fold(0u16, |a, &c| a.wrapping_add(c));
+        count[0] = (lens.len() as u16).wrapping_sub(used);
+        self.fill(lens, &count, max)
+    }
+
+    /// Sorts the symbols into canonical order and fills the tables, given the number of
+    /// codewords of each length (`count[0]`: unused symbols).
+    fn fill(&mut self, lens: &[u8], count: &[u16; 32], max: usize) -> Result<(), &'static str> {
+        const OVERSUBSCRIBED: &str = "over-subscribed Huffman code";
+        let tb = TB as usize;
         // Symbols in canonical order, by length then symbol; the unused ones of groups with used
         // ones after them (so that the sort needs no branch per symbol).
         let mut next = [0u16; 32];
-        next[0] = lens.len() as u16 - count[0];
+        next[0] = (lens.len() as u16).wrapping_sub(count[0]);
         for l in 1..max {
-            next[l + 1] = next[l] + count[l];
+            next[l + 1] = next[l].wrapping_add(count[l]);
         }
         let sorted = &mut self.sorted;
         for (base, g) in lens.chunks(8).enumerate() {
@@ -117,35 +149,51 @@ impl<const TB: u32> DecodeTable<TB> {
             }
         }
 
-        let e = &mut self.primary[..1 << tb];
+        let size = 1usize << tb;
+        let e = &mut *self.primary;
         let sub = &mut self.sub;
         sub.clear();
         // Short codewords: consecutive runs of primary entries from the start.
         let mut k = 0usize;
         let mut cursor = 0usize;
-        for len in 1..=max.min(tb) {
+        for (len, &c) in count.iter().enumerate().take(max.min(tb) + 1).skip(1) {
             let n = 1usize << (tb - len);
-            let syms = &sorted[k..k + usize::from(count[len])];
-            let run = e
-                .get_mut(cursor..cursor + n * syms.len())
-                .ok_or(OVERSUBSCRIBED)?;
+            let syms = sorted.get(k..k + usize::from(c)).ok_or(OVERSUBSCRIBED)?;
+            if cursor + n * syms.len() > size {
+                return Err(OVERSUBSCRIBED);
+            }
             let entry = |sym: u16| u32::from(sym) << 8 | len as u32;
+            // Plain index loops: `cursor` stays within the table (checked above), and the
+            // indexes are masked to the array's size, which spares the bounds checks.
+            let mut c = cursor;
             match n {
                 1 => {
-                    for (&sym, slot) in syms.iter().zip(run.iter_mut()) {
-                        *slot = entry(sym);
+                    for &sym in syms {
+                        e[c & (PRIMARY - 1)] = entry(sym);
+                        c += 1;
                     }
                 }
                 2 => {
-                    for (&sym, pair) in syms.iter().zip(run.chunks_exact_mut(2)) {
-                        pair.copy_from_slice(&[entry(sym); 2]);
+                    for &sym in syms {
+                        let v = entry(sym);
+                        let i = c & (PRIMARY - 2);
+                        e[i] = v;
+                        e[i + 1] = v;
+                        c += 2;
                     }
                 }
                 _ => {
-                    // Whole 16-byte stores (n is a power of two).
-                    for (&sym, piece) in syms.iter().zip(run.chunks_exact_mut(n)) {
-                        for quad in piece.chunks_exact_mut(4) {
-                            quad.copy_from_slice(&[entry(sym); 4]);
+                    // Whole 16-byte stores (n is a power of two, at least 4).
+                    for &sym in syms {
+                        let v = entry(sym);
+                        let stop = c + n;
+                        while c < stop {
+                            let i = c & (PRIMARY - 4);
+                            e[i] = v;
+                            e[i + 1] = v;
+                            e[i + 2] = v;
+                            e[i + 3] = v;
+                            c += 4;
                         }
                     }
                 }
@@ -161,7 +209,10 @@ impl<const TB: u32> DecodeTable<TB> {
         let (mut sub_start, mut sub_bits) = (0usize, 0usize);
         for len in tb + 1..=max {
             code <<= 1;
-            for &sym in &sorted[k..k + usize::from(count[len])] {
+            let syms = sorted
+                .get(k..k + usize::from(count[len]))
+                .ok_or(OVERSUBSCRIBED)?;
+            for &sym in syms {
                 let extra = len - tb;
                 let prefix = code >> extra;
                 if prefix != prefix_now {
@@ -180,8 +231,9 @@ impl<const TB: u32> DecodeTable<TB> {
                     sub_start = sub.len();
                     sub_bits = bits;
                     sub.resize(sub_start + (1 << bits), INVALID);
-                    *e.get_mut(prefix).ok_or(OVERSUBSCRIBED)? =
-                        (sub_start as u32) << 8 | SUBTABLE | bits as u32;
+                    *e.get_mut(prefix)
+                        .filter(|_| prefix < size)
+                        .ok_or(OVERSUBSCRIBED)? = (sub_start as u32) << 8 | SUBTABLE | bits as u32;
                     prefix_now = prefix;
                     cursor = prefix + 1;
                 }
@@ -196,10 +248,10 @@ impl<const TB: u32> DecodeTable<TB> {
             k += usize::from(count[len]);
         }
         // No codeword starts with the remaining prefixes (incomplete codes only).
-        if let Some(rest) = e.get_mut(cursor..) {
+        if let Some(rest) = e.get_mut(cursor..size) {
             rest.fill(INVALID);
         }
-        Ok(left == 0)
+        Ok(())
     }
 
     /// The entry for the codeword at the top of `bits` (left-aligned; at least the longest

@@ -65,6 +65,19 @@ impl<'a> BackBits<'a> {
         }
     }
 
+    /// Ensures at least `n` (<= 49) bits are buffered; false if bits past the start of the
+    /// input have been consumed (checked only when refilling: the hot paths' cheap way of
+    /// noticing a truncated chunk early).
+    #[inline(always)]
+    pub(super) fn ensure_checked(&mut self, n: u32) -> bool {
+        if self.avail < n {
+            self.refill();
+            // (Padding and `avail` grow together: refilling does not change the answer.)
+            return !self.overrun();
+        }
+        true
+    }
+
     /// Ensures at least `n` (<= 49) bits are buffered.
     #[inline(always)]
     pub(super) fn ensure(&mut self, n: u32) {

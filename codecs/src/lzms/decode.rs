@@ -27,11 +27,9 @@ use std::cell::RefCell;
 
 use super::bitstream::BackBits;
 use super::huffman::AdaptiveCode;
-use super::matches::{push_front, rep_index, take};
 use super::range::{Decision, RangeDecoder};
 use super::tables::*;
 use super::x86::x86_filter;
-use crate::lzcopy::copy_match;
 use crate::DecodeError;
 
 thread_local! {
@@ -95,17 +93,19 @@ pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
         Err(_) => Model::new(output.len()).run(&mut rd, &mut bits, output),
     })?;
     if bits.overrun() {
-        return Err(err(
-            &rd,
-            &bits,
-            "LZMS chunk truncated (bit stream ran past its start)",
-        ));
+        return Err(err(&rd, &bits, TRUNCATED));
     }
     x86_filter(output, true);
     Ok(())
 }
 
+pub(super) const TRUNCATED: &str = "LZMS chunk truncated (bit stream ran past its start)";
+
+/// The error `reason` at the streams' position; a truncated chunk if the bit stream has run
+/// past the start of the input (garbage decoded from its zero padding is the likely cause).
+#[cold]
 pub(super) fn err(rd: &RangeDecoder<'_>, bits: &BackBits<'_>, reason: &'static str) -> DecodeError {
+    let reason = if bits.overrun() { TRUNCATED } else { reason };
     DecodeError {
         input_pos: bits.position().max(rd.position()),
         reason,
@@ -209,114 +209,49 @@ impl Model {
         out: &mut [u8],
     ) -> Result<(), DecodeError> {
         let mut pos = 0;
-        while pos < out.len() {
-            if bits.overrun() {
-                // Garbage or a truncated chunk: stop now rather than after filling the output.
-                return Err(err(
-                    rd,
-                    bits,
-                    "LZMS chunk truncated (bit stream ran past its start)",
-                ));
-            }
-            if self.main.decode(rd) == 0 {
-                let Some(sym) = self.literal.decode(bits) else {
-                    return Err(err(rd, bits, "invalid LZMS literal codeword"));
+        // The main decision's state, in a register.
+        let mut main_state = self.main.state();
+        let result = 'items: loop {
+            // Literals, with the stream states and the main decision's entry for state 0 in
+            // locals whose addresses are never taken (so in registers): each literal waits
+            // for the one before through registers, not through memory. Written back for each
+            // match, which is decoded out of line.
+            let mut r = rd.clone();
+            let mut b = bits.clone();
+            let mut entry0 = self.main.entry0();
+            let mut until = self.literal.countdown();
+            let main_bit = loop {
+                if pos >= out.len() {
+                    break 0;
+                }
+                if self
+                    .main
+                    .decode_in_with(&mut entry0, &mut main_state, &mut r)
+                    != 0
+                {
+                    break 1;
+                }
+                // (The literal decoder notices a bit stream run past its start when it refills.)
+                let Some(sym) = self.literal.decode_counting(&mut b, &mut until) else {
+                    self.main.set_entry0(entry0);
+                    break 'items Err(err(&r, &b, "invalid LZMS literal codeword"));
                 };
                 out[pos] = sym as u8;
                 pos += 1;
-            } else if self.kind.decode(rd) == 0 {
-                pos = self.lz_match(rd, bits, out, pos)?;
-            } else {
-                // Rare: out of line, with the stream states passed by value so that their
-                // addresses are never taken.
-                let (r, b, result) = self.delta_match(rd.clone(), bits.clone(), out, pos);
-                *rd = r;
-                *bits = b;
-                pos = result?;
+            };
+            self.main.set_entry0(entry0);
+            self.literal.set_countdown(until);
+            *rd = r;
+            *bits = b;
+            if main_bit == 0 {
+                break Ok(());
             }
-        }
-        Ok(())
-    }
-
-    /// Decodes a slot of `code` and its extra bits into a value (offset or length).
-    #[inline(always)]
-    pub(super) fn slot_value<const TB: u32>(
-        code: &mut AdaptiveCode<TB>,
-        bits: &mut BackBits<'_>,
-        base: &[u32],
-        extra: &[u8],
-    ) -> Option<u32> {
-        let slot = code.decode(bits)?;
-        let b = *base.get(slot)?;
-        let n = *extra.get(slot)?;
-        // Bases plus extra bits stay below 2^31 (the tables' last value is 0x465BE4A5).
-        Some(b + bits.read_bits(u32::from(n)))
-    }
-
-    #[inline(always)]
-    pub(super) fn decode_length(
-        &mut self,
-        rd: &RangeDecoder<'_>,
-        bits: &mut BackBits<'_>,
-    ) -> Result<usize, DecodeError> {
-        match Self::slot_value(
-            &mut self.length,
-            bits,
-            &LENGTH_SLOT_BASE,
-            &LENGTH_EXTRA_BITS,
-        ) {
-            Some(len) => Ok(len as usize),
-            None => Err(err(rd, bits, "invalid LZMS length codeword")),
-        }
-    }
-
-    #[inline(always)]
-    fn lz_match(
-        &mut self,
-        rd: &mut RangeDecoder<'_>,
-        bits: &mut BackBits<'_>,
-        out: &mut [u8],
-        pos: usize,
-    ) -> Result<usize, DecodeError> {
-        if self.pending_lz != 0 && pos != self.pending_lz_end {
-            push_front(&mut self.lz_queue, self.pending_lz);
-            self.pending_lz = 0;
-        }
-        let offset = if self.lz.decode(rd) == 0 {
-            let off = Self::slot_value(
-                &mut self.lz_offset,
-                bits,
-                &OFFSET_SLOT_BASE,
-                &OFFSET_EXTRA_BITS,
-            );
-            match off {
-                Some(off) => off,
-                None => return Err(err(rd, bits, "invalid LZMS offset codeword")),
+            match self.match_item(rd, bits, out, pos) {
+                Ok(p) => pos = p,
+                Err(e) => break Err(e),
             }
-        } else {
-            let idx = rep_index(&mut self.lz_rep, rd);
-            take(&mut self.lz_queue, idx)
         };
-        if self.pending_lz != 0 {
-            push_front(&mut self.lz_queue, self.pending_lz);
-        }
-        self.pending_lz = offset;
-
-        let length = self.decode_length(rd, bits)?;
-        let offset = offset as usize;
-        if length > out.len() - pos {
-            return Err(err(rd, bits, "LZMS match runs past the end of the chunk"));
-        }
-        if offset > pos {
-            return Err(err(
-                rd,
-                bits,
-                "LZMS match offset before the start of the chunk",
-            ));
-        }
-        copy_match(out, pos, offset, length);
-        let end = pos + length;
-        self.pending_lz_end = end;
-        Ok(end)
+        self.main.set_state(main_state);
+        result
     }
 }

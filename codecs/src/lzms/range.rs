@@ -82,11 +82,11 @@ impl<'a> RangeDecoder<'a> {
 
 /// One adaptive probability entry.
 #[derive(Debug, Clone, Copy)]
-struct ProbEntry {
+pub(super) struct ProbEntry {
     /// The last 64 bits decoded with this entry, newest in bit 0.
     recent: u64,
-    /// Number of zeros in `recent`.
-    zeros: u32,
+    /// Number of zeros in `recent` (0..=64).
+    zeros: u8,
 }
 
 impl ProbEntry {
@@ -94,6 +94,20 @@ impl ProbEntry {
         recent: 0x0000_0000_5555_5555,
         zeros: 48,
     };
+
+    /// Decodes one bit with this entry and updates it.
+    #[inline(always)]
+    pub(super) fn decode(&mut self, rd: &mut RangeDecoder<'_>) -> u32 {
+        // (Compares rather than a table: this is on the chain from one decision to the next.)
+        let prob = u32::from(self.zeros).clamp(1, 63);
+        let bit = rd.decode_bit(prob);
+        // The oldest bit leaves the window and the new one enters. If the oldest is a 0, then
+        // `zeros >= 1`, so this never underflows.
+        let oldest = (self.recent >> 63) as u8;
+        self.zeros = self.zeros + oldest - bit as u8;
+        self.recent = (self.recent << 1) | u64::from(bit);
+        bit
+    }
 }
 
 /// A binary decision class with `N` states (N = 16, 32 or 64).
@@ -115,15 +129,54 @@ impl<const N: usize> Decision<N> {
     /// Decodes one bit of this class and updates its state and probability entry.
     #[inline(always)]
     pub(super) fn decode(&mut self, rd: &mut RangeDecoder<'_>) -> u32 {
-        let entry = &mut self.probs[self.state & (N - 1)];
-        let prob = entry.zeros.clamp(1, 63);
-        let bit = rd.decode_bit(prob);
-        // The oldest bit leaves the window and the new one enters. If the oldest is a 0, then
-        // `zeros >= 1`, so this never underflows.
-        let oldest = (entry.recent >> 63) as u32;
-        entry.zeros = entry.zeros + oldest - bit;
-        entry.recent = (entry.recent << 1) | u64::from(bit);
-        self.state = ((self.state << 1) | bit as usize) & (N - 1);
+        let mut state = self.state;
+        let bit = self.decode_in(&mut state, rd);
+        self.state = state;
         bit
+    }
+
+    /// [`Decision::decode`] with the state kept by the caller (in a register, for the class
+    /// decoded for every item); [`Decision::state`] and [`Decision::set_state`] move it.
+    #[inline(always)]
+    pub(super) fn decode_in(&mut self, state: &mut usize, rd: &mut RangeDecoder<'_>) -> u32 {
+        let bit = self.probs[*state & (N - 1)].decode(rd);
+        *state = ((*state << 1) | bit as usize) & (N - 1);
+        bit
+    }
+
+    /// [`Decision::decode_in`] with the entry of state 0 held by the caller: a run of equal
+    /// decisions (literals after literals) keeps using that entry, and a copy in registers
+    /// spares each decision the wait for the previous one's store.
+    /// [`Decision::entry0`] and [`Decision::set_entry0`] move it.
+    #[inline(always)]
+    pub(super) fn decode_in_with(
+        &mut self,
+        entry0: &mut ProbEntry,
+        state: &mut usize,
+        rd: &mut RangeDecoder<'_>,
+    ) -> u32 {
+        let bit = if *state & (N - 1) == 0 {
+            entry0.decode(rd)
+        } else {
+            self.probs[*state & (N - 1)].decode(rd)
+        };
+        *state = ((*state << 1) | bit as usize) & (N - 1);
+        bit
+    }
+
+    pub(super) fn entry0(&self) -> ProbEntry {
+        self.probs[0]
+    }
+
+    pub(super) fn set_entry0(&mut self, entry: ProbEntry) {
+        self.probs[0] = entry;
+    }
+
+    pub(super) fn state(&self) -> usize {
+        self.state
+    }
+
+    pub(super) fn set_state(&mut self, state: usize) {
+        self.state = state;
     }
 }

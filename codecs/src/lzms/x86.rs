@@ -30,6 +30,17 @@ use std::cell::RefCell;
 
 use super::tables::{X86_ID_WINDOW_SIZE, X86_MAX_TRANSLATION_OFFSET};
 
+/// 0xFF for each byte of `w` that can start a candidate, 0 for the others.
+#[inline(always)]
+fn candidate_bytes(w: &[u8; 32]) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    for (h, &x) in h.iter_mut().zip(w) {
+        let mask = |hit: bool| if hit { 0xFFu8 } else { 0 };
+        *h = mask(x & 0xFB == 0x48) | mask(x & 0xFE == 0xE8) | mask(x == 0xF0) | mask(x == 0xFF);
+    }
+    h
+}
+
 /// Position of the first byte in `data[from..limit]` that can start a candidate:
 /// 0x48, 0x4C, 0xE8, 0xE9, 0xF0 or 0xFF.
 #[inline(always)]
@@ -41,6 +52,27 @@ fn next_opcode(data: &[u8], mut from: usize, limit: usize) -> Option<usize> {
     #[inline(always)]
     fn zero_bytes(x: u64) -> u64 {
         x.wrapping_sub(ONES) & !x & HIGHS
+    }
+    // 32 bytes at a time, in a form the compiler turns into SIMD compares (no `unsafe`).
+    while from + 32 <= limit {
+        let mut w = [0u8; 32];
+        w.copy_from_slice(&data[from..from + 32]);
+        let h = candidate_bytes(&w);
+        let (a, b) = h.split_at(16);
+        let mut lo = [0u8; 16];
+        lo.copy_from_slice(a);
+        let mut hi = [0u8; 16];
+        hi.copy_from_slice(b);
+        let (lo, hi) = (u128::from_le_bytes(lo), u128::from_le_bytes(hi));
+        if lo | hi != 0 {
+            let k = if lo != 0 {
+                lo.trailing_zeros() / 8
+            } else {
+                16 + hi.trailing_zeros() / 8
+            };
+            return Some(from + k as usize);
+        }
+        from += 32;
     }
     while from + 8 <= limit {
         let mut w = [0u8; 8];
@@ -229,7 +261,7 @@ mod tests {
         let mut rng = 12345u64;
         for _ in 0..2000 {
             rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1);
-            let len = (rng >> 40) as usize % 40;
+            let len = (rng >> 40) as usize % 100;
             let data: Vec<u8> = (0..len)
                 .map(|k| {
                     let r = (rng >> (k % 50)) as u8;
@@ -245,6 +277,29 @@ mod tests {
                     .position(|&b| matches!(b, 0x48 | 0x4C | 0xE8 | 0xE9 | 0xF0 | 0xFF))
                     .map(|k| from + k);
                 assert_eq!(super::next_opcode(&data, from, len), want);
+            }
+        }
+    }
+
+    #[test]
+    fn opcode_scan_finds_lone_candidates() {
+        // One byte among filler, at every position of every piece of the scan (32- and
+        // 8-byte blocks, tail), including bytes one bit away from a candidate.
+        for byte in 0..=255u8 {
+            let is_candidate = matches!(byte, 0x48 | 0x4C | 0xE8 | 0xE9 | 0xF0 | 0xFF);
+            for len in [1usize, 7, 8, 31, 32, 33, 40, 64, 71, 100] {
+                for pos in 0..len {
+                    let mut data = vec![0x11u8; len];
+                    data[pos] = byte;
+                    for from in [0, pos.saturating_sub(1), pos] {
+                        let want = is_candidate.then_some(pos);
+                        assert_eq!(
+                            super::next_opcode(&data, from, len),
+                            want,
+                            "{byte:#x} {len} {pos}"
+                        );
+                    }
+                }
             }
         }
     }

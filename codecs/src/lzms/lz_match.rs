@@ -1,0 +1,123 @@
+//! LZ matches (and the dispatch of every match item): the item kind, the offset (explicit, as
+//! an LZ-offset slot and extra bits, or repeated from the LRU queue, with the *pending*
+//! offset rule described in `decode`), the length, and the copy. Decoded out of line from the
+//! literal loop of [`Model::run`](super::decode).
+
+use super::bitstream::BackBits;
+use super::decode::{err, Model, TRUNCATED};
+use super::huffman::AdaptiveCode;
+use super::matches::{push_front, rep_index, take};
+use super::range::RangeDecoder;
+use super::tables::*;
+use crate::lzcopy::copy_match;
+use crate::DecodeError;
+
+impl Model {
+    /// Decodes the match at `pos` whose main bit has just been decoded; returns the position
+    /// after it.
+    #[inline(never)]
+    pub(super) fn match_item<'a>(
+        &mut self,
+        rd: &mut RangeDecoder<'a>,
+        bits: &mut BackBits<'a>,
+        out: &mut [u8],
+        pos: usize,
+    ) -> Result<usize, DecodeError> {
+        if bits.overrun() {
+            // Garbage or a truncated chunk: stop now rather than after filling the output.
+            return Err(err(rd, bits, TRUNCATED));
+        }
+        if self.kind.decode(rd) == 0 {
+            self.lz_match(rd, bits, out, pos)
+        } else {
+            // Rare: out of line, with the stream states passed by value so that their
+            // addresses are never taken.
+            let (r, b, result) = self.delta_match(rd.clone(), bits.clone(), out, pos);
+            *rd = r;
+            *bits = b;
+            result
+        }
+    }
+
+    /// Decodes a slot of `code` and its extra bits into a value (offset or length).
+    #[inline(always)]
+    pub(super) fn slot_value<const TB: u32>(
+        code: &mut AdaptiveCode<TB>,
+        bits: &mut BackBits<'_>,
+        base: &[u32],
+        extra: &[u8],
+    ) -> Option<u32> {
+        let slot = code.decode(bits)?;
+        let b = *base.get(slot)?;
+        let n = *extra.get(slot)?;
+        // Bases plus extra bits stay below 2^31 (the tables' last value is 0x465BE4A5).
+        Some(b + bits.read_bits(u32::from(n)))
+    }
+
+    #[inline(always)]
+    pub(super) fn decode_length(
+        &mut self,
+        rd: &RangeDecoder<'_>,
+        bits: &mut BackBits<'_>,
+    ) -> Result<usize, DecodeError> {
+        match Self::slot_value(
+            &mut self.length,
+            bits,
+            &LENGTH_SLOT_BASE,
+            &LENGTH_EXTRA_BITS,
+        ) {
+            Some(len) => Ok(len as usize),
+            None => Err(err(rd, bits, "invalid LZMS length codeword")),
+        }
+    }
+
+    #[inline(always)]
+    fn lz_match(
+        &mut self,
+        rd: &mut RangeDecoder<'_>,
+        bits: &mut BackBits<'_>,
+        out: &mut [u8],
+        pos: usize,
+    ) -> Result<usize, DecodeError> {
+        if self.pending_lz != 0 && pos != self.pending_lz_end {
+            push_front(&mut self.lz_queue, self.pending_lz);
+            self.pending_lz = 0;
+        }
+        let offset = if self.lz.decode(rd) == 0 {
+            let off = Self::slot_value(
+                &mut self.lz_offset,
+                bits,
+                &OFFSET_SLOT_BASE,
+                &OFFSET_EXTRA_BITS,
+            );
+            match off {
+                Some(off) => off,
+                None => return Err(err(rd, bits, "invalid LZMS offset codeword")),
+            }
+        } else {
+            let idx = rep_index(&mut self.lz_rep, rd);
+            take(&mut self.lz_queue, idx)
+        };
+        if self.pending_lz != 0 {
+            push_front(&mut self.lz_queue, self.pending_lz);
+        }
+        self.pending_lz = offset;
+
+        let length = self.decode_length(rd, bits)?;
+        let offset = offset as usize;
+        if length > out.len() - pos {
+            return Err(err(rd, bits, "LZMS match runs past the end of the chunk"));
+        }
+        if offset > pos {
+            return Err(err(
+                rd,
+                bits,
+                "LZMS match offset before the start of the chunk",
+            ));
+        }
+        copy_match(out, pos, offset, length);
+        let end = pos + length;
+        self.pending_lz_end = end;
+        Ok(end)
+    }
+}
