@@ -62,6 +62,9 @@ pub struct WimFs {
     pub(super) opts: WimFsOptions,
     pub(super) staging: Option<Staging>,
     pub(super) handles: Mutex<HashMap<u64, Handle>>,
+    /// Hash states of files read without a handle (handle 0: read-only mounts whose backend
+    /// sends no opens), by inode; at most [`super::read::MAX_HANDLELESS_HASHES`].
+    pub(super) handleless_hashes: Mutex<HashMap<u64, Arc<Mutex<SequentialHash>>>>,
     pub(super) next_handle: AtomicU64,
     pub(super) link_targets: Mutex<HashMap<u64, Arc<[u8]>>>,
     pub(super) corrupt_blobs: Mutex<HashSet<Sha1Hash>>,
@@ -160,6 +163,7 @@ impl WimFs {
             opts,
             staging,
             handles: Mutex::new(HashMap::new()),
+            handleless_hashes: Mutex::new(HashMap::new()),
             next_handle: AtomicU64::new(1),
             link_targets: Mutex::new(HashMap::new()),
             corrupt_blobs: Mutex::new(HashSet::new()),
@@ -252,6 +256,11 @@ impl Vfs for WimFs {
     }
 
     fn read_only(&self) -> bool {
+        self.staging.is_none()
+    }
+    /// A read-only image never changes, and reads verify blobs by inode when no handle
+    /// comes with them.
+    fn immutable_stateless(&self) -> bool {
         self.staging.is_none()
     }
     fn setattr(&self, ino: u64, changes: &SetAttr) -> VfsResult<Attr> {
