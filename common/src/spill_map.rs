@@ -26,7 +26,11 @@ pub fn reserved_len(len: u64) -> u64 {
 pub struct MappedExtent {
     #[cfg(target_os = "linux")]
     ptr: *mut u8,
+    #[cfg(target_os = "linux")]
     len: usize,
+    /// Elsewhere no mapping is ever made.
+    #[cfg(not(target_os = "linux"))]
+    never: std::convert::Infallible,
 }
 
 // SAFETY: the mapping is owned by this value alone (no aliasing), like a Vec's buffer.
@@ -92,7 +96,7 @@ impl MappedExtent {
         }))
     }
 
-    /// Mapping needs a Unix system: elsewhere the caller decodes into memory.
+    /// Mapping is done on Linux only: elsewhere the caller decodes into memory.
     #[cfg(not(target_os = "linux"))]
     pub fn map(_file: &File, _offset: u64, _len: u64) -> io::Result<Option<Self>> {
         Ok(None)
@@ -107,15 +111,13 @@ impl MappedExtent {
             std::slice::from_raw_parts_mut(self.ptr, self.len)
         }
         #[cfg(not(target_os = "linux"))]
-        {
-            &mut []
-        }
+        match self.never {}
     }
 }
 
+#[cfg(target_os = "linux")]
 impl Drop for MappedExtent {
     fn drop(&mut self) {
-        #[cfg(target_os = "linux")]
         // SAFETY: unmaps exactly the mapping `map` made; no reference to it outlives `self`.
         unsafe {
             libc::munmap(self.ptr.cast(), self.len);

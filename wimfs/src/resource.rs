@@ -426,7 +426,24 @@ impl<'a> BlobReader<'a> {
             ));
         }
         let mut out = vec![0u8; self.size as usize];
-        self.read_at(0, &mut out)?;
+        match self.chunked {
+            // A whole standalone resource, read once (metadata, tables): decoded straight into
+            // `out`, past the chunk cache, which would keep chunks nobody reads again for the
+            // rest of the mount (megabytes of an image's metadata).
+            Some(c)
+                if !c.solid
+                    && self.base == 0
+                    && c.uncompressed_size == self.size
+                    && (1..=MAX_CHUNK).contains(&c.chunk_size) =>
+            {
+                for (i, piece) in out.chunks_mut(c.chunk_size as usize).enumerate() {
+                    c.decode_chunk_into(self.ctx, i as u64, piece)?;
+                }
+            }
+            _ => {
+                self.read_at(0, &mut out)?;
+            }
+        }
         self.verify(&out)?;
         Ok(out)
     }
