@@ -72,6 +72,9 @@ pub struct WimFs {
     pub(super) frozen: AtomicBool,
     /// Set once anything changed.
     pub(super) dirty: AtomicBool,
+    /// Some file's data is a blob the WIM lacks: opening it must fail (a read could not tell,
+    /// as the file shows size 0), so every open goes through [`Vfs::open`].
+    pub(super) missing_data: bool,
     /// The journal of a read-write mount.
     pub(super) journal: Option<Mutex<Journal>>,
     /// Set when records were written since the last sync.
@@ -82,6 +85,9 @@ impl WimFs {
     /// Loads image `index` of `wim`; read-write when `opts.staging_dir` is set.
     pub fn new(wim: Arc<WimFile>, index: u32, opts: WimFsOptions) -> Result<Self, WimError> {
         let tree = ImageTree::load(&wim, index)?;
+        let missing_data = tree
+            .live()
+            .any(|(_, i)| matches!(&i.data, crate::inode::Content::Blob(s) if s.missing));
         let io = |what: String| move |e: std::io::Error| WimError::io(what, e);
         let (staging, journal, ops) = match &opts.staging_dir {
             None => (None, None, Vec::new()),
@@ -169,6 +175,7 @@ impl WimFs {
             corrupt_blobs: Mutex::new(HashSet::new()),
             frozen: AtomicBool::new(false),
             dirty: AtomicBool::new(false),
+            missing_data,
             journal,
             journal_unsynced: AtomicBool::new(false),
         };
@@ -259,9 +266,9 @@ impl Vfs for WimFs {
         self.staging.is_none()
     }
     /// A read-only image never changes, and reads verify blobs by inode when no handle
-    /// comes with them.
+    /// comes with them; unless a file's blob is missing (only its open can fail).
     fn immutable_stateless(&self) -> bool {
-        self.staging.is_none()
+        self.staging.is_none() && !self.missing_data
     }
     fn setattr(&self, ino: u64, changes: &SetAttr) -> VfsResult<Attr> {
         self.do_setattr(ino, changes)
