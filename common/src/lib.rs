@@ -21,5 +21,6 @@ pub mod io;
 pub mod nested;
 pub mod osname;
 pub mod spill;
+pub mod spill_map;
 pub mod vfs;
 pub mod winnt;

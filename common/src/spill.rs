@@ -12,6 +12,10 @@
 //! Reads never see a half-written or reused extent: an extent enters the index only after its
 //! bytes are written, and a reader re-checks after its `pread` that the chunk still lives in
 //! the same extent under the same store number, retrying otherwise.
+//!
+//! A missing chunk is decoded straight into its extent through a shared mapping
+//! ([`crate::spill_map`]) where the system allows, so its bytes are page cache from the start,
+//! never the daemon's anonymous memory; otherwise into memory, then written.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -25,14 +29,26 @@ use parking_lot::Mutex;
 
 use crate::chunk_key::ChunkKey;
 use crate::io::{copy_at, read_exact_at, write_all_at};
+use crate::spill_map::{reserved_len, MappedExtent};
 
-/// Where one stored chunk lives in the file.
+/// Where one stored chunk lives in the file (its space: `reserved_len(len)` bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Extent {
     offset: u64,
     len: u64,
     /// Which store put it there (extents are reused).
     store: u64,
+}
+
+/// How to make a chunk the file does not hold yet (see [`SpillFile::read_or_fill`]).
+#[derive(Debug)]
+pub struct ChunkFill<P, D> {
+    /// The chunk's decoded length.
+    pub len: u64,
+    /// Takes the memory permit a decode needs; it is dropped once the decoded bytes are.
+    pub permit: P,
+    /// Decodes the chunk into a buffer of exactly `len` bytes.
+    pub decode: D,
 }
 
 #[derive(Debug)]
@@ -159,77 +175,101 @@ impl SpillFile {
     /// budget); true when it is stored. A chunk larger than the budget is not stored, nor one
     /// that does not fit beside the chunks other threads are writing.
     pub fn store(&self, key: ChunkKey, data: &[u8]) -> io::Result<bool> {
-        let len = data.len() as u64;
-        if len == 0 || len > self.budget {
-            return Ok(false);
-        }
-        let (offset, store) = {
-            let mut st = self.state.lock();
-            if st.index.contains(&key) {
-                return Ok(true);
-            }
-            while st.used + len > self.budget {
-                let Some((_, old)) = st.index.pop_lru() else {
-                    // What is left is being written by other stores: no room now.
-                    return Ok(false);
-                };
-                st.used -= old.len;
-                punch_hole(&self.file, old.offset, old.len);
-                st.free.push((old.offset, old.len));
-            }
-            let offset = match st.free.iter().position(|&(_, l)| l >= len) {
-                Some(i) => {
-                    let (off, l) = st.free.swap_remove(i);
-                    if l > len {
-                        st.free.push((off + len, l - len));
-                    }
-                    off
-                }
-                None => {
-                    let off = st.end;
-                    st.end += len;
-                    off
-                }
-            };
-            st.used += len;
-            st.next_store += 1;
-            (offset, st.next_store)
+        let ext = match self.reserve(&key, data.len() as u64) {
+            Reserved::Already => return Ok(true),
+            Reserved::NoRoom => return Ok(false),
+            Reserved::At(ext) => ext,
         };
-        let written = write_all_at(&self.file, offset, data);
-        let mut st = self.state.lock();
-        match written {
+        match write_all_at(&self.file, ext.offset, data) {
             Ok(()) => {
-                self.stored_bytes.fetch_add(len, Ordering::Relaxed);
-                st.index.put(key, Extent { offset, len, store });
+                self.commit(key, ext);
                 Ok(true)
             }
             Err(e) => {
-                st.used -= len;
-                st.free.push((offset, len));
+                self.abandon(ext);
                 Err(e)
             }
         }
     }
 
-    /// Reads chunk `key` from `within` into `out`, decoding it with `decode` on a miss and
-    /// storing the result. Concurrent misses of one chunk decode once. Returns the bytes
-    /// copied (short only at the chunk's end). `decode` returns the bytes and a guard (a
-    /// memory permit) dropped only once the bytes are, so the permit covers the buffer's whole
-    /// life. A failed read of the file is handed to `read_error`; a failed write only loses
-    /// the copy (it is logged, and the bytes go to the callers waiting for them).
+    /// Reserves space for `len` bytes of chunk `key`, evicting least recently used chunks.
+    fn reserve(&self, key: &ChunkKey, len: u64) -> Reserved {
+        let space = reserved_len(len);
+        if len == 0 || space > self.budget {
+            return Reserved::NoRoom;
+        }
+        let mut st = self.state.lock();
+        if st.index.contains(key) {
+            return Reserved::Already;
+        }
+        while st.used + space > self.budget {
+            let Some((_, old)) = st.index.pop_lru() else {
+                // What is left is being written by other stores: no room now.
+                return Reserved::NoRoom;
+            };
+            let old_space = reserved_len(old.len);
+            st.used -= old_space;
+            punch_hole(&self.file, old.offset, old_space);
+            st.free.push((old.offset, old_space));
+        }
+        let offset = match st.free.iter().position(|&(_, l)| l >= space) {
+            Some(i) => {
+                let (off, l) = st.free.swap_remove(i);
+                if l > space {
+                    st.free.push((off + space, l - space));
+                }
+                off
+            }
+            None => {
+                let off = st.end;
+                st.end += space;
+                off
+            }
+        };
+        st.used += space;
+        st.next_store += 1;
+        Reserved::At(Extent {
+            offset,
+            len,
+            store: st.next_store,
+        })
+    }
+
+    /// Indexes extent `ext`, whose bytes are written, as chunk `key`.
+    fn commit(&self, key: ChunkKey, ext: Extent) {
+        self.stored_bytes.fetch_add(ext.len, Ordering::Relaxed);
+        self.state.lock().index.put(key, ext);
+    }
+
+    /// Gives back the space of a reserved extent that was not filled.
+    fn abandon(&self, ext: Extent) {
+        let space = reserved_len(ext.len);
+        punch_hole(&self.file, ext.offset, space);
+        let mut st = self.state.lock();
+        st.used -= space;
+        st.free.push((ext.offset, space));
+    }
+
+    /// Reads chunk `key` from `within` into `out`, making it with `fill` on a miss and
+    /// storing it. Concurrent misses of one chunk decode once. Returns the bytes copied (short
+    /// only at the chunk's end). The chunk is decoded straight into its extent of the file
+    /// when it can be mapped; otherwise into memory (under `fill.permit`, held until the
+    /// buffer is dropped), then written. A failed read of the file is handed to `read_error`;
+    /// a failed write only loses the copy (it is logged, and the bytes go to the callers
+    /// waiting for them).
     pub fn read_or_fill<E, G>(
         &self,
         key: ChunkKey,
         within: u64,
         out: &mut [u8],
-        decode: impl FnOnce() -> Result<(Arc<[u8]>, G), E>,
+        fill: ChunkFill<impl FnOnce() -> Result<G, E>, impl FnOnce(&mut [u8]) -> Result<(), E>>,
         read_error: impl Fn(io::Error) -> E,
     ) -> Result<usize, E> {
         if let Some(n) = self.read(&key, within, out).map_err(&read_error)? {
             return Ok(n);
         }
         let cell = Arc::clone(self.inflight.lock().entry(key).or_default());
-        let result = self.fill(&cell, key, within, out, decode, &read_error);
+        let result = self.fill(&cell, key, within, out, fill, &read_error);
         let mut inflight = self.inflight.lock();
         if inflight.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
             inflight.remove(&key);
@@ -244,7 +284,7 @@ impl SpillFile {
         key: ChunkKey,
         within: u64,
         out: &mut [u8],
-        decode: impl FnOnce() -> Result<(Arc<[u8]>, G), E>,
+        fill: ChunkFill<impl FnOnce() -> Result<G, E>, impl FnOnce(&mut [u8]) -> Result<(), E>>,
         read_error: &impl Fn(io::Error) -> E,
     ) -> Result<usize, E> {
         let mut slot = cell.lock();
@@ -254,7 +294,24 @@ impl SpillFile {
         if let Some(n) = self.read(&key, within, out).map_err(read_error)? {
             return Ok(n);
         }
-        let (data, guard) = decode()?;
+        let permit = (fill.permit)()?;
+        if let Some((ext, mut map)) = self.reserve_mapped(&key, fill.len) {
+            if let Err(e) = (fill.decode)(map.bytes_mut()) {
+                drop(map);
+                self.abandon(ext);
+                return Err(e);
+            }
+            let n = copy_at(map.bytes_mut(), within, out);
+            drop(map);
+            self.commit(key, ext);
+            return Ok(n);
+        }
+        let len = usize::try_from(fill.len)
+            .map_err(|_| read_error(io::Error::other("chunk larger than memory")))?;
+        let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
+        let buf = Arc::get_mut(&mut data)
+            .ok_or_else(|| read_error(io::Error::other("decode buffer shared")))?;
+        (fill.decode)(buf)?;
         let stored = self.store(key, &data);
         let n = copy_at(&data, within, out);
         match stored {
@@ -267,9 +324,39 @@ impl SpillFile {
                 *slot = Some(data);
             }
         }
-        drop(guard);
+        drop(permit);
         Ok(n)
     }
+
+    /// A reserved extent for chunk `key`, mapped writable; `None` when the chunk is stored
+    /// already, there is no room, or the extent cannot be mapped (the space is given back).
+    fn reserve_mapped(&self, key: &ChunkKey, len: u64) -> Option<(Extent, MappedExtent)> {
+        let Reserved::At(ext) = self.reserve(key, len) else {
+            return None;
+        };
+        match MappedExtent::map(&self.file, ext.offset, len) {
+            Ok(Some(map)) => Some((ext, map)),
+            Ok(None) => {
+                self.abandon(ext);
+                None
+            }
+            Err(e) => {
+                tracing::debug!("mapping the spill file in {}: {e}", self.dir.display());
+                self.abandon(ext);
+                None
+            }
+        }
+    }
+}
+
+/// What [`SpillFile::reserve`] found.
+enum Reserved {
+    /// The chunk is stored.
+    Already,
+    /// No space within the budget now.
+    NoRoom,
+    /// Space reserved here.
+    At(Extent),
 }
 
 /// A new file in `dir` that no path names.
@@ -334,123 +421,5 @@ fn punch_hole(file: &File, offset: u64, len: u64) {
 fn punch_hole(_file: &File, _offset: u64, _len: u64) {}
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::chunk_key::SourceId;
-
-    fn dir() -> PathBuf {
-        std::env::temp_dir().join(format!("spill-test-{}", std::process::id()))
-    }
-
-    fn key(source: SourceId, chunk: u64) -> ChunkKey {
-        ChunkKey {
-            source,
-            resource: 0,
-            chunk,
-        }
-    }
-
-    #[test]
-    fn stores_reads_and_evicts_within_budget() {
-        let spill = SpillFile::create_in(&dir(), 3000).expect("spill");
-        let s = SourceId::fresh();
-        for i in 0..5u8 {
-            spill
-                .store(key(s, u64::from(i)), &[i; 1000])
-                .expect("store");
-        }
-        assert!(spill.stats().2 <= 3000);
-        let mut buf = [0u8; 10];
-        assert_eq!(spill.read(&key(s, 0), 0, &mut buf).expect("read"), None);
-        assert_eq!(
-            spill.read(&key(s, 4), 995, &mut buf).expect("read"),
-            Some(5)
-        );
-        assert_eq!(&buf[..5], &[4; 5]);
-        assert_eq!(spill.read(&key(s, 4), 1000, &mut buf).expect("read"), None);
-    }
-
-    #[test]
-    fn fills_decode_once_and_sources_stay_apart() {
-        let spill = SpillFile::create_in(&dir(), 1 << 20).expect("spill");
-        let (a, b) = (SourceId::fresh(), SourceId::fresh());
-        let mut calls = 0;
-        let mut buf = [0u8; 4];
-        for _ in 0..3 {
-            let n = spill
-                .read_or_fill(
-                    key(a, 7),
-                    2,
-                    &mut buf,
-                    || {
-                        calls += 1;
-                        Ok((Arc::from(vec![1u8, 2, 3, 4, 5, 6]), ()))
-                    },
-                    |e| e,
-                )
-                .expect("fill");
-            assert_eq!(&buf[..n], &[3, 4, 5, 6]);
-        }
-        assert_eq!(calls, 1);
-        let n = spill
-            .read_or_fill(
-                key(b, 7),
-                0,
-                &mut buf,
-                || Ok((Arc::from(vec![9u8; 4]), ())),
-                |e| e,
-            )
-            .expect("fill");
-        assert_eq!(&buf[..n], &[9; 4]);
-    }
-
-    #[test]
-    fn a_read_racing_with_eviction_and_reuse_is_detected() {
-        let spill = SpillFile::create_in(&dir(), 1000).expect("spill");
-        let s = SourceId::fresh();
-        spill.store(key(s, 1), &[1; 1000]).expect("store");
-        let ext = spill.lookup(&key(s, 1)).expect("stored");
-        // Another thread evicts chunk 1 and reuses its space before this reader's pread.
-        spill.store(key(s, 2), &[2; 1000]).expect("store");
-        let mut buf = [0u8; 10];
-        spill.read_extent(ext, 0, &mut buf).expect("read");
-        assert_eq!(buf, [2; 10], "the extent was reused");
-        assert!(!spill.still_holds(&key(s, 1), ext));
-        // Stored again at the same place: a new store number, so a read begun before does
-        // not trust bytes that may be torn between the two stores.
-        spill.store(key(s, 1), &[1; 1000]).expect("store");
-        assert!(!spill.still_holds(&key(s, 1), ext));
-        assert_eq!(spill.read(&key(s, 1), 0, &mut buf).expect("read"), Some(10));
-        assert_eq!(buf, [1; 10]);
-    }
-
-    #[test]
-    fn concurrent_readers_and_evictions_never_mix_chunks() {
-        const LEN: usize = 256 * 1024;
-        let spill = Arc::new(SpillFile::create_in(&dir(), 4 * LEN as u64).expect("spill"));
-        let s = SourceId::fresh();
-        std::thread::scope(|scope| {
-            for t in 0..8u64 {
-                let spill = Arc::clone(&spill);
-                scope.spawn(move || {
-                    let mut buf = vec![0u8; LEN];
-                    for round in 0..400u64 {
-                        let chunk = (round * 7 + t * 13) % 16;
-                        let fill = (chunk + 1) as u8;
-                        let n = spill
-                            .read_or_fill(
-                                key(s, chunk),
-                                0,
-                                &mut buf,
-                                || Ok((Arc::from(vec![fill; LEN]), ())),
-                                |e| e,
-                            )
-                            .expect("fill");
-                        assert!(buf[..n].iter().all(|&b| b == fill), "chunk {chunk} mixed");
-                    }
-                });
-            }
-        });
-        assert!(spill.stats().2 <= 4 * LEN as u64);
-    }
-}
+#[path = "spill_tests.rs"]
+mod tests;

@@ -261,6 +261,16 @@ pub trait Vfs: Send + Sync + 'static {
         true
     }
 
+    /// True when nothing about the mounted image can change and its files need no open state:
+    /// `read(ino, 0, ..)` serves any regular file without an `open` (handle 0), `release` does
+    /// nothing, and `getattr` is cheap enough to answer with every directory entry. Backends
+    /// use it to skip round trips: the FUSE adapter then stops the kernel from sending
+    /// OPEN/RELEASE/FLUSH and OPENDIR/RELEASEDIR, and lists directories with READDIRPLUS.
+    /// Only meaningful for read-only mounts; `false` keeps every request.
+    fn immutable_stateless(&self) -> bool {
+        false
+    }
+
     /// The kernel dropped `nlookup` references to `ino`.
     fn forget(&self, _ino: u64, _nlookup: u64) {}
 

@@ -174,6 +174,11 @@ impl Vfs for IsoFs {
         self.read_file(ino, offset, buf)
     }
 
+    /// An ISO image never changes under the mount and reads need no handle.
+    fn immutable_stateless(&self) -> bool {
+        true
+    }
+
     fn readlink(&self, ino: u64) -> VfsResult<Vec<u8>> {
         match &self.node(ino)?.content {
             Content::Symlink(t) => Ok(t.to_vec()),

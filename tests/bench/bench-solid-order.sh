@@ -9,8 +9,10 @@
 # --solid-chunk-size=67108864` of tests/fixtures/make-big-fixture.sh's WIM (BIG_FIXTURE_MB=400).
 # Env: WIMFS (default <repo>/target/release/wimfs), RUNS (default 1, median reported).
 # Each run is cold: page cache dropped, fresh mount. For our mount the root xattr
-# wimfs.cache_stats gives the bytes decoded (decoded/served) and /proc gives the daemon's peak
-# RSS (VmHWM).
+# wimfs.cache_stats gives the bytes decoded (decoded/served), the root xattr
+# fuse.request_counts the FUSE requests per directory entry, and /proc the daemon's peak RSS
+# (VmHWM: anonymous memory plus mapped file pages, such as a solid chunk being decoded into the
+# spill file) and its peak anonymous RSS (RssAnon, sampled every 20 ms).
 set -euo pipefail
 
 HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -31,6 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 served=$(wimlib-imagex info "$ESD" 1 | awk -F': *' '/^Total Bytes/ { print $2 }')
+entries=$(wimlib-imagex info "$ESD" 1 | awk -F': *' '/^(Directory|File) Count/ { n += $2 } END { print n }')
 
 time_apply() {
     rm -rf "$APPLY"
@@ -43,11 +46,23 @@ time_apply() {
     rm -rf "$APPLY"
 }
 
-# Prints "seconds decoded_bytes peak_rss_kb" for one cold read of the mount in ORDER.
+# Prints "seconds decoded_bytes peak_rss_kb peak_anon_kb requests" for one cold read of the
+# mount in ORDER.
 time_mount() { # ORDER CACHE_MB
     local order=$1 cache=$2 t0 t1 pid stats
     drop_caches
     "$WIMFS" mount --cache-mb "$cache" "$ESD" 1 "$MNT"
+    pid=$(pgrep -f "wimfs mount --cache-mb $cache $ESD" | head -n1)
+    local anon_file=$WORK/anon
+    echo 0 >"$anon_file"
+    (
+        peak=0
+        while a=$(awk '/^RssAnon/ { print $2 }' "/proc/$pid/status" 2>/dev/null) && [[ -n $a ]]; do
+            if ((a > peak)); then peak=$a && echo "$peak" >"$anon_file"; fi
+            sleep 0.02
+        done
+    ) &
+    local sampler=$!
     t0=$(now)
     if [[ $order == tar ]]; then
         (cd "$MNT" && tar cf - . | cat >/dev/null)
@@ -56,13 +71,16 @@ time_mount() { # ORDER CACHE_MB
     fi
     t1=$(now)
     stats=$(getfattr --only-values -n wimfs.cache_stats "$MNT")
-    pid=$(pgrep -f "wimfs mount --cache-mb $cache $ESD" | head -n1)
+    local requests
+    requests=$(getfattr --only-values -n fuse.request_counts "$MNT" |
+        tr ' ' '\n' | awk -F= '$1 != "getxattr" { n += $2 } END { print n }')
     local rss
     rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
     "$WIMFS" unmount "$MNT"
+    wait "$sampler" 2>/dev/null || true
     local decoded
     decoded=$(sed -n 's/.*decoded_bytes=\([0-9]*\).*/\1/p' <<<"$stats")
-    echo "$(elapsed "$t0" "$t1") $decoded $rss"
+    echo "$(elapsed "$t0" "$t1") $decoded $rss $(cat "$anon_file") $requests"
 }
 
 apply_times=()
@@ -71,18 +89,18 @@ apply_s=$(median "${apply_times[@]}")
 
 echo "# bench-solid-order.sh $ESD ($(du -m "$ESD" | cut -f1) MB, $served bytes in image 1), wimfs $(git -C "$REPO" rev-parse --short HEAD), RUNS=$RUNS, load at start $(cut -d' ' -f1-3 /proc/loadavg), caches dropped: $CAN_DROP"
 echo "wimlib-imagex apply to tmpfs: ${apply_s}s"
-echo "| order | --cache-mb | wimfs s | apply s | ratio (target) | decoded/served | peak RSS MiB (bound) |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| order | --cache-mb | wimfs s | apply s | ratio (target) | decoded/served | FUSE requests/entry | peak RSS MiB (bound) | peak RssAnon MiB |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for order in tar shuffled; do
     for cache in 256 16; do
         secs=()
         for _ in $(seq "$RUNS"); do
-            read -r s decoded rss < <(time_mount "$order" "$cache")
+            read -r s decoded rss anon requests < <(time_mount "$order" "$cache")
             secs+=("$s")
         done
         s=$(median "${secs[@]}")
         target=2
         [[ $order == shuffled ]] && target=3
-        echo "| $order | $cache | $s | $apply_s | $(ratio "$s" "$apply_s") (<= $target) | $(ratio "$decoded" "$served") | $((rss / 1024)) (<= $((cache + 64))) |"
+        echo "| $order | $cache | $s | $apply_s | $(ratio "$s" "$apply_s") (<= $target) | $(ratio "$decoded" "$served") | $(ratio "$requests" "$entries") | $((rss / 1024)) (<= $((cache + 64))) | $((anon / 1024)) |"
     done
 done

@@ -158,6 +158,21 @@ impl Chunked {
 
     /// Reads and decodes chunk `i` (no caching).
     fn decode_chunk(&self, ctx: &ResourceContext, i: u64) -> WimResult<Arc<[u8]>> {
+        // The output is allocated as the shared buffer itself: `Arc::from(Vec)` would copy it,
+        // holding a 64 MiB solid chunk twice at the peak.
+        let mut shared: Arc<[u8]> = std::iter::repeat_n(0u8, self.chunk_len(i) as usize).collect();
+        let out = Arc::get_mut(&mut shared).ok_or_else(|| {
+            WimError::io(
+                format!("decoding chunk {i}"),
+                std::io::Error::other("decode buffer shared"),
+            )
+        })?;
+        self.decode_chunk_into(ctx, i, out)?;
+        Ok(shared)
+    }
+
+    /// Reads and decodes chunk `i` into `out`, which holds exactly its uncompressed length.
+    fn decode_chunk_into(&self, ctx: &ResourceContext, i: u64, out: &mut [u8]) -> WimResult<()> {
         let at = self.hdr.offset_in_wim;
         let starts = ctx.cache.get_or_load(ctx.key(at, CHUNK_TABLE_KEY), || {
             self.load_starts(ctx).map(Arc::from)
@@ -183,31 +198,26 @@ impl Chunked {
                 ),
             ));
         }
-        // The output is allocated as the shared buffer itself: `Arc::from(Vec)` would copy it,
-        // holding a 64 MiB solid chunk twice at the peak.
-        let mut shared: Arc<[u8]> = std::iter::repeat_n(0u8, out_len).collect();
         let what = || format!("reading chunk {i} of the resource at byte {at}");
-        let out = Arc::get_mut(&mut shared)
-            .ok_or_else(|| WimError::io(what(), std::io::Error::other("decode buffer shared")))?;
+        if out.len() != out_len {
+            return Err(WimError::io(
+                what(),
+                std::io::Error::other(format!("a {} byte buffer for {out_len} bytes", out.len())),
+            ));
+        }
         if in_len == out_len {
-            ctx.source
-                .read_exact_at(start, out)
-                .map_err(io_err(what()))?;
-            return Ok(shared);
+            return ctx.source.read_exact_at(start, out).map_err(io_err(what()));
         }
         let mut input = vec![0u8; in_len];
         ctx.source
             .read_exact_at(start, &mut input)
             .map_err(io_err(what()))?;
-        decode(self.compression, &input, out, self.chunk_size).map_err(|e| {
-            WimError::Decompress {
-                codec: self.compression.name(),
-                offset: at,
-                chunk: i,
-                detail: e.to_string(),
-            }
-        })?;
-        Ok(shared)
+        decode(self.compression, &input, out, self.chunk_size).map_err(|e| WimError::Decompress {
+            codec: self.compression.name(),
+            offset: at,
+            chunk: i,
+            detail: e.to_string(),
+        })
     }
 }
 
@@ -416,7 +426,24 @@ impl<'a> BlobReader<'a> {
             ));
         }
         let mut out = vec![0u8; self.size as usize];
-        self.read_at(0, &mut out)?;
+        match self.chunked {
+            // A whole standalone resource, read once (metadata, tables): decoded straight into
+            // `out`, past the chunk cache, which would keep chunks nobody reads again for the
+            // rest of the mount (megabytes of an image's metadata).
+            Some(c)
+                if !c.solid
+                    && self.base == 0
+                    && c.uncompressed_size == self.size
+                    && (1..=MAX_CHUNK).contains(&c.chunk_size) =>
+            {
+                for (i, piece) in out.chunks_mut(c.chunk_size as usize).enumerate() {
+                    c.decode_chunk_into(self.ctx, i as u64, piece)?;
+                }
+            }
+            _ => {
+                self.read_at(0, &mut out)?;
+            }
+        }
         self.verify(&out)?;
         Ok(out)
     }

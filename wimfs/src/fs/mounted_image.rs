@@ -62,6 +62,9 @@ pub struct WimFs {
     pub(super) opts: WimFsOptions,
     pub(super) staging: Option<Staging>,
     pub(super) handles: Mutex<HashMap<u64, Handle>>,
+    /// Hash states of files read without a handle (handle 0: read-only mounts whose backend
+    /// sends no opens), by inode; at most [`super::read::MAX_HANDLELESS_HASHES`].
+    pub(super) handleless_hashes: Mutex<HashMap<u64, Arc<Mutex<SequentialHash>>>>,
     pub(super) next_handle: AtomicU64,
     pub(super) link_targets: Mutex<HashMap<u64, Arc<[u8]>>>,
     pub(super) corrupt_blobs: Mutex<HashSet<Sha1Hash>>,
@@ -72,6 +75,9 @@ pub struct WimFs {
     pub(super) write_gate: RwLock<()>,
     /// Set once anything changed.
     pub(super) dirty: AtomicBool,
+    /// Some file's data is a blob the WIM lacks: opening it must fail (a read could not tell,
+    /// as the file shows size 0), so every open goes through [`Vfs::open`].
+    pub(super) missing_data: bool,
     /// The journal of a read-write mount.
     pub(super) journal: Option<Mutex<Journal>>,
     /// Set when records were written since the last sync.
@@ -82,6 +88,9 @@ impl WimFs {
     /// Loads image `index` of `wim`; read-write when `opts.staging_dir` is set.
     pub fn new(wim: Arc<WimFile>, index: u32, opts: WimFsOptions) -> Result<Self, WimError> {
         let mut tree = ImageTree::load(&wim, index)?;
+        let missing_data = tree
+            .live()
+            .any(|(_, i)| matches!(&i.data, crate::inode::Content::Blob(s) if s.missing));
         let (staging, journal, ops) = match &opts.staging_dir {
             None => (None, None, Vec::new()),
             Some(dir) => {
@@ -108,12 +117,14 @@ impl WimFs {
             opts,
             staging,
             handles: Mutex::new(HashMap::new()),
+            handleless_hashes: Mutex::new(HashMap::new()),
             next_handle: AtomicU64::new(1),
             link_targets: Mutex::new(HashMap::new()),
             corrupt_blobs: Mutex::new(HashSet::new()),
             frozen: AtomicBool::new(false),
             write_gate: RwLock::new(()),
             dirty: AtomicBool::new(false),
+            missing_data,
             journal,
             journal_unsynced: AtomicBool::new(false),
         };
@@ -210,6 +221,11 @@ impl Vfs for WimFs {
 
     fn read_only(&self) -> bool {
         self.staging.is_none()
+    }
+    /// A read-only image never changes, and reads verify blobs by inode when no handle
+    /// comes with them; unless a file's blob is missing (only its open can fail).
+    fn immutable_stateless(&self) -> bool {
+        self.staging.is_none() && !self.missing_data
     }
     fn setattr(&self, ino: u64, changes: &SetAttr) -> VfsResult<Attr> {
         self.do_setattr(ino, changes)

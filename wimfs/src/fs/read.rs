@@ -12,6 +12,9 @@ use sha1::Digest;
 use super::attr::{file_kind, make_attr};
 use super::mounted_image::{Handle, WimFs};
 use super::seqhash::{SequentialHash, MAX_HASH_GAP};
+
+/// Files being verified while read without a handle, at most (each holds a SHA-1 state).
+pub(super) const MAX_HANDLELESS_HASHES: usize = 1024;
 use crate::format::Sha1Hash;
 use crate::inode::{Content, Inode, NodeKind};
 
@@ -143,8 +146,57 @@ impl WimFs {
                 _ => return Err(e),
             },
         };
-        self.verify_sequential(handle, offset, &buf[..n])?;
+        let state = if handle == 0 {
+            self.handleless_hash(ino, &data, offset)
+        } else {
+            self.handles.lock().get(&handle).and_then(|h| h.seq.clone())
+        };
+        if let Some(state) = state {
+            let finished = self.verify_sequential(&state, offset, &buf[..n]);
+            if handle == 0 && finished.as_ref().map_or(true, |done| *done) {
+                let mut hashes = self.handleless_hashes.lock();
+                if hashes.get(&ino).is_some_and(|s| Arc::ptr_eq(s, &state)) {
+                    hashes.remove(&ino);
+                }
+            }
+            finished?;
+        }
         Ok(n)
+    }
+
+    /// The hash state of a file read without a handle: the inode's, started by a read from
+    /// offset 0 of a blob that is not verified on decode. Readers of one inode share it; the
+    /// kernel's page cache asks for each page once, so their reads form one sequence.
+    fn handleless_hash(
+        &self,
+        ino: u64,
+        data: &Content,
+        offset: u64,
+    ) -> Option<Arc<Mutex<SequentialHash>>> {
+        if let Some(state) = self.handleless_hashes.lock().get(&ino) {
+            return Some(Arc::clone(state));
+        }
+        let Content::Blob(stream) = data else {
+            return None;
+        };
+        if offset != 0 {
+            return None;
+        }
+        let wim = self.wim();
+        let blob = wim.blob(&stream.hash)?;
+        if wim.reader(blob).ok()?.verified_on_decode() {
+            return None;
+        }
+        let mut hashes = self.handleless_hashes.lock();
+        if hashes.len() >= MAX_HANDLELESS_HASHES {
+            // Files read part way and left: forget one (its check is given up).
+            let victim = hashes.keys().next().copied();
+            victim.map(|v| hashes.remove(&v));
+        }
+        let state = hashes
+            .entry(ino)
+            .or_insert_with(|| Arc::new(Mutex::new(SequentialHash::new(*stream))));
+        Some(Arc::clone(state))
     }
 
     pub(super) fn do_release(&self, ino: u64, handle: u64) -> VfsResult<()> {
@@ -181,21 +233,24 @@ impl WimFs {
         }
     }
 
-    /// Hashes data a handle read in order; on reaching the end, compares with the blob's SHA-1.
-    fn verify_sequential(&self, handle: u64, offset: u64, data: &[u8]) -> VfsResult<()> {
-        let Some(state) = self.handles.lock().get(&handle).and_then(|h| h.seq.clone()) else {
-            return Ok(());
-        };
+    /// Hashes data read in order; on reaching the end, compares with the blob's SHA-1.
+    /// Returns whether the check is over (verified or given up on).
+    fn verify_sequential(
+        &self,
+        state: &Mutex<SequentialHash>,
+        offset: u64,
+        data: &[u8],
+    ) -> VfsResult<bool> {
         let mut st = state.lock();
         if st.finished || offset + (data.len() as u64) <= st.next {
-            return Ok(());
+            return Ok(st.finished);
         }
         if offset > st.next {
             // A handle whose first read is not at 0 is random access: filling the gap from 0 would
             // decode what was never asked for (a whole solid chunk, megabytes of a big file).
             if st.next == 0 || offset - st.next > MAX_HASH_GAP {
                 st.finished = true; // random access: give up on this handle
-                return Ok(());
+                return Ok(true);
             }
             let mut gap = vec![0u8; (offset - st.next) as usize];
             let n = self.read_content(&Content::Blob(st.stream), st.next, &mut gap)?;
@@ -217,6 +272,6 @@ impl WimFs {
                 )));
             }
         }
-        Ok(())
+        Ok(st.finished)
     }
 }

@@ -3,7 +3,7 @@
 //! cache's [`common::decode_budget::DecodeBudget`], and the next chunk decoded ahead on another
 //! thread while a reader moves through a solid resource.
 
-use std::sync::Arc;
+use common::spill::ChunkFill;
 
 use super::{Chunked, ResourceContext};
 use crate::error::{WimError, WimResult};
@@ -23,9 +23,10 @@ impl Chunked {
         let Some(spill) = ctx.cache.spill().filter(|_| self.solid) else {
             return Ok(None);
         };
-        let decode = || {
-            let permit = ctx.cache.decoders().acquire(self.decode_weight(i));
-            Ok((self.decode_for_spill(ctx, i)?, permit))
+        let fill = ChunkFill {
+            len: self.chunk_len(i),
+            permit: || Ok(ctx.cache.decoders().acquire(self.decode_weight(i))),
+            decode: |out: &mut [u8]| self.decode_for_spill(ctx, i, out),
         };
         let read_error = |e| {
             WimError::io(
@@ -37,7 +38,7 @@ impl Chunked {
             ctx.key(self.hdr.offset_in_wim, i),
             within,
             out,
-            decode,
+            fill,
             read_error,
         )?;
         // A reader that moved on from the previous chunk to this one: decode the next on
@@ -48,16 +49,17 @@ impl Chunked {
         Ok(Some(n))
     }
 
-    /// Memory a decode of chunk `i` holds: its output and (at most about half as much) input.
+    /// Memory a decode of chunk `i` holds: its output (when it cannot be decoded into the spill
+    /// file's page cache) and (at most about half as much) input.
     fn decode_weight(&self, i: u64) -> u64 {
         let len = self.chunk_len(i);
         len.saturating_add(len / 2)
     }
 
-    fn decode_for_spill(&self, ctx: &ResourceContext, i: u64) -> WimResult<Arc<[u8]>> {
-        let data = self.decode_chunk(ctx, i)?;
-        ctx.cache.note_decoded(data.len());
-        Ok(data)
+    fn decode_for_spill(&self, ctx: &ResourceContext, i: u64, out: &mut [u8]) -> WimResult<()> {
+        self.decode_chunk_into(ctx, i, out)?;
+        ctx.cache.note_decoded(out.len());
+        Ok(())
     }
 
     /// Decodes chunk `i` into the spill file on a background thread, if it exists, is not
@@ -82,14 +84,22 @@ impl Chunked {
                 let Some(spill) = ctx.cache.spill() else {
                     return;
                 };
-                let decode = || match ctx.cache.decoders().try_acquire(this.decode_weight(i)) {
-                    Some(permit) => Ok((this.decode_for_spill(&ctx, i)?, permit)),
-                    None => Err(WimError::Unsupported(
-                        "no decode budget left for reading ahead".into(),
-                    )),
+                let fill = ChunkFill {
+                    len: this.chunk_len(i),
+                    permit: || {
+                        ctx.cache
+                            .decoders()
+                            .try_acquire(this.decode_weight(i))
+                            .ok_or_else(|| {
+                                WimError::Unsupported(
+                                    "no decode budget left for reading ahead".into(),
+                                )
+                            })
+                    },
+                    decode: |out: &mut [u8]| this.decode_for_spill(&ctx, i, out),
                 };
                 let read_error = |e| WimError::io("reading the spill file ahead".to_string(), e);
-                if let Err(e) = spill.read_or_fill(key, 0, &mut [0u8; 1], decode, read_error) {
+                if let Err(e) = spill.read_or_fill(key, 0, &mut [0u8; 1], fill, read_error) {
                     tracing::debug!("decoding chunk {i} ahead: {e}");
                 }
             });

@@ -1,0 +1,159 @@
+//! A writable shared mapping of one extent of the spill file, so a solid chunk is decoded
+//! straight into the file's page cache: its 64 MiB of output never become anonymous memory of
+//! the daemon, and once unmapped they are pages the kernel writes back and reclaims like any
+//! file's (POSIX `mmap` with `MAP_SHARED`; Linux keeps `pread` of the same file coherent with
+//! the mapping, so readers see the bytes as soon as the extent is indexed).
+//!
+//! Extents are placed at multiples of [`EXTENT_ALIGN`], which every page size of the systems we
+//! run on divides (4 KiB, 16 KiB, 64 KiB), so each extent can be mapped at its own offset.
+//! The extent's blocks are allocated (`fallocate`) before it is mapped: a store into a mapped
+//! hole of a full file system would kill the daemon with `SIGBUS`, while a failed `fallocate`
+//! only sends the decode to memory. Linux only; elsewhere chunks are decoded into memory.
+
+use std::fs::File;
+use std::io;
+
+/// Alignment of extent offsets in the spill file.
+pub const EXTENT_ALIGN: u64 = 64 * 1024;
+
+/// Space reserved in the file for `len` bytes (a whole number of [`EXTENT_ALIGN`] units).
+pub fn reserved_len(len: u64) -> u64 {
+    len.div_ceil(EXTENT_ALIGN).saturating_mul(EXTENT_ALIGN)
+}
+
+/// `len` bytes of `file` from `offset`, mapped writable and shared; unmapped on drop.
+#[derive(Debug)]
+pub struct MappedExtent {
+    #[cfg(target_os = "linux")]
+    ptr: *mut u8,
+    #[cfg(target_os = "linux")]
+    len: usize,
+    /// Elsewhere no mapping is ever made.
+    #[cfg(not(target_os = "linux"))]
+    never: std::convert::Infallible,
+}
+
+// SAFETY: the mapping is owned by this value alone (no aliasing), like a Vec's buffer.
+unsafe impl Send for MappedExtent {}
+
+impl MappedExtent {
+    /// Allocates and maps `len` bytes of `file` at `offset` (which must be
+    /// [`EXTENT_ALIGN`]-aligned), growing the file when it ends before them (never shrinking
+    /// it). `Ok(None)` where mapping is not possible or not safe: not Linux, a page size that
+    /// does not divide the alignment, a zero length, blocks that cannot be allocated (a full
+    /// file system, one without `fallocate`).
+    #[cfg(target_os = "linux")]
+    pub fn map(file: &File, offset: u64, len: u64) -> io::Result<Option<Self>> {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        let (Ok(page), Ok(len_us), Ok(off)) = (
+            u64::try_from(page),
+            usize::try_from(len),
+            libc::off_t::try_from(offset),
+        ) else {
+            return Ok(None);
+        };
+        if len == 0 || page == 0 || !EXTENT_ALIGN.is_multiple_of(page) {
+            return Ok(None);
+        }
+        if !offset.is_multiple_of(EXTENT_ALIGN) {
+            return Err(io::Error::other(format!(
+                "spill extent at {offset} is not aligned to {EXTENT_ALIGN}"
+            )));
+        }
+        let Ok(len_off) = libc::off_t::try_from(len) else {
+            return Ok(None);
+        };
+        // SAFETY: fallocate on our own open descriptor; no memory is passed. Mode 0 allocates
+        // the range's blocks and extends the file when it ends before them.
+        if unsafe { libc::fallocate(file.as_raw_fd(), 0, off, len_off) } != 0 {
+            tracing::debug!(
+                "spill extent at {offset}: {}; decoding into memory",
+                io::Error::last_os_error()
+            );
+            return Ok(None);
+        }
+        // SAFETY: a fresh shared mapping of our own descriptor, of a range the file now
+        // covers with allocated blocks; nothing else maps this extent (it is reserved for this
+        // fill alone).
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len_us,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                off,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Some(Self {
+            ptr: ptr.cast(),
+            len: len_us,
+        }))
+    }
+
+    /// Mapping is done on Linux only: elsewhere the caller decodes into memory.
+    #[cfg(not(target_os = "linux"))]
+    pub fn map(_file: &File, _offset: u64, _len: u64) -> io::Result<Option<Self>> {
+        Ok(None)
+    }
+
+    /// The mapped bytes.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        #[cfg(target_os = "linux")]
+        // SAFETY: `ptr` maps `len` writable bytes for as long as `self` lives, and `&mut self`
+        // makes this the only reference.
+        unsafe {
+            std::slice::from_raw_parts_mut(self.ptr, self.len)
+        }
+        #[cfg(not(target_os = "linux"))]
+        match self.never {}
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for MappedExtent {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping `map` made; no reference to it outlives `self`.
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len);
+        }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::FileExt;
+
+    #[test]
+    fn bytes_written_through_the_mapping_read_back_with_pread() {
+        let dir = std::env::temp_dir().join(format!("spill-map-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("f");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .expect("file");
+        let mut m = MappedExtent::map(&file, EXTENT_ALIGN, 10_000)
+            .expect("map")
+            .expect("mappable");
+        m.bytes_mut().fill(7);
+        drop(m);
+        let mut buf = [0u8; 4];
+        file.read_exact_at(&mut buf, EXTENT_ALIGN + 9_996)
+            .expect("pread");
+        assert_eq!(buf, [7; 4]);
+        assert!(MappedExtent::map(&file, 100, 10).is_err(), "unaligned");
+        assert_eq!(reserved_len(1), EXTENT_ALIGN);
+        assert_eq!(reserved_len(EXTENT_ALIGN), EXTENT_ALIGN);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

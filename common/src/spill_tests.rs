@@ -1,0 +1,178 @@
+//! Tests of the spill file.
+
+use super::*;
+use crate::chunk_key::SourceId;
+use crate::spill_map::EXTENT_ALIGN;
+
+fn dir() -> PathBuf {
+    std::env::temp_dir().join(format!("spill-test-{}", std::process::id()))
+}
+
+fn key(source: SourceId, chunk: u64) -> ChunkKey {
+    ChunkKey {
+        source,
+        resource: 0,
+        chunk,
+    }
+}
+
+#[test]
+fn stores_reads_and_evicts_within_budget() {
+    let spill = SpillFile::create_in(&dir(), 3 * EXTENT_ALIGN).expect("spill");
+    let s = SourceId::fresh();
+    for i in 0..5u8 {
+        spill
+            .store(key(s, u64::from(i)), &[i; 1000])
+            .expect("store");
+    }
+    assert!(spill.stats().2 <= 3 * EXTENT_ALIGN);
+    let mut buf = [0u8; 10];
+    assert_eq!(spill.read(&key(s, 0), 0, &mut buf).expect("read"), None);
+    assert_eq!(
+        spill.read(&key(s, 4), 995, &mut buf).expect("read"),
+        Some(5)
+    );
+    assert_eq!(&buf[..5], &[4; 5]);
+    assert_eq!(spill.read(&key(s, 4), 1000, &mut buf).expect("read"), None);
+}
+
+#[test]
+fn fills_decode_once_and_sources_stay_apart() {
+    let spill = SpillFile::create_in(&dir(), 1 << 20).expect("spill");
+    let (a, b) = (SourceId::fresh(), SourceId::fresh());
+    let mut calls = 0;
+    let mut buf = [0u8; 4];
+    for _ in 0..3 {
+        let n = spill
+            .read_or_fill(
+                key(a, 7),
+                2,
+                &mut buf,
+                ChunkFill {
+                    len: 6,
+                    permit: || Ok(()),
+                    decode: |out: &mut [u8]| {
+                        calls += 1;
+                        out.copy_from_slice(&[1, 2, 3, 4, 5, 6]);
+                        Ok(())
+                    },
+                },
+                |e| e,
+            )
+            .expect("fill");
+        assert_eq!(&buf[..n], &[3, 4, 5, 6]);
+    }
+    assert_eq!(calls, 1);
+    let n = spill
+        .read_or_fill(
+            key(b, 7),
+            0,
+            &mut buf,
+            ChunkFill {
+                len: 4,
+                permit: || Ok(()),
+                decode: |out: &mut [u8]| {
+                    out.fill(9);
+                    Ok(())
+                },
+            },
+            |e| e,
+        )
+        .expect("fill");
+    assert_eq!(&buf[..n], &[9; 4]);
+}
+
+#[test]
+fn a_read_racing_with_eviction_and_reuse_is_detected() {
+    let spill = SpillFile::create_in(&dir(), EXTENT_ALIGN).expect("spill");
+    let s = SourceId::fresh();
+    spill.store(key(s, 1), &[1; 1000]).expect("store");
+    let ext = spill.lookup(&key(s, 1)).expect("stored");
+    // Another thread evicts chunk 1 and reuses its space before this reader's pread.
+    spill.store(key(s, 2), &[2; 1000]).expect("store");
+    let mut buf = [0u8; 10];
+    spill.read_extent(ext, 0, &mut buf).expect("read");
+    assert_eq!(buf, [2; 10], "the extent was reused");
+    assert!(!spill.still_holds(&key(s, 1), ext));
+    // Stored again at the same place: a new store number, so a read begun before does
+    // not trust bytes that may be torn between the two stores.
+    spill.store(key(s, 1), &[1; 1000]).expect("store");
+    assert!(!spill.still_holds(&key(s, 1), ext));
+    assert_eq!(spill.read(&key(s, 1), 0, &mut buf).expect("read"), Some(10));
+    assert_eq!(buf, [1; 10]);
+}
+
+#[test]
+fn concurrent_readers_and_evictions_never_mix_chunks() {
+    const LEN: usize = 256 * 1024;
+    let spill = Arc::new(SpillFile::create_in(&dir(), 4 * LEN as u64).expect("spill"));
+    let s = SourceId::fresh();
+    std::thread::scope(|scope| {
+        for t in 0..8u64 {
+            let spill = Arc::clone(&spill);
+            scope.spawn(move || {
+                let mut buf = vec![0u8; LEN];
+                for round in 0..400u64 {
+                    let chunk = (round * 7 + t * 13) % 16;
+                    let fill = (chunk + 1) as u8;
+                    let n = spill
+                        .read_or_fill(
+                            key(s, chunk),
+                            0,
+                            &mut buf,
+                            ChunkFill {
+                                len: LEN as u64,
+                                permit: || Ok(()),
+                                decode: |out: &mut [u8]| {
+                                    out.fill(fill);
+                                    Ok(())
+                                },
+                            },
+                            |e| e,
+                        )
+                        .expect("fill");
+                    assert!(buf[..n].iter().all(|&b| b == fill), "chunk {chunk} mixed");
+                }
+            });
+        }
+    });
+    assert!(spill.stats().2 <= 4 * LEN as u64);
+}
+
+#[test]
+fn a_failed_decode_gives_its_space_back_and_a_retry_succeeds() {
+    let spill = SpillFile::create_in(&dir(), 1 << 20).expect("spill");
+    let s = SourceId::fresh();
+    let mut buf = [0u8; 4];
+    let failed = spill.read_or_fill(
+        key(s, 1),
+        0,
+        &mut buf,
+        ChunkFill {
+            len: 100_000,
+            permit: || Ok(()),
+            decode: |_: &mut [u8]| Err(io::Error::other("bad chunk")),
+        },
+        |e| e,
+    );
+    assert!(failed.is_err());
+    assert_eq!(spill.stats().2, 0, "the failed chunk's space is given back");
+    let n = spill
+        .read_or_fill(
+            key(s, 1),
+            99_998,
+            &mut buf,
+            ChunkFill {
+                len: 100_000,
+                permit: || Ok(()),
+                decode: |out: &mut [u8]| {
+                    out.fill(3);
+                    Ok(())
+                },
+            },
+            |e| e,
+        )
+        .expect("fill");
+    assert_eq!(&buf[..n], &[3, 3]);
+    assert_eq!(spill.read(&key(s, 1), 0, &mut buf).expect("read"), Some(4));
+}
