@@ -8,6 +8,7 @@
 mod adapter;
 mod convert;
 mod session;
+mod unmount;
 
 pub use adapter::FuseAdapter;
 pub use session::{fuser_config, FuseOptions, FuseSession, FuseUnmounter};
