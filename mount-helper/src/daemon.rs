@@ -23,6 +23,8 @@ use common::backend::fuse::{FuseOptions, FuseSession, FuseUnmounter};
 use common::vfs::Vfs;
 
 #[cfg(unix)]
+use crate::daemon_lock::DaemonLock;
+#[cfg(unix)]
 use crate::mountpoint::check_mountpoint;
 /// On Windows: WinFsp, in the foreground or from a detached process (same contract).
 #[cfg(windows)]
@@ -196,6 +198,10 @@ where
     return_big_buffers_to_the_system();
     let vfs = open()?;
     let set = block_termination_signals();
+    // Held until the process exits: `unmount` waits for it (see `daemon_lock.rs`).
+    let _life = DaemonLock::hold(mountpoint)
+        .map_err(|e| tracing::warn!("`unmount` will not wait for this daemon: {e}"))
+        .ok();
     let mut session = FuseSession::mount(Arc::clone(&vfs), mountpoint, fuse)
         .map_err(|e| format!("mounting on {}: {e}", mountpoint.display()))?;
     let mut unmounter = session.unmounter();

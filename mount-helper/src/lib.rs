@@ -4,6 +4,8 @@
 pub mod collection;
 pub mod control;
 pub mod daemon;
+#[cfg(unix)]
+pub mod daemon_lock;
 pub mod extract;
 pub mod helper_args;
 pub mod live_commit;

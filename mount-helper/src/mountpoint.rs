@@ -1,4 +1,5 @@
-//! Mount-point checks (exists, is a directory, is not already a mount) and unmounting.
+//! Mount-point checks (exists, is a directory, is not already a mount) and unmounting, which
+//! returns once the mount's daemon has exited (`daemon_lock.rs`).
 
 #[cfg(unix)]
 use std::ffi::CString;
@@ -8,6 +9,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 #[cfg(unix)]
 use std::process::Command;
+
+#[cfg(unix)]
+use crate::daemon_lock::{ServingDaemon, DAEMON_EXIT_TIMEOUT};
 
 /// On Windows: a free drive letter or a directory that does not exist yet; unmounting asks
 /// the serving process through a named event.
@@ -87,7 +91,9 @@ pub fn is_mountpoint(dir: &Path) -> bool {
 }
 
 #[cfg(unix)]
-/// Unmounts a FUSE mount at `dir` made by one of our tools (`fuse.<subtype>`).
+/// Unmounts a FUSE mount at `dir` made by one of our tools (`fuse.<subtype>`), and (unless
+/// `lazy`) waits up to [`DAEMON_EXIT_TIMEOUT`] for the daemon that served it to exit, so the
+/// directory can be mounted on again at once.
 pub fn unmount(dir: &Path, subtype: &str, lazy: bool) -> Result<(), String> {
     let canon = dir
         .canonicalize()
@@ -104,11 +110,25 @@ pub fn unmount(dir: &Path, subtype: &str, lazy: bool) -> Result<(), String> {
         }
         Some(_) => {}
     }
+    // Opened while the mount is still there, so it is the daemon of this mount that is waited
+    // for, not of one made at the same directory later. A lazy unmount leaves the daemon
+    // serving the files still open: not waited for.
+    let daemon = ServingDaemon::of(&canon);
+    detach(&canon, lazy)?;
+    if !lazy {
+        daemon.wait_exit(&canon, DAEMON_EXIT_TIMEOUT);
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+/// Ends the mount at `canon`: `fusermount3 -u`, else (root) umount2.
+fn detach(canon: &Path, lazy: bool) -> Result<(), String> {
     let mut args = vec!["-u"];
     if lazy {
         args.push("-z");
     }
-    let status = Command::new("fusermount3").args(&args).arg(&canon).status();
+    let status = Command::new("fusermount3").args(&args).arg(canon).status();
     if matches!(status, Ok(s) if s.success()) {
         return Ok(());
     }

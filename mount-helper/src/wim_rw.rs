@@ -199,6 +199,9 @@ pub fn unmount(
             canon.display()
         ));
     };
+    // The daemon of this mount, waited for once it has unmounted itself (`daemon_lock.rs`).
+    #[cfg(unix)]
+    let daemon = crate::daemon_lock::ServingDaemon::of(&canon);
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -236,6 +239,8 @@ pub fn unmount(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    #[cfg(unix)]
+    daemon.wait_exit(&canon, crate::daemon_lock::DAEMON_EXIT_TIMEOUT);
     Ok(())
 }
 

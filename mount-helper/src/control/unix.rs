@@ -10,21 +10,9 @@ use std::path::{Path, PathBuf};
 /// A connection.
 pub(super) type Stream = UnixStream;
 
-fn runtime_dir() -> PathBuf {
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    match std::env::var_os("XDG_RUNTIME_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d).join("wimfs"),
-        _ => PathBuf::from(format!("/tmp/wimfs-{uid}")),
-    }
-}
-
 /// The control socket of the mount at `mountpoint` (canonical path).
 pub fn endpoint_path(mountpoint: &Path) -> PathBuf {
-    runtime_dir().join(format!(
-        "{:016x}.sock",
-        crate::path_hash::fnv(mountpoint.as_os_str().as_encoded_bytes())
-    ))
+    crate::path_hash::runtime_path(mountpoint, "sock")
 }
 
 /// The daemon's end: the bound socket.

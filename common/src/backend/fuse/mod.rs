@@ -14,6 +14,7 @@ mod filesystem;
 mod listing;
 mod request_counts;
 mod session;
+mod unmount;
 
 pub use adapter::FuseAdapter;
 pub use request_counts::REQUEST_COUNTS_XATTR;

@@ -1,0 +1,149 @@
+//! The life lock of a mount's daemon, so that `unmount` returns only once the daemon that
+//! served the mount has exited, and a new mount at the same directory right after is safe
+//! from the old daemon's teardown.
+//!
+//! The daemon holds an exclusive flock(2) on `<runtime dir>/<hash of mount point>.lock` (see
+//! `path_hash.rs`) from before it mounts until it exits: the lock goes with its last
+//! descriptor, which the kernel closes at process exit, so there is no stale pid to confuse.
+//! Each daemon locks a file of its own (made under a temporary name, then renamed over the
+//! lock's name), so a new daemon never waits for an old one, and a name always leads to the
+//! newest daemon at that mount point. Unmounting opens the name *before* the mount goes away
+//! (so it holds the serving daemon's file, whatever is mounted there later) and, once the
+//! mount is gone, waits for a shared lock on it.
+
+use std::fs::File;
+use std::os::fd::{AsRawFd, IntoRawFd};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::path_hash::{create_runtime_dir, runtime_path};
+
+/// How long `unmount` waits for the daemon to exit before warning and returning.
+pub const DAEMON_EXIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The daemon's side: its lock, held until the process exits.
+#[derive(Debug)]
+pub struct DaemonLock {
+    file: Option<File>,
+    path: PathBuf,
+}
+
+impl DaemonLock {
+    /// Takes the life lock for a mount at `mountpoint` (canonical path).
+    pub fn hold(mountpoint: &Path) -> Result<Self, String> {
+        create_runtime_dir()?;
+        let path = runtime_path(mountpoint, "lock");
+        let own = path.with_extension(format!("lock.{}", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&own)
+            .map_err(|e| format!("{}: {e}", own.display()))?;
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let e = std::io::Error::last_os_error();
+            let _ = std::fs::remove_file(&own);
+            return Err(format!("locking {}: {e}", own.display()));
+        }
+        std::fs::rename(&own, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&own);
+            format!("{} -> {}: {e}", own.display(), path.display())
+        })?;
+        Ok(Self {
+            file: Some(file),
+            path,
+        })
+    }
+}
+
+impl Drop for DaemonLock {
+    /// The daemon is done with the mount: removes the lock's name if it is still this
+    /// daemon's, and keeps the lock itself (its descriptor) until the process exits.
+    fn drop(&mut self) {
+        let Some(file) = self.file.take() else {
+            return;
+        };
+        let ours = match (file.metadata(), std::fs::symlink_metadata(&self.path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        };
+        if ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        // Deliberately left open: the kernel closes it, and so drops the lock, at exit.
+        let _ = file.into_raw_fd();
+    }
+}
+
+/// The unmounting side: the lock file of the daemon serving a mount, opened before unmounting.
+#[derive(Debug)]
+pub struct ServingDaemon(Option<File>);
+
+impl ServingDaemon {
+    /// The daemon serving the mount at `mountpoint` (canonical path), if it holds a life lock
+    /// this user can see (an older daemon, or one of another user, has none: not waited for).
+    pub fn of(mountpoint: &Path) -> Self {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(runtime_path(mountpoint, "lock"))
+            .ok();
+        Self(file)
+    }
+
+    /// Waits until the daemon has exited, up to `timeout`; then warns (on stderr) and returns.
+    pub fn wait_exit(self, mountpoint: &Path, timeout: Duration) {
+        let Some(file) = self.0 else { return };
+        let deadline = Instant::now() + timeout;
+        loop {
+            // SAFETY: flock on a descriptor we own; released when `file` closes.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0 {
+                return;
+            }
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EWOULDBLOCK) && e.raw_os_error() != Some(libc::EINTR)
+            {
+                eprintln!(
+                    "warning: cannot tell whether the daemon of {} has exited: {e}",
+                    mountpoint.display()
+                );
+                return;
+            }
+            if Instant::now() >= deadline {
+                eprintln!(
+                    "warning: {} is unmounted, but its daemon is still running after {} s; \
+                     a new mount there may be disturbed until it exits",
+                    mountpoint.display(),
+                    timeout.as_secs()
+                );
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_lock_is_waited_for_and_a_released_one_is_not() {
+        let dir = std::env::temp_dir().join(format!("daemon-lock-test-{}", std::process::id()));
+        let held = DaemonLock::hold(&dir).expect("lock");
+        let serving = ServingDaemon::of(&dir);
+        assert!(serving.0.is_some(), "the lock file is there");
+        let start = Instant::now();
+        serving.wait_exit(&dir, Duration::from_millis(200));
+        assert!(start.elapsed() >= Duration::from_millis(200), "waited");
+        // Same process: the lock is ours, so only a separate open file description can test
+        // it; once the name is gone there is nothing to wait for.
+        drop(held);
+        assert!(ServingDaemon::of(&dir).0.is_none(), "the name is removed");
+    }
+}
