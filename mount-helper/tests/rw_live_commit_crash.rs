@@ -10,7 +10,7 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use tests::snapshot::{snapshot, tree_diffs};
 use tests::{
@@ -43,15 +43,6 @@ fn edits2(root: &Path) {
         root.join("Windows/System32/new-driver.sys"),
     )
     .expect("mv");
-}
-
-/// `wimfs commit DIR`.
-fn live_commit(m: &Path) -> Output {
-    Command::new(wimfs_bin())
-        .arg("commit")
-        .arg(m)
-        .output()
-        .expect("runs")
 }
 
 /// Which of `trees` image 1 of `wim` equals (it must verify and equal one).
@@ -91,10 +82,10 @@ fn a_kill_at_any_write_of_a_live_commit_leaves_old_or_new_and_a_resumable_mount(
         let pid = staging_pid(&staging);
         edits1(&m);
         let mut stage = 0; // the commit that was killed
-        if live_commit(&m).status.success() {
+        if rw.try_live_commit(&[]).status.success() {
             assert_eq!(which_tree(&wim, &trees, dir, n), 1, "after commit 1");
             edits2(&m);
-            if live_commit(&m).status.success() {
+            if rw.try_live_commit(&[]).status.success() {
                 assert_eq!(which_tree(&wim, &trees, dir, n), 2, "after commit 2");
                 assert_same_tree(&m, &tree2);
                 rw.commit();
