@@ -199,15 +199,7 @@ pub fn unmount(
             canon.display()
         ));
     };
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg:>10} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    let reply = control::send(
+    let reply = crate::live_commit::send_showing_progress(
         &canon,
         Request {
             action,
@@ -216,13 +208,7 @@ pub fn unmount(
             rebuild,
             new_image,
         },
-        &mut |phase, done, total| {
-            bar.set_message(phase.to_string());
-            bar.set_length(total);
-            bar.set_position(done);
-        },
     );
-    bar.finish_and_clear();
     let msg = reply?.ok_or("the mount's control socket went away")?;
     println!("{msg}");
     // The daemon unmounts itself; wait until it has.
