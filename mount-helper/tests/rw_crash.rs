@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use tests::{
-    after_kill, apply_fresh, crash_base_wim, crash_edits, mount_killed_at_write, noise,
+    after_kill, apply_fresh, crash_base_wim, crash_edits, kill_attempt, noise, old_and_new_trees,
     root_or_skip, tree_differences, verify, wait_dead, MountGuard, RwMount, TempDir,
 };
 use wimfs::fs::StagingInfo;
@@ -29,18 +29,11 @@ fn a_kill_at_any_write_of_a_commit_leaves_the_old_or_the_new_image() {
     let scratch = TempDir::new("crash");
     let dir = scratch.path();
     let base = base_wim(dir);
-    let old = dir.join("old");
-    apply_fresh(&base, "1", &old);
-    let new = dir.join("new");
-    apply_fresh(&base, "1", &new);
-    edits(&new);
+    let (old, new) = old_and_new_trees(&base, dir, edits);
     let m = dir.join("m");
     let (mut killed, mut completed) = (0, false);
     for n in 1..100 {
-        let wim = dir.join("work.wim");
-        fs::copy(&base, &wim).expect("copy");
-        let staging = dir.join(format!("st{n}"));
-        let rw = mount_killed_at_write(&wim, &m, &staging, n);
+        let (wim, staging, rw) = kill_attempt(&base, dir, &m, n);
         edits(&m);
         let pid = StagingInfo::read(&staging).expect("staging info").pid;
         let out = rw.try_unmount(&["--commit"]);

@@ -15,7 +15,7 @@ use std::process::Command;
 
 use tests::{
     after_kill, apply_fresh, assert_same_tree, copy_tree, crash_base_wim, crash_edits,
-    mount_killed_at_write, run_ok, wimfs_bin, wimlib, TempDir,
+    kill_attempt, old_and_new_trees, run_ok, wimfs_bin, wimlib, TempDir,
 };
 
 use wimfs::fs::StagingInfo;
@@ -59,18 +59,11 @@ fn a_kill_at_any_write_of_a_new_image_commit_leaves_the_old_or_the_new_wim() {
     let scratch = TempDir::new("crash-new-image");
     let dir = scratch.path();
     let base = base_wim(dir);
-    let old = dir.join("old");
-    apply_fresh(&base, "1", &old);
-    let new = dir.join("new");
-    apply_fresh(&base, "1", &new);
-    edits(&new);
+    let (old, new) = old_and_new_trees(&base, dir, edits);
     let m = dir.join("m");
     let (mut killed, mut completed) = (0, false);
     for n in 1..100 {
-        let wim = dir.join("work.wim");
-        fs::copy(&base, &wim).expect("copy");
-        let staging = dir.join(format!("st{n}"));
-        let rw = mount_killed_at_write(&wim, &m, &staging, n);
+        let (wim, staging, rw) = kill_attempt(&base, dir, &m, n);
         edits(&m);
         let pid = StagingInfo::read(&staging).expect("staging info").pid;
         let kept = dir.join(format!("kept{n}"));

@@ -15,7 +15,7 @@ use std::process::Command;
 use tests::snapshot::{snapshot, tree_diffs};
 use tests::{
     after_kill, apply_fresh, assert_same_tree, copy_tree, crash_base_wim, crash_edits,
-    mount_killed_at_write, run_ok, wait_dead, wait_unlocked, wimfs_bin, wimlib, RwMount, TempDir,
+    kill_attempt, run_ok, wait_dead, wait_unlocked, wimfs_bin, wimlib, RwMount, TempDir,
 };
 use wimfs::fs::StagingInfo;
 
@@ -75,10 +75,7 @@ fn a_kill_at_any_write_of_a_live_commit_leaves_old_or_new_and_a_resumable_mount(
     let mut kills = [[0u32; 2]; 2];
     let mut completed = false;
     for n in 1..300 {
-        let wim = dir.join("work.wim");
-        fs::copy(&base, &wim).expect("copy");
-        let staging = dir.join(format!("st{n}"));
-        let rw = mount_killed_at_write(&wim, &m, &staging, n);
+        let (wim, staging, rw) = kill_attempt(&base, dir, &m, n);
         let pid = staging_pid(&staging);
         edits1(&m);
         let mut stage = 0; // the commit that was killed

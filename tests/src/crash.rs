@@ -53,6 +53,27 @@ pub fn apply_fresh(wim: &Path, image: &str, to: &Path) {
     apply(wim, image, to);
 }
 
+/// Image 1 of `base` applied as `dir/old`, and again as `dir/new` with `edits` made to it: the
+/// two trees a killed commit may leave.
+pub fn old_and_new_trees(base: &Path, dir: &Path, edits: impl FnOnce(&Path)) -> (PathBuf, PathBuf) {
+    let old = dir.join("old");
+    apply_fresh(base, "1", &old);
+    let new = dir.join("new");
+    apply_fresh(base, "1", &new);
+    edits(&new);
+    (old, new)
+}
+
+/// Attempt `n` of a kill loop: a fresh copy `dir/work.wim` of `base`, mounted at `point` with
+/// staging directory `dir/stN` and a daemon that kills itself at its `n`-th write.
+pub fn kill_attempt(base: &Path, dir: &Path, point: &Path, n: u32) -> (PathBuf, PathBuf, RwMount) {
+    let wim = dir.join("work.wim");
+    fs::copy(base, &wim).unwrap_or_else(|e| panic!("copy {}: {e}", base.display()));
+    let staging = dir.join(format!("st{n}"));
+    let rw = mount_killed_at_write(&wim, point, &staging, n);
+    (wim, staging, rw)
+}
+
 /// A read-write mount of image 1 of `wim` whose daemon kills itself at its `n`-th write.
 pub fn mount_killed_at_write(wim: &Path, point: &Path, staging: &Path, n: u32) -> RwMount {
     RwMount::mount_with(wim, "1", point, staging, |c| {

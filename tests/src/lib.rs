@@ -53,7 +53,10 @@ pub use bins::{
 };
 pub use cache_stats::{cache_stat, cache_stats};
 pub use compare::{compare, format_report, CompareOptions};
-pub use crash::{after_kill, apply_fresh, crash_base_wim, crash_edits, mount_killed_at_write};
+pub use crash::{
+    after_kill, apply_fresh, crash_base_wim, crash_edits, kill_attempt, mount_killed_at_write,
+    old_and_new_trees,
+};
 pub use daemon::{wait_dead, wait_unlocked};
 pub use fixtures::{
     copy_tree, fixture_dir, noise, rr_iso, script_fixture, udf_iso, wim_fixture, wim_fixture_dir,
