@@ -23,39 +23,15 @@
 //! only loads the data: for `valgrind --tool=callgrind`, whose instruction counts do not depend
 //! on the machine's load (subtract the `none` run's count, the loading).
 
-use std::path::{Path, PathBuf};
+mod bench_support;
+
+use std::path::PathBuf;
 use std::time::Duration;
+
+use bench_support::{cpu_time, walk};
 
 use wimcodecs::wimlib_ffi::{Compressor, Decompressor, LZX, XPRESS};
 use wimcodecs::{lzx, xpress};
-
-fn cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: valid out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-fn walk(path: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return;
-    };
-    if meta.is_dir() {
-        let Ok(rd) = std::fs::read_dir(path) else {
-            return;
-        };
-        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for e in entries {
-            walk(&e, files);
-        }
-    } else if meta.is_file() {
-        files.push(path.to_path_buf());
-    }
-}
 
 /// Which compressors run.
 #[derive(Clone, Copy, PartialEq, Eq)]

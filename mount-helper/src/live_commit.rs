@@ -79,15 +79,7 @@ pub fn commit_mounted(
         ));
     }
     let canon = crate::mountpoint::resolve_mounted(dir)?;
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg:>10} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    let reply = control::send(
+    let reply = send_showing_progress(
         &canon,
         Request {
             action: Action::CommitLive,
@@ -96,13 +88,7 @@ pub fn commit_mounted(
             rebuild: false,
             new_image: None,
         },
-        &mut |phase, done, total| {
-            bar.set_message(phase.to_string());
-            bar.set_length(total);
-            bar.set_position(done);
-        },
     );
-    bar.finish_and_clear();
     let msg = reply?.ok_or_else(|| {
         format!(
             "{} is not a read-write wimfs mount (a WIM file commits its left-behind changes: `wimfs commit WIM`)",
@@ -111,4 +97,24 @@ pub fn commit_mounted(
     })?;
     println!("{msg}");
     Ok(())
+}
+
+/// Sends `req` to the daemon of the mount at `mountpoint` (see [`control::send`]), showing the
+/// progress it reports (phase, bytes done of total) as a progress bar, cleared at the end.
+pub fn send_showing_progress(mountpoint: &Path, req: Request) -> Result<Option<String>, String> {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>10} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let reply = control::send(mountpoint, req, &mut |phase, done, total| {
+        bar.set_message(phase.to_string());
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    reply
 }

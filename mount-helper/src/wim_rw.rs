@@ -202,15 +202,7 @@ pub fn unmount(
     // The daemon of this mount, waited for once it has unmounted itself (`daemon_lock.rs`).
     #[cfg(unix)]
     let daemon = crate::daemon_lock::ServingDaemon::of(&canon);
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg:>10} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    let reply = control::send(
+    let reply = crate::live_commit::send_showing_progress(
         &canon,
         Request {
             action,
@@ -219,13 +211,7 @@ pub fn unmount(
             rebuild,
             new_image,
         },
-        &mut |phase, done, total| {
-            bar.set_message(phase.to_string());
-            bar.set_length(total);
-            bar.set_position(done);
-        },
     );
-    bar.finish_and_clear();
     let msg = reply?.ok_or("the mount's control socket went away")?;
     println!("{msg}");
     // The daemon unmounts itself; wait until it has.

@@ -4,12 +4,13 @@
 //! LZMS compressor adds; wimlib verifies our WIM and applies exactly the expected tree. Before
 //! the compressor existed, the blobs were stored uncompressed (growth ~3x wimlib's here).
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 
-use support::*;
+use tests::{
+    add_by_our_commit, add_by_wimlib_update, assert_growth_within, assert_wim_image, capture,
+    expected_after_add, small_windows_tree, TempDir,
+};
 
 /// New files like a driver pack: text (INF-like), records, and machine code (this test's own
 /// executable, the x86 filter's case).
@@ -39,42 +40,19 @@ fn an_lzms_commit_grows_the_wim_about_as_much_as_wimlib() {
     let scratch = TempDir::new("lzms-commit");
     let dir = scratch.path();
     let src = dir.join("src");
-    fs::create_dir_all(src.join("Windows/INF")).expect("mkdir");
-    fs::write(
-        src.join("Windows/INF/base.inf"),
-        "[Version]\r\n".repeat(500),
-    )
-    .expect("write");
-    fs::write(src.join("Windows/big.bin"), noise(200_000, 3)).expect("write");
+    small_windows_tree(&src);
     let ours = dir.join("ours.wim");
     capture(&src, &ours, "lzms");
     let theirs = dir.join("theirs.wim");
     fs::copy(&ours, &theirs).expect("copy");
     let pack = dir.join("pack");
     driver_pack(&pack);
-    let before = fs::metadata(&ours).expect("stat").len();
 
-    let rw = RwMount::mount(&ours, "1", &dir.join("m"), &dir.join("staging"));
-    copy_tree(&pack, &rw.path().join("Drivers"));
-    rw.commit();
-    let ours_growth = fs::metadata(&ours).expect("stat").len() - before;
-
-    wimlib(&[
-        "update",
-        theirs.to_str().expect("utf-8"),
-        "1",
-        &format!("--command=add {} /Drivers", pack.display()),
-    ]);
-    let theirs_growth = fs::metadata(&theirs).expect("stat").len() - before;
+    let ours_growth = add_by_our_commit(&ours, &pack, "Drivers", dir);
+    let theirs_growth = add_by_wimlib_update(&theirs, &pack, "Drivers");
 
     let expected = dir.join("expected");
-    copy_tree(&src, &expected);
-    copy_tree(&pack, &expected.join("Drivers"));
+    expected_after_add(&src, &pack, "Drivers", &expected);
     assert_wim_image(&ours, "1", &expected);
-    let ratio = ours_growth as f64 / theirs_growth as f64;
-    eprintln!("growth: ours {ours_growth}, wimlib {theirs_growth} ({ratio:.3})");
-    assert!(
-        ratio <= 1.15,
-        "our commit grew the WIM by {ours_growth} bytes, {ratio:.3}x wimlib's {theirs_growth}"
-    );
+    assert_growth_within(ours_growth, theirs_growth, 1.15);
 }

@@ -8,14 +8,17 @@
 //! image has is refused and leaves the WIM as it was. A plain (replacing) commit writes wimlib's
 //! counts too.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
-use support::*;
+use tests::guard::unmount_command;
+use tests::{
+    after_kill, apply_fresh, assert_same_tree, assert_wim_image, capture, copy_tree, noise, run_ok,
+    wimfs_bin, wimlib, MountGuard, RwMount, TempDir,
+};
+use wimfs::fs::StagingInfo;
 
 /// A WIM with image 1 "Base" (the one serviced) and image 2 "Base (2)", image 1 bootable.
 fn make_wim(dir: &Path, compress: &str) -> PathBuf {
@@ -165,17 +168,15 @@ fn old_images(wim: &Path, old_len: usize, count: usize) -> OldImages {
 /// Image `image` of `wim` applied into a fresh `dir/name`.
 fn applied(dir: &Path, wim: &Path, image: &str, name: &str) -> PathBuf {
     let to = dir.join(name);
-    let _ = fs::remove_dir_all(&to);
-    apply(wim, image, &to);
+    apply_fresh(wim, image, &to);
     to
 }
 
-/// Runs `cmd`, which must fail saying `want`.
-fn refused(cmd: &mut Command, want: &str) {
-    let out = cmd.output().expect("runs");
+/// `out` of `what`, which must have failed saying `want`.
+fn refused(what: &str, out: &Output, want: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{cmd:?} must fail");
-    assert!(stderr.contains(want), "{cmd:?}: {stderr}");
+    assert!(!out.status.success(), "{what} must fail");
+    assert!(stderr.contains(want), "{what}: {stderr}");
 }
 
 #[derive(Clone, Copy)]
@@ -191,10 +192,11 @@ fn scenario(compress: &str, how: How) {
         How::Online => "online",
         How::Offline => "offline",
     };
-    let dir = scratch(&format!("new-image-{tag}-{compress}"));
-    let wim = make_wim(&dir, compress);
-    let old1 = applied(&dir, &wim, "1", "old1");
-    let old2 = applied(&dir, &wim, "2", "old2");
+    let scratch = TempDir::new(&format!("new-image-{tag}-{compress}"));
+    let dir = scratch.path();
+    let wim = make_wim(dir, compress);
+    let old1 = applied(dir, &wim, "1", "old1");
+    let old2 = applied(dir, &wim, "2", "old2");
     let expected = dir.join("expected");
     copy_tree(&old1, &expected);
     edit(&expected);
@@ -207,44 +209,30 @@ fn scenario(compress: &str, how: How) {
     let untouched = fs::read(&wim).expect("read");
 
     let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
     let staging = dir.join("staging");
-    run(wimfs()
-        .args(["mount", "--rw", "--staging-dir"])
-        .arg(&staging)
-        .arg(&wim)
-        .arg("1")
-        .arg(&m));
+    let rw = RwMount::mount(&wim, "1", &m, &staging);
     edit(&m);
     match how {
         How::Online => {
             // A name another image has (in another case, too) is refused; nothing changes and
             // the mount stays, changes and all.
+            let args = ["--commit", "--new-image", "--image-name", "base (2)"];
             refused(
-                wimfs()
-                    .args([
-                        "unmount",
-                        "--commit",
-                        "--new-image",
-                        "--image-name",
-                        "base (2)",
-                    ])
-                    .arg(&m),
+                &format!("unmount {args:?}"),
+                &rw.try_unmount(&args),
                 "image 2 already has this name",
             );
             assert_eq!(fs::read(&wim).expect("read"), untouched, "WIM changed");
             assert!(m.join("Users/log.txt").exists(), "the mount went away");
-            run(wimfs().args(["unmount", "--commit", "--new-image"]).arg(&m));
+            rw.commit_with(&["--new-image"]);
         }
         How::Offline => {
-            let pid = staging_pid(&staging);
+            let pid = StagingInfo::read(&staging).expect("staging info").pid;
             // SAFETY: killing the daemon this test started, as a crash would.
             unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            wait_dead(pid);
-            wait_unlocked(&wim);
-            let _ = Command::new("fusermount3").arg("-uz").arg(&m).output();
+            after_kill(rw, pid, &wim);
             let offline = |name: &str| {
-                let mut cmd = wimfs();
+                let mut cmd = Command::new(wimfs_bin());
                 cmd.arg("commit")
                     .arg(&wim)
                     .arg("--staging")
@@ -252,10 +240,15 @@ fn scenario(compress: &str, how: How) {
                     .args(["--new-image", "--image-name", name]);
                 cmd
             };
-            refused(&mut offline("Base"), "image 1 already has this name");
+            let out = offline("Base").output().expect("run wimfs commit");
+            refused(
+                "commit --image-name Base",
+                &out,
+                "image 1 already has this name",
+            );
             assert_eq!(fs::read(&wim).expect("read"), untouched, "WIM changed");
             assert!(staging.exists(), "the staged changes must stay");
-            run(&mut offline("Base serviced"));
+            run_ok(&mut offline("Base serviced"));
         }
     }
     assert!(
@@ -279,19 +272,23 @@ fn scenario(compress: &str, how: How) {
         before,
         "the old images' resources, blob table entries and XML changed"
     );
-    assert_same_tree(&applied(&dir, &wim, "1", "got1"), &old1);
-    assert_same_tree(&applied(&dir, &wim, "2", "got2"), &old2);
-    assert_same_tree(&applied(&dir, &wim, "3", "got3"), &expected);
-    assert_same_tree(&applied(&dir, &wim, name, "got-by-name"), &expected);
+    assert_same_tree(&applied(dir, &wim, "1", "got1"), &old1);
+    assert_same_tree(&applied(dir, &wim, "2", "got2"), &old2);
+    assert_same_tree(&applied(dir, &wim, "3", "got3"), &expected);
+    assert_same_tree(&applied(dir, &wim, name, "got-by-name"), &expected);
 
     // Our own read-only mount of the new image, by name, shows the same.
-    run(wimfs().arg("mount").arg(&wim).arg(name).arg(&m));
-    let seen = std::panic::catch_unwind(|| assert_same_tree(&m, &expected));
-    run(wimfs().arg("unmount").arg(&m));
-    if let Err(e) = seen {
-        std::panic::resume_unwind(e);
-    }
-    fs::remove_dir_all(&dir).ok();
+    let ro = MountGuard::mount(
+        Command::new(wimfs_bin())
+            .arg("mount")
+            .arg(&wim)
+            .arg(name)
+            .arg(&m),
+        &m,
+        unmount_command(&wimfs_bin(), &m),
+    );
+    assert_same_tree(&m, &expected);
+    ro.unmount();
 }
 
 #[test]
@@ -318,25 +315,17 @@ fn new_image_offline_xpress() {
 /// in a plain commit too.
 #[test]
 fn a_replacing_commit_writes_wimlibs_counts() {
-    let dir = scratch("new-image-replace-counts");
-    let wim = make_wim(&dir, "lzx");
-    let expected = applied(&dir, &wim, "1", "expected");
+    let scratch = TempDir::new("new-image-replace-counts");
+    let dir = scratch.path();
+    let wim = make_wim(dir, "lzx");
+    let expected = applied(dir, &wim, "1", "expected");
     edit(&expected);
     let oracle = dir.join("oracle.wim");
     capture(&expected, &oracle, "lzx");
-    let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
-    run(wimfs()
-        .args(["mount", "--rw", "--staging-dir"])
-        .arg(dir.join("staging"))
-        .arg(&wim)
-        .arg("1")
-        .arg(&m));
-    edit(&m);
-    run(wimfs().args(["unmount", "--commit"]).arg(&m));
-    wimlib(&["verify", wim.to_str().expect("utf-8")]);
+    let rw = RwMount::mount(&wim, "1", &dir.join("m"), &dir.join("staging"));
+    edit(rw.path());
+    rw.commit();
+    assert_wim_image(&wim, "1", &expected);
     assert_eq!(field(&info(&wim, None), "Image Count"), "2");
     assert_eq!(counts(&wim, "1"), counts(&oracle, "1"));
-    assert_same_tree(&applied(&dir, &wim, "1", "got"), &expected);
-    fs::remove_dir_all(&dir).ok();
 }

@@ -5,13 +5,14 @@
 //! chunk, never below 4 MiB), wimlib verifies the WIM and applies exactly the expected tree,
 //! and the WIM grows by at most 1.15x what `wimlib-imagex update` adds for the same files.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use support::*;
+use tests::{
+    add_by_our_commit, add_by_wimlib_update, assert_growth_within, assert_wim_image,
+    expected_after_add, small_windows_tree, wimlib, TempDir,
+};
 
 /// New files: text, machine code (this test's own executable, the x86 filter's case), records,
 /// and one file twice (deduplicated).
@@ -85,23 +86,15 @@ fn solid_chunk_size(wim: &Path, offset: u64) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
 }
 
-/// Captures a solid WIM (wimlib's `--solid-chunk-size` when given), adds the update pack with
-/// our mount and commit, and checks the result with wimlib (verify, apply); returns the
-/// scratch dir (`ours.wim`, an untouched `theirs.wim`, the `pack`) and our WIM's growth.
-fn commit_into_solid(
-    name: &str,
-    chunk: Option<&str>,
-    exe_bytes: usize,
-) -> (std::path::PathBuf, u64) {
-    let dir = scratch(name);
+/// Captures a solid WIM (wimlib's `--solid-chunk-size` when given) and a copy of it, adds the
+/// update pack to ours with our mount and commit, and checks the result with wimlib (verify,
+/// apply); returns the scratch dir (`ours.wim`, an untouched `theirs.wim`, the `pack`) and our
+/// WIM's growth.
+fn commit_into_solid(name: &str, chunk: Option<&str>, exe_bytes: usize) -> (TempDir, u64) {
+    let scratch = TempDir::new(name);
+    let dir = scratch.path();
     let src = dir.join("src");
-    fs::create_dir_all(src.join("Windows/INF")).expect("mkdir");
-    fs::write(
-        src.join("Windows/INF/base.inf"),
-        "[Version]\r\n".repeat(500),
-    )
-    .expect("write");
-    fs::write(src.join("Windows/big.bin"), noise(200_000, 3)).expect("write");
+    small_windows_tree(&src);
     let ours = dir.join("ours.wim");
     let mut args = vec![
         "capture".to_string(),
@@ -114,28 +107,14 @@ fn commit_into_solid(
     }
     wimlib(&args.iter().map(String::as_str).collect::<Vec<_>>());
     fs::copy(&ours, dir.join("theirs.wim")).expect("copy");
-    update_pack(&dir.join("pack"), exe_bytes);
-    let before = fs::metadata(&ours).expect("stat").len();
-    let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
-    run(wimfs()
-        .args(["mount", "--rw", "--staging-dir"])
-        .arg(dir.join("staging"))
-        .arg(&ours)
-        .arg("1")
-        .arg(&m));
-    copy_tree(&dir.join("pack"), &m.join("Drivers"));
-    run(wimfs().args(["unmount", "--commit"]).arg(&m));
-    let growth = fs::metadata(&ours).expect("stat").len() - before;
+    let pack = dir.join("pack");
+    update_pack(&pack, exe_bytes);
+    let growth = add_by_our_commit(&ours, &pack, "Drivers", dir);
 
-    wimlib(&["verify", ours.to_str().expect("utf-8")]);
     let expected = dir.join("expected");
-    copy_tree(&src, &expected);
-    copy_tree(&dir.join("pack"), &expected.join("Drivers"));
-    let applied = dir.join("applied");
-    apply(&ours, "1", &applied);
-    assert_same_tree(&applied, &expected);
-    (dir, growth)
+    expected_after_add(&src, &pack, "Drivers", &expected);
+    assert_wim_image(&ours, "1", &expected);
+    (scratch, growth)
 }
 
 /// The solid resources of `wim` by offset: (uncompressed size, blob count, blob bytes).
@@ -159,7 +138,8 @@ fn solid_resources(wim: &Path) -> BTreeMap<u64, (u64, usize, u64)> {
 
 #[test]
 fn new_blobs_go_into_one_new_solid_resource_growing_the_wim_about_as_much_as_wimlib() {
-    let (dir, ours_growth) = commit_into_solid("solid-commit", None, 1_500_000);
+    let (scratch, ours_growth) = commit_into_solid("solid-commit", None, 1_500_000);
+    let dir = scratch.path();
     let ours = dir.join("ours.wim");
     let res = solid_resources(&ours);
     assert_eq!(res.len(), 2, "one old and one new solid resource: {res:?}");
@@ -183,27 +163,14 @@ fn new_blobs_go_into_one_new_solid_resource_growing_the_wim_about_as_much_as_wim
         "new chunk size {new_chunk}"
     );
 
-    let theirs = dir.join("theirs.wim");
-    let before = fs::metadata(&theirs).expect("stat").len();
-    wimlib(&[
-        "update",
-        theirs.to_str().expect("utf-8"),
-        "1",
-        &format!("--command=add {} /Drivers", dir.join("pack").display()),
-    ]);
-    let theirs_growth = fs::metadata(&theirs).expect("stat").len() - before;
-    let ratio = ours_growth as f64 / theirs_growth as f64;
-    eprintln!("growth: ours {ours_growth}, wimlib {theirs_growth} ({ratio:.3})");
-    assert!(
-        ratio <= 1.15,
-        "our commit grew the WIM by {ours_growth} bytes, {ratio:.3}x wimlib's {theirs_growth}"
-    );
-    fs::remove_dir_all(&dir).ok();
+    let theirs_growth = add_by_wimlib_update(&dir.join("theirs.wim"), &dir.join("pack"), "Drivers");
+    assert_growth_within(ours_growth, theirs_growth, 1.15);
 }
 
 #[test]
 fn the_new_solid_resource_keeps_the_wims_small_chunk_size_over_many_chunks() {
-    let (dir, _) = commit_into_solid("solid-commit-chunks", Some("128K"), 1_500_000);
+    let (scratch, _) = commit_into_solid("solid-commit-chunks", Some("128K"), 1_500_000);
+    let dir = scratch.path();
     let ours = dir.join("ours.wim");
     let res = solid_resources(&ours);
     assert_eq!(res.len(), 2, "{res:?}");
@@ -213,5 +180,4 @@ fn the_new_solid_resource_keeps_the_wims_small_chunk_size_over_many_chunks() {
         new_size > 8 * (128 << 10),
         "several chunks: {new_size} bytes"
     );
-    fs::remove_dir_all(&dir).ok();
 }

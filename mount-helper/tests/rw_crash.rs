@@ -6,41 +6,22 @@
 //! disk during the commit fails cleanly: the WIM is byte-for-byte unchanged and the staged
 //! changes stay, ready for another try or a discard.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use support::*;
+use tests::{
+    after_kill, apply_fresh, crash_base_wim, crash_edits, kill_attempt, noise, old_and_new_trees,
+    root_or_skip, tree_differences, verify, wait_dead, MountGuard, RwMount, TempDir,
+};
+use wimfs::fs::StagingInfo;
 
 fn base_wim(dir: &Path) -> std::path::PathBuf {
-    let src = dir.join("src");
-    fs::create_dir_all(src.join("Windows/System32")).expect("mkdir");
-    fs::write(src.join("Windows/System32/kernel.bin"), noise(200_000, 3)).expect("write");
-    fs::write(src.join("Windows/win.ini"), "[fonts]\r\n".repeat(100)).expect("write");
-    let wim = dir.join("base.wim");
-    wimlib(&[
-        "capture",
-        src.to_str().expect("utf-8"),
-        wim.to_str().expect("utf-8"),
-        "--compress=lzx",
-        "--check",
-    ]);
-    wim
+    crash_base_wim(dir, 200_000, None, |_| {})
 }
 
 fn edits(root: &Path) {
-    fs::write(root.join("Windows/new-driver.sys"), noise(100_000, 7)).expect("write");
-    fs::write(root.join("Windows/win.ini"), "[changed]\r\n").expect("write");
-    fs::create_dir_all(root.join("Windows/Panther")).expect("mkdir");
-    fs::write(root.join("Windows/Panther/unattend.xml"), "<u/>").expect("write");
-}
-
-/// Image 1 of `wim` applied into `to`, emptied first.
-fn apply_fresh(wim: &Path, to: &Path) {
-    let _ = fs::remove_dir_all(to);
-    apply(wim, "1", to);
+    crash_edits(root, 100_000);
 }
 
 #[test]
@@ -48,32 +29,21 @@ fn a_kill_at_any_write_of_a_commit_leaves_the_old_or_the_new_image() {
     let scratch = TempDir::new("crash");
     let dir = scratch.path();
     let base = base_wim(dir);
-    let old = dir.join("old");
-    apply_fresh(&base, &old);
-    let new = dir.join("new");
-    apply_fresh(&base, &new);
-    edits(&new);
+    let (old, new) = old_and_new_trees(&base, dir, edits);
     let m = dir.join("m");
     let (mut killed, mut completed) = (0, false);
     for n in 1..100 {
-        let wim = dir.join("work.wim");
-        fs::copy(&base, &wim).expect("copy");
-        let staging = dir.join(format!("st{n}"));
-        let rw = RwMount::mount_with(&wim, "1", &m, &staging, |c| {
-            c.env("WIMFS_FAULT_AFTER_WRITES", n.to_string());
-        });
+        let (wim, staging, rw) = kill_attempt(&base, dir, &m, n);
         edits(&m);
-        let pid = staging_pid(&staging);
+        let pid = StagingInfo::read(&staging).expect("staging info").pid;
         let out = rw.try_unmount(&["--commit"]);
         if !out.status.success() {
             killed += 1;
-            wait_dead(pid);
-            wait_unlocked(&wim);
-            rw.abandon(pid);
+            after_kill(rw, pid, &wim);
         }
         verify(&wim);
         let got = dir.join("got");
-        apply_fresh(&wim, &got);
+        apply_fresh(&wim, "1", &got);
         let is_old = tree_differences(&got, &old).is_empty();
         let is_new = tree_differences(&got, &new).is_empty();
         assert!(
@@ -130,7 +100,9 @@ fn a_full_disk_during_commit_changes_nothing_and_keeps_the_staged_changes() {
         fs::metadata(m.join("huge.bin")).expect("stat").len(),
         3 << 20
     );
-    let pid = staging_pid(&dir.join("st"));
+    let pid = StagingInfo::read(&dir.join("st"))
+        .expect("staging info")
+        .pid;
     rw.discard();
     wait_dead(pid);
     verify(&wim);

@@ -9,36 +9,23 @@
 //! offline commit of them into the new WIM is refused (the WIM changed since they were staged),
 //! so no image is ever added twice.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use support::*;
+use tests::{
+    after_kill, apply_fresh, assert_same_tree, copy_tree, crash_base_wim, crash_edits,
+    kill_attempt, old_and_new_trees, run_ok, wimfs_bin, wimlib, TempDir,
+};
+
+use wimfs::fs::StagingInfo;
 
 fn base_wim(dir: &Path) -> std::path::PathBuf {
-    let src = dir.join("src");
-    fs::create_dir_all(src.join("Windows/System32")).expect("mkdir");
-    fs::write(src.join("Windows/System32/kernel.bin"), noise(200_000, 3)).expect("write");
-    fs::write(src.join("Windows/win.ini"), "[fonts]\r\n".repeat(100)).expect("write");
-    let wim = dir.join("base.wim");
-    wimlib(&[
-        "capture",
-        src.to_str().expect("utf-8"),
-        wim.to_str().expect("utf-8"),
-        "Base",
-        "--compress=lzx",
-        "--check",
-    ]);
-    wim
+    crash_base_wim(dir, 200_000, Some("Base"), |_| {})
 }
 
 fn edits(root: &Path) {
-    fs::write(root.join("Windows/new-driver.sys"), noise(100_000, 7)).expect("write");
-    fs::write(root.join("Windows/win.ini"), "[changed]\r\n").expect("write");
-    fs::create_dir_all(root.join("Windows/Panther")).expect("mkdir");
-    fs::write(root.join("Windows/Panther/unattend.xml"), "<u/>").expect("write");
+    crash_edits(root, 100_000);
     fs::remove_file(root.join("Windows/System32/kernel.bin")).expect("rm");
 }
 
@@ -53,8 +40,7 @@ fn image_count(wim: &Path) -> u32 {
 /// Asserts image `image` of `wim` is the tree at `want`.
 fn image_is(dir: &Path, wim: &Path, image: &str, want: &Path) {
     let got = dir.join("got");
-    let _ = fs::remove_dir_all(&got);
-    apply(wim, image, &got);
+    apply_fresh(wim, image, &got);
     assert_same_tree(&got, want);
 }
 
@@ -70,39 +56,22 @@ fn holds(dir: &Path, wim: &Path, old: &Path, new: Option<&Path>) {
 
 #[test]
 fn a_kill_at_any_write_of_a_new_image_commit_leaves_the_old_or_the_new_wim() {
-    let dir = scratch("crash-new-image");
-    let base = base_wim(&dir);
-    let old = dir.join("old");
-    apply(&base, "1", &old);
-    let new = dir.join("new");
-    apply(&base, "1", &new);
-    edits(&new);
+    let scratch = TempDir::new("crash-new-image");
+    let dir = scratch.path();
+    let base = base_wim(dir);
+    let (old, new) = old_and_new_trees(&base, dir, edits);
     let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
     let (mut killed, mut completed) = (0, false);
     for n in 1..100 {
-        let wim = dir.join("work.wim");
-        fs::copy(&base, &wim).expect("copy");
-        let staging = dir.join(format!("st{n}"));
-        run(wimfs()
-            .env("WIMFS_FAULT_AFTER_WRITES", n.to_string())
-            .args(["mount", "--rw", "--staging-dir"])
-            .arg(&staging)
-            .arg(&wim)
-            .arg("1")
-            .arg(&m));
+        let (wim, staging, rw) = kill_attempt(&base, dir, &m, n);
         edits(&m);
-        let pid = staging_pid(&staging);
+        let pid = StagingInfo::read(&staging).expect("staging info").pid;
         let kept = dir.join(format!("kept{n}"));
         copy_tree(&staging, &kept);
-        let out = wimfs()
-            .args(["unmount", "--commit", "--new-image"])
-            .arg(&m)
-            .output()
-            .expect("runs");
+        let out = rw.try_unmount(&["--commit", "--new-image"]);
         if out.status.success() {
-            holds(&dir, &wim, &old, Some(&new));
-            let again = wimfs()
+            holds(dir, &wim, &old, Some(&new));
+            let again = Command::new(wimfs_bin())
                 .args(["commit", "--new-image", "--staging"])
                 .arg(&kept)
                 .arg(&wim)
@@ -113,25 +82,25 @@ fn a_kill_at_any_write_of_a_new_image_commit_leaves_the_old_or_the_new_wim() {
                 !again.status.success() && stderr.contains("changed since"),
                 "committing the same staged changes twice must be refused: {stderr}"
             );
-            holds(&dir, &wim, &old, Some(&new));
+            holds(dir, &wim, &old, Some(&new));
             eprintln!("{killed} kills before the commit completed at write {n}");
             completed = true;
+            rw.abandon(pid);
             break;
         }
-        wait_dead(pid);
-        wait_unlocked(&wim);
-        let _ = Command::new("fusermount3").arg("-uz").arg(&m).output();
+        after_kill(rw, pid, &wim);
         // Killed before the header switched (the header is the last write): the old WIM, and
         // the staged changes commit offline.
-        holds(&dir, &wim, &old, None);
+        holds(dir, &wim, &old, None);
         killed += 1;
-        run(wimfs()
-            .args(["commit", "--new-image", "--staging"])
-            .arg(&staging)
-            .arg(&wim));
-        holds(&dir, &wim, &old, Some(&new));
+        run_ok(
+            Command::new(wimfs_bin())
+                .args(["commit", "--new-image", "--staging"])
+                .arg(&staging)
+                .arg(&wim),
+        );
+        holds(dir, &wim, &old, Some(&new));
     }
     assert!(completed, "no commit completed within 100 writes");
     assert!(killed >= 5, "only {killed} kill points were exercised");
-    fs::remove_dir_all(&dir).ok();
 }

@@ -8,15 +8,15 @@
 //! killed daemon resumes on the committed image with the changes made after it; a writer
 //! racing a commit has each write refused (EBUSY) or kept, never torn into the WIM.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use support::*;
+use tests::{
+    after_kill, apply, assert_same_tree, assert_wim_image, capture, noise, wimlib, RwMount, TempDir,
+};
+use wimfs::fs::StagingInfo;
 
 fn base_wim(dir: &Path) -> PathBuf {
     let src = dir.join("src");
@@ -90,36 +90,23 @@ fn blobs(wim: &Path) -> BTreeMap<String, u64> {
     map
 }
 
-/// wimlib verifies `wim`, and image 1 applied equals `want`.
-fn assert_wim_holds(wim: &Path, want: &Path, scratch: &Path) {
-    wimlib(&["verify", wim.to_str().expect("utf-8")]);
-    let got = scratch.join("got");
-    let _ = fs::remove_dir_all(&got);
-    apply(wim, "1", &got);
-    assert_same_tree(&got, want);
-}
-
-fn mount_rw(wim: &Path, staging: &Path, m: &Path, resume: bool) {
-    let mut cmd = wimfs();
-    cmd.args(["mount", "--rw", "--staging-dir"]).arg(staging);
-    if resume {
-        cmd.arg("--resume");
-    }
-    run(cmd.arg(wim).arg("1").arg(m));
+/// A scratch directory with the base WIM, `want` (its image 1 applied) and the WIM mounted
+/// read-write at `m` (staging directory `st`).
+fn mounted(name: &str) -> (TempDir, PathBuf, PathBuf, RwMount) {
+    let scratch = TempDir::new(name);
+    let dir = scratch.path();
+    let wim = base_wim(dir);
+    let want = dir.join("want");
+    apply(&wim, "1", &want);
+    let rw = RwMount::mount(&wim, "1", &dir.join("m"), &dir.join("st"));
+    (scratch, wim, want, rw)
 }
 
 #[test]
 fn commits_while_mounted_build_on_each_other_and_write_only_what_changed() {
-    let dir = scratch("live");
-    let wim = base_wim(&dir);
-    let want = dir.join("want");
-    apply(&wim, "1", &want);
-    let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
-    let staging = dir.join("st");
+    let (_scratch, wim, want, rw) = mounted("live");
+    let (m, staging) = (rw.path().to_path_buf(), rw.staging().to_path_buf());
     let before = blobs(&wim);
-    mount_rw(&wim, &staging, &m, false);
-    let _guard = WimfsMount(m.clone());
 
     edits1(&m);
     edits1(&want);
@@ -130,13 +117,13 @@ fn commits_while_mounted_build_on_each_other_and_write_only_what_changed() {
     let mut staged = fs::File::open(m.join("new1.bin")).expect("open");
     let size_before = fs::metadata(&wim).expect("stat").len();
 
-    let out = run(wimfs().arg("commit").arg(&m));
+    let out = rw.live_commit(&[]);
     let msg = String::from_utf8_lossy(&out.stdout);
     assert!(
         msg.contains("committed") && msg.contains("read-write"),
         "{msg}"
     );
-    assert_wim_holds(&wim, &want, &dir);
+    assert_wim_image(&wim, "1", &want);
     assert_same_tree(&m, &want);
     let after1 = blobs(&wim);
     let size1 = fs::metadata(&wim).expect("stat").len();
@@ -156,14 +143,14 @@ fn commits_while_mounted_build_on_each_other_and_write_only_what_changed() {
     drop((big, staged));
 
     // Nothing changed since: a second commit does nothing.
-    let out = run(wimfs().arg("commit").arg(&m));
+    let out = rw.live_commit(&[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing changed"));
     assert_eq!(fs::metadata(&wim).expect("stat").len(), size1);
 
     edits2(&m);
     edits2(&want);
-    run(wimfs().arg("commit").arg(&m));
-    assert_wim_holds(&wim, &want, &dir);
+    rw.live_commit(&[]);
+    assert_wim_image(&wim, "1", &want);
     assert_same_tree(&m, &want);
     let after2 = blobs(&wim);
     let size2 = fs::metadata(&wim).expect("stat").len();
@@ -188,25 +175,18 @@ fn commits_while_mounted_build_on_each_other_and_write_only_what_changed() {
     edits3(&m);
     edits3(&want);
     assert_same_tree(&m, &want);
-    run(wimfs().args(["unmount", "--commit"]).arg(&m));
-    assert_wim_holds(&wim, &want, &dir);
+    rw.commit();
+    assert_wim_image(&wim, "1", &want);
     assert!(
         !staging.exists(),
         "the staging directory is gone after the unmount's commit"
     );
-    fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn files_open_for_writing_block_a_live_commit_unless_forced_and_stay_writable() {
-    let dir = scratch("live-open");
-    let wim = base_wim(&dir);
-    let want = dir.join("want");
-    apply(&wim, "1", &want);
-    let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
-    mount_rw(&wim, &dir.join("st"), &m, false);
-    let _guard = WimfsMount(m.clone());
+    let (_scratch, wim, want, rw) = mounted("live-open");
+    let m = rw.path().to_path_buf();
 
     let mut w = fs::OpenOptions::new()
         .write(true)
@@ -219,7 +199,7 @@ fn files_open_for_writing_block_a_live_commit_unless_forced_and_stay_writable() 
     let mut doomed = fs::File::open(m.join("dir/sub/del.txt")).expect("open");
     fs::remove_file(m.join("dir/sub/del.txt")).expect("rm");
     fs::remove_file(want.join("dir/sub/del.txt")).expect("rm");
-    let out = wimfs().arg("commit").arg(&m).output().expect("runs");
+    let out = rw.try_live_commit(&[]);
     assert!(
         !out.status.success(),
         "a file open for writing blocks the commit"
@@ -230,11 +210,11 @@ fn files_open_for_writing_block_a_live_commit_unless_forced_and_stay_writable() 
         "{err}"
     );
 
-    run(wimfs().args(["commit", "--force"]).arg(&m));
+    rw.live_commit(&["--force"]);
     let mut a = "original a\n".repeat(50).into_bytes();
     a[..5].copy_from_slice(b"FIRST");
     fs::write(want.join("a.txt"), &a).expect("write");
-    assert_wim_holds(&wim, &want, &dir);
+    assert_wim_image(&wim, "1", &want);
     let mut text = String::new();
     doomed
         .read_to_string(&mut text)
@@ -250,43 +230,34 @@ fn files_open_for_writing_block_a_live_commit_unless_forced_and_stay_writable() 
     fs::write(want.join("a.txt"), &a).expect("write");
     assert_same_tree(&m, &want);
     drop(_reader);
-    run(wimfs().args(["unmount", "--commit"]).arg(&m));
-    assert_wim_holds(&wim, &want, &dir);
-    fs::remove_dir_all(&dir).ok();
+    rw.commit();
+    assert_wim_image(&wim, "1", &want);
 }
 
 #[test]
 fn a_killed_mount_resumes_on_the_committed_image_with_the_later_changes() {
-    let dir = scratch("live-resume");
-    let wim = base_wim(&dir);
-    let want = dir.join("want");
-    apply(&wim, "1", &want);
-    let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
-    let staging = dir.join("st");
-    mount_rw(&wim, &staging, &m, false);
+    let (_scratch, wim, want, rw) = mounted("live-resume");
+    let (m, staging) = (rw.path().to_path_buf(), rw.staging().to_path_buf());
     edits1(&m);
     edits1(&want);
-    run(wimfs().arg("commit").arg(&m));
+    rw.live_commit(&[]);
     // Changes after the commit use inode numbers the committed image, loaded afresh, would
     // number differently: the resumed mount must renumber it as the live one did.
     edits2(&m);
     edits2(&want);
-    let pid = staging_pid(&staging);
+    let pid = StagingInfo::read(&staging).expect("staging info").pid;
     // SAFETY: signalling the mount daemon started above.
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-    wait_dead(pid);
-    wait_unlocked(&wim);
-    let _ = Command::new("fusermount3").arg("-uz").arg(&m).output();
+    after_kill(rw, pid, &wim);
 
-    mount_rw(&wim, &staging, &m, true);
-    let _guard = WimfsMount(m.clone());
+    let rw = RwMount::mount_with(&wim, "1", &m, &staging, |c| {
+        c.arg("--resume");
+    });
     assert_same_tree(&m, &want);
     edits3(&m);
     edits3(&want);
-    run(wimfs().args(["unmount", "--commit"]).arg(&m));
-    assert_wim_holds(&wim, &want, &dir);
-    fs::remove_dir_all(&dir).ok();
+    rw.commit();
+    assert_wim_image(&wim, "1", &want);
 }
 
 #[test]
@@ -295,12 +266,8 @@ fn writes_during_a_live_commit_are_refused_or_kept_never_torn_into_the_wim() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 
-    let dir = scratch("live-race");
-    let wim = base_wim(&dir);
-    let m = dir.join("m");
-    fs::create_dir_all(&m).expect("mkdir");
-    mount_rw(&wim, &dir.join("st"), &m, false);
-    let _guard = WimfsMount(m.clone());
+    let (scratch, wim, _, rw) = mounted("live-race");
+    let (dir, m) = (scratch.path(), rw.path().to_path_buf());
     // A staged file big enough that its commit (hash, compress, write) takes a while.
     let mut expect = noise(24 << 20, 11);
     fs::write(m.join("big.staged"), &expect).expect("write");
@@ -326,11 +293,7 @@ fn writes_during_a_live_commit_are_refused_or_kept_never_torn_into_the_wim() {
         })
     };
     std::thread::sleep(std::time::Duration::from_millis(50));
-    let out = wimfs()
-        .args(["commit", "--force"])
-        .arg(&m)
-        .output()
-        .expect("runs");
+    let out = rw.try_live_commit(&["--force"]);
     stop.store(true, Ordering::SeqCst);
     let (done, refused) = writer.join().expect("writer");
     assert!(
@@ -346,9 +309,8 @@ fn writes_during_a_live_commit_are_refused_or_kept_never_torn_into_the_wim() {
         expect[*off as usize..*off as usize + 8].copy_from_slice(&i.to_le_bytes());
     }
     assert!(fs::read(m.join("big.staged")).expect("read") == expect);
-    run(wimfs().args(["unmount", "--commit"]).arg(&m));
+    rw.commit();
     let got = dir.join("got");
     apply(&wim, "1", &got);
     assert!(fs::read(got.join("big.staged")).expect("read") == expect);
-    fs::remove_dir_all(&dir).ok();
 }

@@ -16,12 +16,15 @@
 //!   [`compare::compare`] listing every difference, [`same_tree::assert_same_tree`] for the
 //!   usual question; [`snapshot`] as a path -> bytes view; [`oracle`] rows for committed
 //!   manifests; [`reads`] for random-access pread checks.
+//! - Commit tests: [`crash`] (a daemon killed at the N-th write of a commit), [`servicing`]
+//!   (the same tree added by our commit and by wimlib's update, growth compared).
 //! - [`http`]: a real nginx and a fault proxy; [`wim`]: a minimal, independent WIM layout
 //!   reader; [`cache_stats`]: wimfs's cache counters.
 
 pub mod bins;
 pub mod cache_stats;
 pub mod compare;
+pub mod crash;
 pub mod daemon;
 pub mod fixtures;
 pub mod guard;
@@ -37,6 +40,7 @@ pub mod reads;
 pub mod rw;
 pub mod same_tree;
 pub mod scratch;
+pub mod servicing;
 pub mod skip;
 pub mod snapshot;
 pub mod tree;
@@ -49,6 +53,10 @@ pub use bins::{
 };
 pub use cache_stats::{cache_stat, cache_stats};
 pub use compare::{compare, format_report, CompareOptions};
+pub use crash::{
+    after_kill, apply_fresh, crash_base_wim, crash_edits, kill_attempt, mount_killed_at_write,
+    old_and_new_trees,
+};
 pub use daemon::{wait_dead, wait_unlocked};
 pub use fixtures::{
     copy_tree, fixture_dir, noise, rr_iso, script_fixture, udf_iso, wim_fixture, wim_fixture_dir,
@@ -62,6 +70,10 @@ pub use process::{require_tools, run, run_ok, RunOutput};
 pub use rw::RwMount;
 pub use same_tree::{assert_same_tree, assert_same_tree_skipping, tree_differences};
 pub use scratch::TempDir;
+pub use servicing::{
+    add_by_our_commit, add_by_wimlib_update, assert_growth_within, expected_after_add,
+    small_windows_tree,
+};
 pub use skip::{fuse_or_skip, is_root, root_or_skip, skip_unless_ci, tools_or_skip};
 pub use tree::{walk, walk_with_timeout, WalkOptions};
 pub use wim::blob_table_entries;

@@ -1,5 +1,6 @@
 //! Read-write mounts of a WIM with our `wimfs`, as a guard: `mount --rw`, edit through the mount
-//! point, then [`RwMount::commit`] or [`RwMount::discard`]. Dropped without either (a test that
+//! point, commit while mounted ([`RwMount::live_commit`]), then [`RwMount::commit`] or
+//! [`RwMount::discard`]. Dropped without either (a test that
 //! panicked), the mount is discarded and unmounted, lazily if need be, and its daemon does not
 //! outlive the test.
 
@@ -71,6 +72,27 @@ impl RwMount {
             .arg(&self.point)
             .output()
             .expect("run wimfs unmount")
+    }
+
+    /// `wimfs commit [args] POINT`: a commit while mounted (the mount stays). Returns the raw
+    /// output, whatever the status.
+    pub fn try_live_commit(&self, args: &[&str]) -> Output {
+        Command::new(&self.bin)
+            .arg("commit")
+            .args(args)
+            .arg(&self.point)
+            .output()
+            .expect("run wimfs commit")
+    }
+
+    /// `wimfs commit [args] POINT`, which must succeed.
+    pub fn live_commit(&self, args: &[&str]) -> Output {
+        run_ok(
+            Command::new(&self.bin)
+                .arg("commit")
+                .args(args)
+                .arg(&self.point),
+        )
     }
 
     /// `wimfs unmount --commit [extra] POINT`, which must succeed; returns once the daemon has

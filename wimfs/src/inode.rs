@@ -115,6 +115,30 @@ pub struct Inode {
 }
 
 impl Inode {
+    /// A node of `kind` with `attributes`, `nlink` names and parent `parent`, and nothing else:
+    /// no security descriptor (-1), zero times, empty data, no streams, tags or children.
+    pub fn bare(kind: NodeKind, attributes: u32, nlink: u32, parent: u64) -> Inode {
+        Inode {
+            kind,
+            attributes,
+            security_id: -1,
+            times: [0; 3],
+            data: Content::EMPTY,
+            reparse: None,
+            reparse_tag: 0,
+            rp_flags: 0,
+            named_streams: Vec::new(),
+            unix: None,
+            xattrs: Vec::new(),
+            object_id: None,
+            raw_tagged: Vec::new(),
+            short_name: Vec::new(),
+            nlink,
+            parent,
+            children: Vec::new(),
+        }
+    }
+
     /// Position of `name` among the children (Ok) or where it would go (Err).
     pub fn child_pos(&self, name: &[u8]) -> Result<usize, usize> {
         self.children

@@ -152,25 +152,12 @@ fn new_inode(wim: &WimFile, buf: &[u8], d: &DentryRecord, parent: u64) -> Inode 
 }
 
 fn empty_root() -> Inode {
-    Inode {
-        kind: NodeKind::Directory,
-        attributes: crate::format::dentry::ATTR_DIRECTORY,
-        security_id: -1,
-        times: [0; 3],
-        data: Content::EMPTY,
-        reparse: None,
-        reparse_tag: 0,
-        rp_flags: 0,
-        named_streams: Vec::new(),
-        unix: None,
-        xattrs: Vec::new(),
-        object_id: None,
-        raw_tagged: Vec::new(),
-        short_name: Vec::new(),
-        nlink: 2,
-        parent: 1,
-        children: Vec::new(),
-    }
+    Inode::bare(
+        NodeKind::Directory,
+        crate::format::dentry::ATTR_DIRECTORY,
+        2,
+        1,
+    )
 }
 
 impl ImageTree {

@@ -127,28 +127,12 @@ impl ImageTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inode::{Content, Inode};
+    use crate::inode::Inode;
 
     fn node(kind: NodeKind, parent: u64, children: &[(&str, u64)]) -> Option<Inode> {
-        Some(Inode {
-            kind,
-            attributes: 0,
-            security_id: -1,
-            times: [0; 3],
-            data: Content::EMPTY,
-            reparse: None,
-            reparse_tag: 0,
-            rp_flags: 0,
-            named_streams: Vec::new(),
-            unix: None,
-            xattrs: Vec::new(),
-            object_id: None,
-            raw_tagged: Vec::new(),
-            short_name: Vec::new(),
-            nlink: 1,
-            parent,
-            children: children.iter().map(|(n, c)| ((*n).into(), *c)).collect(),
-        })
+        let mut inode = Inode::bare(kind, 0, 1, parent);
+        inode.children = children.iter().map(|(n, c)| ((*n).into(), *c)).collect();
+        Some(inode)
     }
 
     fn tree(inodes: Vec<Option<Inode>>) -> ImageTree {

@@ -1,6 +1,7 @@
 //! The test kit (the `tests` crate's library, a dev-dependency) for mount-helper's tests, plus
 //! what only this crate has: the binaries Cargo built for these tests (`CARGO_BIN_EXE_*`) and
-//! the wimfs staging format. Kept under the names older tests use.
+//! the wimfs staging format. Kept under the names older tests use; new tests use the kit
+//! (`tests::...`) directly.
 
 #![allow(dead_code, unused_imports)]
 
@@ -8,12 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub use tests::fixtures::{copy_tree, noise, rr_iso, udf_iso};
-pub use tests::snapshot::{snapshot, snapshot_skipping, tree_diffs, Node};
 pub use tests::{
-    apply, assert_same_tree, assert_same_tree_skipping, assert_wim_image, blob_table_entries,
-    cache_stat, cache_stats, capture, is_root, root_or_skip, run_ok as run, skip_unless_ci,
-    tools_or_skip, tree_differences, verify, wait_dead, wait_unlocked, wimlib, with_mount,
-    MountGuard, RwMount, TempDir, WimfsMount,
+    apply, assert_same_tree, assert_wim_image, blob_table_entries, cache_stat, cache_stats,
+    capture, root_or_skip, run_ok as run, tree_differences, verify, wait_dead, wait_unlocked,
+    wimlib, MountGuard, RwMount, TempDir,
 };
 
 /// The wimfs binary Cargo built for these tests.

@@ -9,25 +9,7 @@ use crate::inode::{Content, Inode, NodeKind};
 use crate::tree::ImageTree;
 
 fn root_only() -> ImageTree {
-    let root = Inode {
-        kind: NodeKind::Directory,
-        attributes: ATTR_DIRECTORY,
-        security_id: -1,
-        times: [0; 3],
-        data: Content::EMPTY,
-        reparse: None,
-        reparse_tag: 0,
-        rp_flags: 0,
-        named_streams: Vec::new(),
-        unix: None,
-        xattrs: Vec::new(),
-        object_id: None,
-        raw_tagged: Vec::new(),
-        short_name: Vec::new(),
-        nlink: 2,
-        parent: 1,
-        children: Vec::new(),
-    };
+    let root = Inode::bare(NodeKind::Directory, ATTR_DIRECTORY, 2, 1);
     ImageTree {
         inodes: vec![Some(root)],
         security: Vec::new(),

@@ -165,10 +165,7 @@ pub(super) fn target(wim: &WimFile, image: u32, new: Option<&NewImage>) -> WimRe
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const XML: &str = "<WIM><TOTALBYTES>9</TOTALBYTES><IMAGE INDEX=\"1\"><DIRCOUNT>1</DIRCOUNT>\
-        <NAME>Pro</NAME><DESCRIPTION>d &amp; e</DESCRIPTION><WINDOWS><ARCH>9</ARCH></WINDOWS>\
-        </IMAGE><IMAGE INDEX=\"2\"><NAME>Pro (2)</NAME></IMAGE><IMAGE INDEX=\"3\"/></WIM>";
+    use crate::commit::xml_append::tests::XML;
 
     #[test]
     fn default_names_follow_the_original_and_skip_taken_ones() {

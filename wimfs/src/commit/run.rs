@@ -315,6 +315,13 @@ fn write_all(
     let (written, meta) = (written?, meta?);
     let meta_hash = Sha1Hash(Sha1::digest(&meta).into());
     let meta_hdr = writer.write_buffer(&meta, FLAG_METADATA, true)?;
+    // The blob table entry of the image's new metadata resource.
+    let new_meta = BlobEntry {
+        reshdr: meta_hdr,
+        part_number: 1,
+        refcount: 1,
+        hash: meta_hash,
+    };
 
     // 3. The blob table: old entries with updated counts, this image's metadata replaced,
     // then the new blobs.
@@ -333,13 +340,7 @@ fn write_all(
             }
             meta_index += 1;
             if meta_index == src.image && !target.new {
-                let entry = BlobEntry {
-                    reshdr: meta_hdr,
-                    part_number: 1,
-                    refcount: 1,
-                    hash: meta_hash,
-                };
-                table.extend_from_slice(&entry.to_bytes());
+                table.extend_from_slice(&new_meta.to_bytes());
             } else {
                 table.extend_from_slice(&e.to_bytes());
             }
@@ -362,13 +363,7 @@ fn write_all(
     }
     if target.new {
         // After every other metadata entry: the image order is the entries' order.
-        let entry = BlobEntry {
-            reshdr: meta_hdr,
-            part_number: 1,
-            refcount: 1,
-            hash: meta_hash,
-        };
-        table.extend_from_slice(&entry.to_bytes());
+        table.extend_from_slice(&new_meta.to_bytes());
     }
     written.add_entries(&mut table, wim, new_blobs, new_refs)?;
     debug_assert_eq!(table.len() % ENTRY_SIZE, 0);

@@ -83,10 +83,12 @@ pub(super) fn append_image(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const XML: &str = "<WIM><TOTALBYTES>9</TOTALBYTES><IMAGE INDEX=\"1\"><DIRCOUNT>1</DIRCOUNT>\
+    /// A WIM's XML with three images (shared with `new_image`'s tests).
+    pub(crate) const XML: &str =
+        "<WIM><TOTALBYTES>9</TOTALBYTES><IMAGE INDEX=\"1\"><DIRCOUNT>1</DIRCOUNT>\
         <NAME>Pro</NAME><DESCRIPTION>d &amp; e</DESCRIPTION><WINDOWS><ARCH>9</ARCH></WINDOWS>\
         </IMAGE><IMAGE INDEX=\"2\"><NAME>Pro (2)</NAME></IMAGE><IMAGE INDEX=\"3\"/></WIM>";
 
