@@ -15,6 +15,7 @@ use std::time::Duration;
 use support::*;
 use tests::daemon::pids_with_arg;
 use tests::guard::mounted;
+use tests::{skip_unless_ci, tools_or_skip};
 
 const ROUNDS: usize = 30;
 
