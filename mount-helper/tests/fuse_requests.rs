@@ -76,11 +76,14 @@ fn reading_a_tree_read_only_costs_about_one_request_per_file() {
     let mnt = dir.join("m");
     fs::create_dir_all(&mnt).expect("mkdir");
     run(wimfs().arg("mount").arg(&wim).arg("1").arg(&mnt));
-    let m = WimfsMount(mnt.clone());
+    let m = MountGuard::adopt(
+        &mnt,
+        tests::guard::unmount_command(Path::new(env!("CARGO_BIN_EXE_wimfs")), &mnt),
+    );
 
-    let before = request_counts(m.0.as_path());
-    assert!(tar(m.0.as_path()) > 3_000_000);
-    let after = request_counts(m.0.as_path());
+    let before = request_counts(m.path());
+    assert!(tar(m.path()) > 3_000_000);
+    let after = request_counts(m.path());
     let delta = |name: &str| count(&after, name) - count(&before, name);
     eprintln!("requests for tar: {after:?}");
     for none in ["lookup", "release", "releasedir", "readdir"] {
@@ -105,7 +108,7 @@ fn reading_a_tree_read_only_costs_about_one_request_per_file() {
         total <= entries + entries / 4 + 40,
         "{total} requests for {entries} entries: {after:?}"
     );
-    assert_same_tree(m.0.as_path(), &src);
+    assert_same_tree(m.path(), &src);
     drop(m);
 
     // A read-write mount keeps its opens and flushes: its handles carry the writes.
@@ -116,12 +119,15 @@ fn reading_a_tree_read_only_costs_about_one_request_per_file() {
         .arg(&wim)
         .arg("1")
         .arg(&mnt));
-    let m = WimfsMount(mnt.clone());
-    fs::read(m.0.as_path().join("d1/f1")).expect("read");
-    let rw = request_counts(m.0.as_path());
+    let m = MountGuard::adopt(
+        &mnt,
+        tests::guard::unmount_command(Path::new(env!("CARGO_BIN_EXE_wimfs")), &mnt),
+    );
+    fs::read(m.path().join("d1/f1")).expect("read");
+    let rw = request_counts(m.path());
     assert!(count(&rw, "open") >= 1, "no OPEN on a rw mount: {rw:?}");
     assert!(count(&rw, "flush") >= 1, "no FLUSH on a rw mount: {rw:?}");
-    run(wimfs().args(["unmount", "--discard"]).arg(m.0.as_path()));
+    run(wimfs().args(["unmount", "--discard"]).arg(m.path()));
     std::mem::forget(m);
     fs::remove_dir_all(&dir).ok();
 }
@@ -148,16 +154,19 @@ fn a_large_blob_read_without_handles_is_still_verified() {
     let mnt = dir.join("m");
     fs::create_dir_all(&mnt).expect("mkdir");
     run(wimfs().arg("mount").arg(&wim).arg("1").arg(&mnt));
-    let m = WimfsMount(mnt.clone());
+    let m = MountGuard::adopt(
+        &mnt,
+        tests::guard::unmount_command(Path::new(env!("CARGO_BIN_EXE_wimfs")), &mnt),
+    );
     for attempt in 0..2 {
-        let err = fs::read(m.0.as_path().join("big")).expect_err("a corrupt blob must not read");
+        let err = fs::read(m.path().join("big")).expect_err("a corrupt blob must not read");
         assert_eq!(
             err.raw_os_error(),
             Some(libc::EIO),
             "attempt {attempt}: {err}"
         );
     }
-    let counts = request_counts(m.0.as_path());
+    let counts = request_counts(m.path());
     assert_eq!(
         count(&counts, "release"),
         0,
