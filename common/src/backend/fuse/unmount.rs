@@ -75,15 +75,28 @@ impl MountedConnection {
     }
 }
 
+/// How many times a busy mount is tried, 100 ms apart.
+const BUSY_TRIES: u32 = 30;
+
 /// `umount2(path)`; without the privilege for it, `fusermount3 -u -z` (as fuser does).
 fn unmount_path(path: &Path) -> io::Result<()> {
     let c = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "mount point contains NUL"))?;
-    // SAFETY: `c` is a valid NUL-terminated path that lives across the call.
-    if unsafe { libc::umount2(c.as_ptr(), 0) } == 0 {
-        return Ok(());
-    }
-    let err = io::Error::last_os_error();
+    // A file closed just before may still hold the mount for a moment (the kernel releases
+    // it asynchronously): a busy mount gets a few more chances within about 3 s.
+    let mut tries = 0;
+    let err = loop {
+        // SAFETY: `c` is a valid NUL-terminated path that lives across the call.
+        if unsafe { libc::umount2(c.as_ptr(), 0) } == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        tries += 1;
+        if err.raw_os_error() != Some(libc::EBUSY) || tries >= BUSY_TRIES {
+            break err;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     if err.raw_os_error() != Some(libc::EPERM) {
         return Err(err);
     }
