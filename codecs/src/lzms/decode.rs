@@ -246,10 +246,19 @@ impl Model {
             if main_bit == 0 {
                 break Ok(());
             }
-            match self.match_item(rd, bits, out, pos) {
+            // Matches until the next literal, whose main bit has then been decoded.
+            match self.match_run(rd, bits, out, pos, &mut main_state) {
                 Ok(p) => pos = p,
                 Err(e) => break Err(e),
             }
+            if pos >= out.len() {
+                break Ok(());
+            }
+            let Some(sym) = self.literal.decode(bits) else {
+                break Err(err(rd, bits, "invalid LZMS literal codeword"));
+            };
+            out[pos] = sym as u8;
+            pos += 1;
         };
         self.main.set_state(main_state);
         result

@@ -13,10 +13,42 @@ use crate::lzcopy::copy_match;
 use crate::DecodeError;
 
 impl Model {
+    /// Decodes the match at `pos` whose main bit has just been decoded, and the matches right
+    /// after it (a match after a match does not go back through the literal loop), with the
+    /// main decision's state kept by the caller; returns the position after the last one,
+    /// where the output is full or the main bit of a literal has been decoded.
+    #[inline(never)]
+    pub(super) fn match_run<'a>(
+        &mut self,
+        rd: &mut RangeDecoder<'a>,
+        bits: &mut BackBits<'a>,
+        out: &mut [u8],
+        mut pos: usize,
+        main_state: &mut usize,
+    ) -> Result<usize, DecodeError> {
+        // Work on copies so that the stream states stay in registers.
+        let mut r = rd.clone();
+        let mut b = bits.clone();
+        let mut state = *main_state;
+        let result = loop {
+            match self.match_item(&mut r, &mut b, out, pos) {
+                Ok(p) => pos = p,
+                Err(e) => break Err(e),
+            }
+            if pos >= out.len() || self.main.decode_in(&mut state, &mut r) == 0 {
+                break Ok(pos);
+            }
+        };
+        *rd = r;
+        *bits = b;
+        *main_state = state;
+        result
+    }
+
     /// Decodes the match at `pos` whose main bit has just been decoded; returns the position
     /// after it.
-    #[inline(never)]
-    pub(super) fn match_item<'a>(
+    #[inline(always)]
+    fn match_item<'a>(
         &mut self,
         rd: &mut RangeDecoder<'a>,
         bits: &mut BackBits<'a>,
