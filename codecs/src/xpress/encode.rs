@@ -159,6 +159,8 @@ impl BitWriter {
     }
 
     fn finish(mut self) -> Vec<u8> {
+        // The caller stops at `ITEM_ROOM` bytes before the end, so nothing was dropped.
+        debug_assert!(self.len <= self.out.len(), "the output buffer overflowed");
         let word = (self.buf << (16 - self.count)) as u16;
         self.out[self.cur_slot..self.cur_slot + 2].copy_from_slice(&word.to_le_bytes());
         self.out.truncate(self.len);
