@@ -14,8 +14,9 @@
 
 /// No position.
 const NIL: u32 = u32::MAX;
-/// Bits of the hash of the 2-byte table.
-const HASH2_BITS: u32 = 12;
+/// Bits of the hash of the 2-byte table. Measured on /usr/bin chunks: 12 bits lose length-2
+/// matches to collisions (+0.02% size, 1% slower); 16 (exact) gain nothing more.
+const HASH2_BITS: u32 = 14;
 /// Zero bytes after the copy of the chunk, so that 8-byte compares near its end stay in it.
 const PAD: usize = 16;
 
