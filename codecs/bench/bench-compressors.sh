@@ -63,6 +63,6 @@ if [[ ${CALLGRIND:-1} != 0 ]]; then
         ours=$(($(count "$codec" ours) - base))
         theirs=$(($(count "$codec" wimlib) - base))
         awk -v c="$codec" -v o="$ours" -v t="$theirs" 'BEGIN {
-            printf "%-6s instructions ours %d wimlib %d ratio %.2f\n", c, o, t, o / t }'
+            printf "%-6s instructions ours %.0f wimlib %.0f ratio %.2f\n", c, o, t, o / t }'
     done
 fi

@@ -51,23 +51,37 @@ impl Costs {
     }
 }
 
-/// One position of the search: the cheapest known way to get there, as its cost and the
-/// last item packed as `code << 9 | len` (the item starts `max(len, 1)` positions earlier).
+/// One position of the search: the cheapest known way to get there, as its cost (high 32
+/// bits) and the last item packed as `code << 9 | len` (low 32 bits; the item starts
+/// `max(len, 1)` positions earlier). One integer, so that keeping the cheaper of two is a
+/// `min` without a branch (of equal costs, the smaller packed item stays).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Node {
-    cost: u32,
-    item: u32,
-}
+pub(super) struct Node(u64);
 
 impl Node {
     #[inline(always)]
+    fn new(cost: u32, item: u32) -> Self {
+        Node(u64::from(cost) << 32 | u64::from(item))
+    }
+
+    #[inline(always)]
+    fn cost(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    #[inline(always)]
+    fn packed(self) -> u32 {
+        self.0 as u32
+    }
+
+    #[inline(always)]
     fn item(self) -> Item {
-        Item::new(self.item & 0x1ff, self.item >> 9)
+        Item::new(self.packed() & 0x1ff, self.packed() >> 9)
     }
 
     #[inline(always)]
     fn from(self, j: usize) -> usize {
-        j - ((self.item & 0x1ff) as usize).max(1)
+        j - ((self.packed() & 0x1ff) as usize).max(1)
     }
 }
 
@@ -138,24 +152,24 @@ pub(super) fn parse(
     let data = b.data;
     items.clear();
     nodes.clear();
-    nodes.resize(n + 1, Node { cost: INF, item: 0 });
+    nodes.resize(n + 1, Node::new(INF, 0));
     queues.clear();
     queues.resize(n + 1, Queue::default());
     let mut seg = 0usize;
     let mut reach = 0usize;
-    nodes[0].cost = 0;
+    nodes[0] = Node::new(0, 0);
     queues[0] = Queue::new(reps_in);
     let mut i = 0usize;
     while i < n {
         let here = nodes[i];
         let q = if i > seg {
-            let q = queues[here.from(i)].after(here.item);
+            let q = queues[here.from(i)].after(here.packed());
             queues[i] = q;
             q
         } else {
             queues[i]
         };
-        let base = here.cost;
+        let base = here.cost();
         let p = b.start + i;
         let lit = data[p];
         relax(
@@ -201,10 +215,10 @@ pub(super) fn parse(
             i += item.len as usize;
             // Forget what was relaxed past the new start from before it.
             for node in &mut nodes[i + 1..=reach.max(i).min(n)] {
-                node.cost = INF;
+                *node = Node::new(INF, 0);
             }
             seg = i;
-            nodes[i].cost = 0;
+            nodes[i] = Node::new(0, 0);
             queues[i] = q;
             continue;
         }
@@ -246,9 +260,7 @@ pub(super) fn parse(
 
 #[inline(always)]
 fn relax(node: &mut Node, cost: u32, item: u32) {
-    if cost < node.cost {
-        *node = Node { cost, item };
-    }
+    node.0 = node.0.min(Node::new(cost, item).0);
 }
 
 /// Appends the items of the best path from `seg` to `to`.

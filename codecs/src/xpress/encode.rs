@@ -6,7 +6,7 @@
 //! "XPRESS/LZX compressors per core vs wimlib" (`codecs/bench/bench-compressors.sh`).
 //! wimlib's decoder accepts every chunk of ours there and in `tests/compress_wimlib.rs`.
 
-use super::lazy::Item;
+use super::lazy::{symbol_of, Item};
 use super::{BLOCK_SIZE, END_SYMBOL, MAX_CODE_LEN, MIN_MATCH, NUM_SYMBOLS, TABLE_BYTES};
 use crate::huffman::encode::{make_codes, make_lengths};
 
@@ -17,16 +17,30 @@ pub fn compress(input: &[u8]) -> Option<Vec<u8>> {
     if input.is_empty() || input.len() > BLOCK_SIZE {
         return None;
     }
-    super::lazy::with_items(input, |items| encode_items(items, input.len(), true))
+    super::lazy::with_items(input, |items, freq| {
+        encode_counted(items, freq, input.len(), true)
+    })
 }
 
 /// Writes `items` as one block: code length table, then the bit stream, then (if `end`) the
 /// end-of-data symbol. Gives up with None once the output reaches `limit` bytes.
+#[cfg(test)]
 pub(super) fn encode_items(items: &[Item], limit: usize, end: bool) -> Option<Vec<u8>> {
     let mut freq = [0u32; NUM_SYMBOLS];
     for item in items {
         freq[symbol_of(*item)] += 1;
     }
+    encode_counted(items, &freq, limit, end)
+}
+
+/// [`encode_items`] with the symbol counts of `items` (`freq`, without the end symbol) known.
+fn encode_counted(
+    items: &[Item],
+    freq: &[u32; NUM_SYMBOLS],
+    limit: usize,
+    end: bool,
+) -> Option<Vec<u8>> {
+    let mut freq = *freq;
     if end {
         freq[END_SYMBOL] += 1;
     }
@@ -34,16 +48,26 @@ pub(super) fn encode_items(items: &[Item], limit: usize, end: bool) -> Option<Ve
     make_lengths(&freq, MAX_CODE_LEN, &mut lens);
     let mut codes = [0u32; NUM_SYMBOLS];
     make_codes(&lens, &mut codes);
+    // Symbol and length in one table: the writer loads one entry per symbol.
+    let mut table = [(0u32, 0u32); NUM_SYMBOLS];
+    for (t, (&c, &l)) in table.iter_mut().zip(codes.iter().zip(&lens)) {
+        *t = (c, u32::from(l));
+    }
 
     let mut w = BitWriter::new(limit.min(1 << 20));
     for (i, pair) in lens.chunks_exact(2).enumerate() {
         w.out[i] = pair[0] | pair[1] << 4;
     }
+    // Room checked per item: one item adds at most 2 words of bits and 7 length bytes.
+    let stop = limit.min(w.out.len() - ITEM_ROOM);
     for item in items {
+        if w.len >= stop {
+            return None;
+        }
         let (length, offset) = match *item {
             Item::Literal(b) => {
-                let s = usize::from(b);
-                w.bits(codes[s], u32::from(lens[s]));
+                let (c, n) = table[usize::from(b)];
+                w.bits(c, n);
                 continue;
             }
             Item::Match { length, offset } => (length, offset),
@@ -51,51 +75,44 @@ pub(super) fn encode_items(items: &[Item], limit: usize, end: bool) -> Option<Ve
         let sym = symbol_of(*item);
         let log2 = 31 - offset.leading_zeros();
         let l = length as usize - MIN_MATCH;
+        let (c, n) = table[sym];
         if l < 0xF {
             // Symbol and offset bits in one go (no length bytes in between).
-            let n = u32::from(lens[sym]);
-            w.bits(codes[sym] << log2 | (offset - (1 << log2)), n + log2);
+            w.bits(c << log2 | (offset - (1 << log2)), n + log2);
             continue;
         }
-        w.bits(codes[sym], u32::from(lens[sym]));
+        w.bits(c, n);
         if l - 0xF < 0xFF {
-            w.out.push((l - 0xF) as u8);
+            w.bytes(&[(l - 0xF) as u8]);
         } else if let Ok(l16 @ 0xF..) = u16::try_from(l) {
-            w.out.push(0xFF);
-            w.out.extend_from_slice(&l16.to_le_bytes());
+            let [lo, hi] = l16.to_le_bytes();
+            w.bytes(&[0xFF, lo, hi]);
         } else {
             // Only reachable for matches longer than a WIM chunk ([MS-XCA] 2.2.4).
-            w.out.extend_from_slice(&[0xFF, 0, 0]);
-            w.out.extend_from_slice(&(l as u32).to_le_bytes());
+            let [a, b, c, d] = (l as u32).to_le_bytes();
+            w.bytes(&[0xFF, 0, 0, a, b, c, d]);
         }
         w.bits(offset - (1 << log2), log2);
-        if w.out.len() >= limit {
-            return None;
-        }
     }
     if end {
-        w.bits(codes[END_SYMBOL], u32::from(lens[END_SYMBOL]));
+        let (c, n) = table[END_SYMBOL];
+        w.bits(c, n);
     }
     let out = w.finish();
     (out.len() < limit).then_some(out)
 }
 
-fn symbol_of(item: Item) -> usize {
-    match item {
-        Item::Literal(b) => usize::from(b),
-        Item::Match { length, offset } => {
-            let log2 = 31 - offset.leading_zeros() as usize;
-            END_SYMBOL + (log2 << 4 | (length as usize - MIN_MATCH).min(0xF))
-        }
-    }
-}
+/// Most bytes one item adds to the output: two 16-bit words of bits and 7 length bytes.
+const ITEM_ROOM: usize = 16;
 
 /// Writes 16-bit words MSB-first while raw length bytes go after the words a decoder has
 /// already loaded: the word being filled and one more are reserved ahead of the raw bytes, and
 /// a word is only closed once a bit beyond it is written (mirroring the 16..=31 bits of
-/// lookahead of the reference decoder).
+/// lookahead of the reference decoder). The output buffer is sized up front (`len` bytes of
+/// it are used); the caller stops before it can run out.
 struct BitWriter {
     out: Vec<u8>,
+    len: usize,
     cur_slot: usize,
     next_slot: usize,
     buf: u64,
@@ -104,10 +121,9 @@ struct BitWriter {
 
 impl BitWriter {
     fn new(input_len: usize) -> Self {
-        let mut out = Vec::with_capacity(input_len + 8);
-        out.resize(TABLE_BYTES + 4, 0);
         Self {
-            out,
+            out: vec![0; TABLE_BYTES + input_len + 4 * ITEM_ROOM],
+            len: TABLE_BYTES + 4,
             cur_slot: TABLE_BYTES,
             next_slot: TABLE_BYTES + 2,
             buf: 0,
@@ -128,14 +144,26 @@ impl BitWriter {
                 slot.copy_from_slice(&word.to_le_bytes());
             }
             self.cur_slot = self.next_slot;
-            self.next_slot = self.out.len();
-            self.out.extend_from_slice(&[0, 0]);
+            self.next_slot = self.len;
+            self.len += 2;
         }
     }
 
+    /// Appends raw bytes after the reserved words.
+    #[inline(always)]
+    fn bytes(&mut self, b: &[u8]) {
+        if let Some(dst) = self.out.get_mut(self.len..self.len + b.len()) {
+            dst.copy_from_slice(b);
+        }
+        self.len += b.len();
+    }
+
     fn finish(mut self) -> Vec<u8> {
+        // The caller stops at `ITEM_ROOM` bytes before the end, so nothing was dropped.
+        debug_assert!(self.len <= self.out.len(), "the output buffer overflowed");
         let word = (self.buf << (16 - self.count)) as u16;
         self.out[self.cur_slot..self.cur_slot + 2].copy_from_slice(&word.to_le_bytes());
+        self.out.truncate(self.len);
         self.out
     }
 }
