@@ -2,8 +2,6 @@
 //! returns once the mount's daemon has exited (`daemon_lock.rs`).
 
 #[cfg(unix)]
-use std::ffi::CString;
-#[cfg(unix)]
 use std::os::unix::ffi::OsStrExt;
 #[cfg(unix)]
 use std::path::{Path, PathBuf};
@@ -132,26 +130,10 @@ fn detach(canon: &Path, lazy: bool) -> Result<(), String> {
     if matches!(status, Ok(s) if s.success()) {
         return Ok(());
     }
-    // Root without fusermount3, or fusermount3 refused: try umount2 directly.
-    let c = CString::new(canon.as_os_str().as_bytes())
-        .map_err(|_| "mount point contains NUL".to_string())?;
-    let flags = if lazy { libc::MNT_DETACH } else { 0 };
-    // A file closed just before is released asynchronously: a busy mount point gets a second
-    // (and a few more) chances within about a second before the error is reported.
-    let mut tries = 0;
-    loop {
-        // SAFETY: `c` is a valid NUL-terminated path that lives across the call.
-        let rc = unsafe { libc::umount2(c.as_ptr(), flags) };
-        if rc == 0 {
-            return Ok(());
-        }
-        let err = std::io::Error::last_os_error();
-        tries += 1;
-        if err.raw_os_error() != Some(libc::EBUSY) || tries >= 10 {
-            return Err(format!("unmounting {}: {err}", canon.display()));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    // Root without fusermount3, or fusermount3 refused: try umount2 directly, giving a busy
+    // mount point (a file closed just before) about a second.
+    common::backend::fuse::umount2_while_busy(canon, lazy, 10)
+        .map_err(|err| format!("unmounting {}: {err}", canon.display()))
 }
 
 #[cfg(all(test, unix))]

@@ -1,6 +1,6 @@
 //! Conversions between our VFS types and fuser's.
 
-use fuser::{Errno, FileAttr, FileType, INodeNo, ReplyXattr};
+use fuser::{Errno, FileAttr, FileType, INodeNo, ReplyEmpty, ReplyXattr};
 
 use crate::vfs::{Attr, FileKind, VfsError};
 
@@ -41,6 +41,14 @@ pub(super) fn to_fuse_attr(a: &Attr) -> FileAttr {
 }
 
 /// Answers a size-probing or data xattr request the way getxattr(2)/listxattr(2) expect.
+/// Answers a request whose reply carries nothing: OK, or the errno of `result`'s error.
+pub(super) fn reply_empty(reply: ReplyEmpty, result: Result<(), VfsError>) {
+    match result {
+        Ok(()) => reply.ok(),
+        Err(e) => reply.error(errno(&e)),
+    }
+}
+
 pub(super) fn reply_xattr_bytes(reply: ReplyXattr, size: u32, bytes: &[u8]) {
     if size == 0 {
         match u32::try_from(bytes.len()) {

@@ -13,7 +13,7 @@ use fuser::{
 };
 
 use super::adapter::FuseAdapter;
-use super::convert::{errno, reply_xattr_bytes, to_fuse_attr};
+use super::convert::{errno, reply_empty, reply_xattr_bytes, to_fuse_attr};
 use super::request_counts::{RequestKind, REQUEST_COUNTS_XATTR};
 use crate::vfs::{FileKind, SetAttr, Vfs, ROOT_INO};
 
@@ -150,10 +150,7 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
         reply: ReplyEmpty,
     ) {
         self.count(RequestKind::Release);
-        match self.vfs.release(ino.0, fh.0) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno(&e)),
-        }
+        reply_empty(reply, self.vfs.release(ino.0, fh.0));
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
@@ -373,18 +370,12 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
 
     fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
         self.count(RequestKind::Other);
-        match self.vfs.unlink(parent.0, name) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno(&e)),
-        }
+        reply_empty(reply, self.vfs.unlink(parent.0, name));
     }
 
     fn rmdir(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
         self.count(RequestKind::Other);
-        match self.vfs.rmdir(parent.0, name) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno(&e)),
-        }
+        reply_empty(reply, self.vfs.rmdir(parent.0, name));
     }
 
     fn rename(
@@ -404,13 +395,11 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
             return reply.error(Errno::EINVAL);
         }
         let no_replace = flags.contains(RenameFlags::RENAME_NOREPLACE);
-        match self
-            .vfs
-            .rename(parent.0, name, newparent.0, newname, no_replace)
-        {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno(&e)),
-        }
+        reply_empty(
+            reply,
+            self.vfs
+                .rename(parent.0, name, newparent.0, newname, no_replace),
+        );
     }
 
     fn write(
@@ -441,10 +430,7 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
         reply: ReplyEmpty,
     ) {
         self.count(RequestKind::Other);
-        match self.vfs.fsync(ino.0, fh.0) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno(&e)),
-        }
+        reply_empty(reply, self.vfs.fsync(ino.0, fh.0));
     }
 
     fn fsyncdir(
@@ -456,10 +442,7 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
         reply: ReplyEmpty,
     ) {
         self.count(RequestKind::Other);
-        match self.vfs.fsync(ino.0, fh.0) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno(&e)),
-        }
+        reply_empty(reply, self.vfs.fsync(ino.0, fh.0));
     }
 
     fn setxattr(
@@ -473,17 +456,11 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
         reply: ReplyEmpty,
     ) {
         self.count(RequestKind::Other);
-        match self.vfs.setxattr(ino.0, name, value) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno(&e)),
-        }
+        reply_empty(reply, self.vfs.setxattr(ino.0, name, value));
     }
 
     fn removexattr(&self, _req: &Request, ino: INodeNo, name: &OsStr, reply: ReplyEmpty) {
         self.count(RequestKind::Other);
-        match self.vfs.removexattr(ino.0, name) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno(&e)),
-        }
+        reply_empty(reply, self.vfs.removexattr(ino.0, name));
     }
 }

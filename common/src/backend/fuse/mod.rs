@@ -19,3 +19,4 @@ mod unmount;
 pub use adapter::FuseAdapter;
 pub use request_counts::REQUEST_COUNTS_XATTR;
 pub use session::{fuser_config, FuseOptions, FuseSession, FuseUnmounter};
+pub use unmount::umount2_while_busy;

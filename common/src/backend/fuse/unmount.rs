@@ -75,27 +75,35 @@ impl MountedConnection {
     }
 }
 
-/// How many times a busy mount is tried, 100 ms apart.
+/// How many times the daemon tries a busy mount point, 100 ms apart.
 const BUSY_TRIES: u32 = 30;
 
-/// `umount2(path)`; without the privilege for it, `fusermount3 -u -z` (as fuser does).
-fn unmount_path(path: &Path) -> io::Result<()> {
+/// `umount2(path)` (`MNT_DETACH` if `lazy`), tried up to `tries` times 100 ms apart while the
+/// mount is busy: a file closed just before is released by the kernel asynchronously and may
+/// hold the mount for a moment. The error of the last try otherwise.
+pub fn umount2_while_busy(path: &Path, lazy: bool, tries: u32) -> io::Result<()> {
     let c = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "mount point contains NUL"))?;
-    // A file closed just before may still hold the mount for a moment (the kernel releases
-    // it asynchronously): a busy mount gets a few more chances within about 3 s.
-    let mut tries = 0;
-    let err = loop {
+    let flags = if lazy { libc::MNT_DETACH } else { 0 };
+    let mut tried = 0;
+    loop {
         // SAFETY: `c` is a valid NUL-terminated path that lives across the call.
-        if unsafe { libc::umount2(c.as_ptr(), 0) } == 0 {
+        if unsafe { libc::umount2(c.as_ptr(), flags) } == 0 {
             return Ok(());
         }
         let err = io::Error::last_os_error();
-        tries += 1;
-        if err.raw_os_error() != Some(libc::EBUSY) || tries >= BUSY_TRIES {
-            break err;
+        tried += 1;
+        if err.raw_os_error() != Some(libc::EBUSY) || tried >= tries {
+            return Err(err);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// `umount2(path)`; without the privilege for it, `fusermount3 -u -z` (as fuser does).
+fn unmount_path(path: &Path) -> io::Result<()> {
+    let Err(err) = umount2_while_busy(path, false, BUSY_TRIES) else {
+        return Ok(());
     };
     if err.raw_os_error() != Some(libc::EPERM) {
         return Err(err);
