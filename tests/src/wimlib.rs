@@ -78,8 +78,52 @@ pub fn apply_and_walk(wim: &Path, image: u32, args: &[String]) -> (TempDir, Mani
 #[track_caller]
 pub fn assert_wim_image(wim: &Path, image: &str, expected: &Path) {
     verify(wim);
+    assert_wim_total_bytes(wim);
     let dir = TempDir::new("applied");
     let applied = dir.join("tree");
     apply(wim, image, &applied);
     assert_same_tree(&applied, expected);
+}
+
+/// The WIM-level `<TOTALBYTES>` of `wim`'s XML data (outside every `<IMAGE>`) is the XML data's
+/// offset in the file, as wimlib and WIMGAPI write it.
+#[track_caller]
+pub fn assert_wim_total_bytes(wim: &Path) {
+    let header =
+        String::from_utf8_lossy(&wimlib(&["info", &wim.to_string_lossy(), "--header"]).stdout)
+            .into_owned();
+    let xml_offset: u64 = header
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("XML Data Offset"))
+        .and_then(|rest| rest.trim().trim_start_matches('=').trim().parse().ok())
+        .unwrap_or_else(|| {
+            panic!("no XML Data Offset in `wimlib-imagex info --header`:\n{header}")
+        });
+    let raw = wimlib(&["info", &wim.to_string_lossy(), "--xml"]).stdout;
+    let units: Vec<u16> = raw
+        .chunks_exact(2)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let xml = String::from_utf16_lossy(&units);
+    let mut outside = String::new();
+    let mut rest = xml.as_str();
+    while let Some(start) = rest.find("<IMAGE") {
+        outside.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find("</IMAGE>")
+            .unwrap_or_else(|| panic!("unterminated <IMAGE> in the XML of {}", wim.display()));
+        rest = &rest[start + end + "</IMAGE>".len()..];
+    }
+    outside.push_str(rest);
+    let total: Vec<&str> = outside
+        .split("<TOTALBYTES>")
+        .skip(1)
+        .filter_map(|s| s.split("</TOTALBYTES>").next())
+        .collect();
+    assert_eq!(
+        total,
+        vec![xml_offset.to_string()],
+        "the WIM-level TOTALBYTES of {} must be the XML data offset",
+        wim.display()
+    );
 }

@@ -13,7 +13,7 @@ use common::cache::ChunkCache;
 
 use super::integrity;
 use super::writer::WimWriter;
-use super::xml::encode_utf16;
+use super::xml::{encode_utf16, set_wim_total_bytes};
 use crate::blob_index::SOLID_RESOURCE_MAGIC;
 use crate::error::{WimError, WimResult};
 use crate::format::header::{WimHeader, FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
@@ -104,7 +104,8 @@ pub fn rebuild(path: &Path, check: bool) -> WimResult<RebuildReport> {
             table.extend_from_slice(&entry.to_bytes());
         }
         let table_hdr = writer.write_buffer(&table, 0, false)?;
-        let xml_hdr = writer.write_buffer(&encode_utf16(wim.xml()), 0, false)?;
+        let xml_text = set_wim_total_bytes(wim.xml(), writer.pos)?;
+        let xml_hdr = writer.write_buffer(&encode_utf16(&xml_text), 0, false)?;
         let mut integrity_hdr = ResourceHeader::default();
         if header.integrity.size_in_wim > 0 || check {
             let end = table_hdr.end_in_wim().unwrap_or(0);

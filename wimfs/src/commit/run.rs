@@ -12,7 +12,7 @@ use super::new_blobs::write_new_blobs;
 use super::new_image::{target, NewImage, Target};
 use super::source::CommitSource;
 use super::writer::WimWriter;
-use super::xml::{encode_utf16, update_image};
+use super::xml::{encode_utf16, set_wim_total_bytes, update_image};
 use super::xml_append::append_image;
 use crate::error::{WimError, WimResult};
 use crate::format::blob_table::ENTRY_SIZE;
@@ -413,6 +413,7 @@ fn write_all(
             ),
         ],
     )?;
+    let xml_text = set_wim_total_bytes(&xml_text, writer.pos)?;
     let xml_hdr = writer.write_buffer(&encode_utf16(&xml_text), 0, false)?;
 
     // 5. The integrity table, if the WIM had one or one was asked for.

@@ -1,5 +1,7 @@
 //! Updating an image's properties in the XML data: replaces the text of existing elements and
-//! adds missing ones, leaving everything else byte for byte as it was.
+//! adds missing ones, leaving everything else byte for byte as it was; and sets the WIM-level
+//! `<TOTALBYTES>`, which wimlib and WIMGAPI write as the file offset of the XML data itself (the
+//! size of everything before it).
 
 use crate::error::{WimError, WimResult};
 
@@ -65,6 +67,37 @@ pub fn update_image(text: &str, index: u32, values: &[(&str, String)]) -> WimRes
     Ok(out)
 }
 
+/// Sets the `<TOTALBYTES>` that is a direct child of `<WIM>` to `xml_offset`: replaced where it
+/// is, or added before `</WIM>` when the WIM has none (wimlib writes it there).
+pub fn set_wim_total_bytes(text: &str, xml_offset: u64) -> WimResult<String> {
+    let doc = roxmltree::Document::parse(text)
+        .map_err(|e| WimError::invalid("XML data", 0, e.to_string()))?;
+    let root = doc.root_element();
+    let element = format!("<TOTALBYTES>{xml_offset}</TOTALBYTES>");
+    let mut out = text.to_string();
+    match root.children().find(|c| c.has_tag_name("TOTALBYTES")) {
+        Some(existing) => out.replace_range(existing.range(), &element),
+        None => {
+            let r = root.range();
+            let name = root.tag_name().name();
+            let end_tag = format!("</{name}>");
+            if text[r.clone()].ends_with(&end_tag) {
+                out.insert_str(r.end - end_tag.len(), &element);
+            } else if text[r.clone()].ends_with("/>") {
+                // `<WIM/>`: give it content.
+                out.replace_range(r.end - 2..r.end, &format!(">{element}{end_tag}"));
+            } else {
+                return Err(WimError::invalid(
+                    "XML data",
+                    0,
+                    format!("cannot find the end of <{name}> to add TOTALBYTES"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn escape(v: &str) -> String {
     v.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -106,5 +139,29 @@ mod tests {
         assert!(out.contains("<IMAGE INDEX=\"2\"><DIRCOUNT>7</DIRCOUNT></IMAGE>"));
         assert!(out.contains("<NAME>a</NAME>"));
         assert!(update_image(xml, 3, &[]).is_err());
+    }
+
+    #[test]
+    fn wim_total_bytes_replaced_or_added_at_the_wim_level_only() {
+        let first =
+            "<WIM><TOTALBYTES>9</TOTALBYTES><IMAGE INDEX=\"1\"><TOTALBYTES>100</TOTALBYTES>\
+                     </IMAGE></WIM>";
+        let out = set_wim_total_bytes(first, 4242).expect("valid");
+        assert_eq!(
+            out,
+            "<WIM><TOTALBYTES>4242</TOTALBYTES><IMAGE INDEX=\"1\"><TOTALBYTES>100</TOTALBYTES>\
+             </IMAGE></WIM>"
+        );
+        let none = "<WIM><IMAGE INDEX=\"1\"><TOTALBYTES>100</TOTALBYTES></IMAGE></WIM>";
+        let out = set_wim_total_bytes(none, 7).expect("valid");
+        assert_eq!(
+            out,
+            "<WIM><IMAGE INDEX=\"1\"><TOTALBYTES>100</TOTALBYTES></IMAGE>\
+             <TOTALBYTES>7</TOTALBYTES></WIM>"
+        );
+        assert_eq!(
+            set_wim_total_bytes("<WIM />", 1).expect("valid"),
+            "<WIM ><TOTALBYTES>1</TOTALBYTES></WIM>"
+        );
     }
 }
