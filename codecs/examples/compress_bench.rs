@@ -62,7 +62,11 @@ fn lzx_decompress(c: &[u8], out: &mut [u8], chunk: usize) -> bool {
     lzx::decompress(c, out, chunk).is_ok()
 }
 
-const CODECS: [Codec; 2] = [
+fn lzx_compress_fast(c: &[u8], chunk: usize) -> Option<Vec<u8>> {
+    lzx::compress_with(c, chunk, lzx::Effort::Fast)
+}
+
+const CODECS: [Codec; 3] = [
     Codec {
         name: "XPRESS",
         ctype: XPRESS,
@@ -73,6 +77,12 @@ const CODECS: [Codec; 2] = [
         name: "LZX",
         ctype: LZX,
         compress: lzx::compress,
+        decompress: lzx_decompress,
+    },
+    Codec {
+        name: "LZX-fast",
+        ctype: LZX,
+        compress: lzx_compress_fast,
         decompress: lzx_decompress,
     },
 ];

@@ -154,6 +154,14 @@ fn lzx_real_chunks_decode_with_wimlib() {
 }
 
 #[test]
+fn lzx_fast_effort_real_chunks_decode_with_wimlib() {
+    let chunks = real_chunks();
+    let ours = |c: &[u8]| lzx::compress_with(c, CHUNK, lzx::Effort::Fast);
+    let (ours, theirs, raw) = check(LZX, &chunks, CHUNK, ours, lzx_decode(CHUNK));
+    real_chunks_like_wimlib("LZX (fast)", chunks.len(), ours, theirs, raw);
+}
+
+#[test]
 fn lzx_edge_cases_and_large_windows_decode_with_wimlib() {
     let chunks: Vec<Vec<u8>> = synthetic()
         .into_iter()

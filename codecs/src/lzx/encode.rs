@@ -17,28 +17,70 @@ use super::consts::*;
 use super::e8;
 use super::items::Item;
 use super::matchfind::{Match, MatchFinder};
-use super::parse::{parse, Block, Costs, Node, Queue};
+use super::parse::{parse, Block, Costs, Search};
 use super::stats::{costs_from, count, lazy};
 use super::write::{write_block, BlockState};
 
-/// Matches at least this long are taken without weighing alternatives.
-const NICE_LEN: usize = 64;
-/// The match finder's walk stops at a match this long (and reports its whole length).
-/// Measured on /usr/bin and /usr/libexec chunks (`examples/compress_bench.rs`): 257 (no
-/// limit) +0.82% size against wimlib, 64 +0.88% and a little faster, 32 +0.94%.
-const TREE_NICE_LEN: usize = 64;
-/// Tree nodes visited per position by the match finder.
-const SEARCH_DEPTH: u32 = 32;
-/// Shortest-path passes per block (the first one priced from a lazy parse). Measured on 16 MB
-/// of /usr/bin and /usr/libexec chunks (`examples/compress_bench.rs`): one pass 0.9x wimlib's
-/// speed at +0.8% size, two passes 0.64x at +0.52%; the speed matters more to a commit.
-const OPTIMIZE_PASSES: usize = 1;
+/// How hard the compressor works: the match finder's and the parse's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Effort {
+    /// Output at most as large as wimlib's at its default level (50), per core at least as
+    /// fast (docs/benchmarks.md, "XPRESS/LZX compressors per core vs wimlib").
+    #[default]
+    Normal,
+    /// Faster, for commits: a shallower search (docs/benchmarks.md, "Commit into LZX ...").
+    Fast,
+}
+
+/// The limits of one effort.
+#[derive(Debug, Clone, Copy)]
+struct Params {
+    /// Matches at least this long are taken by the parse without weighing alternatives.
+    nice: usize,
+    /// The match finder's walk stops at a match this long (and reports its whole length).
+    tree_nice: usize,
+    /// Tree nodes visited per position by the match finder.
+    depth: u32,
+    /// Shortest-path passes per block (the first one priced from a lazy parse).
+    passes: usize,
+}
+
+impl Effort {
+    /// Measured on /usr/bin + /usr/libexec and /usr/share + /usr/lib chunks
+    /// (`examples/compress_bench.rs`).
+    fn params(self) -> Params {
+        match self {
+            Effort::Normal => Params {
+                nice: 64,
+                tree_nice: 64,
+                depth: 32,
+                passes: 1,
+            },
+            // Measured (8 MB of each corpus, side by side with wimlib): depth 16 and nice 32
+            // 1.09x wimlib's speed at +1.0% / +1.3%; this one 1.18x / 1.23x at +1.4% / +1.6%;
+            // depth 8, nice 16 and tree nice 32 1.24x / 1.29x at +1.6% / +1.8% (but a commit's
+            // growth 1.024x wimlib's); depth 4 and nice 24 1.28x / 1.35x at +1.9% / +2.1%.
+            Effort::Fast => Params {
+                nice: 24,
+                tree_nice: 24,
+                depth: 8,
+                passes: 1,
+            },
+        }
+    }
+}
+
 /// Block size for chunks larger than 32 KiB.
 const LARGE_BLOCK: usize = 65536;
 
 /// Compresses one chunk for a WIM with chunk size `window_size`. Returns None when the result
 /// would not be smaller than the input (the WIM then stores the chunk raw).
 pub fn compress(input: &[u8], window_size: usize) -> Option<Vec<u8>> {
+    compress_with(input, window_size, Effort::Normal)
+}
+
+/// [`compress`] at the given effort.
+pub fn compress_with(input: &[u8], window_size: usize, effort: Effort) -> Option<Vec<u8>> {
     let order = window_order(window_size)?;
     if input.is_empty() || input.len() > 1 << order {
         return None;
@@ -46,8 +88,8 @@ pub fn compress(input: &[u8], window_size: usize) -> Option<Vec<u8>> {
     let mut data = input.to_vec();
     e8::encode(&mut data);
     let out = SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut scratch) => encode_chunk(&data, order, &mut scratch),
-        Err(_) => encode_chunk(&data, order, &mut Scratch::default()),
+        Ok(mut scratch) => encode_chunk(&data, order, effort.params(), &mut scratch),
+        Err(_) => encode_chunk(&data, order, effort.params(), &mut Scratch::default()),
     });
     (out.len() < input.len()).then_some(out)
 }
@@ -62,17 +104,16 @@ struct Scratch {
     mf: MatchFinder,
     cache: Vec<Match>,
     cache_at: Vec<u32>,
-    nodes: Vec<Node>,
-    queues: Vec<Queue>,
+    search: Search,
     items: Vec<Item>,
     costs: Costs,
 }
 
-fn encode_chunk(data: &[u8], order: u32, s: &mut Scratch) -> Vec<u8> {
+fn encode_chunk(data: &[u8], order: u32, params: Params, s: &mut Scratch) -> Vec<u8> {
     let num_main = num_main_syms(order);
-    let nice = NICE_LEN;
+    let nice = params.nice;
     let max_offset = (1usize << order) - 3;
-    s.mf.reset(data, TREE_NICE_LEN, SEARCH_DEPTH);
+    s.mf.reset(data, params.tree_nice, params.depth);
     let mut bw = BitWriter::with_capacity(data.len() / 2 + 64);
     let mut st = BlockState {
         order,
@@ -99,16 +140,9 @@ fn encode_chunk(data: &[u8], order: u32, s: &mut Scratch) -> Vec<u8> {
         };
         let reps_in = st.reps;
         let mut freqs = lazy(&b, reps_in, num_main, &mut s.items);
-        for _ in 0..OPTIMIZE_PASSES {
+        for _ in 0..params.passes {
             costs_from(&freqs, &mut s.costs);
-            parse(
-                &b,
-                &s.costs,
-                reps_in,
-                &mut s.nodes,
-                &mut s.queues,
-                &mut s.items,
-            );
+            parse(&b, &s.costs, reps_in, &mut s.search, &mut s.items);
             freqs = count(&s.items, num_main);
         }
         write_block(&mut bw, &mut st, &b, &s.items, &freqs, reps_in);

@@ -11,7 +11,7 @@ use super::items::{slot_of, Item};
 use super::matchfind::{extend, Match};
 
 /// Cost of an unreachable position.
-const INF: u32 = u32::MAX;
+const INF: u32 = i32::MAX as u32;
 
 /// Bit prices of the symbols, arranged for the parse.
 #[derive(Debug)]
@@ -51,38 +51,25 @@ impl Costs {
     }
 }
 
-/// One position of the search: the cheapest known way to get there, as its cost (high 32
-/// bits) and the last item packed as `code << 9 | len` (low 32 bits; the item starts
-/// `max(len, 1)` positions earlier). One integer, so that keeping the cheaper of two is a
-/// `min` without a branch (of equal costs, the smaller packed item stays).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Node(u64);
+/// The search's arrays, one entry per position of the block (plus the end), reused from block
+/// to block: the cheapest known cost to reach each position, and the last item of that way
+/// packed as `code << 9 | len` (the item starts `max(len, 1)` positions earlier). Costs and
+/// items apart, so that relaxing a run of lengths is a loop the compiler vectorizes.
+#[derive(Debug, Default)]
+pub(super) struct Search {
+    cost: Vec<u32>,
+    arrival: Vec<u32>,
+    queues: Vec<Queue>,
+}
 
-impl Node {
-    #[inline(always)]
-    fn new(cost: u32, item: u32) -> Self {
-        Node(u64::from(cost) << 32 | u64::from(item))
-    }
+#[inline(always)]
+fn item_of(packed: u32) -> Item {
+    Item::new(packed & 0x1ff, packed >> 9)
+}
 
-    #[inline(always)]
-    fn cost(self) -> u32 {
-        (self.0 >> 32) as u32
-    }
-
-    #[inline(always)]
-    fn packed(self) -> u32 {
-        self.0 as u32
-    }
-
-    #[inline(always)]
-    fn item(self) -> Item {
-        Item::new(self.packed() & 0x1ff, self.packed() >> 9)
-    }
-
-    #[inline(always)]
-    fn from(self, j: usize) -> usize {
-        j - ((self.packed() & 0x1ff) as usize).max(1)
-    }
+#[inline(always)]
+fn from(packed: u32, j: usize) -> usize {
+    j - ((packed & 0x1ff) as usize).max(1)
 }
 
 #[inline(always)]
@@ -144,39 +131,45 @@ pub(super) fn parse(
     b: &Block<'_>,
     costs: &Costs,
     reps_in: [u32; 3],
-    nodes: &mut Vec<Node>,
-    queues: &mut Vec<Queue>,
+    search: &mut Search,
     items: &mut Vec<Item>,
 ) {
     let n = b.end - b.start;
     let data = b.data;
     items.clear();
-    nodes.clear();
-    nodes.resize(n + 1, Node::new(INF, 0));
+    let Search {
+        cost,
+        arrival,
+        queues,
+    } = search;
+    cost.clear();
+    cost.resize(n + 1, INF);
+    arrival.clear();
+    arrival.resize(n + 1, 0);
     queues.clear();
     queues.resize(n + 1, Queue::default());
     let mut seg = 0usize;
     let mut reach = 0usize;
-    nodes[0] = Node::new(0, 0);
+    cost[0] = 0;
     queues[0] = Queue::new(reps_in);
     let mut i = 0usize;
     while i < n {
-        let here = nodes[i];
+        let here = arrival[i];
         let q = if i > seg {
-            let q = queues[here.from(i)].after(here.packed());
+            let q = queues[from(here, i)].after(here);
             queues[i] = q;
             q
         } else {
             queues[i]
         };
-        let base = here.cost();
+        let base = cost[i];
         let p = b.start + i;
         let lit = data[p];
-        relax(
-            &mut nodes[i + 1],
-            base + costs.lit[usize::from(lit)],
-            u32::from(lit) << 9,
-        );
+        let lc = base + costs.lit[usize::from(lit)];
+        if lc < cost[i + 1] {
+            cost[i + 1] = lc;
+            arrival[i + 1] = u32::from(lit) << 9;
+        }
         let matches = &b.cache[b.cache_at[i] as usize..b.cache_at[i + 1] as usize];
         let Some(last) = matches.last() else {
             // The match finder reports every match of 2 bytes or more it sees; where it saw
@@ -209,16 +202,14 @@ pub(super) fn parse(
             } else {
                 Item::new(rep_lens[best_rep] as u32, best_rep as u32)
             };
-            backtrack(nodes, seg, i, items);
+            backtrack(arrival, seg, i, items);
             items.push(item);
             let q = q.after(item.code << 9 | item.len);
             i += item.len as usize;
             // Forget what was relaxed past the new start from before it.
-            for node in &mut nodes[i + 1..=reach.max(i).min(n)] {
-                *node = Node::new(INF, 0);
-            }
+            cost[i + 1..=reach.max(i).min(n)].fill(INF);
             seg = i;
-            nodes[i] = Node::new(0, 0);
+            cost[i] = 0;
             queues[i] = q;
             continue;
         }
@@ -230,11 +221,13 @@ pub(super) fn parse(
             if rl < next {
                 continue;
             }
-            let mc = &costs.matches[k];
-            let targets = &mut nodes[i + next..=i + rl];
-            for (d, (node, &c)) in targets.iter_mut().zip(&mc[next..=rl]).enumerate() {
-                relax(node, base + c, pack(next + d, k as u32));
-            }
+            relax_run(
+                &mut cost[i + next..=i + rl],
+                &mut arrival[i + next..=i + rl],
+                &costs.matches[k][next..=rl],
+                base,
+                pack(next, k as u32),
+            );
             next = rl + 1;
         }
         for m in matches {
@@ -245,31 +238,49 @@ pub(super) fn parse(
             let f = m.offset + 2;
             let slot = slot_of(f);
             let add = base + costs.extra[slot] + costs.aligned_cost(f, slot);
-            let mc = &costs.matches[slot];
-            let targets = &mut nodes[i + next..=i + hi];
-            for (d, (node, &c)) in targets.iter_mut().zip(&mc[next..=hi]).enumerate() {
-                relax(node, add + c, pack(next + d, f));
-            }
+            relax_run(
+                &mut cost[i + next..=i + hi],
+                &mut arrival[i + next..=i + hi],
+                &costs.matches[slot][next..=hi],
+                add,
+                pack(next, f),
+            );
             next = hi + 1;
         }
         reach = reach.max(i + next - 1);
         i += 1;
     }
-    backtrack(nodes, seg, n, items);
+    backtrack(arrival, seg, n, items);
 }
 
+/// Offers the positions `cost.len()` bytes from here a match of consecutive lengths: the
+/// `d`-th costs `add + price[d]` and is packed as `first + d` (`first` packs the shortest
+/// length). Of equal costs the later offer wins (measured on /usr/bin chunks: 0.03% smaller
+/// than keeping the first, and as small as keeping the smaller packed item, which costs two
+/// more comparisons per lane). Written
+/// without branches over equal-length slices, so that the compiler vectorizes it.
 #[inline(always)]
-fn relax(node: &mut Node, cost: u32, item: u32) {
-    node.0 = node.0.min(Node::new(cost, item).0);
+fn relax_run(cost: &mut [u32], arrival: &mut [u32], price: &[u32], add: u32, first: u32) {
+    let k = cost.len().min(arrival.len()).min(price.len());
+    let (cost, arrival, price) = (&mut cost[..k], &mut arrival[..k], &price[..k]);
+    for d in 0..k {
+        // Costs stay below 2^31: a signed comparison (SSE2 has it), and a mask of all ones
+        // where the new way is as cheap or cheaper (the form the compiler vectorizes).
+        let c = (add + price[d]) as i32;
+        let old = cost[d] as i32;
+        let better = -i32::from(c <= old);
+        cost[d] = ((c & better) | (old & !better)) as u32;
+        arrival[d] = (((first + d as u32) as i32 & better) | (arrival[d] as i32 & !better)) as u32;
+    }
 }
 
 /// Appends the items of the best path from `seg` to `to`.
-fn backtrack(nodes: &[Node], seg: usize, to: usize, items: &mut Vec<Item>) {
+fn backtrack(arrival: &[u32], seg: usize, to: usize, items: &mut Vec<Item>) {
     let first = items.len();
     let mut j = to;
     while j > seg {
-        items.push(nodes[j].item());
-        j = nodes[j].from(j);
+        items.push(item_of(arrival[j]));
+        j = from(arrival[j], j);
     }
     items[first..].reverse();
 }
