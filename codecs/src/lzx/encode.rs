@@ -50,6 +50,9 @@ impl Effort {
     /// (`examples/compress_bench.rs`).
     fn params(self) -> Params {
         match self {
+            // Measured (6 MB of each corpus, side by side with wimlib, with the gap ways of
+            // parse.rs): this one 0.94x / 0.91x wimlib's speed at +0.51% / +0.64%; depth 24
+            // and nice 48 0.97x at +0.57% / +0.79%; two passes 0.68x at +0.12% / +0.19%.
             Effort::Normal => Params {
                 nice: 64,
                 tree_nice: 64,
@@ -171,23 +174,26 @@ fn collect_matches(
         // The tree sees the whole chunk; the block end only clips what is reported.
         let tree_max = (n - p).min(MAX_MATCH);
         s.mf.find(p, tree_max, max_offset.min(p), &mut s.cache);
-        let limit = (end - p) as u32;
-        let mut keep = first;
-        let mut last = 0;
-        for k in first..s.cache.len() {
-            let m = s.cache[k];
-            let len = m.len.min(limit);
-            if len > last {
-                s.cache[keep] = Match {
-                    len,
-                    offset: m.offset,
-                };
-                keep += 1;
-                last = len;
+        if end - p < MAX_MATCH {
+            // Near the block's end: clip, and keep the lengths strictly increasing.
+            let limit = (end - p) as u32;
+            let mut keep = first;
+            let mut last = 0;
+            for k in first..s.cache.len() {
+                let m = s.cache[k];
+                let len = m.len.min(limit);
+                if len > last {
+                    s.cache[keep] = Match {
+                        len,
+                        offset: m.offset,
+                    };
+                    keep += 1;
+                    last = len;
+                }
             }
+            s.cache.truncate(keep);
         }
-        s.cache.truncate(keep);
-        let longest = last as usize;
+        let longest = s.cache[first..].last().map_or(0, |m| m.len as usize);
         if longest >= nice {
             for q in p + 1..p + longest {
                 s.cache_at.push(s.cache.len() as u32);

@@ -59,8 +59,16 @@ impl Costs {
 pub(super) struct Search {
     cost: Vec<u32>,
     arrival: Vec<u32>,
+    /// For an arrival with [`GAP`] set: the explicit match before the literal, packed.
+    gap_first: Vec<u32>,
     queues: Vec<Queue>,
 }
+
+/// Set in an arrival packed as `GAP | literal << 9 | len`: a "gap" way, an explicit match
+/// (in `gap_first`), one literal, then an R0 match of `len` bytes, that is the same offset
+/// again after one differing byte (common in tables and machine code). The one-step search
+/// cannot find it, as the R0 match only exists on the path through the match before.
+const GAP: u32 = 1 << 31;
 
 #[inline(always)]
 fn item_of(packed: u32) -> Item {
@@ -140,12 +148,14 @@ pub(super) fn parse(
     let Search {
         cost,
         arrival,
+        gap_first,
         queues,
     } = search;
     cost.clear();
     cost.resize(n + 1, INF);
     arrival.clear();
     arrival.resize(n + 1, 0);
+    gap_first.resize(gap_first.len().max(n + 1), 0);
     queues.clear();
     queues.resize(n + 1, Queue::default());
     let mut seg = 0usize;
@@ -156,7 +166,14 @@ pub(super) fn parse(
     while i < n {
         let here = arrival[i];
         let q = if i > seg {
-            let q = queues[from(here, i)].after(here);
+            let q = if here & GAP == 0 {
+                queues[from(here, i)].after(here)
+            } else {
+                // The R0 match and the literal leave the queue as the first match left it.
+                let first = gap_first[i];
+                let span = (here & 0x1ff) as usize + 1 + (first & 0x1ff) as usize;
+                queues[i - span].after(first)
+            };
             queues[i] = q;
             q
         } else {
@@ -202,7 +219,7 @@ pub(super) fn parse(
             } else {
                 Item::new(rep_lens[best_rep] as u32, best_rep as u32)
             };
-            backtrack(arrival, seg, i, items);
+            backtrack(arrival, gap_first, seg, i, items);
             items.push(item);
             let q = q.after(item.code << 9 | item.len);
             i += item.len as usize;
@@ -230,6 +247,7 @@ pub(super) fn parse(
             );
             next = rl + 1;
         }
+        let mut longest_explicit = None;
         for m in matches {
             let hi = m.len as usize;
             if hi < next {
@@ -238,19 +256,38 @@ pub(super) fn parse(
             let f = m.offset + 2;
             let slot = slot_of(f);
             let add = base + costs.extra[slot] + costs.aligned_cost(f, slot);
+            let price = &costs.matches[slot];
             relax_run(
                 &mut cost[i + next..=i + hi],
                 &mut arrival[i + next..=i + hi],
-                &costs.matches[slot][next..=hi],
+                &price[next..=hi],
                 add,
                 pack(next, f),
             );
             next = hi + 1;
+            longest_explicit = Some((hi, f, add + price[hi]));
         }
         reach = reach.max(i + next - 1);
+        if let Some((len, f, c)) = longest_explicit {
+            // The gap way after the longest explicit match: one literal, then R0 again.
+            let off = (f - 2) as usize;
+            let s = p + len + 1;
+            if s + MIN_MATCH <= b.end && data[s - off..s - off + 2] == data[s..s + 2] {
+                let r = extend(data, s - off, s, 2, (b.end - s).min(MAX_MATCH));
+                let lit = data[s - 1];
+                let gc = c + costs.lit[usize::from(lit)] + costs.matches[0][r];
+                let j = i + len + 1 + r;
+                if gc < cost[j] {
+                    cost[j] = gc;
+                    arrival[j] = GAP | u32::from(lit) << 9 | r as u32;
+                    gap_first[j] = pack(len, f);
+                }
+                reach = reach.max(j);
+            }
+        }
         i += 1;
     }
-    backtrack(arrival, seg, n, items);
+    backtrack(arrival, gap_first, seg, n, items);
 }
 
 /// Offers the positions `cost.len()` bytes from here a match of consecutive lengths: the
@@ -275,12 +312,22 @@ fn relax_run(cost: &mut [u32], arrival: &mut [u32], price: &[u32], add: u32, fir
 }
 
 /// Appends the items of the best path from `seg` to `to`.
-fn backtrack(arrival: &[u32], seg: usize, to: usize, items: &mut Vec<Item>) {
+fn backtrack(arrival: &[u32], gap_first: &[u32], seg: usize, to: usize, items: &mut Vec<Item>) {
     let first = items.len();
     let mut j = to;
     while j > seg {
-        items.push(item_of(arrival[j]));
-        j = from(arrival[j], j);
+        let a = arrival[j];
+        if a & GAP == 0 {
+            items.push(item_of(a));
+            j = from(a, j);
+        } else {
+            // Backwards: the R0 match, the literal, the explicit match.
+            let before = gap_first[j];
+            items.push(Item::new(a & 0x1ff, 0));
+            items.push(Item::literal((a >> 9) as u8));
+            items.push(item_of(before));
+            j -= (a & 0x1ff) as usize + 1 + (before & 0x1ff) as usize;
+        }
     }
     items[first..].reverse();
 }
