@@ -151,13 +151,17 @@ pub(super) fn parse(
         gap_first,
         queues,
     } = search;
-    cost.clear();
-    cost.resize(n + 1, INF);
-    arrival.clear();
-    arrival.resize(n + 1, 0);
-    gap_first.resize(gap_first.len().max(n + 1), 0);
-    queues.clear();
-    queues.resize(n + 1, Queue::default());
+    // Only the costs need a value up front: a position's arrival (and gap match) is written
+    // with its first finite cost, and its queue when the search reaches it.
+    for v in [&mut *cost, &mut *arrival, &mut *gap_first] {
+        if v.len() < n + 1 {
+            v.resize(n + 1, 0);
+        }
+    }
+    if queues.len() < n + 1 {
+        queues.resize(n + 1, Queue::default());
+    }
+    cost[..=n].fill(INF);
     let mut seg = 0usize;
     let mut reach = 0usize;
     cost[0] = 0;
