@@ -28,14 +28,18 @@ pub(super) fn lazy(
     let mut reps = reps_in;
     let mut i = 0;
     let n = b.end - b.start;
+    // The item at `i`, when the previous step already looked at it (after a literal the
+    // repeated offsets are the same).
+    let mut known = None;
     while i < n {
-        let item = longest_at(b, i, reps);
+        let item = known.take().unwrap_or_else(|| longest_at(b, i, reps));
         let score = |it: Item| if it.code < 3 { it.len + 1 } else { it.len };
         if !item.is_literal() && (item.len as usize) < LAZY_LEN && i + 1 < n {
             let next = longest_at(b, i + 1, reps);
             if score(next) > score(item) {
                 items.push(Item::literal(b.data[b.start + i]));
                 i += 1;
+                known = Some(next);
                 continue;
             }
         }
