@@ -17,15 +17,13 @@ const INF: u32 = i32::MAX as u32;
 #[derive(Debug)]
 pub(super) struct Costs {
     pub(super) lit: [u32; NUM_CHARS],
-    /// Price of the main symbol and length symbol of a match, by position slot and length
-    /// (without the offset's extra bits).
+    /// Price of the main symbol, the length symbol and the verbatim extra offset bits of a
+    /// match, by position slot and length (without the aligned bits of slots that have them).
     pub(super) matches: Vec<[u32; MAX_MATCH + 1]>,
-    /// Verbatim extra bits of each position slot, less the aligned bits when those are
-    /// priced by `aligned`.
-    pub(super) extra: [u32; MAX_SLOTS],
-    /// Price of the low 3 offset bits in slots with at least 3 extra bits: the aligned
-    /// tree's lengths, or 3 each.
-    pub(super) aligned: [u32; ALIGNED_SYMS],
+    /// Price of the low 3 offset bits by position slot and their value: the aligned tree's
+    /// lengths (or 3 each) in slots with at least 3 extra bits, 0 in the others. One lookup
+    /// per match, without a branch.
+    pub(super) low: [[u32; ALIGNED_SYMS]; MAX_SLOTS],
 }
 
 impl Default for Costs {
@@ -33,20 +31,7 @@ impl Default for Costs {
         Costs {
             lit: [0; NUM_CHARS],
             matches: Vec::new(),
-            extra: [0; MAX_SLOTS],
-            aligned: [0; ALIGNED_SYMS],
-        }
-    }
-}
-
-impl Costs {
-    /// The aligned part of a formatted offset's price (0 in slots that have none).
-    #[inline(always)]
-    fn aligned_cost(&self, f: u32, slot: usize) -> u32 {
-        if u32::from(EXTRA_BITS[slot]) >= ALIGNED_BITS {
-            self.aligned[(f & 7) as usize]
-        } else {
-            0
+            low: [[0; ALIGNED_SYMS]; MAX_SLOTS],
         }
     }
 }
@@ -259,7 +244,7 @@ pub(super) fn parse(
             }
             let f = m.offset + 2;
             let slot = slot_of(f);
-            let add = base + costs.extra[slot] + costs.aligned_cost(f, slot);
+            let add = base + costs.low[slot][(f & 7) as usize];
             let price = &costs.matches[slot];
             relax_run(
                 &mut cost[i + next..=i + hi],
