@@ -4,7 +4,8 @@
 //! For each block every position's matches are found once with a binary-tree match finder
 //! ([`super::matchfind`]) and cached. A lazy pass over the cache gives first symbol
 //! statistics ([`super::stats`]); then the shortest-path parse ([`super::parse`]) runs once,
-//! priced with them. The block is written as a verbatim, aligned-offset or uncompressed
+//! priced with them. How deep the match finder searches and where the parse stops weighing
+//! is the [`Effort`]: `Normal` for `wimfs`'s ratio, `Fast` for commits. The block is written as a verbatim, aligned-offset or uncompressed
 //! block, whichever is smallest ([`super::write`]).
 //!
 //! The buffers (match finder, match cache, parse arrays) are kept per thread and reused from
@@ -59,14 +60,15 @@ impl Effort {
                 depth: 32,
                 passes: 1,
             },
-            // Measured (8 MB of each corpus, side by side with wimlib): depth 16 and nice 32
-            // 1.09x wimlib's speed at +1.0% / +1.3%; this one 1.18x / 1.23x at +1.4% / +1.6%;
-            // depth 8, nice 16 and tree nice 32 1.24x / 1.29x at +1.6% / +1.8% (but a commit's
-            // growth 1.024x wimlib's); depth 4 and nice 24 1.28x / 1.35x at +1.9% / +2.1%.
+            // Measured on 5 MB of /usr/libexec chunks (what the commit benchmark adds), side
+            // by side with wimlib: depth 8 and nice 24 1.16x wimlib's speed at +0.81%; depth
+            // 6 1.20x at +0.94%; this one 1.26x at +1.19%; depth 4, nice 12 and tree nice 16
+            // 1.43x at +2.0%. A commit's growth over wimlib's came out about 1.7 times the
+            // size difference (depth 8, nice 16, tree nice 32: +1.44% gave 1.024x).
             Effort::Fast => Params {
-                nice: 24,
+                nice: 20,
                 tree_nice: 24,
-                depth: 8,
+                depth: 5,
                 passes: 1,
             },
         }

@@ -1,7 +1,9 @@
 //! The encoder's parse of one block: a forward shortest-path search over the block's
 //! positions, where the edges are literals, repeated-offset matches (R0..R2, carried along the
 //! best path to each position, as the decoder will track them) and every length of every
-//! cached match, each priced in bits with the previous pass's Huffman lengths.
+//! cached match, each priced in bits with the previous pass's Huffman lengths. One more edge
+//! after the longest explicit match of a position: the "gap" way of that match, one literal
+//! and the same offset again as R0 (what wimlib's parse also weighs).
 //!
 //! A match of `nice` bytes or more is taken as soon as the search reaches its position: the
 //! best path up to there is final, and the search restarts after the match.

@@ -27,8 +27,8 @@ pub struct WimWriter<'a> {
     threads: usize,
 }
 
-/// The LZX compressor's effort for commits: the fast one, whose output is ~1.5% larger than
-/// wimlib's (growth within the 1.02x target of issue 15) at ~1.2x its speed per core
+/// The LZX compressor's effort for commits: the fast one, whose output is ~1.2% larger than
+/// wimlib's (a commit grows 1.015x wimlib's, target 1.02x) at ~1.25x its speed per core
 /// (docs/benchmarks.md, "Commit into LZX ..."); `Effort::Normal` matches wimlib's ratio more
 /// closely at about its speed.
 const COMMIT_LZX_EFFORT: compress::lzx::Effort = compress::lzx::Effort::Fast;
