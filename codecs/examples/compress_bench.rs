@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p wimcodecs --features wimlib-bench --example compress_bench -- \
-//!     [--codec xpress|lzx|all] [--chunk BYTES] [--max-bytes BYTES] [--rounds N] \
+//!     [--codec xpress|lzx|lzx-fast|all] [--chunk BYTES] [--max-bytes BYTES] [--rounds N] \
 //!     [--only ours|wimlib|none] PATH...
 //! ```
 //!
@@ -18,6 +18,9 @@
 //! its raw size, as a WIM stores it. Speeds are input MB per second of this thread's CPU time,
 //! the best of `--rounds` (default 3) passes. In the first pass every chunk of ours is decoded
 //! by our decoder and by wimlib's and compared with the input.
+//!
+//! `lzx-fast` is our LZX compressor at `Effort::Fast` (the commit's), against the same wimlib
+//! level.
 //!
 //! `--only ours|wimlib` runs one compressor only, without verification, and `--only none`
 //! only loads the data: for `valgrind --tool=callgrind`, whose instruction counts do not depend
