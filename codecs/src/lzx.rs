@@ -38,4 +38,4 @@ mod write;
 mod tests;
 
 pub use decode::decompress;
-pub use encode::compress;
+pub use encode::{compress, compress_with, Effort};

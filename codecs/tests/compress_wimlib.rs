@@ -154,6 +154,23 @@ fn lzx_real_chunks_decode_with_wimlib() {
 }
 
 #[test]
+fn lzx_fast_effort_real_chunks_decode_with_wimlib() {
+    let chunks = real_chunks();
+    let ours = |c: &[u8]| lzx::compress_with(c, CHUNK, lzx::Effort::Fast);
+    let (ours, theirs, raw) = check(LZX, &chunks, CHUNK, ours, lzx_decode(CHUNK));
+    eprintln!(
+        "LZX (fast): {} chunks, ours {ours} bytes, wimlib {theirs}",
+        chunks.len()
+    );
+    assert!(raw < chunks.len() / 4, "{raw} chunks stored raw");
+    // The commit's effort trades some size for speed (docs/benchmarks.md): within 1.05x.
+    assert!(
+        (ours as f64) < theirs as f64 * 1.05,
+        "LZX (fast) output {ours} bytes, wimlib's {theirs}"
+    );
+}
+
+#[test]
 fn lzx_edge_cases_and_large_windows_decode_with_wimlib() {
     let chunks: Vec<Vec<u8>> = synthetic()
         .into_iter()

@@ -4,7 +4,8 @@
 //! For each block every position's matches are found once with a binary-tree match finder
 //! ([`super::matchfind`]) and cached. A lazy pass over the cache gives first symbol
 //! statistics ([`super::stats`]); then the shortest-path parse ([`super::parse`]) runs once,
-//! priced with them. The block is written as a verbatim, aligned-offset or uncompressed
+//! priced with them. How deep the match finder searches and where the parse stops weighing
+//! is the [`Effort`]: `Normal` for `wimfs`'s ratio, `Fast` for commits. The block is written as a verbatim, aligned-offset or uncompressed
 //! block, whichever is smallest ([`super::write`]).
 //!
 //! The buffers (match finder, match cache, parse arrays) are kept per thread and reused from
@@ -17,28 +18,74 @@ use super::consts::*;
 use super::e8;
 use super::items::Item;
 use super::matchfind::{Match, MatchFinder};
-use super::parse::{parse, Block, Costs, Node, Queue};
+use super::parse::{parse, Block, Costs, Search};
 use super::stats::{costs_from, count, lazy};
 use super::write::{write_block, BlockState};
 
-/// Matches at least this long are taken without weighing alternatives.
-const NICE_LEN: usize = 64;
-/// The match finder's walk stops at a match this long (and reports its whole length).
-/// Measured on /usr/bin and /usr/libexec chunks (`examples/compress_bench.rs`): 257 (no
-/// limit) +0.82% size against wimlib, 64 +0.88% and a little faster, 32 +0.94%.
-const TREE_NICE_LEN: usize = 64;
-/// Tree nodes visited per position by the match finder.
-const SEARCH_DEPTH: u32 = 32;
-/// Shortest-path passes per block (the first one priced from a lazy parse). Measured on 16 MB
-/// of /usr/bin and /usr/libexec chunks (`examples/compress_bench.rs`): one pass 0.9x wimlib's
-/// speed at +0.8% size, two passes 0.64x at +0.52%; the speed matters more to a commit.
-const OPTIMIZE_PASSES: usize = 1;
+/// How hard the compressor works: the match finder's and the parse's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Effort {
+    /// Output at most as large as wimlib's at its default level (50), per core at least as
+    /// fast (docs/benchmarks.md, "XPRESS/LZX compressors per core vs wimlib").
+    #[default]
+    Normal,
+    /// Faster, for commits: a shallower search (docs/benchmarks.md, "Commit into LZX ...").
+    Fast,
+}
+
+/// The limits of one effort.
+#[derive(Debug, Clone, Copy)]
+struct Params {
+    /// Matches at least this long are taken by the parse without weighing alternatives.
+    nice: usize,
+    /// The match finder's walk stops at a match this long (and reports its whole length).
+    tree_nice: usize,
+    /// Tree nodes visited per position by the match finder.
+    depth: u32,
+    /// Shortest-path passes per block (the first one priced from a lazy parse).
+    passes: usize,
+}
+
+impl Effort {
+    /// Measured on /usr/bin + /usr/libexec and /usr/share + /usr/lib chunks
+    /// (`examples/compress_bench.rs`).
+    fn params(self) -> Params {
+        match self {
+            // Measured (6 MB of each corpus, side by side with wimlib, with the gap ways of
+            // parse.rs): this one 0.94x / 0.91x wimlib's speed at +0.51% / +0.64%; depth 24
+            // and nice 48 0.97x at +0.57% / +0.79%; two passes 0.68x at +0.12% / +0.19%.
+            Effort::Normal => Params {
+                nice: 64,
+                tree_nice: 64,
+                depth: 32,
+                passes: 1,
+            },
+            // Measured on 5 MB of /usr/libexec chunks (what the commit benchmark adds), side
+            // by side with wimlib: depth 8 and nice 24 1.16x wimlib's speed at +0.81%; depth
+            // 6 1.20x at +0.94%; this one 1.26x at +1.19%; depth 4, nice 12 and tree nice 16
+            // 1.43x at +2.0%. A commit's growth over wimlib's came out about 1.7 times the
+            // size difference (depth 8, nice 16, tree nice 32: +1.44% gave 1.024x).
+            Effort::Fast => Params {
+                nice: 20,
+                tree_nice: 24,
+                depth: 5,
+                passes: 1,
+            },
+        }
+    }
+}
+
 /// Block size for chunks larger than 32 KiB.
 const LARGE_BLOCK: usize = 65536;
 
 /// Compresses one chunk for a WIM with chunk size `window_size`. Returns None when the result
 /// would not be smaller than the input (the WIM then stores the chunk raw).
 pub fn compress(input: &[u8], window_size: usize) -> Option<Vec<u8>> {
+    compress_with(input, window_size, Effort::Normal)
+}
+
+/// [`compress`] at the given effort.
+pub fn compress_with(input: &[u8], window_size: usize, effort: Effort) -> Option<Vec<u8>> {
     let order = window_order(window_size)?;
     if input.is_empty() || input.len() > 1 << order {
         return None;
@@ -46,8 +93,8 @@ pub fn compress(input: &[u8], window_size: usize) -> Option<Vec<u8>> {
     let mut data = input.to_vec();
     e8::encode(&mut data);
     let out = SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut scratch) => encode_chunk(&data, order, &mut scratch),
-        Err(_) => encode_chunk(&data, order, &mut Scratch::default()),
+        Ok(mut scratch) => encode_chunk(&data, order, effort.params(), &mut scratch),
+        Err(_) => encode_chunk(&data, order, effort.params(), &mut Scratch::default()),
     });
     (out.len() < input.len()).then_some(out)
 }
@@ -62,17 +109,16 @@ struct Scratch {
     mf: MatchFinder,
     cache: Vec<Match>,
     cache_at: Vec<u32>,
-    nodes: Vec<Node>,
-    queues: Vec<Queue>,
+    search: Search,
     items: Vec<Item>,
     costs: Costs,
 }
 
-fn encode_chunk(data: &[u8], order: u32, s: &mut Scratch) -> Vec<u8> {
+fn encode_chunk(data: &[u8], order: u32, params: Params, s: &mut Scratch) -> Vec<u8> {
     let num_main = num_main_syms(order);
-    let nice = NICE_LEN;
+    let nice = params.nice;
     let max_offset = (1usize << order) - 3;
-    s.mf.reset(data, TREE_NICE_LEN, SEARCH_DEPTH);
+    s.mf.reset(data, params.tree_nice, params.depth);
     let mut bw = BitWriter::with_capacity(data.len() / 2 + 64);
     let mut st = BlockState {
         order,
@@ -99,16 +145,9 @@ fn encode_chunk(data: &[u8], order: u32, s: &mut Scratch) -> Vec<u8> {
         };
         let reps_in = st.reps;
         let mut freqs = lazy(&b, reps_in, num_main, &mut s.items);
-        for _ in 0..OPTIMIZE_PASSES {
+        for _ in 0..params.passes {
             costs_from(&freqs, &mut s.costs);
-            parse(
-                &b,
-                &s.costs,
-                reps_in,
-                &mut s.nodes,
-                &mut s.queues,
-                &mut s.items,
-            );
+            parse(&b, &s.costs, reps_in, &mut s.search, &mut s.items);
             freqs = count(&s.items, num_main);
         }
         write_block(&mut bw, &mut st, &b, &s.items, &freqs, reps_in);
@@ -137,23 +176,26 @@ fn collect_matches(
         // The tree sees the whole chunk; the block end only clips what is reported.
         let tree_max = (n - p).min(MAX_MATCH);
         s.mf.find(p, tree_max, max_offset.min(p), &mut s.cache);
-        let limit = (end - p) as u32;
-        let mut keep = first;
-        let mut last = 0;
-        for k in first..s.cache.len() {
-            let m = s.cache[k];
-            let len = m.len.min(limit);
-            if len > last {
-                s.cache[keep] = Match {
-                    len,
-                    offset: m.offset,
-                };
-                keep += 1;
-                last = len;
+        if end - p < MAX_MATCH {
+            // Near the block's end: clip, and keep the lengths strictly increasing.
+            let limit = (end - p) as u32;
+            let mut keep = first;
+            let mut last = 0;
+            for k in first..s.cache.len() {
+                let m = s.cache[k];
+                let len = m.len.min(limit);
+                if len > last {
+                    s.cache[keep] = Match {
+                        len,
+                        offset: m.offset,
+                    };
+                    keep += 1;
+                    last = len;
+                }
             }
+            s.cache.truncate(keep);
         }
-        s.cache.truncate(keep);
-        let longest = last as usize;
+        let longest = s.cache[first..].last().map_or(0, |m| m.len as usize);
         if longest >= nice {
             for q in p + 1..p + longest {
                 s.cache_at.push(s.cache.len() as u32);

@@ -58,9 +58,9 @@ pub(super) fn match_symbols(it: Item) -> (usize, Option<usize>, usize) {
 /// Position slot of a formatted offset (>= 3).
 #[inline]
 pub(super) fn slot_of(f: u32) -> usize {
-    if f < 4 {
-        f as usize
-    } else if f < SLOT_BASE[36] {
+    if f < SLOT_BASE[36] {
+        // Two slots per power of two from 2 on (slots 2 and 3 hold one value each).
+        let f = f.max(2);
         let msb = 31 - f.leading_zeros();
         (2 * msb + ((f >> (msb - 1)) & 1)) as usize
     } else {

@@ -34,19 +34,37 @@ pub(super) struct MatchFinder {
     nice: usize,
     /// Nodes visited per walk.
     depth: u32,
-    hash_bits: u32,
-    /// A copy of the chunk, zero padded: `data_mask + 1 + PAD` bytes.
+    /// Log2 of the padded chunk size (`data` holds `2^order + PAD` bytes); the walk is
+    /// compiled once per order, so that its masks and table sizes are constants and the
+    /// compiler drops the bounds checks of the inner loop.
+    order: u32,
+    /// A copy of the chunk, zero padded.
     data: Vec<u8>,
-    data_mask: usize,
-    /// Root of the tree of each 4-byte hash.
+    /// Root of the tree of each 4-byte hash: `2^hash_bits(order)` entries.
     head: Vec<u32>,
-    /// Latest position of each 3-byte hash (length-3 matches).
+    /// Latest position of each 3-byte hash (length-3 matches), as many as `head`.
     head3: Vec<u32>,
-    /// Latest position of each 2-byte hash (length-2 matches).
+    /// Latest position of each 2-byte hash (length-2 matches): `2^HASH2_BITS` entries.
     head2: Vec<u32>,
-    /// Left (smaller) and right (greater) child of each position: `child_mask + 1` entries.
+    /// Left (smaller) and right (greater) child of each position: `2^(order + 1)` entries.
     child: Vec<u32>,
-    child_mask: usize,
+}
+
+/// Smallest and largest data order: chunks of up to 4 KiB share the order-12 tables; LZX
+/// windows go up to 2 MiB.
+const MIN_ORDER: u32 = 12;
+const MAX_ORDER: u32 = 21;
+
+/// Bits of the 4-byte and 3-byte hashes for a data order: about two buckets per position
+/// (2^16 for a 32 KiB chunk), at most 2^17. Measured on /usr/bin chunks
+/// (`examples/compress_bench.rs`): one per two positions was 4% slower and 0.1% larger
+/// (collisions make longer walks), one per position in between.
+const fn hash_bits(order: u32) -> u32 {
+    if order + 1 > 17 {
+        17
+    } else {
+        order + 1
+    }
 }
 
 impl MatchFinder {
@@ -58,29 +76,30 @@ impl MatchFinder {
         mf
     }
 
-    /// Prepares the finder for a new chunk, reusing its buffers.
+    /// Prepares the finder for a new chunk (at most 2 MiB), reusing its buffers.
     pub(super) fn reset(&mut self, chunk: &[u8], nice: usize, depth: u32) {
         let n = chunk.len();
-        // About two buckets per position: 2^16 for a 32 KiB chunk, 2^17 from 64 KiB. Measured
-        // on /usr/bin chunks (`examples/compress_bench.rs`): one per two positions was 4%
-        // slower and 0.1% larger (collisions make longer walks), one per position in between.
-        self.hash_bits = (usize::BITS - n.max(1).leading_zeros()).clamp(10, 17);
+        self.order = n
+            .max(1)
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(MIN_ORDER, MAX_ORDER);
         self.nice = nice;
         self.depth = depth;
-        self.data_mask = n.max(1).next_power_of_two() - 1;
+        let size = 1usize << self.order;
         self.data.clear();
         self.data.extend_from_slice(chunk);
-        self.data.resize(self.data_mask + 1 + PAD, 0);
+        self.data.resize(size + PAD, 0);
+        let hb = hash_bits(self.order);
         self.head.clear();
-        self.head.resize(1 << self.hash_bits, NIL);
+        self.head.resize(1 << hb, NIL);
         self.head3.clear();
-        self.head3.resize(1 << self.hash_bits, NIL);
+        self.head3.resize(1 << hb, NIL);
         self.head2.clear();
         self.head2.resize(1 << HASH2_BITS, NIL);
         // Child links need no clearing: a position's links are written when it is inserted,
         // before any later walk can reach it.
-        self.child_mask = (2 * n).max(2).next_power_of_two() - 1;
-        self.child.resize(self.child_mask + 1, NIL);
+        self.child.resize(2 * size, NIL);
     }
 
     /// Inserts `pos` and appends to `out` the matches found (lengths 2..=`max_len`, increasing;
@@ -94,17 +113,39 @@ impl MatchFinder {
         max_offset: usize,
         out: &mut Vec<Match>,
     ) -> usize {
-        self.walk::<true>(pos, max_len, max_offset, out)
+        self.dispatch::<true>(pos, max_len, max_offset, out)
     }
 
     /// Inserts `pos` without reporting matches.
     pub(super) fn skip(&mut self, pos: usize, max_len: usize) {
         let mut none = Vec::new();
-        self.walk::<false>(pos, max_len, 0, &mut none);
+        self.dispatch::<false>(pos, max_len, 0, &mut none);
     }
 
     #[inline(always)]
-    fn walk<const REPORT: bool>(
+    fn dispatch<const REPORT: bool>(
+        &mut self,
+        pos: usize,
+        max_len: usize,
+        max_offset: usize,
+        out: &mut Vec<Match>,
+    ) -> usize {
+        match self.order {
+            12 => self.walk::<REPORT, 12>(pos, max_len, max_offset, out),
+            13 => self.walk::<REPORT, 13>(pos, max_len, max_offset, out),
+            14 => self.walk::<REPORT, 14>(pos, max_len, max_offset, out),
+            15 => self.walk::<REPORT, 15>(pos, max_len, max_offset, out),
+            16 => self.walk::<REPORT, 16>(pos, max_len, max_offset, out),
+            17 => self.walk::<REPORT, 17>(pos, max_len, max_offset, out),
+            18 => self.walk::<REPORT, 18>(pos, max_len, max_offset, out),
+            19 => self.walk::<REPORT, 19>(pos, max_len, max_offset, out),
+            20 => self.walk::<REPORT, 20>(pos, max_len, max_offset, out),
+            _ => self.walk::<REPORT, MAX_ORDER>(pos, max_len, max_offset, out),
+        }
+    }
+
+    #[inline(always)]
+    fn walk<const REPORT: bool, const ORDER: u32>(
         &mut self,
         pos: usize,
         max_len: usize,
@@ -116,8 +157,11 @@ impl MatchFinder {
             // matter (a later match would be at most 3 bytes long).
             return 0;
         }
-        let dm = self.data_mask;
-        let data = &self.data[..dm + 1 + PAD];
+        let dm = (1usize << ORDER) - 1;
+        let hb = hash_bits(ORDER);
+        let Some(data) = self.data.get(..dm + 1 + PAD) else {
+            return 0;
+        };
         let at4 = |i: usize| {
             let j = i & dm;
             let mut x = [0u8; 4];
@@ -125,25 +169,19 @@ impl MatchFinder {
             u32::from_le_bytes(x)
         };
         let v = at4(pos);
-        let shift = 32 - self.hash_bits;
+        let shift = 32 - hb;
         let h4 = (v.wrapping_mul(0x9E37_79B1) >> shift) as usize;
         let h3 = ((v << 8).wrapping_mul(0x9E37_79B1) >> shift) as usize;
         let h2 = ((v & 0xFFFF).wrapping_mul(0x9E37_79B1) >> (32 - HASH2_BITS)) as usize;
         let mut best = 1usize;
-        let Some(c2) = self
-            .head2
-            .get_mut(h2)
-            .map(|c| std::mem::replace(c, pos as u32))
-        else {
+        let (Some(head2), Some(head3)) = (
+            self.head2.get_mut(..1 << HASH2_BITS),
+            self.head3.get_mut(..1 << hb),
+        ) else {
             return 0;
         };
-        let Some(c3) = self
-            .head3
-            .get_mut(h3)
-            .map(|c| std::mem::replace(c, pos as u32))
-        else {
-            return 0;
-        };
+        let c2 = std::mem::replace(&mut head2[h2], pos as u32);
+        let c3 = std::mem::replace(&mut head3[h3], pos as u32);
         if REPORT {
             // The latest position with the same 2 and 3 first bytes (no tree walk).
             let c2 = c2 as usize;
@@ -164,12 +202,14 @@ impl MatchFinder {
             }
         }
         let nice = self.nice.min(max_len);
-        let Some(root) = self.head.get_mut(h4) else {
+        let Some(head) = self.head.get_mut(..1 << hb) else {
             return 0;
         };
-        let mut cur = std::mem::replace(root, pos as u32);
-        let cm = self.child_mask;
-        let child = &mut self.child[..cm + 1];
+        let mut cur = std::mem::replace(&mut head[h4], pos as u32);
+        let cm = (2usize << ORDER) - 1;
+        let Some(child) = self.child.get_mut(..cm + 1) else {
+            return 0;
+        };
         let mut left_slot = (2 * pos) & cm;
         let mut right_slot = (2 * pos + 1) & cm;
         let (mut len_left, mut len_right) = (0usize, 0usize);

@@ -28,14 +28,18 @@ pub(super) fn lazy(
     let mut reps = reps_in;
     let mut i = 0;
     let n = b.end - b.start;
+    // The item at `i`, when the previous step already looked at it (after a literal the
+    // repeated offsets are the same).
+    let mut known = None;
     while i < n {
-        let item = longest_at(b, i, reps);
+        let item = known.take().unwrap_or_else(|| longest_at(b, i, reps));
         let score = |it: Item| if it.code < 3 { it.len + 1 } else { it.len };
         if !item.is_literal() && (item.len as usize) < LAZY_LEN && i + 1 < n {
             let next = longest_at(b, i + 1, reps);
             if score(next) > score(item) {
                 items.push(Item::literal(b.data[b.start + i]));
                 i += 1;
+                known = Some(next);
                 continue;
             }
         }
@@ -117,7 +121,7 @@ pub(super) fn costs_from(f: &Freqs, costs: &mut Costs) {
         let h = &main[NUM_CHARS + slot * NUM_LEN_HEADERS..][..NUM_LEN_HEADERS];
         for l in MIN_MATCH..=MAX_MATCH {
             let header = (l - MIN_MATCH).min(NUM_PRIMARY_LENS);
-            mc[l] = price(h[header], um) + len_part[l];
+            mc[l] = price(h[header], um) + len_part[l] + verbatim_bits(slot);
         }
     }
     // Aligned offsets: priced by the aligned tree when it would pay for itself.
@@ -130,19 +134,26 @@ pub(super) fn costs_from(f: &Freqs, costs: &mut Costs) {
         .map(|(&c, &l)| i64::from(c) * (i64::from(ALIGNED_BITS) - i64::from(l)))
         .sum();
     let use_aligned = saving > 3 * ALIGNED_SYMS as i64;
-    for (c, &l) in costs.aligned.iter_mut().zip(&aligned) {
-        *c = if use_aligned {
-            price(l, MAX_ALIGNED_LEN)
-        } else {
-            ALIGNED_BITS
-        };
+    for (slot, low) in costs.low.iter_mut().enumerate() {
+        for (c, &l) in low.iter_mut().zip(&aligned) {
+            *c = if u32::from(EXTRA_BITS[slot]) < ALIGNED_BITS {
+                0
+            } else if use_aligned {
+                price(l, MAX_ALIGNED_LEN)
+            } else {
+                ALIGNED_BITS
+            };
+        }
     }
-    for (e, &bits) in costs.extra.iter_mut().zip(&EXTRA_BITS) {
-        let bits = u32::from(bits);
-        *e = if bits >= ALIGNED_BITS {
-            bits - ALIGNED_BITS
-        } else {
-            bits
-        };
+}
+
+/// Extra offset bits of a position slot written verbatim: all of them, less the 3 low ones
+/// in slots that have at least 3 (priced by `Costs::low`).
+fn verbatim_bits(slot: usize) -> u32 {
+    let bits = u32::from(EXTRA_BITS[slot]);
+    if bits >= ALIGNED_BITS {
+        bits - ALIGNED_BITS
+    } else {
+        bits
     }
 }
