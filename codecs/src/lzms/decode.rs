@@ -232,12 +232,15 @@ impl Model {
                     break 1;
                 }
                 // (The literal decoder notices a bit stream run past its start when it refills.)
-                let Some(sym) = self.literal.decode_counting(&mut b, &mut until) else {
+                let Some(sym) = self.literal.decode_deferred(&mut b, &mut until) else {
                     self.main.set_entry0(entry0);
                     break 'items Err(err(&r, &b, "invalid LZMS literal codeword"));
                 };
                 out[pos] = sym as u8;
                 pos += 1;
+                if until == 0 {
+                    break 2;
+                }
             };
             self.main.set_entry0(entry0);
             self.literal.set_countdown(until);
@@ -245,6 +248,12 @@ impl Model {
             *bits = b;
             if main_bit == 0 {
                 break Ok(());
+            }
+            if main_bit == 2 {
+                // The literal code's rebuild, out of the loop above.
+                let until = self.literal.rebuild_due();
+                self.literal.set_countdown(until);
+                continue;
             }
             // Matches until the next literal, whose main bit has then been decoded.
             match self.match_run(rd, bits, out, pos, &mut main_state) {
