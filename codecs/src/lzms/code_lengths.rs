@@ -132,12 +132,40 @@ impl LengthBuilder {
         let parents = &self.parents;
         let root = n - 2;
         nodes[root & NMASK] = 0;
-        let mut counts = [0u16; MAX_LEN + 1];
-        counts[1] = 2;
+        // Internal nodes per depth, counted in two halves (each count then waits for the
+        // one before it only every other node).
+        let mut internal = [[0u16; 32]; 2];
+        internal[0][0] = 1;
+        let mut deepest = 0;
         for k in (0..root).rev() {
             let depth = nodes[parents[k & NMASK] as usize & NMASK] + 1;
             nodes[k & NMASK] = depth;
-            let mut len = depth as usize;
+            deepest = deepest.max(depth);
+            internal[k & 1][depth as usize & 31] += 1;
+        }
+        if (deepest as usize) < MAX_LEN {
+            // No length limit to apply: the codewords at depth d are the two children of each
+            // internal node at depth d - 1 that are not internal nodes themselves.
+            let mut counts = [0u16; MAX_LEN + 1];
+            for d in 1..=MAX_LEN {
+                let above = internal[0][d - 1] + internal[1][d - 1];
+                let here = internal[0][d] + internal[1][d];
+                counts[d] = (2 * above).wrapping_sub(here);
+            }
+            return counts;
+        }
+        Self::limited_counts(nodes, root)
+    }
+
+    /// [`LengthBuilder::length_counts`] for a tree with internal nodes at depth 15 or more,
+    /// from their depths (in `nodes`): node by node, from the root down.
+    #[cold]
+    fn limited_counts(nodes: &[u32; MAX_SYMS], root: usize) -> [u16; MAX_LEN + 1] {
+        const NMASK: usize = MAX_SYMS - 1;
+        let mut counts = [0u16; MAX_LEN + 1];
+        counts[1] = 2;
+        for k in (0..root).rev() {
+            let mut len = nodes[k & NMASK] as usize;
             if len >= MAX_LEN {
                 len = MAX_LEN - 1;
                 while len > 1 && counts[len] == 0 {
