@@ -144,26 +144,9 @@ impl<const N: usize> Decision<N> {
         bit
     }
 
-    /// [`Decision::decode_in`] with the entry of state 0 held by the caller: a run of equal
-    /// decisions (literals after literals) keeps using that entry, and a copy in registers
-    /// spares each decision the wait for the previous one's store.
-    /// [`Decision::entry0`] and [`Decision::set_entry0`] move it.
-    #[inline(always)]
-    pub(super) fn decode_in_with(
-        &mut self,
-        entry0: &mut ProbEntry,
-        state: &mut usize,
-        rd: &mut RangeDecoder<'_>,
-    ) -> u32 {
-        let bit = if *state & (N - 1) == 0 {
-            entry0.decode(rd)
-        } else {
-            self.probs[*state & (N - 1)].decode(rd)
-        };
-        *state = ((*state << 1) | bit as usize) & (N - 1);
-        bit
-    }
-
+    /// The entry of state 0, for a caller that decodes a run of decisions in state 0 (literals
+    /// after literals) with a copy of it in registers, sparing each decision the wait for the
+    /// previous one's store; [`Decision::set_entry0`] puts it back.
     pub(super) fn entry0(&self) -> ProbEntry {
         self.probs[0]
     }
