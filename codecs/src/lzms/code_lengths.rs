@@ -68,23 +68,45 @@ impl LengthBuilder {
 
     /// Fills `keys[..n]` in increasing order, and `keys[n]` with the sentinel: a counting sort by
     /// frequency (which keeps symbols in order within a frequency), the symbols more frequent
-    /// than the buckets sorted afterwards.
+    /// than the buckets sorted afterwards. The two halves of the alphabet are counted and placed
+    /// side by side, each with its own positions (a bucket's first-half symbols, then its
+    /// second-half ones: still in symbol order): two independent chains of counter updates
+    /// instead of one twice as long.
     fn sort(&mut self, freqs: &[u32]) {
         const MASK: usize = 2 * MAX_SYMS - 1;
         let n = freqs.len();
-        let mut starts = [0u32; BUCKETS + 1];
-        for &f in freqs {
-            starts[(f as usize).min(BUCKETS - 1) + 1] += 1;
+        let bucket = |f: u32| (f as usize).min(BUCKETS - 1);
+        let key = |sym: usize, f: u32| u64::from(f.min(MAX_FREQ)) << 32 | sym as u64;
+        let half = n / 2;
+        let (first, second) = freqs.split_at(half);
+        let mut counts = [[0u32; BUCKETS]; 2];
+        for (&a, &b) in first.iter().zip(second) {
+            counts[0][bucket(a)] += 1;
+            counts[1][bucket(b)] += 1;
         }
-        for i in 1..=BUCKETS {
-            starts[i] += starts[i - 1];
+        if let Some(&last) = second.get(half) {
+            counts[1][bucket(last)] += 1;
         }
-        let tail = starts[BUCKETS - 1] as usize;
+        let mut starts = [[0u32; BUCKETS]; 2];
+        let mut total = 0;
+        for b in 0..BUCKETS {
+            starts[0][b] = total;
+            starts[1][b] = total + counts[0][b];
+            total += counts[0][b] + counts[1][b];
+        }
+        let tail = starts[0][BUCKETS - 1] as usize;
         let keys = &mut self.keys;
-        for (sym, &f) in freqs.iter().enumerate() {
-            let slot = &mut starts[(f as usize).min(BUCKETS - 1)];
-            keys[*slot as usize & MASK] = u64::from(f.min(MAX_FREQ)) << 32 | sym as u64;
+        for (sym, (&a, &b)) in first.iter().zip(second).enumerate() {
+            let slot = &mut starts[0][bucket(a)];
+            keys[*slot as usize & MASK] = key(sym, a);
             *slot += 1;
+            let slot = &mut starts[1][bucket(b)];
+            keys[*slot as usize & MASK] = key(half + sym, b);
+            *slot += 1;
+        }
+        if let Some(&last) = second.get(half) {
+            let slot = &mut starts[1][bucket(last)];
+            keys[*slot as usize & MASK] = key(n - 1, last);
         }
         if let Some(t) = keys.get_mut(tail..n) {
             t.sort_unstable();
@@ -132,12 +154,40 @@ impl LengthBuilder {
         let parents = &self.parents;
         let root = n - 2;
         nodes[root & NMASK] = 0;
-        let mut counts = [0u16; MAX_LEN + 1];
-        counts[1] = 2;
+        // Internal nodes per depth, counted in two halves (each count then waits for the
+        // one before it only every other node).
+        let mut internal = [[0u16; 32]; 2];
+        internal[0][0] = 1;
+        let mut deepest = 0;
         for k in (0..root).rev() {
             let depth = nodes[parents[k & NMASK] as usize & NMASK] + 1;
             nodes[k & NMASK] = depth;
-            let mut len = depth as usize;
+            deepest = deepest.max(depth);
+            internal[k & 1][depth as usize & 31] += 1;
+        }
+        if (deepest as usize) < MAX_LEN {
+            // No length limit to apply: the codewords at depth d are the two children of each
+            // internal node at depth d - 1 that are not internal nodes themselves.
+            let mut counts = [0u16; MAX_LEN + 1];
+            for d in 1..=MAX_LEN {
+                let above = internal[0][d - 1] + internal[1][d - 1];
+                let here = internal[0][d] + internal[1][d];
+                counts[d] = (2 * above).wrapping_sub(here);
+            }
+            return counts;
+        }
+        Self::limited_counts(nodes, root)
+    }
+
+    /// [`LengthBuilder::length_counts`] for a tree with internal nodes at depth 15 or more,
+    /// from their depths (in `nodes`): node by node, from the root down.
+    #[cold]
+    fn limited_counts(nodes: &[u32; MAX_SYMS], root: usize) -> [u16; MAX_LEN + 1] {
+        const NMASK: usize = MAX_SYMS - 1;
+        let mut counts = [0u16; MAX_LEN + 1];
+        counts[1] = 2;
+        for k in (0..root).rev() {
+            let mut len = nodes[k & NMASK] as usize;
             if len >= MAX_LEN {
                 len = MAX_LEN - 1;
                 while len > 1 && counts[len] == 0 {

@@ -220,24 +220,47 @@ impl Model {
             let mut b = bits.clone();
             let mut entry0 = self.main.entry0();
             let mut until = self.literal.countdown();
-            let main_bit = loop {
-                if pos >= out.len() {
-                    break 0;
+            let main_bit = 'literals: {
+                // Right after a match the main state is not 0 (for up to 3 literals): those
+                // main bits go through the decision's table.
+                while main_state != 0 {
+                    if pos >= out.len() {
+                        break 'literals 0;
+                    }
+                    if self.main.decode_in(&mut main_state, &mut r) != 0 {
+                        break 'literals 1;
+                    }
+                    let Some(sym) = self.literal.decode_deferred(&mut b, &mut until) else {
+                        self.main.set_entry0(entry0);
+                        break 'items Err(err(&r, &b, "invalid LZMS literal codeword"));
+                    };
+                    out[pos] = sym as u8;
+                    pos += 1;
+                    if until == 0 {
+                        break 'literals 2;
+                    }
                 }
-                if self
-                    .main
-                    .decode_in_with(&mut entry0, &mut main_state, &mut r)
-                    != 0
-                {
-                    break 1;
+                // Then state 0 until the next match: only its entry, in registers.
+                loop {
+                    if pos >= out.len() {
+                        break 'literals 0;
+                    }
+                    if entry0.decode(&mut r) != 0 {
+                        main_state = 1;
+                        break 'literals 1;
+                    }
+                    // (The literal decoder notices a bit stream run past its start when it
+                    // refills.)
+                    let Some(sym) = self.literal.decode_deferred(&mut b, &mut until) else {
+                        self.main.set_entry0(entry0);
+                        break 'items Err(err(&r, &b, "invalid LZMS literal codeword"));
+                    };
+                    out[pos] = sym as u8;
+                    pos += 1;
+                    if until == 0 {
+                        break 'literals 2;
+                    }
                 }
-                // (The literal decoder notices a bit stream run past its start when it refills.)
-                let Some(sym) = self.literal.decode_counting(&mut b, &mut until) else {
-                    self.main.set_entry0(entry0);
-                    break 'items Err(err(&r, &b, "invalid LZMS literal codeword"));
-                };
-                out[pos] = sym as u8;
-                pos += 1;
             };
             self.main.set_entry0(entry0);
             self.literal.set_countdown(until);
@@ -245,6 +268,12 @@ impl Model {
             *bits = b;
             if main_bit == 0 {
                 break Ok(());
+            }
+            if main_bit == 2 {
+                // The literal code's rebuild, out of the loop above.
+                let until = self.literal.rebuild_due();
+                self.literal.set_countdown(until);
+                continue;
             }
             // Matches until the next literal, whose main bit has then been decoded.
             match self.match_run(rd, bits, out, pos, &mut main_state) {

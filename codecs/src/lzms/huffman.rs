@@ -109,6 +109,34 @@ impl<const TB: u32> AdaptiveCode<TB> {
         Some(sym)
     }
 
+    /// [`AdaptiveCode::decode_counting`] that leaves the rebuild to the caller: once `*until`
+    /// has reached 0, [`AdaptiveCode::rebuild_due`] must run before the next symbol. (Keeps
+    /// the rebuild's call, around which the loop's state would be saved, out of the literal
+    /// loop: measured 2-4% faster on literal-heavy chunks.)
+    #[inline(always)]
+    pub(super) fn decode_deferred(
+        &mut self,
+        bits: &mut BackBits<'_>,
+        until: &mut u32,
+    ) -> Option<usize> {
+        if !bits.ensure_checked(MAX_LEN as u32) {
+            return None;
+        }
+        let e = self.table.lookup(bits.peek_all());
+        bits.consume(entry_len(e));
+        let sym = entry_sym(e);
+        *self.freqs.get_mut(sym)? += 1;
+        *until -= 1;
+        Some(sym)
+    }
+
+    /// The rebuild that [`AdaptiveCode::decode_deferred`] leaves due; returns the new countdown.
+    #[inline(never)]
+    pub(super) fn rebuild_due(&mut self) -> u32 {
+        self.rebuild();
+        self.rebuild_freq
+    }
+
     pub(super) fn countdown(&self) -> u32 {
         self.until_rebuild
     }

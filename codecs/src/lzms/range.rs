@@ -85,8 +85,9 @@ impl<'a> RangeDecoder<'a> {
 pub(super) struct ProbEntry {
     /// The last 64 bits decoded with this entry, newest in bit 0.
     recent: u64,
-    /// Number of zeros in `recent` (0..=64).
-    zeros: u8,
+    /// Number of zeros in `recent` (0..=64). (A `u32`, not a `u8`: no partial-register
+    /// updates on the chain from one decision to the next; measured faster.)
+    zeros: u32,
 }
 
 impl ProbEntry {
@@ -99,12 +100,12 @@ impl ProbEntry {
     #[inline(always)]
     pub(super) fn decode(&mut self, rd: &mut RangeDecoder<'_>) -> u32 {
         // (Compares rather than a table: this is on the chain from one decision to the next.)
-        let prob = u32::from(self.zeros).clamp(1, 63);
+        let prob = self.zeros.clamp(1, 63);
         let bit = rd.decode_bit(prob);
         // The oldest bit leaves the window and the new one enters. If the oldest is a 0, then
         // `zeros >= 1`, so this never underflows.
-        let oldest = (self.recent >> 63) as u8;
-        self.zeros = self.zeros + oldest - bit as u8;
+        let oldest = (self.recent >> 63) as u32;
+        self.zeros = self.zeros + oldest - bit;
         self.recent = (self.recent << 1) | u64::from(bit);
         bit
     }
@@ -144,26 +145,9 @@ impl<const N: usize> Decision<N> {
         bit
     }
 
-    /// [`Decision::decode_in`] with the entry of state 0 held by the caller: a run of equal
-    /// decisions (literals after literals) keeps using that entry, and a copy in registers
-    /// spares each decision the wait for the previous one's store.
-    /// [`Decision::entry0`] and [`Decision::set_entry0`] move it.
-    #[inline(always)]
-    pub(super) fn decode_in_with(
-        &mut self,
-        entry0: &mut ProbEntry,
-        state: &mut usize,
-        rd: &mut RangeDecoder<'_>,
-    ) -> u32 {
-        let bit = if *state & (N - 1) == 0 {
-            entry0.decode(rd)
-        } else {
-            self.probs[*state & (N - 1)].decode(rd)
-        };
-        *state = ((*state << 1) | bit as usize) & (N - 1);
-        bit
-    }
-
+    /// The entry of state 0, for a caller that decodes a run of decisions in state 0 (literals
+    /// after literals) with a copy of it in registers, sparing each decision the wait for the
+    /// previous one's store; [`Decision::set_entry0`] puts it back.
     pub(super) fn entry0(&self) -> ProbEntry {
         self.probs[0]
     }

@@ -30,67 +30,33 @@ use std::cell::RefCell;
 
 use super::tables::{X86_ID_WINDOW_SIZE, X86_MAX_TRANSLATION_OFFSET};
 
-/// 0xFF for each byte of `w` that can start a candidate, 0 for the others.
+/// Bit `k` set for each position `from + k` (`k` < 32) whose first two bytes can start a
+/// candidate (`E8`, `E9`, `FF 15`, `F0 83`, `48/4C 8D`, `48/4C 8B`): a superset of the
+/// candidates, which [`Filter::at`] checks in full. Reads `data[from..from + 33]`.
 #[inline(always)]
-fn candidate_bytes(w: &[u8; 32]) -> [u8; 32] {
-    let mut h = [0u8; 32];
-    for (h, &x) in h.iter_mut().zip(w) {
-        let mask = |hit: bool| if hit { 0xFFu8 } else { 0 };
-        *h = mask(x & 0xFB == 0x48) | mask(x & 0xFE == 0xE8) | mask(x == 0xF0) | mask(x == 0xFF);
+fn candidate_mask(data: &[u8], from: usize) -> u32 {
+    let mut x = [0u8; 32];
+    x.copy_from_slice(&data[from..from + 32]);
+    let mut y = [0u8; 32];
+    y.copy_from_slice(&data[from + 1..from + 33]);
+    // One byte per position, 1 for a hit: compares the compiler turns into SIMD (no `unsafe`).
+    let mut hits = [0u8; 32];
+    for ((h, &x), &y) in hits.iter_mut().zip(&x).zip(&y) {
+        let hit = (x & 0xFE == 0xE8)
+            | (x == 0xFF) & (y == 0x15)
+            | (x == 0xF0) & (y == 0x83)
+            | (x & 0xFB == 0x48) & ((y == 0x8D) | (y == 0x8B));
+        *h = u8::from(hit);
     }
-    h
-}
-
-/// Position of the first byte in `data[from..limit]` that can start a candidate:
-/// 0x48, 0x4C, 0xE8, 0xE9, 0xF0 or 0xFF.
-#[inline(always)]
-fn next_opcode(data: &[u8], mut from: usize, limit: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    /// High bit set in the lowest zero byte of `x` (and possibly in bytes above it, which
-    /// borrow; the lowest flagged byte is always a true zero).
-    #[inline(always)]
-    fn zero_bytes(x: u64) -> u64 {
-        x.wrapping_sub(ONES) & !x & HIGHS
-    }
-    // 32 bytes at a time, in a form the compiler turns into SIMD compares (no `unsafe`).
-    while from + 32 <= limit {
-        let mut w = [0u8; 32];
-        w.copy_from_slice(&data[from..from + 32]);
-        let h = candidate_bytes(&w);
-        let (a, b) = h.split_at(16);
-        let mut lo = [0u8; 16];
-        lo.copy_from_slice(a);
-        let mut hi = [0u8; 16];
-        hi.copy_from_slice(b);
-        let (lo, hi) = (u128::from_le_bytes(lo), u128::from_le_bytes(hi));
-        if lo | hi != 0 {
-            let k = if lo != 0 {
-                lo.trailing_zeros() / 8
-            } else {
-                16 + hi.trailing_zeros() / 8
-            };
-            return Some(from + k as usize);
-        }
-        from += 32;
-    }
-    while from + 8 <= limit {
+    // Eight 0/1 bytes to eight bits: the multiply moves byte j's bit to bit 56 + j.
+    let mut mask = 0u32;
+    for (q, h) in hits.chunks_exact(8).enumerate() {
         let mut w = [0u8; 8];
-        w.copy_from_slice(&data[from..from + 8]);
+        w.copy_from_slice(h);
         let w = u64::from_le_bytes(w);
-        let hits = zero_bytes((w & (0xFB * ONES)) ^ (0x48 * ONES))
-            | zero_bytes((w & (0xFE * ONES)) ^ (0xE8 * ONES))
-            | zero_bytes(w ^ (0xF0 * ONES))
-            | zero_bytes(w ^ (0xFF * ONES));
-        if hits != 0 {
-            return Some(from + (hits.trailing_zeros() / 8) as usize);
-        }
-        from += 8;
+        mask |= ((w.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32) << (8 * q);
     }
-    data.get(from..limit)?
-        .iter()
-        .position(|&b| matches!(b, 0x48 | 0x4C | 0xE8 | 0xE9 | 0xF0 | 0xFF))
-        .map(|k| from + k)
+    mask
 }
 
 /// Where each 16-bit target was last referenced, kept from chunk to chunk so that it need not be
@@ -147,26 +113,57 @@ pub(super) fn x86_filter(data: &mut [u8], undo: bool) {
 fn filter(targets: &mut Targets, data: &mut [u8], undo: bool) {
     let size = data.len();
     targets.begin(size);
-    let epoch = targets.epoch;
-    let last_target_usage = &mut targets.last;
-    let mut last_x86_pos: i64 = -X86_MAX_TRANSLATION_OFFSET - 1;
+    let mut f = Filter {
+        epoch: targets.epoch,
+        last_target_usage: &mut targets.last,
+        last_x86_pos: -X86_MAX_TRANSLATION_OFFSET - 1,
+        undo,
+    };
     // Candidate opcodes must start before `limit`; their operands then end by size - 10, and
     // the 8 bytes from the opcode on are in bounds.
     let limit = size - 16;
-    let mut i = 1;
-    while i < limit {
-        match next_opcode(data, i, limit) {
-            Some(k) => i = k,
-            None => break,
+    // 32 positions at a time while all of them are before `limit` (the mask reads one byte
+    // more, still in bounds); within a block,
+    // only the positions of its mask from the resume point on.
+    let mut base = 1;
+    'blocks: while base + 32 <= limit {
+        let mut mask = candidate_mask(data, base);
+        while mask != 0 {
+            let next = f.at(data, base + mask.trailing_zeros() as usize);
+            let skip = next - base;
+            if skip >= 32 {
+                base = next;
+                continue 'blocks;
+            }
+            mask &= u32::MAX << skip;
         }
+        base += 32;
+    }
+    let mut i = base;
+    while i < limit {
+        i = f.at(data, i);
+    }
+}
+
+/// The filter's state within one buffer.
+struct Filter<'a> {
+    epoch: u32,
+    last_target_usage: &'a mut [u32; 1 << 16],
+    /// End of the last instruction that looked like code.
+    last_x86_pos: i64,
+    undo: bool,
+}
+
+impl Filter<'_> {
+    /// Handles the position `i` (below `data.len() - 16`): a candidate instruction is
+    /// translated if in a code window and recorded; returns where scanning resumes.
+    #[inline(always)]
+    fn at(&mut self, data: &mut [u8], i: usize) -> usize {
         let mut w = [0u8; 8];
         w.copy_from_slice(&data[i..i + 8]);
         let (opcode_len, max_offset) = match w[0] {
             0xE8 => (1, X86_MAX_TRANSLATION_OFFSET >> 1),
-            0xE9 => {
-                i += 5;
-                continue;
-            }
+            0xE9 => return i + 5,
             0xFF if w[1] == 0x15 => (2, X86_MAX_TRANSLATION_OFFSET),
             0xF0 if w[1] == 0x83 && w[2] == 0x05 => (3, X86_MAX_TRANSLATION_OFFSET),
             0x48 | 0x4C
@@ -175,10 +172,7 @@ fn filter(targets: &mut Targets, data: &mut [u8], undo: bool) {
             {
                 (3, X86_MAX_TRANSLATION_OFFSET)
             }
-            _ => {
-                i += 1;
-                continue;
-            }
+            _ => return i + 1,
         };
         let value = u32::from_le_bytes([
             w[opcode_len],
@@ -187,17 +181,17 @@ fn filter(targets: &mut Targets, data: &mut [u8], undo: bool) {
             w[opcode_len + 3],
         ]);
         let pos = i as i64;
-        let translate = pos - last_x86_pos <= max_offset;
+        let translate = pos - self.last_x86_pos <= max_offset;
         // The operand in relative form: as stored when encoding; when undoing, as restored
         // (an operand left untranslated was relative all along).
-        let relative = if undo && translate {
+        let relative = if self.undo && translate {
             value.wrapping_sub(i as u32)
         } else {
             value
         };
         let p = i + opcode_len;
         if translate {
-            let stored = if undo {
+            let stored = if self.undo {
                 relative
             } else {
                 value.wrapping_add(i as u32)
@@ -206,12 +200,12 @@ fn filter(targets: &mut Targets, data: &mut [u8], undo: bool) {
         }
         let target16 = (i as u32).wrapping_add(relative & 0xFFFF) as u16;
         let end = (p + 3) as i64;
-        let last = &mut last_target_usage[usize::from(target16)];
-        if end + BIAS - i64::from(last.saturating_sub(epoch)) <= X86_ID_WINDOW_SIZE {
-            last_x86_pos = end;
+        let last = &mut self.last_target_usage[usize::from(target16)];
+        if end + BIAS - i64::from(last.saturating_sub(self.epoch)) <= X86_ID_WINDOW_SIZE {
+            self.last_x86_pos = end;
         }
-        *last = epoch + (end + BIAS) as u32;
-        i = p + 4;
+        *last = self.epoch + (end + BIAS) as u32;
+        p + 4
     }
 }
 
@@ -256,49 +250,62 @@ mod tests {
         }
     }
 
+    /// The filter one position at a time, every position checked in full (no mask).
+    fn reference(data: &mut [u8], undo: bool) {
+        if data.len() <= 17 {
+            return;
+        }
+        let mut t = super::Targets::new();
+        t.begin(data.len());
+        let mut f = super::Filter {
+            epoch: t.epoch,
+            last_target_usage: &mut t.last,
+            last_x86_pos: -super::X86_MAX_TRANSLATION_OFFSET - 1,
+            undo,
+        };
+        let mut i = 1;
+        while i < data.len() - 16 {
+            i = f.at(data, i);
+        }
+    }
+
     #[test]
-    fn opcode_scan_finds_the_first_candidate() {
-        let mut rng = 12345u64;
-        for _ in 0..2000 {
-            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1);
-            let len = (rng >> 40) as usize % 100;
-            let data: Vec<u8> = (0..len)
-                .map(|k| {
-                    let r = (rng >> (k % 50)) as u8;
-                    [
-                        0x48, 0x4C, 0xE8, 0xE9, 0xF0, 0xFF, 0x47, 0x49, 0xEA, 0xFE, r,
-                    ][k * 7 % 11]
-                        .wrapping_add(((rng >> 7) as u8 & 1) * r)
-                })
-                .collect();
-            for from in 0..=len {
-                let want = data[from..]
-                    .iter()
-                    .position(|&b| matches!(b, 0x48 | 0x4C | 0xE8 | 0xE9 | 0xF0 | 0xFF))
-                    .map(|k| from + k);
-                assert_eq!(super::next_opcode(&data, from, len), want);
+    fn masked_scan_matches_the_plain_scan() {
+        for (n, seed) in [(18, 1), (49, 2), (50, 3), (64, 4), (5000, 5), (70_000, 6)] {
+            for undo in [false, true] {
+                let mut want = pseudo_code(n, seed);
+                let mut got = want.clone();
+                reference(&mut want, undo);
+                x86_filter(&mut got, undo);
+                assert_eq!(got, want, "{n} bytes, seed {seed}, undo {undo}");
             }
         }
     }
 
     #[test]
-    fn opcode_scan_finds_lone_candidates() {
-        // One byte among filler, at every position of every piece of the scan (32- and
-        // 8-byte blocks, tail), including bytes one bit away from a candidate.
-        for byte in 0..=255u8 {
-            let is_candidate = matches!(byte, 0x48 | 0x4C | 0xE8 | 0xE9 | 0xF0 | 0xFF);
-            for len in [1usize, 7, 8, 31, 32, 33, 40, 64, 71, 100] {
-                for pos in 0..len {
-                    let mut data = vec![0x11u8; len];
-                    data[pos] = byte;
-                    for from in [0, pos.saturating_sub(1), pos] {
-                        let want = is_candidate.then_some(pos);
-                        assert_eq!(
-                            super::next_opcode(&data, from, len),
-                            want,
-                            "{byte:#x} {len} {pos}"
-                        );
-                    }
+    fn mask_flags_every_candidate_start() {
+        // Every pair of first bytes at every position of a block: a position that can start
+        // a candidate (or `E9`) must be flagged, and only the listed pairs may be.
+        let starts = |x: u8, y: u8| {
+            matches!(x, 0xE8 | 0xE9)
+                || (x == 0xFF && y == 0x15)
+                || (x == 0xF0 && y == 0x83)
+                || (matches!(x, 0x48 | 0x4C) && matches!(y, 0x8D | 0x8B))
+        };
+        for x in 0..=255u8 {
+            for y in [0x00, 0x15, 0x83, 0x8B, 0x8D, 0xE8, 0xFF, x] {
+                for k in 0..32 {
+                    let mut data = [0x11u8; 33];
+                    data[k] = x;
+                    data[k + 1] = y;
+                    let mask = super::candidate_mask(&data, 0);
+                    let want = (u32::from(starts(x, y)) << k)
+                        | if k < 31 && starts(y, 0x11) {
+                            1 << (k + 1)
+                        } else {
+                            0
+                        };
+                    assert_eq!(mask, want, "{x:#x} {y:#x} at {k}");
                 }
             }
         }
