@@ -12,33 +12,11 @@
 
 use std::cell::RefCell;
 
-use super::{BLOCK_SIZE, END_SYMBOL, MAX_OFFSET, MIN_MATCH, NUM_SYMBOLS};
+use super::item::Item;
+use super::{BLOCK_SIZE, MAX_OFFSET, MIN_MATCH, NUM_SYMBOLS};
 
 // Every match within a chunk (at most one block) is in reach of an offset.
 const _: () = assert!(BLOCK_SIZE - 1 <= MAX_OFFSET);
-
-/// One parsed step: a literal byte, or a match (`3 <= length`, `1 <= offset <= 65535`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Item {
-    Literal(u8),
-    Match { length: u32, offset: u32 },
-}
-
-/// The Huffman symbol that starts `item` ([MS-XCA] 2.1).
-#[inline(always)]
-pub(super) fn symbol_of(item: Item) -> usize {
-    match item {
-        Item::Literal(b) => usize::from(b),
-        Item::Match { length, offset } => match_symbol(length as usize, offset as usize),
-    }
-}
-
-/// The symbol of a match (`3 <= length`, `1 <= offset`).
-#[inline(always)]
-fn match_symbol(length: usize, offset: usize) -> usize {
-    let log2 = offset.ilog2() as usize;
-    END_SYMBOL + (log2 << 4 | (length - MIN_MATCH).min(0xF))
-}
 
 /// Symbol counts of a parse.
 pub(super) type Freqs = [u32; NUM_SYMBOLS];
@@ -79,6 +57,10 @@ struct Finder {
     prev: Box<[u16; BLOCK_SIZE]>,
     /// Length of the chunk.
     n: usize,
+    /// Shifts that take a hash's top bits: fewer bits (and fewer buckets to clear) for a small
+    /// chunk.
+    shift4: u32,
+    shift3: u32,
 }
 
 /// A zeroed boxed array, made on the heap.
@@ -97,6 +79,8 @@ impl Default for Finder {
             head3: boxed(),
             prev: boxed(),
             n: 0,
+            shift4: 32 - HASH4_BITS,
+            shift3: 32 - HASH3_BITS,
         }
     }
 }
@@ -131,8 +115,14 @@ impl Finder {
         // Zeros after it, for the 8-byte compares near the end.
         self.data[n..n + 16].fill(0);
         self.n = n;
-        self.head4.fill(NIL);
-        self.head3.fill(NIL);
+        // Four chain buckets per position (two for the 3-byte table), within the table sizes.
+        let log2 = n.max(1).next_power_of_two().ilog2();
+        let bits4 = (log2 + 2).clamp(10, HASH4_BITS);
+        let bits3 = (log2 + 1).clamp(10, HASH3_BITS);
+        self.shift4 = 32 - bits4;
+        self.shift3 = 32 - bits3;
+        self.head4[..1 << bits4].fill(NIL);
+        self.head3[..1 << bits3].fill(NIL);
         // Links need no clearing: each is written when its position is inserted.
     }
 
@@ -155,9 +145,13 @@ impl Finder {
     #[inline(always)]
     fn hashes(&self, pos: usize) -> (usize, usize) {
         let v = self.u32_at(pos);
-        let h4 = v.wrapping_mul(0x9E37_79B1) >> (32 - HASH4_BITS);
-        let h3 = (v << 8).wrapping_mul(0x9E37_79B1) >> (32 - HASH3_BITS);
-        (h4 as usize, h3 as usize)
+        let h4 = v.wrapping_mul(0x9E37_79B1) >> self.shift4;
+        let h3 = (v << 8).wrapping_mul(0x9E37_79B1) >> self.shift3;
+        // (Masks that spare the bounds checks: the shifts leave at most that many bits.)
+        (
+            h4 as usize & ((1 << HASH4_BITS) - 1),
+            h3 as usize & ((1 << HASH3_BITS) - 1),
+        )
     }
 
     /// Inserts `pos` (with 4 bytes after it) without looking for matches.
@@ -238,7 +232,7 @@ fn parse(data: &[u8], mf: &mut Finder, items: &mut Vec<Item>, freq: &mut Freqs) 
     let far3 = if n <= 8192 { LEN3_FAR / 2 } else { LEN3_FAR };
     let literal = |p: usize, freq: &mut Freqs| {
         freq[usize::from(data[p])] += 1;
-        Item::Literal(data[p])
+        Item::literal(data[p])
     };
     let mut pos = 0;
     while pos < n {
@@ -260,11 +254,9 @@ fn parse(data: &[u8], mf: &mut Finder, items: &mut Vec<Item>, freq: &mut Freqs) 
             pos += 1;
             (len, off) = (next_len, next_off);
         }
-        freq[match_symbol(len, off)] += 1;
-        items.push(Item::Match {
-            length: len as u32,
-            offset: off as u32,
-        });
+        let item = Item::new_match(len as u32, off as u32);
+        freq[item.symbol()] += 1;
+        items.push(item);
         // Insert the positions the match covers (the first one, or two, already are).
         let inserted = if looked_ahead { pos + 2 } else { pos + 1 };
         for p in inserted..(pos + len).min(n.saturating_sub(3)) {

@@ -1,7 +1,7 @@
 //! Unit tests: hand-built streams for the decoder's edge cases, and round trips.
 
 use super::encode::encode_items;
-use super::lazy::Item;
+use super::item::{Item, Unpacked};
 use super::{compress, decompress, BLOCK_SIZE};
 
 /// xorshift64*: deterministic test data without a dependency.
@@ -22,19 +22,19 @@ impl Rng {
 }
 
 fn lit(b: u8) -> Item {
-    Item::Literal(b)
+    Item::literal(b)
 }
 fn mat(length: u32, offset: u32) -> Item {
-    Item::Match { length, offset }
+    Item::new_match(length, offset)
 }
 
 /// What `items` decode to, computed the slow obvious way.
 fn expand(items: &[Item]) -> Vec<u8> {
     let mut out = Vec::new();
     for item in items {
-        match *item {
-            Item::Literal(b) => out.push(b),
-            Item::Match { length, offset } => {
+        match item.unpack() {
+            Unpacked::Literal(b) => out.push(b),
+            Unpacked::Match { length, offset } => {
                 for _ in 0..length {
                     out.push(out[out.len() - offset as usize]);
                 }
