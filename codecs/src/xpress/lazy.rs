@@ -188,7 +188,8 @@ impl Finder {
         }
         let nice = NICE_LEN.min(max_len);
         // Start loading the next position's buckets now: their latency overlaps this walk.
-        std::hint::black_box((self.head4[n4], self.head3[n3]));
+        std::hint::black_box(self.head4[n4]);
+        let _ = n3;
         let c3 = std::mem::replace(&mut self.head3[h3], pos as u16);
         let mut cur = std::mem::replace(&mut self.head4[h4], pos as u16);
         self.prev[pos & POS_MASK] = cur;
