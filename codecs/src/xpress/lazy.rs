@@ -9,8 +9,11 @@
 //! looked at the same way, with half the search effort), else the match. A length-3 match
 //! farther than [`LEN3_FAR`] costs more than its three literals and is not taken.
 //!
-//! The tables are kept per thread and reused from chunk to chunk; only as many buckets as a
-//! chunk's size calls for are used (and cleared). The hashes of each position are computed
+//! The tables are kept per thread and reused from chunk to chunk without clearing: positions
+//! are numbered on from one chunk to the next, so an entry below the current chunk's first
+//! position is stale; only when the numbers would overflow the u16 entries are the tables
+//! cleared (every other chunk of 32 KiB, less often for smaller ones), and then only the
+//! buckets used, as many as each chunk's size called for. The hashes of each position are computed
 //! once, one position ahead, and its buckets loaded early, so that their latency overlaps the
 //! current position's chain walk.
 
@@ -25,9 +28,6 @@ const _: () = assert!(BLOCK_SIZE - 1 <= MAX_OFFSET);
 /// Symbol counts of a parse.
 pub(super) type Freqs = [u32; NUM_SYMBOLS];
 
-/// No position (never a position that is inserted: those have 4 bytes after them, and a
-/// chunk has at most 65536).
-const NIL: u16 = u16::MAX;
 /// Bits of the 4-byte hash (chain heads): four buckets per position of a 32 KiB chunk. Measured
 /// with `examples/compress_bench.rs`: 16 bits 2% slower (collisions lengthen the chains), 15
 /// bits 5% slower.
@@ -67,8 +67,14 @@ struct Finder {
     head4: Box<[u16; 1 << HASH4_BITS]>,
     head3: Box<[u16; 1 << HASH3_BITS]>,
     prev: Box<[u16; BLOCK_SIZE]>,
-    /// Length of the chunk.
-    n: usize,
+    /// Positions are numbered on from chunk to chunk ([`Finder::reset`]): the current chunk
+    /// is at `base..end` (of `data` too), and an entry below `base` is from an earlier chunk,
+    /// hence no position: the tables are cleared only when the numbers run out.
+    base: usize,
+    end: usize,
+    /// Buckets that may hold entries since the tables were last cleared.
+    used4: usize,
+    used3: usize,
     /// Masks of the hashes' low bits: fewer buckets (fewer to clear) for a small chunk.
     mask4: usize,
     mask3: usize,
@@ -89,7 +95,11 @@ impl Default for Finder {
             head4: boxed(),
             head3: boxed(),
             prev: boxed(),
-            n: 0,
+            // (Zeroed tables: no entry is at or above 1.)
+            base: 1,
+            end: 1,
+            used4: 0,
+            used3: 0,
             mask4: (1 << HASH4_BITS) - 1,
             mask3: (1 << HASH3_BITS) - 1,
         }
@@ -119,21 +129,31 @@ pub(super) fn with_items<R>(data: &[u8], f: impl FnOnce(&[Item], &Freqs) -> R) -
 }
 
 impl Finder {
-    /// Takes a new chunk of at most 64 KiB.
+    /// Takes a new chunk of at most 64 KiB, numbered on after the previous one while the
+    /// positions fit in the u16 entries, else from 1 after clearing the tables.
     fn reset(&mut self, chunk: &[u8]) {
         let n = chunk.len().min(BLOCK_SIZE);
-        self.data[..n].copy_from_slice(&chunk[..n]);
+        // The largest entry is `end - 4` (an inserted position has 4 bytes after it).
+        if self.end + n > 1 << 16 {
+            self.head4[..self.used4].fill(0);
+            self.head3[..self.used3].fill(0);
+            (self.used4, self.used3) = (0, 0);
+            self.end = 1;
+        }
+        let base = self.end;
+        self.base = base;
+        self.end = base + n;
+        self.data[base..base + n].copy_from_slice(&chunk[..n]);
         // Zeros after it, for the 8-byte compares near the end.
-        self.data[n..n + 16].fill(0);
-        self.n = n;
+        self.data[base + n..base + n + 16].fill(0);
         // Four chain buckets per position (two for the 3-byte table), within the table sizes.
         let log2 = n.max(1).next_power_of_two().ilog2();
         let bits4 = (log2 + 2).clamp(10, HASH4_BITS);
         let bits3 = (log2 + 1).clamp(10, HASH3_BITS);
         self.mask4 = (1 << bits4) - 1;
         self.mask3 = (1 << bits3) - 1;
-        self.head4[..1 << bits4].fill(NIL);
-        self.head3[..1 << bits3].fill(NIL);
+        self.used4 = self.used4.max(1 << bits4);
+        self.used3 = self.used3.max(1 << bits3);
         // Links need no clearing: each is written when its position is inserted.
     }
 
@@ -182,7 +202,7 @@ impl Finder {
         min_len: usize,
         depth: u32,
     ) -> (usize, usize) {
-        let max_len = self.n - pos;
+        let max_len = self.end - pos;
         if max_len < 4 {
             return (0, 0);
         }
@@ -196,7 +216,7 @@ impl Finder {
         let head = self.u32_at(pos);
         let (mut best_len, mut best_off) = (min_len, 0);
         if best_len < MIN_MATCH
-            && c3 != NIL
+            && usize::from(c3) >= self.base
             && (self.u32_at(usize::from(c3)) ^ head) & 0xFF_FFFF == 0
         {
             (best_len, best_off) = (MIN_MATCH, pos - usize::from(c3));
@@ -206,7 +226,7 @@ impl Finder {
         let mut probe = best_len.max(3) - 3;
         let mut want = self.u32_at(pos + probe);
         let mut d = depth;
-        while cur != NIL && d > 0 {
+        while usize::from(cur) >= self.base && d > 0 {
             let c = usize::from(cur);
             if self.u32_at(c + probe) == want && self.u32_at(c) == head {
                 let len = self.match_len(c, pos, 4, max_len);
@@ -257,13 +277,16 @@ fn parse(data: &[u8], mf: &mut Finder, items: &mut Vec<Item>, freq: &mut Freqs) 
     items.clear();
     let depth = SEARCH_DEPTH;
     let far3 = if n <= 8192 { LEN3_FAR / 2 } else { LEN3_FAR };
+    // Positions are the finder's: the chunk is at `base..end`.
+    let (base, end) = (mf.base, mf.end);
     let literal = |p: usize, freq: &mut Freqs| {
-        freq[usize::from(data[p])] += 1;
-        Item::literal(data[p])
+        let b = data[p - base];
+        freq[usize::from(b)] += 1;
+        Item::literal(b)
     };
-    let mut pos = 0;
-    let mut h = mf.hashes(0);
-    while pos < n {
+    let mut pos = base;
+    let mut h = mf.hashes(pos);
+    while pos < end {
         let mut h_next = mf.hashes(pos + 1);
         let (mut len, mut off) = mf.longest(pos, h, h_next, 2, depth);
         if len < MIN_MATCH || (len == MIN_MATCH && off >= far3) {
@@ -292,7 +315,7 @@ fn parse(data: &[u8], mf: &mut Finder, items: &mut Vec<Item>, freq: &mut Freqs) 
         items.push(item);
         // Insert the positions the match covers (the first one, or two, already are).
         let inserted = if looked_ahead { pos + 2 } else { pos + 1 };
-        for p in inserted..(pos + len).min(n.saturating_sub(3)) {
+        for p in inserted..(pos + len).min(end.saturating_sub(3)) {
             mf.insert(p);
         }
         pos += len;
