@@ -24,6 +24,7 @@ mod bits;
 mod decode;
 mod encode;
 mod fast;
+mod finder;
 mod item;
 mod lazy;
 mod match_decode;
