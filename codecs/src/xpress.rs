@@ -24,6 +24,8 @@ mod bits;
 mod decode;
 mod encode;
 mod fast;
+mod finder;
+mod item;
 mod lazy;
 mod match_decode;
 #[cfg(test)]

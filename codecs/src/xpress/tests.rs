@@ -1,7 +1,7 @@
 //! Unit tests: hand-built streams for the decoder's edge cases, and round trips.
 
 use super::encode::encode_items;
-use super::lazy::Item;
+use super::item::{Item, Unpacked};
 use super::{compress, decompress, BLOCK_SIZE};
 
 /// xorshift64*: deterministic test data without a dependency.
@@ -22,19 +22,19 @@ impl Rng {
 }
 
 fn lit(b: u8) -> Item {
-    Item::Literal(b)
+    Item::literal(b)
 }
 fn mat(length: u32, offset: u32) -> Item {
-    Item::Match { length, offset }
+    Item::new_match(length, offset)
 }
 
 /// What `items` decode to, computed the slow obvious way.
 fn expand(items: &[Item]) -> Vec<u8> {
     let mut out = Vec::new();
     for item in items {
-        match *item {
-            Item::Literal(b) => out.push(b),
-            Item::Match { length, offset } => {
+        match item.unpack() {
+            Unpacked::Literal(b) => out.push(b),
+            Unpacked::Match { length, offset } => {
                 for _ in 0..length {
                     out.push(out[out.len() - offset as usize]);
                 }
@@ -338,4 +338,49 @@ fn all_512_symbols_with_many_long_codes() {
         decode(&encode(&items), expected.len()).expect("decodes"),
         expected
     );
+}
+
+/// The compressor's tables live on from chunk to chunk (positions numbered on, cleared only
+/// when the u16 entries run out): a chunk must come out the same whatever came before it on
+/// the thread, even when earlier chunks share its content (stale entries would then match).
+#[test]
+fn output_does_not_depend_on_earlier_chunks() {
+    let mut rng = Rng(0x5EED);
+    let words: Vec<Vec<u8>> = (0..200)
+        .map(|_| {
+            let n = 3 + rng.below(9);
+            rng.bytes(n)
+        })
+        .collect();
+    let mut chunk = |n: usize| {
+        let mut c = Vec::with_capacity(n + 12);
+        while c.len() < n {
+            c.extend_from_slice(&words[rng.below(words.len() as u64)]);
+        }
+        c.truncate(n);
+        c
+    };
+    // Sizes that pack several chunks between clears, and full 64 KiB ones that force them.
+    let sizes = [
+        30_000, 100, 32_768, 5_000, 32_768, 65_536, 17, 40_000, 65_536, 20_000,
+    ];
+    let chunks: Vec<Vec<u8>> = sizes.iter().map(|&n| chunk(n)).collect();
+    let fresh: Vec<Option<Vec<u8>>> = chunks
+        .iter()
+        .map(|c| {
+            let c = c.clone();
+            std::thread::spawn(move || compress(&c))
+                .join()
+                .expect("no panic")
+        })
+        .collect();
+    for _ in 0..2 {
+        for (c, f) in chunks.iter().zip(&fresh) {
+            let ours = compress(c);
+            assert_eq!(ours, *f, "chunk of {} bytes", c.len());
+            if let Some(ours) = ours {
+                assert_eq!(decode(&ours, c.len()).expect("decodes"), *c);
+            }
+        }
+    }
 }
