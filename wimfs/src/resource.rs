@@ -171,8 +171,9 @@ impl Chunked {
         Ok(shared)
     }
 
-    /// Reads and decodes chunk `i` into `out`, which holds exactly its uncompressed length.
-    fn decode_chunk_into(&self, ctx: &ResourceContext, i: u64, out: &mut [u8]) -> WimResult<()> {
+    /// Where chunk `i` is stored: (its offset in the source, its stored length, its
+    /// uncompressed length); stored length = uncompressed length means stored raw.
+    fn chunk_span(&self, ctx: &ResourceContext, i: u64) -> WimResult<(u64, usize, usize)> {
         let at = self.hdr.offset_in_wim;
         let starts = ctx.cache.get_or_load(ctx.key(at, CHUNK_TABLE_KEY), || {
             self.load_starts(ctx).map(Arc::from)
@@ -198,26 +199,45 @@ impl Chunked {
                 ),
             ));
         }
-        let what = || format!("reading chunk {i} of the resource at byte {at}");
+        Ok((start, in_len, out_len))
+    }
+
+    /// The error of a failed read of chunk `i`'s stored bytes.
+    fn read_error(&self, i: u64) -> impl FnOnce(std::io::Error) -> WimError {
+        let at = self.hdr.offset_in_wim;
+        io_err(format!("reading chunk {i} of the resource at byte {at}"))
+    }
+
+    /// The error of a chunk that does not decode.
+    fn decode_error(&self, i: u64, e: compress::DecodeError) -> WimError {
+        WimError::Decompress {
+            codec: self.compression.name(),
+            offset: self.hdr.offset_in_wim,
+            chunk: i,
+            detail: e.to_string(),
+        }
+    }
+
+    /// Reads and decodes chunk `i` into `out`, which holds exactly its uncompressed length.
+    fn decode_chunk_into(&self, ctx: &ResourceContext, i: u64, out: &mut [u8]) -> WimResult<()> {
+        let (start, in_len, out_len) = self.chunk_span(ctx, i)?;
         if out.len() != out_len {
-            return Err(WimError::io(
-                what(),
-                std::io::Error::other(format!("a {} byte buffer for {out_len} bytes", out.len())),
-            ));
+            return Err((self.read_error(i))(std::io::Error::other(format!(
+                "a {} byte buffer for {out_len} bytes",
+                out.len()
+            ))));
         }
         if in_len == out_len {
-            return ctx.source.read_exact_at(start, out).map_err(io_err(what()));
+            return ctx
+                .source
+                .read_exact_at(start, out)
+                .map_err(self.read_error(i));
         }
         let mut input = vec![0u8; in_len];
         ctx.source
             .read_exact_at(start, &mut input)
-            .map_err(io_err(what()))?;
-        decode(self.compression, &input, out, self.chunk_size).map_err(|e| WimError::Decompress {
-            codec: self.compression.name(),
-            offset: at,
-            chunk: i,
-            detail: e.to_string(),
-        })
+            .map_err(self.read_error(i))?;
+        decode(self.compression, &input, out, self.chunk_size).map_err(|e| self.decode_error(i, e))
     }
 }
 

@@ -135,16 +135,22 @@ thread_local! {
 /// Applies the filter to `data` (`undo` = true when decompressing). `data.len()` must be below
 /// 2^31 (LZMS buffers are at most 1 180 427 429 bytes).
 pub(super) fn x86_filter(data: &mut [u8], undo: bool) {
+    x86_filter_reporting(data, undo, &mut |_| {});
+}
+
+/// [`x86_filter`], calling `report` with the scan position about every
+/// [`crate::progress::PROGRESS_STEP`] bytes: the bytes before it are final.
+pub(super) fn x86_filter_reporting(data: &mut [u8], undo: bool, report: &mut impl FnMut(usize)) {
     if data.len() <= 17 {
         return;
     }
     TARGETS.with(|t| match t.try_borrow_mut() {
-        Ok(mut targets) => filter(&mut targets, data, undo),
-        Err(_) => filter(&mut Targets::new(), data, undo),
+        Ok(mut targets) => filter(&mut targets, data, undo, report),
+        Err(_) => filter(&mut Targets::new(), data, undo, report),
     })
 }
 
-fn filter(targets: &mut Targets, data: &mut [u8], undo: bool) {
+fn filter(targets: &mut Targets, data: &mut [u8], undo: bool, report: &mut impl FnMut(usize)) {
     let size = data.len();
     targets.begin(size);
     let epoch = targets.epoch;
@@ -154,7 +160,12 @@ fn filter(targets: &mut Targets, data: &mut [u8], undo: bool) {
     // the 8 bytes from the opcode on are in bounds.
     let limit = size - 16;
     let mut i = 1;
+    let mut next_report = crate::progress::PROGRESS_STEP;
     while i < limit {
+        if i >= next_report {
+            report(i);
+            next_report = i.saturating_add(crate::progress::PROGRESS_STEP);
+        }
         match next_opcode(data, i, limit) {
             Some(k) => i = k,
             None => break,
@@ -320,7 +331,7 @@ mod tests {
         t.begin((1 << 31) - 1);
         t.begin((1 << 31) - 1);
         let mut third = code.clone();
-        super::filter(&mut t, &mut third, true);
+        super::filter(&mut t, &mut third, true, &mut |_| {});
         assert_eq!(t.epoch, (1 << 31) - 1 + super::BIAS as u32 + 1);
         assert_eq!(first, third);
     }
