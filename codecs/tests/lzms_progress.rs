@@ -63,3 +63,71 @@ fn progress_reports_move_forward_and_the_output_is_unchanged() {
         assert!(a.end <= packed.len());
     }
 }
+
+/// A chunk of literals only (random bytes of 7 bits: no matches) is reported on too: the
+/// literal loop stops at each report.
+#[test]
+fn a_chunk_without_matches_is_reported_on() {
+    let mut x = 0x1234_5678_9abc_def1u64;
+    let data: Vec<u8> = (0..3 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8 & 0x7F
+        })
+        .collect();
+    let packed = lzms::compress_fast(&data).expect("7-bit bytes compress");
+    let mut out = vec![0u8; data.len()];
+    let mut items = 0;
+    lzms::decompress_with_progress(&packed, &mut out, &mut |p| {
+        if !p.final_pass && p.output < data.len() {
+            items += 1;
+        }
+    })
+    .expect("decode");
+    assert!(out == data, "decoded bytes differ");
+    assert!(items >= data.len() / PROGRESS_STEP - 1, "{items} reports");
+}
+
+/// Lines drawn from a small pool (long runs of matches, no literal between them) and no byte
+/// the x86 filter looks at: both passes are still reported on every step or so.
+#[test]
+fn long_match_runs_and_a_filter_pass_without_candidates_are_reported_on() {
+    let mut x = 0x0bad_cafe_f00d_1234u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let pool: Vec<String> = (0..300)
+        .map(|i| format!("{i:04} kernel driver service {}\n", next() % 1000))
+        .collect();
+    let mut data = Vec::new();
+    while data.len() < 4 << 20 {
+        data.extend_from_slice(pool[(next() % 300) as usize].as_bytes());
+    }
+    let packed = lzms::compress_fast(&data).expect("compressible");
+    let mut out = vec![0u8; data.len()];
+    let mut reports: Vec<Progress> = Vec::new();
+    lzms::decompress_with_progress(&packed, &mut out, &mut |p| reports.push(p)).expect("decode");
+    assert!(out == data, "decoded bytes differ");
+    for pass in [false, true] {
+        let at: Vec<usize> = reports
+            .iter()
+            .filter(|p| p.final_pass == pass)
+            .map(|p| p.output)
+            .collect();
+        let widest = at
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .max()
+            .unwrap_or(usize::MAX);
+        assert!(
+            at.len() >= data.len() / PROGRESS_STEP && widest <= 2 * PROGRESS_STEP + (64 << 10),
+            "final pass {pass}: {} reports, {widest} bytes apart at most",
+            at.len()
+        );
+    }
+}

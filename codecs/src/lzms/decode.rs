@@ -250,8 +250,11 @@ impl Model {
             let mut b = bits.clone();
             let mut entry0 = self.main.entry0();
             let mut until = self.literal.countdown();
+            // A run of literals stops at the next report too (a chunk of incompressible data
+            // is one run).
+            let stop = out.len().min(next_report);
             let main_bit = loop {
-                if pos >= out.len() {
+                if pos >= stop {
                     break 0;
                 }
                 if self
@@ -274,15 +277,24 @@ impl Model {
             *rd = r;
             *bits = b;
             if main_bit == 0 {
+                if pos < out.len() {
+                    continue;
+                }
                 break Ok(());
             }
-            // Matches until the next literal, whose main bit has then been decoded.
-            match self.match_run(rd, bits, out, pos, &mut main_state) {
-                Ok(p) => pos = p,
+            // Matches until the next literal, whose main bit has then been decoded, or until
+            // `stop`.
+            match self.match_run(rd, bits, out, pos, &mut main_state, stop) {
+                Ok((p, literal_next)) => {
+                    pos = p;
+                    if !literal_next {
+                        if pos < out.len() {
+                            continue;
+                        }
+                        break Ok(());
+                    }
+                }
                 Err(e) => break Err(e),
-            }
-            if pos >= out.len() {
-                break Ok(());
             }
             let Some(sym) = self.literal.decode(bits) else {
                 break Err(err(rd, bits, "invalid LZMS literal codeword"));

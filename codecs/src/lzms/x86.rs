@@ -166,8 +166,14 @@ fn filter(targets: &mut Targets, data: &mut [u8], undo: bool, report: &mut impl 
             report(i);
             next_report = i.saturating_add(crate::progress::PROGRESS_STEP);
         }
-        match next_opcode(data, i, limit) {
+        // The scan stops at the next report too (text has no candidates for megabytes).
+        let stop = limit.min(next_report);
+        match next_opcode(data, i, stop) {
             Some(k) => i = k,
+            None if stop < limit => {
+                i = stop;
+                continue;
+            }
             None => break,
         }
         let mut w = [0u8; 8];
