@@ -18,7 +18,6 @@ use common::io::ReadAt;
 use sha1::{Digest, Sha1};
 
 use crate::blob_index::{BlobInfo, BlobLocation, SolidResource};
-use crate::compress;
 use crate::error::{WimError, WimResult};
 use crate::format::bytes::u64_at;
 use crate::format::chunk_table::ChunkTable;
@@ -27,7 +26,10 @@ pub use crate::format::solid_header::SOLID_HEADER_SIZE;
 use crate::format::solid_header::{SolidHeader, MAX_SOLID_CHUNK};
 use crate::format::{ResourceHeader, Sha1Hash};
 
+mod codec;
 mod solid_spill;
+
+use codec::decode;
 
 /// The cache key of a resource's chunk table (chunk indices never reach it).
 const CHUNK_TABLE_KEY: u64 = u64::MAX;
@@ -87,24 +89,6 @@ fn check_in_file(ctx: &ResourceContext, hdr: &ResourceHeader) -> WimResult<u64> 
         ));
     }
     Ok(end)
-}
-
-/// Decodes one chunk with `compression`.
-fn decode(
-    compression: Compression,
-    input: &[u8],
-    out: &mut [u8],
-    window: u32,
-) -> Result<(), compress::DecodeError> {
-    match compression {
-        Compression::Xpress => compress::xpress::decompress(input, out),
-        Compression::Lzx => compress::lzx::decompress(input, out, window as usize),
-        Compression::Lzms => compress::lzms::decompress(input, out),
-        Compression::None => Err(compress::DecodeError {
-            input_pos: 0,
-            reason: "compressed data in a resource whose compression is none",
-        }),
-    }
 }
 
 /// A chunked (compressed or solid) resource.
@@ -200,22 +184,6 @@ impl Chunked {
             ));
         }
         Ok((start, in_len, out_len))
-    }
-
-    /// The error of a failed read of chunk `i`'s stored bytes.
-    fn read_error(&self, i: u64) -> impl FnOnce(std::io::Error) -> WimError {
-        let at = self.hdr.offset_in_wim;
-        io_err(format!("reading chunk {i} of the resource at byte {at}"))
-    }
-
-    /// The error of a chunk that does not decode.
-    fn decode_error(&self, i: u64, e: compress::DecodeError) -> WimError {
-        WimError::Decompress {
-            codec: self.compression.name(),
-            offset: self.hdr.offset_in_wim,
-            chunk: i,
-            detail: e.to_string(),
-        }
     }
 
     /// Reads and decodes chunk `i` into `out`, which holds exactly its uncompressed length.

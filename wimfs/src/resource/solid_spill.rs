@@ -9,7 +9,8 @@
 
 use common::spill::{ChunkFill, DecodeAt, SpillTarget};
 
-use super::{decode, Chunked, ResourceContext};
+use super::codec::decode;
+use super::{Chunked, ResourceContext};
 use crate::compress;
 use crate::error::{WimError, WimResult};
 use crate::format::header::Compression;
