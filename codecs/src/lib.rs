@@ -19,6 +19,7 @@ mod huffman;
 mod lzcopy;
 pub mod lzms;
 pub mod lzx;
+pub mod progress;
 #[cfg(feature = "wimlib-bench")]
 pub mod wimlib_ffi;
 mod words;

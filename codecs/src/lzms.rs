@@ -45,5 +45,6 @@ mod tests;
 #[cfg(test)]
 mod encode_tests;
 
-pub use decode::decompress;
+pub use crate::progress::Progress;
+pub use decode::{decompress, decompress_with_progress};
 pub use encode::{compress, compress_fast};

@@ -15,7 +15,13 @@
 //!
 //! A missing chunk is decoded straight into its extent through a shared mapping
 //! ([`crate::spill_map`]) where the system allows, so its bytes are page cache from the start,
-//! never the daemon's anonymous memory; otherwise into memory, then written.
+//! never the daemon's anonymous memory; otherwise into memory, then written. Its compressed
+//! input is then staged in a scratch extent of the file, and the decoder's progress releases
+//! the pages it is done with ([`SpillTarget`]), so the daemon's resident set grows by a bounded
+//! window while a 64 MiB chunk is decoded, not by the chunk and its input.
+//!
+//! Disk use: at most the budget of decoded chunks, plus the inputs of the decodes in flight
+//! (each at most one chunk; decodes in flight are bounded by the cache's decode budget).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -31,6 +37,10 @@ use crate::chunk_key::ChunkKey;
 use crate::io::{copy_at, read_exact_at, write_all_at};
 use crate::spill_map::{reserved_len, MappedExtent};
 
+#[path = "spill_target.rs"]
+mod target;
+pub use target::{DecodeAt, SpillTarget, StagedInput};
+
 /// Where one stored chunk lives in the file (its space: `reserved_len(len)` bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Extent {
@@ -45,9 +55,12 @@ struct Extent {
 pub struct ChunkFill<P, D> {
     /// The chunk's decoded length.
     pub len: u64,
+    /// How much of the output may stay mapped behind the decoder while it decodes into the
+    /// file (see [`SpillTarget`]).
+    pub resident: usize,
     /// Takes the memory permit a decode needs; it is dropped once the decoded bytes are.
     pub permit: P,
-    /// Decodes the chunk into a buffer of exactly `len` bytes.
+    /// Decodes the chunk into a [`SpillTarget`] of exactly `len` bytes.
     pub decode: D,
 }
 
@@ -212,20 +225,7 @@ impl SpillFile {
             punch_hole(&self.file, old.offset, old_space);
             st.free.push((old.offset, old_space));
         }
-        let offset = match st.free.iter().position(|&(_, l)| l >= space) {
-            Some(i) => {
-                let (off, l) = st.free.swap_remove(i);
-                if l > space {
-                    st.free.push((off + space, l - space));
-                }
-                off
-            }
-            None => {
-                let off = st.end;
-                st.end += space;
-                off
-            }
-        };
+        let offset = take_space(&mut st, space);
         st.used += space;
         st.next_store += 1;
         Reserved::At(Extent {
@@ -262,7 +262,10 @@ impl SpillFile {
         key: ChunkKey,
         within: u64,
         out: &mut [u8],
-        fill: ChunkFill<impl FnOnce() -> Result<G, E>, impl FnOnce(&mut [u8]) -> Result<(), E>>,
+        fill: ChunkFill<
+            impl FnOnce() -> Result<G, E>,
+            impl FnOnce(&mut SpillTarget<'_>) -> Result<(), E>,
+        >,
         read_error: impl Fn(io::Error) -> E,
     ) -> Result<usize, E> {
         if let Some(n) = self.read(&key, within, out).map_err(&read_error)? {
@@ -284,7 +287,10 @@ impl SpillFile {
         key: ChunkKey,
         within: u64,
         out: &mut [u8],
-        fill: ChunkFill<impl FnOnce() -> Result<G, E>, impl FnOnce(&mut [u8]) -> Result<(), E>>,
+        fill: ChunkFill<
+            impl FnOnce() -> Result<G, E>,
+            impl FnOnce(&mut SpillTarget<'_>) -> Result<(), E>,
+        >,
         read_error: &impl Fn(io::Error) -> E,
     ) -> Result<usize, E> {
         let mut slot = cell.lock();
@@ -296,7 +302,11 @@ impl SpillFile {
         }
         let permit = (fill.permit)()?;
         if let Some((ext, mut map)) = self.reserve_mapped(&key, fill.len) {
-            if let Err(e) = (fill.decode)(map.bytes_mut()) {
+            let decoded = {
+                let (bytes, pages) = map.split();
+                (fill.decode)(&mut SpillTarget::mapped(self, bytes, pages, fill.resident))
+            };
+            if let Err(e) = decoded {
                 drop(map);
                 self.abandon(ext);
                 return Err(e);
@@ -311,7 +321,7 @@ impl SpillFile {
         let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
         let buf = Arc::get_mut(&mut data)
             .ok_or_else(|| read_error(io::Error::other("decode buffer shared")))?;
-        (fill.decode)(buf)?;
+        (fill.decode)(&mut SpillTarget::memory(buf))?;
         let stored = self.store(key, &data);
         let n = copy_at(&data, within, out);
         match stored {
@@ -326,6 +336,39 @@ impl SpillFile {
         }
         drop(permit);
         Ok(n)
+    }
+
+    /// Scratch space for `len` bytes outside the budget (a decode's input), mapped writable;
+    /// `None` when it cannot be mapped. Give it back with [`Self::release_scratch`].
+    fn reserve_scratch_mapped(&self, len: u64) -> Option<(Extent, MappedExtent)> {
+        let ext = {
+            let mut st = self.state.lock();
+            let offset = take_space(&mut st, reserved_len(len));
+            Extent {
+                offset,
+                len,
+                store: 0,
+            }
+        };
+        match MappedExtent::map(&self.file, ext.offset, len) {
+            Ok(Some(map)) => Some((ext, map)),
+            Ok(None) => {
+                self.release_scratch(ext);
+                None
+            }
+            Err(e) => {
+                tracing::debug!("mapping the spill file in {}: {e}", self.dir.display());
+                self.release_scratch(ext);
+                None
+            }
+        }
+    }
+
+    /// Gives back scratch space (its blocks and pages are dropped unwritten).
+    fn release_scratch(&self, ext: Extent) {
+        let space = reserved_len(ext.len);
+        punch_hole(&self.file, ext.offset, space);
+        self.state.lock().free.push((ext.offset, space));
     }
 
     /// A reserved extent for chunk `key`, mapped writable; `None` when the chunk is stored
@@ -345,6 +388,24 @@ impl SpillFile {
                 self.abandon(ext);
                 None
             }
+        }
+    }
+}
+
+/// `space` bytes of the file for a new extent: the first free gap that fits, else the end.
+fn take_space(st: &mut State, space: u64) -> u64 {
+    match st.free.iter().position(|&(_, l)| l >= space) {
+        Some(i) => {
+            let (off, l) = st.free.swap_remove(i);
+            if l > space {
+                st.free.push((off + space, l - space));
+            }
+            off
+        }
+        None => {
+            let off = st.end;
+            st.end += space;
+            off
         }
     }
 }

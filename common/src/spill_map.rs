@@ -9,9 +9,19 @@
 //! The extent's blocks are allocated (`fallocate`) before it is mapped: a store into a mapped
 //! hole of a full file system would kill the daemon with `SIGBUS`, while a failed `fallocate`
 //! only sends the decode to memory. Linux only; elsewhere chunks are decoded into memory.
+//!
+//! While a big chunk is decoded, [`Pages::release`] lets the system unmap the pages the decoder
+//! is done with (`madvise(MADV_DONTNEED)`): on a shared file mapping this only drops the
+//! process's page-table entries, the bytes stay in the file's page cache (dirty pages stay
+//! dirty) and a later access maps the same bytes again, so a 64 MiB chunk need not be resident
+//! in the daemon at once (Linux `madvise(2)`: "subsequent accesses of pages in the range will
+//! succeed, but will result in ... repopulating the memory contents from the up-to-date
+//! contents of the underlying mapped file (for shared file mappings ...)").
 
 use std::fs::File;
 use std::io;
+use std::marker::PhantomData;
+use std::ops::Range;
 
 /// Alignment of extent offsets in the spill file.
 pub const EXTENT_ALIGN: u64 = 64 * 1024;
@@ -28,6 +38,8 @@ pub struct MappedExtent {
     ptr: *mut u8,
     #[cfg(target_os = "linux")]
     len: usize,
+    #[cfg(target_os = "linux")]
+    page: usize,
     /// Elsewhere no mapping is ever made.
     #[cfg(not(target_os = "linux"))]
     never: std::convert::Infallible,
@@ -47,8 +59,9 @@ impl MappedExtent {
         use std::os::unix::io::AsRawFd;
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        let (Ok(page), Ok(len_us), Ok(off)) = (
+        let (Ok(page), Ok(page_us), Ok(len_us), Ok(off)) = (
             u64::try_from(page),
+            usize::try_from(page),
             usize::try_from(len),
             libc::off_t::try_from(offset),
         ) else {
@@ -90,9 +103,19 @@ impl MappedExtent {
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
+        // No readahead for this mapping: its page-cache pages are then made one page at a
+        // time, so a page mapped again after a release maps its neighbours (the kernel's
+        // fault-around, 64 KiB by default), not a whole large folio (hundreds of KiB on
+        // kernels that use them for readahead), and a decoder's far-back matches refault
+        // little. Advice only: a failure changes nothing else.
+        // SAFETY: advice on the mapping just made; it changes no contents.
+        unsafe {
+            libc::madvise(ptr, len_us, libc::MADV_RANDOM);
+        }
         Ok(Some(Self {
             ptr: ptr.cast(),
             len: len_us,
+            page: page_us,
         }))
     }
 
@@ -112,6 +135,66 @@ impl MappedExtent {
         }
         #[cfg(not(target_os = "linux"))]
         match self.never {}
+    }
+
+    /// The mapped bytes, and a handle that releases their pages while they are in use.
+    pub fn split(&mut self) -> (&mut [u8], Pages<'_>) {
+        #[cfg(target_os = "linux")]
+        {
+            let pages = Pages {
+                ptr: self.ptr,
+                len: self.len,
+                page: self.page,
+                _mapping: PhantomData,
+            };
+            // SAFETY: as in `bytes_mut`; `Pages` only ever calls `madvise(MADV_DONTNEED)` on
+            // the range, which leaves its contents as they are (see `Pages::release`).
+            let bytes = unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) };
+            (bytes, pages)
+        }
+        #[cfg(not(target_os = "linux"))]
+        match self.never {}
+    }
+}
+
+/// Releases pages of a [`MappedExtent`] whose bytes are borrowed elsewhere (by a decoder).
+#[derive(Debug)]
+pub struct Pages<'a> {
+    #[cfg(target_os = "linux")]
+    ptr: *mut u8,
+    #[cfg(target_os = "linux")]
+    len: usize,
+    #[cfg(target_os = "linux")]
+    page: usize,
+    _mapping: PhantomData<&'a mut MappedExtent>,
+}
+
+impl Pages<'_> {
+    /// Unmaps the whole pages inside `range` (byte offsets in the extent) from the process,
+    /// keeping their bytes in the file's page cache: the resident set shrinks, and the next
+    /// access to them maps them again (a minor fault). Best effort: a failure leaves them
+    /// mapped.
+    pub fn release(&self, range: Range<usize>) {
+        #[cfg(target_os = "linux")]
+        {
+            let start = range.start.div_ceil(self.page).saturating_mul(self.page);
+            let end = range.end.min(self.len) / self.page * self.page;
+            if start >= end {
+                return;
+            }
+            // SAFETY: `start..end` lies inside the live shared mapping of our own spill file
+            // (the borrow of the `MappedExtent` keeps it mapped). On a `MAP_SHARED` file
+            // mapping `MADV_DONTNEED` drops only the page-table entries; the pages stay in the
+            // page cache (dirty ones are marked dirty) and are mapped again on the next access,
+            // with the same bytes. The file is ours alone and its blocks are allocated, so the
+            // refault cannot fail with `SIGBUS`. So any reference into the range, also one
+            // held across this call, sees its contents unchanged.
+            unsafe {
+                libc::madvise(self.ptr.add(start).cast(), end - start, libc::MADV_DONTNEED);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = range;
     }
 }
 
@@ -152,8 +235,50 @@ mod tests {
             .expect("pread");
         assert_eq!(buf, [7; 4]);
         assert!(MappedExtent::map(&file, 100, 10).is_err(), "unaligned");
+
+        // Released pages leave the resident set and keep their bytes.
+        const LEN: usize = 8 << 20;
+        let mut m = MappedExtent::map(&file, 4 * EXTENT_ALIGN, LEN as u64)
+            .expect("map")
+            .expect("mappable");
+        let (bytes, pages) = m.split();
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (i % 253) as u8;
+        }
+        let addr = bytes.as_ptr() as usize;
+        assert!(
+            resident_kb(addr) >= (LEN >> 10) as u64,
+            "all written pages resident"
+        );
+        pages.release(100..LEN - 5000);
+        let kb = resident_kb(addr);
+        assert!(kb <= 12, "{kb} KiB still resident after the release");
+        assert!(bytes.iter().enumerate().all(|(i, &b)| b == (i % 253) as u8));
+        drop(m);
+        let mut buf = vec![0u8; LEN];
+        file.read_exact_at(&mut buf, 4 * EXTENT_ALIGN)
+            .expect("pread");
+        assert!(buf.iter().enumerate().all(|(i, &b)| b == (i % 253) as u8));
         assert_eq!(reserved_len(1), EXTENT_ALIGN);
         assert_eq!(reserved_len(EXTENT_ALIGN), EXTENT_ALIGN);
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Resident KiB of the mapping that starts at `addr` (`/proc/self/smaps`).
+    fn resident_kb(addr: usize) -> u64 {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").expect("smaps");
+        let mut lines = smaps.lines();
+        while let Some(line) = lines.next() {
+            let start = line.split('-').next().unwrap_or("");
+            if usize::from_str_radix(start, 16).ok() != Some(addr) {
+                continue;
+            }
+            for l in lines.by_ref() {
+                if let Some(v) = l.strip_prefix("Rss:") {
+                    return v.trim().trim_end_matches("kB").trim().parse().expect("kB");
+                }
+            }
+        }
+        panic!("no mapping at {addr:#x}");
     }
 }

@@ -51,10 +51,13 @@ fn fills_decode_once_and_sources_stay_apart() {
                 ChunkFill {
                     len: 6,
                     permit: || Ok(()),
-                    decode: |out: &mut [u8]| {
+                    resident: 0,
+                    decode: |t: &mut SpillTarget<'_>| {
                         calls += 1;
-                        out.copy_from_slice(&[1, 2, 3, 4, 5, 6]);
-                        Ok(())
+                        t.copy_in(|at, piece| {
+                            piece.copy_from_slice(&[1, 2, 3, 4, 5, 6][at as usize..]);
+                            Ok(())
+                        })
                     },
                 },
                 |e| e,
@@ -71,9 +74,12 @@ fn fills_decode_once_and_sources_stay_apart() {
             ChunkFill {
                 len: 4,
                 permit: || Ok(()),
-                decode: |out: &mut [u8]| {
-                    out.fill(9);
-                    Ok(())
+                resident: 0,
+                decode: |t: &mut SpillTarget<'_>| {
+                    t.copy_in(|_, piece| {
+                        piece.fill(9);
+                        Ok(())
+                    })
                 },
             },
             |e| e,
@@ -123,9 +129,12 @@ fn concurrent_readers_and_evictions_never_mix_chunks() {
                             ChunkFill {
                                 len: LEN as u64,
                                 permit: || Ok(()),
-                                decode: |out: &mut [u8]| {
-                                    out.fill(fill);
-                                    Ok(())
+                                resident: 0,
+                                decode: |t: &mut SpillTarget<'_>| {
+                                    t.copy_in(|_, piece| {
+                                        piece.fill(fill);
+                                        Ok(())
+                                    })
                                 },
                             },
                             |e| e,
@@ -151,7 +160,8 @@ fn a_failed_decode_gives_its_space_back_and_a_retry_succeeds() {
         ChunkFill {
             len: 100_000,
             permit: || Ok(()),
-            decode: |_: &mut [u8]| Err(io::Error::other("bad chunk")),
+            resident: 0,
+            decode: |_: &mut SpillTarget<'_>| Err(io::Error::other("bad chunk")),
         },
         |e| e,
     );
@@ -165,9 +175,12 @@ fn a_failed_decode_gives_its_space_back_and_a_retry_succeeds() {
             ChunkFill {
                 len: 100_000,
                 permit: || Ok(()),
-                decode: |out: &mut [u8]| {
-                    out.fill(3);
-                    Ok(())
+                resident: 0,
+                decode: |t: &mut SpillTarget<'_>| {
+                    t.copy_in(|_, piece| {
+                        piece.fill(3);
+                        Ok(())
+                    })
                 },
             },
             |e| e,
@@ -175,4 +188,85 @@ fn a_failed_decode_gives_its_space_back_and_a_retry_succeeds() {
         .expect("fill");
     assert_eq!(&buf[..n], &[3, 3]);
     assert_eq!(spill.read(&key(s, 1), 0, &mut buf).expect("read"), Some(4));
+}
+
+/// A chunk decoded from an input staged in the file, with progress reports releasing pages
+/// as a decoder's would, reads back whole; the input's scratch space is given back and reused.
+#[test]
+fn a_chunk_decoded_from_a_staged_input_reads_back_and_its_scratch_is_reused() {
+    const LEN: usize = 5 << 20;
+    const IN: usize = 3 << 20;
+    let spill = SpillFile::create_in(&dir(), 64 << 20).expect("spill");
+    let s = SourceId::fresh();
+    let byte = |i: usize| (i * 7 % 251) as u8;
+    let fill_chunk = |chunk: u64| ChunkFill {
+        len: LEN as u64,
+        permit: || Ok(()),
+        resident: 1 << 20,
+        decode: move |t: &mut SpillTarget<'_>| {
+            let mut input = t.stage_input(IN, |at, piece| {
+                for (k, b) in piece.iter_mut().enumerate() {
+                    *b = byte(at as usize + k);
+                }
+                Ok(())
+            })?;
+            t.decode(&mut input, |inp, out, progress| {
+                // "Decoding": each output byte from the input (read from both ends, as LZMS
+                // does) and from far back in the output, reporting every 256 KiB.
+                for i in 0..out.len() {
+                    let back = if i > (2 << 20) { out[i - (2 << 20)] } else { 0 };
+                    out[i] = inp[i % IN] ^ inp[IN - 1 - i % IN] ^ back ^ chunk as u8;
+                    if i % (256 << 10) == 0 {
+                        let front = (i / 2).min(IN / 2);
+                        progress(DecodeAt {
+                            final_pass: false,
+                            output: i,
+                            input_unread: front..IN - front,
+                        });
+                    }
+                }
+                for i in (0..out.len()).step_by(256 << 10) {
+                    progress(DecodeAt {
+                        final_pass: true,
+                        output: i,
+                        input_unread: 0..0,
+                    });
+                }
+            });
+            Ok(())
+        },
+    };
+    let mut want = vec![0u8; LEN];
+    for i in 0..LEN {
+        let back = if i > (2 << 20) {
+            want[i - (2 << 20)]
+        } else {
+            0
+        };
+        want[i] = byte(i % IN) ^ byte(IN - 1 - i % IN) ^ back ^ 1;
+    }
+    let mut buf = vec![0u8; LEN];
+    let n = spill
+        .read_or_fill(key(s, 1), 0, &mut buf, fill_chunk(1), |e: io::Error| e)
+        .expect("fill");
+    assert_eq!(n, LEN);
+    assert!(buf == want, "decoded bytes differ");
+    let mut again = vec![0u8; LEN];
+    assert_eq!(
+        spill.read(&key(s, 1), 0, &mut again).expect("read"),
+        Some(LEN)
+    );
+    assert!(again == want, "stored bytes differ");
+    let end = spill.state.lock().end;
+    assert_eq!(
+        spill.stats().2,
+        reserved_len(LEN as u64),
+        "scratch is not budgeted"
+    );
+    spill
+        .read_or_fill(key(s, 2), 0, &mut buf, fill_chunk(2), |e: io::Error| e)
+        .expect("fill");
+    // The second chunk's input reused the first one's scratch space.
+    let grown = spill.state.lock().end - end;
+    assert_eq!(grown, reserved_len(LEN as u64), "file grew by {grown}");
 }

@@ -10,6 +10,17 @@
 //! spill file must hold no more than its budget and leave nothing behind in its directory.
 //! With `--spill-mb 0` the same shuffled read decodes many times more: the test checks that
 //! too, so the bound above is known to be one the old design broke.
+//!
+//! A second fixture has big solid chunks (16 MiB, as Microsoft's ESDs have 64 MiB ones), of
+//! text whose matches reach all over each chunk and of incompressible noise: decoding such a
+//! chunk must not make it, nor its compressed input, resident in the daemon at once (they are
+//! decoded into and staged in the spill file, whose pages the decoder's progress releases).
+//! The daemon's peak RSS (VmHWM) may grow during the read by at most 7/8 of a chunk (14 MiB)
+//! over what it was after mounting, in `tar` and in shuffled order: the decode window (4 MiB
+//! of output mapped behind the decoder at this budget, `ChunkCache::decode_resident`), what
+//! far-back matches map again between two releases (measured 5-6 MiB here), the decoder's
+//! tables and the worker threads' buffers (~2 MiB). Holding one chunk's output (16 MiB) breaks
+//! that; holding its output and its input, as before, grew it by 32 MiB.
 
 mod support;
 
@@ -230,4 +241,108 @@ fn solid_chunks_are_decoded_about_once_in_any_order_with_a_small_cache() {
             .is_none(),
         "spill files left behind"
     );
+}
+
+const BIG_CHUNK: u64 = 16 << 20;
+
+/// ~44 MB in three 16 MiB solid chunks: 1,000 text files of ~29 KB whose lines come from one
+/// shared pool (so LZMS matches reach back anywhere in a chunk) and 40 noise files of 400 KB
+/// (stored nearly as big as they are: a chunk's compressed input is then nearly a chunk).
+fn make_big_chunk_source(src: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let words = [
+        "registry", "driver", "kernel", "service", "window", "policy", "update", "locale",
+        "package", "manifest", "assembly", "resource", "catalog", "version", "system",
+    ];
+    let pool: Vec<String> = (0..4000)
+        .map(|i| {
+            let n = 4 + next() % 6;
+            let line: Vec<&str> = (0..n).map(|_| words[(next() % 15) as usize]).collect();
+            format!("{i:05} {} {}\n", line.join(" "), next() % 100_000)
+        })
+        .collect();
+    let mut files = Vec::new();
+    for n in 0..1000u32 {
+        let mut data = Vec::new();
+        while data.len() < 29_000 {
+            data.extend_from_slice(pool[(next() % 4000) as usize].as_bytes());
+        }
+        files.push((PathBuf::from(format!("text/t{}/f{n}.txt", n % 8)), data));
+    }
+    for n in 0..40u32 {
+        files.push((
+            PathBuf::from(format!("bin/n{n}.bin")),
+            noise(400_000, 2 * n + 101),
+        ));
+    }
+    for (rel, data) in &files {
+        fs::create_dir_all(src.join(rel).parent().expect("parent")).expect("mkdir");
+        fs::write(src.join(rel), data).expect("write");
+    }
+    files
+}
+
+#[test]
+fn big_solid_chunks_decode_without_becoming_resident() {
+    let scratch = TempDir::new("solid-big-chunks");
+    let dir = scratch.path();
+    let src = dir.join("src");
+    let files = make_big_chunk_source(&src);
+    let total: u64 = files.iter().map(|(_, d)| d.len() as u64).sum();
+    let wim = dir.join("big-chunks.esd");
+    wimlib(&[
+        "capture",
+        src.to_str().expect("utf-8"),
+        wim.to_str().expect("utf-8"),
+        "--solid",
+        &format!("--solid-chunk-size={BIG_CHUNK}"),
+        "--threads=2",
+    ]);
+    let spill_dir = dir.join("spill");
+    let spill = ["--spill-dir", spill_dir.to_str().expect("utf-8")];
+    for order in ["tar", "shuffled"] {
+        let m = Mounted::new(&wim, &dir.join(format!("m-{order}")), &spill);
+        let mounted = m.daemon_peak_rss();
+        let served = if order == "tar" {
+            let tar = Command::new("sh")
+                .arg("-c")
+                .arg("tar cf - . | wc -c")
+                .current_dir(m.path())
+                .output()
+                .expect("tar");
+            assert!(tar.status.success(), "tar failed");
+            assert_same_tree(m.path(), &src);
+            total
+        } else {
+            read_shuffled(m.path(), &files)
+        };
+        let (decoded, _) = m.stats();
+        let peak = m.daemon_peak_rss();
+        let ratio = decoded as f64 / served as f64;
+        let growth = peak.saturating_sub(mounted);
+        eprintln!(
+            "{order}: {ratio:.2} decoded/served, VmHWM {} KiB after mounting, {} KiB at the end (+{} KiB)",
+            mounted >> 10,
+            peak >> 10,
+            growth >> 10
+        );
+        assert!(
+            ratio <= 1.3,
+            "{order}: {ratio:.2} bytes decoded per byte served"
+        );
+        assert!(
+            decoded >= 2 * BIG_CHUNK,
+            "{order}: only {decoded} bytes decoded: the fixture lacks big chunks"
+        );
+        assert!(
+            growth <= BIG_CHUNK * 7 / 8,
+            "{order}: the daemon's peak RSS grew by {growth} bytes while reading, more than 7/8 of a {BIG_CHUNK}-byte chunk"
+        );
+    }
 }

@@ -18,7 +18,6 @@ use common::io::ReadAt;
 use sha1::{Digest, Sha1};
 
 use crate::blob_index::{BlobInfo, BlobLocation, SolidResource};
-use crate::compress;
 use crate::error::{WimError, WimResult};
 use crate::format::bytes::u64_at;
 use crate::format::chunk_table::ChunkTable;
@@ -27,7 +26,10 @@ pub use crate::format::solid_header::SOLID_HEADER_SIZE;
 use crate::format::solid_header::{SolidHeader, MAX_SOLID_CHUNK};
 use crate::format::{ResourceHeader, Sha1Hash};
 
+mod codec;
 mod solid_spill;
+
+use codec::decode;
 
 /// The cache key of a resource's chunk table (chunk indices never reach it).
 const CHUNK_TABLE_KEY: u64 = u64::MAX;
@@ -87,24 +89,6 @@ fn check_in_file(ctx: &ResourceContext, hdr: &ResourceHeader) -> WimResult<u64> 
         ));
     }
     Ok(end)
-}
-
-/// Decodes one chunk with `compression`.
-fn decode(
-    compression: Compression,
-    input: &[u8],
-    out: &mut [u8],
-    window: u32,
-) -> Result<(), compress::DecodeError> {
-    match compression {
-        Compression::Xpress => compress::xpress::decompress(input, out),
-        Compression::Lzx => compress::lzx::decompress(input, out, window as usize),
-        Compression::Lzms => compress::lzms::decompress(input, out),
-        Compression::None => Err(compress::DecodeError {
-            input_pos: 0,
-            reason: "compressed data in a resource whose compression is none",
-        }),
-    }
 }
 
 /// A chunked (compressed or solid) resource.
@@ -171,8 +155,9 @@ impl Chunked {
         Ok(shared)
     }
 
-    /// Reads and decodes chunk `i` into `out`, which holds exactly its uncompressed length.
-    fn decode_chunk_into(&self, ctx: &ResourceContext, i: u64, out: &mut [u8]) -> WimResult<()> {
+    /// Where chunk `i` is stored: (its offset in the source, its stored length, its
+    /// uncompressed length); stored length = uncompressed length means stored raw.
+    fn chunk_span(&self, ctx: &ResourceContext, i: u64) -> WimResult<(u64, usize, usize)> {
         let at = self.hdr.offset_in_wim;
         let starts = ctx.cache.get_or_load(ctx.key(at, CHUNK_TABLE_KEY), || {
             self.load_starts(ctx).map(Arc::from)
@@ -198,26 +183,29 @@ impl Chunked {
                 ),
             ));
         }
-        let what = || format!("reading chunk {i} of the resource at byte {at}");
+        Ok((start, in_len, out_len))
+    }
+
+    /// Reads and decodes chunk `i` into `out`, which holds exactly its uncompressed length.
+    fn decode_chunk_into(&self, ctx: &ResourceContext, i: u64, out: &mut [u8]) -> WimResult<()> {
+        let (start, in_len, out_len) = self.chunk_span(ctx, i)?;
         if out.len() != out_len {
-            return Err(WimError::io(
-                what(),
-                std::io::Error::other(format!("a {} byte buffer for {out_len} bytes", out.len())),
-            ));
+            return Err((self.read_error(i))(std::io::Error::other(format!(
+                "a {} byte buffer for {out_len} bytes",
+                out.len()
+            ))));
         }
         if in_len == out_len {
-            return ctx.source.read_exact_at(start, out).map_err(io_err(what()));
+            return ctx
+                .source
+                .read_exact_at(start, out)
+                .map_err(self.read_error(i));
         }
         let mut input = vec![0u8; in_len];
         ctx.source
             .read_exact_at(start, &mut input)
-            .map_err(io_err(what()))?;
-        decode(self.compression, &input, out, self.chunk_size).map_err(|e| WimError::Decompress {
-            codec: self.compression.name(),
-            offset: at,
-            chunk: i,
-            detail: e.to_string(),
-        })
+            .map_err(self.read_error(i))?;
+        decode(self.compression, &input, out, self.chunk_size).map_err(|e| self.decode_error(i, e))
     }
 }
 

@@ -29,7 +29,8 @@ use super::bitstream::BackBits;
 use super::huffman::AdaptiveCode;
 use super::range::{Decision, RangeDecoder};
 use super::tables::*;
-use super::x86::x86_filter;
+use super::x86::x86_filter_reporting;
+use crate::progress::{Progress, PROGRESS_STEP};
 use crate::DecodeError;
 
 thread_local! {
@@ -54,6 +55,25 @@ const POWER_TABLE_BITS: u32 = 7;
 /// match that the input can not contain (an offset before the start of the chunk, a length past
 /// its end), and when the backward stream needs bits from before the start of the input.
 pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
+    decompress_reporting(input, output, |_| {})
+}
+
+/// [`decompress`], telling `progress` every [`PROGRESS_STEP`] bytes of output how far it has
+/// come (see [`Progress`]): a caller decoding into a mapped file can let the system drop the
+/// pages the decoder is done with, so a 64 MiB chunk never has to be resident at once.
+pub fn decompress_with_progress(
+    input: &[u8],
+    output: &mut [u8],
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), DecodeError> {
+    decompress_reporting(input, output, progress)
+}
+
+fn decompress_reporting(
+    input: &[u8],
+    output: &mut [u8],
+    mut report: impl FnMut(Progress),
+) -> Result<(), DecodeError> {
     if output.is_empty() {
         return Ok(());
     }
@@ -77,25 +97,28 @@ pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
     }
     let mut rd = RangeDecoder::new(input);
     let mut bits = BackBits::new(input);
+    let r = &mut report;
     MODEL.with(|m| match m.try_borrow_mut() {
         Ok(mut slot) => match slot.as_mut() {
             Some(model) => {
                 model.reset(output.len());
-                model.run(&mut rd, &mut bits, output)
+                model.run(&mut rd, &mut bits, output, r)
             }
             None => {
                 let mut model = Box::new(Model::new(output.len()));
-                let result = model.run(&mut rd, &mut bits, output);
+                let result = model.run(&mut rd, &mut bits, output, r);
                 *slot = Some(model);
                 result
             }
         },
-        Err(_) => Model::new(output.len()).run(&mut rd, &mut bits, output),
+        Err(_) => Model::new(output.len()).run(&mut rd, &mut bits, output, r),
     })?;
     if bits.overrun() {
         return Err(err(&rd, &bits, TRUNCATED));
     }
-    x86_filter(output, true);
+    report(Progress::decoded(output.len()));
+    x86_filter_reporting(output, true, &mut |at| report(Progress::filtered(at)));
+    report(Progress::filtered(output.len()));
     Ok(())
 }
 
@@ -191,11 +214,12 @@ impl Model {
         rd_state: &mut RangeDecoder<'a>,
         bits_state: &mut BackBits<'a>,
         out: &mut [u8],
+        report: &mut impl FnMut(Progress),
     ) -> Result<(), DecodeError> {
         // Work on copies so that the stream states stay in registers in the loop.
         let mut rd = rd_state.clone();
         let mut bits = bits_state.clone();
-        let result = self.items(&mut rd, &mut bits, out);
+        let result = self.items(&mut rd, &mut bits, out, report);
         *rd_state = rd;
         *bits_state = bits;
         result
@@ -207,11 +231,17 @@ impl Model {
         rd: &mut RangeDecoder<'a>,
         bits: &mut BackBits<'a>,
         out: &mut [u8],
+        report: &mut impl FnMut(Progress),
     ) -> Result<(), DecodeError> {
         let mut pos = 0;
+        let mut next_report = PROGRESS_STEP;
         // The main decision's state, in a register.
         let mut main_state = self.main.state();
         let result = 'items: loop {
+            if pos >= next_report {
+                report(Progress::decoding(pos, rd.position()..bits.position()));
+                next_report = pos.saturating_add(PROGRESS_STEP);
+            }
             // Literals, with the stream states and the main decision's entry for state 0 in
             // locals whose addresses are never taken (so in registers): each literal waits
             // for the one before through registers, not through memory. Written back for each
@@ -220,11 +250,14 @@ impl Model {
             let mut b = bits.clone();
             let mut entry0 = self.main.entry0();
             let mut until = self.literal.countdown();
+            // A run of literals stops at the next report too (a chunk of incompressible data
+            // is one run).
+            let stop = out.len().min(next_report);
             let main_bit = 'literals: {
                 // Right after a match the main state is not 0 (for up to 3 literals): those
                 // main bits go through the decision's table.
                 while main_state != 0 {
-                    if pos >= out.len() {
+                    if pos >= stop {
                         break 'literals 0;
                     }
                     if self.main.decode_in(&mut main_state, &mut r) != 0 {
@@ -242,7 +275,7 @@ impl Model {
                 }
                 // Then state 0 until the next match: only its entry, in registers.
                 loop {
-                    if pos >= out.len() {
+                    if pos >= stop {
                         break 'literals 0;
                     }
                     if entry0.decode(&mut r) != 0 {
@@ -267,6 +300,9 @@ impl Model {
             *rd = r;
             *bits = b;
             if main_bit == 0 {
+                if pos < out.len() {
+                    continue;
+                }
                 break Ok(());
             }
             if main_bit == 2 {
@@ -275,13 +311,19 @@ impl Model {
                 self.literal.set_countdown(until);
                 continue;
             }
-            // Matches until the next literal, whose main bit has then been decoded.
-            match self.match_run(rd, bits, out, pos, &mut main_state) {
-                Ok(p) => pos = p,
+            // Matches until the next literal, whose main bit has then been decoded, or until
+            // `stop`.
+            match self.match_run(rd, bits, out, pos, &mut main_state, stop) {
+                Ok((p, literal_next)) => {
+                    pos = p;
+                    if !literal_next {
+                        if pos < out.len() {
+                            continue;
+                        }
+                        break Ok(());
+                    }
+                }
                 Err(e) => break Err(e),
-            }
-            if pos >= out.len() {
-                break Ok(());
             }
             let Some(sym) = self.literal.decode(bits) else {
                 break Err(err(rd, bits, "invalid LZMS literal codeword"));

@@ -25,7 +25,8 @@ impl Model {
         out: &mut [u8],
         mut pos: usize,
         main_state: &mut usize,
-    ) -> Result<usize, DecodeError> {
+        stop: usize,
+    ) -> Result<(usize, bool), DecodeError> {
         // Work on copies so that the stream states stay in registers.
         let mut r = rd.clone();
         let mut b = bits.clone();
@@ -35,8 +36,12 @@ impl Model {
                 Ok(p) => pos = p,
                 Err(e) => break Err(e),
             }
-            if pos >= out.len() || self.main.decode_in(&mut state, &mut r) == 0 {
-                break Ok(pos);
+            // At `stop` (the end, or a progress report) before the next main bit.
+            if pos >= stop {
+                break Ok((pos, false));
+            }
+            if self.main.decode_in(&mut state, &mut r) == 0 {
+                break Ok((pos, true));
             }
         };
         *rd = r;

@@ -101,16 +101,22 @@ thread_local! {
 /// Applies the filter to `data` (`undo` = true when decompressing). `data.len()` must be below
 /// 2^31 (LZMS buffers are at most 1 180 427 429 bytes).
 pub(super) fn x86_filter(data: &mut [u8], undo: bool) {
+    x86_filter_reporting(data, undo, &mut |_| {});
+}
+
+/// [`x86_filter`], calling `report` with the scan position about every
+/// [`crate::progress::PROGRESS_STEP`] bytes: the bytes before it are final.
+pub(super) fn x86_filter_reporting(data: &mut [u8], undo: bool, report: &mut impl FnMut(usize)) {
     if data.len() <= 17 {
         return;
     }
     TARGETS.with(|t| match t.try_borrow_mut() {
-        Ok(mut targets) => filter(&mut targets, data, undo),
-        Err(_) => filter(&mut Targets::new(), data, undo),
+        Ok(mut targets) => filter(&mut targets, data, undo, report),
+        Err(_) => filter(&mut Targets::new(), data, undo, report),
     })
 }
 
-fn filter(targets: &mut Targets, data: &mut [u8], undo: bool) {
+fn filter(targets: &mut Targets, data: &mut [u8], undo: bool, report: &mut impl FnMut(usize)) {
     let size = data.len();
     targets.begin(size);
     let mut f = Filter {
@@ -125,8 +131,15 @@ fn filter(targets: &mut Targets, data: &mut [u8], undo: bool) {
     // 32 positions at a time while all of them are before `limit` (the mask reads one byte
     // more, still in bounds); within a block,
     // only the positions of its mask from the resume point on.
+    // At the top of each block every byte before `base` is final: a translation never
+    // reaches past the position scanning resumes at.
     let mut base = 1;
+    let mut next_report = crate::progress::PROGRESS_STEP;
     'blocks: while base + 32 <= limit {
+        if base >= next_report {
+            report(base);
+            next_report = base.saturating_add(crate::progress::PROGRESS_STEP);
+        }
         let mut mask = candidate_mask(data, base);
         while mask != 0 {
             let next = f.at(data, base + mask.trailing_zeros() as usize);
@@ -327,7 +340,7 @@ mod tests {
         t.begin((1 << 31) - 1);
         t.begin((1 << 31) - 1);
         let mut third = code.clone();
-        super::filter(&mut t, &mut third, true);
+        super::filter(&mut t, &mut third, true, &mut |_| {});
         assert_eq!(t.epoch, (1 << 31) - 1 + super::BIAS as u32 + 1);
         assert_eq!(first, third);
     }

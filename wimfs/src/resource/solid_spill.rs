@@ -1,12 +1,19 @@
 //! Solid chunks through the chunk cache's spill file ([`common::spill::SpillFile`]): each
 //! decoded once per mount whatever the read order and RAM budget, decodes bounded by the
 //! cache's [`common::decode_budget::DecodeBudget`], and the next chunk decoded ahead on another
-//! thread while a reader moves through a solid resource.
+//! thread while a reader moves through a solid resource. A chunk is decoded into the spill
+//! file's page cache, its input staged there too, and the LZMS decoder's progress reports
+//! release the pages it is done with ([`common::spill::SpillTarget`]), so that decoding a
+//! 64 MiB chunk grows the daemon's resident set by the cache's decode window
+//! ([`common::cache::ChunkCache::decode_resident`]), not by the chunk and its input.
 
-use common::spill::ChunkFill;
+use common::spill::{ChunkFill, DecodeAt, SpillTarget};
 
+use super::codec::decode;
 use super::{Chunked, ResourceContext};
+use crate::compress;
 use crate::error::{WimError, WimResult};
+use crate::format::header::Compression;
 
 impl Chunked {
     /// Copies chunk `i` from `within` into `out` through the cache's spill file when this is
@@ -25,8 +32,9 @@ impl Chunked {
         };
         let fill = ChunkFill {
             len: self.chunk_len(i),
+            resident: ctx.cache.decode_resident(),
             permit: || Ok(ctx.cache.decoders().acquire(self.decode_weight(i))),
-            decode: |out: &mut [u8]| self.decode_for_spill(ctx, i, out),
+            decode: |t: &mut SpillTarget<'_>| self.decode_for_spill(ctx, i, t),
         };
         let read_error = |e| {
             WimError::io(
@@ -56,9 +64,45 @@ impl Chunked {
         len.saturating_add(len / 2)
     }
 
-    fn decode_for_spill(&self, ctx: &ResourceContext, i: u64, out: &mut [u8]) -> WimResult<()> {
-        self.decode_chunk_into(ctx, i, out)?;
-        ctx.cache.note_decoded(out.len());
+    /// Reads and decodes chunk `i` into `t` (which holds exactly its uncompressed length).
+    fn decode_for_spill(
+        &self,
+        ctx: &ResourceContext,
+        i: u64,
+        t: &mut SpillTarget<'_>,
+    ) -> WimResult<()> {
+        let (start, in_len, out_len) = self.chunk_span(ctx, i)?;
+        if t.len() != out_len {
+            return Err((self.read_error(i))(std::io::Error::other(format!(
+                "a {} byte buffer for {out_len} bytes",
+                t.len()
+            ))));
+        }
+        let read = |at: u64, piece: &mut [u8]| {
+            let pos = start
+                .checked_add(at)
+                .ok_or_else(|| std::io::Error::other("chunk offset overflow"))?;
+            ctx.source.read_exact_at(pos, piece)
+        };
+        if in_len == out_len {
+            t.copy_in(read).map_err(self.read_error(i))?;
+        } else {
+            let mut input = t.stage_input(in_len, read).map_err(self.read_error(i))?;
+            t.decode(&mut input, |input, out, progress| match self.compression {
+                Compression::Lzms => {
+                    compress::lzms::decompress_with_progress(input, out, &mut |p| {
+                        progress(DecodeAt {
+                            final_pass: p.final_pass,
+                            output: p.output,
+                            input_unread: p.input_unread,
+                        })
+                    })
+                }
+                c => decode(c, input, out, self.chunk_size),
+            })
+            .map_err(|e| self.decode_error(i, e))?;
+        }
+        ctx.cache.note_decoded(out_len);
         Ok(())
     }
 
@@ -86,6 +130,7 @@ impl Chunked {
                 };
                 let fill = ChunkFill {
                     len: this.chunk_len(i),
+                    resident: ctx.cache.decode_resident(),
                     permit: || {
                         ctx.cache
                             .decoders()
@@ -96,7 +141,7 @@ impl Chunked {
                                 )
                             })
                     },
-                    decode: |out: &mut [u8]| this.decode_for_spill(&ctx, i, out),
+                    decode: |t: &mut SpillTarget<'_>| this.decode_for_spill(&ctx, i, t),
                 };
                 let read_error = |e| WimError::io("reading the spill file ahead".to_string(), e);
                 if let Err(e) = spill.read_or_fill(key, 0, &mut [0u8; 1], fill, read_error) {
