@@ -17,7 +17,7 @@ use crate::format::reparse::{TAG_MOUNT_POINT, TAG_SYMLINK};
 use crate::format::security::parse_security_data;
 use crate::format::tagged::parse_tagged_items;
 use crate::format::{DentryRecord, Sha1Hash};
-pub use crate::inode::{Content, Inode, NodeKind, StreamRef};
+pub use crate::inode::{Content, Inode, InodeExtras, NodeKind, StreamRef};
 use crate::wim::WimFile;
 
 /// The tree of one image.
@@ -124,12 +124,11 @@ fn new_inode(wim: &WimFile, buf: &[u8], d: &DentryRecord, parent: u64) -> Inode 
     } else {
         NodeKind::File
     };
-    Inode {
-        kind,
-        attributes: d.attributes,
-        security_id: d.security_id,
-        times: [d.creation_time, d.last_access_time, d.last_write_time],
-        data: Content::Blob(stream(wim, data)),
+    let mut inode = Inode::bare(kind, d.attributes, 1, parent);
+    inode.security_id = d.security_id;
+    inode.times = [d.creation_time, d.last_access_time, d.last_write_time];
+    inode.data = Content::Blob(stream(wim, data));
+    inode.set_extras(InodeExtras {
         reparse: reparse.map(|h| Content::Blob(stream(wim, h))),
         reparse_tag: d.reparse_tag,
         rp_flags: d.rp_flags,
@@ -137,18 +136,16 @@ fn new_inode(wim: &WimFile, buf: &[u8], d: &DentryRecord, parent: u64) -> Inode 
             .into_iter()
             .map(|(n, h)| (n, Content::Blob(stream(wim, h))))
             .collect(),
-        raw_tagged: buf
-            .get(d.tagged_items.clone())
-            .map(<[u8]>::to_vec)
-            .unwrap_or_default(),
-        unix: tagged.unix,
         xattrs: tagged.xattrs,
         object_id: tagged.object_id,
-        short_name: d.short_name.clone(),
-        nlink: 1,
-        parent,
-        children: Vec::new(),
-    }
+    });
+    inode.raw_tagged = buf
+        .get(d.tagged_items.clone())
+        .map(Box::from)
+        .unwrap_or_default();
+    inode.unix = tagged.unix;
+    inode.short_name = d.short_name.clone().into_boxed_slice();
+    inode
 }
 
 fn empty_root() -> Inode {
@@ -294,7 +291,7 @@ impl ImageTree {
                 if data.is_zero() || Content::Blob(stream(wim, data)) == existing.data {
                     existing.nlink += 1;
                     if existing.short_name.is_empty() {
-                        existing.short_name = d.short_name.clone();
+                        existing.short_name = d.short_name.clone().into_boxed_slice();
                     }
                     return Ok(ino);
                 }

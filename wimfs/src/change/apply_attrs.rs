@@ -89,9 +89,14 @@ impl ImageTree {
         let stream = self.check_set_stream(ino, name)?;
         let inode = self.inode_mut(ino).ok_or(VfsError::NotFound)?;
         let content = Content::Inline(Arc::from(value));
-        match inode.named_streams.iter_mut().find(|(n, _)| *n == stream) {
+        match inode
+            .extras_mut()
+            .named_streams
+            .iter_mut()
+            .find(|(n, _)| *n == stream)
+        {
             Some((_, c)) => *c = content,
-            None => inode.named_streams.push((stream, content)),
+            None => inode.extras_mut().named_streams.push((stream, content)),
         }
         Ok(Applied::default())
     }
@@ -101,7 +106,7 @@ impl ImageTree {
         let stream = stream(name)?;
         if !self
             .inode(ino)
-            .is_some_and(|i| i.named_streams.iter().any(|(n, _)| *n == stream))
+            .is_some_and(|i| i.extras().named_streams.iter().any(|(n, _)| *n == stream))
         {
             return Err(VfsError::NoAttribute);
         }
@@ -111,7 +116,10 @@ impl ImageTree {
     pub(super) fn apply_remove_stream(&mut self, ino: u64, name: &[u8]) -> VfsResult<Applied> {
         let stream = self.check_remove_stream(ino, name)?;
         let inode = self.inode_mut(ino).ok_or(VfsError::NotFound)?;
-        inode.named_streams.retain(|(n, _)| *n != stream);
+        inode
+            .extras_mut()
+            .named_streams
+            .retain(|(n, _)| *n != stream);
         Ok(Applied::default())
     }
 

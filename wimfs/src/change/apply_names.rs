@@ -104,9 +104,10 @@ impl ImageTree {
     ) -> VfsResult<Applied> {
         let (data, rp_flags) = symlink_reparse_data(target)?;
         self.insert_new(parent, name, NodeKind::Symlink, 0o777, ctx, |i| {
-            i.reparse = Some(Content::Inline(Arc::from(data)));
-            i.reparse_tag = TAG_SYMLINK;
-            i.rp_flags = rp_flags;
+            let extras = i.extras_mut();
+            extras.reparse = Some(Content::Inline(Arc::from(data)));
+            extras.reparse_tag = TAG_SYMLINK;
+            extras.rp_flags = rp_flags;
         })
     }
 
@@ -339,23 +340,14 @@ fn new_inode(
         mode: type_bits(kind) | u32::from(perm & 0o7777),
         rdev: 0,
     });
-    Inode {
+    let mut inode = Inode::bare(
         kind,
         attributes,
-        security_id: parent.security_id,
-        times: [ctx.now, ctx.now, ctx.now],
-        data: Content::EMPTY,
-        reparse: None,
-        reparse_tag: 0,
-        rp_flags: 0,
-        named_streams: Vec::new(),
-        unix,
-        xattrs: Vec::new(),
-        object_id: None,
-        raw_tagged: Vec::new(),
-        short_name: Vec::new(),
-        nlink: if kind == NodeKind::Directory { 2 } else { 1 },
-        parent: parent_ino,
-        children: Vec::new(),
-    }
+        if kind == NodeKind::Directory { 2 } else { 1 },
+        parent_ino,
+    );
+    inode.security_id = parent.security_id;
+    inode.times = [ctx.now, ctx.now, ctx.now];
+    inode.unix = unix;
+    inode
 }

@@ -112,7 +112,7 @@ fn live_and_replayed_trees_are_equal() {
     let f = live.inode(3).expect("f");
     assert_eq!((f.nlink, f.times[2]), (1, 9));
     assert_eq!(f.data, Content::Staged { id: 8, size: 80 });
-    assert_eq!(f.named_streams.len(), 1);
+    assert_eq!(f.extras().named_streams.len(), 1);
     assert_eq!(live.inode(4).map(|l| l.kind), Some(NodeKind::Symlink));
 }
 

@@ -37,13 +37,13 @@ fn align8(v: &mut Vec<u8>) {
 /// wimlib's `write_dentry_streams` rules.
 fn streams_of(ino: u64, inode: &Inode, hashes: &StreamHashes) -> Vec<(Vec<u16>, Sha1Hash)> {
     let mut out = Vec::new();
-    if inode.reparse.is_some() {
+    if inode.extras().reparse.is_some() {
         out.push((Vec::new(), hashes.get(ino, 1)));
     }
     if inode.kind != NodeKind::Directory {
         out.push((Vec::new(), hashes.get(ino, 0)));
     }
-    for (k, (name, _)) in inode.named_streams.iter().enumerate() {
+    for (k, (name, _)) in inode.extras().named_streams.iter().enumerate() {
         out.push((name.clone(), hashes.get(ino, 2 + k)));
     }
     out
@@ -131,12 +131,12 @@ fn write_dentry(
         last_access_time: inode.times[1],
         last_write_time: inode.times[2],
         main_hash,
-        reparse_tag: inode.reparse_tag,
-        rp_flags: inode.rp_flags,
+        reparse_tag: inode.extras().reparse_tag,
+        rp_flags: inode.extras().rp_flags,
         hard_link_group: link_group,
         name: name.to_string_lossy().encode_utf16().collect(),
         short_name: if short {
-            inode.short_name.clone()
+            inode.short_name.to_vec()
         } else {
             Vec::new()
         },
@@ -166,7 +166,7 @@ pub fn write_metadata(tree: &ImageTree, hashes: &StreamHashes) -> Vec<u8> {
     // Hard-link groups: every file inode with more than one name gets a group id.
     let mut groups: HashMap<u64, u64> = HashMap::new();
     for (ino, inode) in tree.live() {
-        if inode.kind == NodeKind::File && inode.nlink > 1 && inode.reparse.is_none() {
+        if inode.kind == NodeKind::File && inode.nlink > 1 && inode.extras().reparse.is_none() {
             let next = groups.len() as u64 + 1;
             groups.insert(ino, next);
         }

@@ -68,11 +68,12 @@ pub struct CommitReport {
 /// The streams of an inode by slot (0 data, 1 reparse, 2 + k named stream k).
 fn slots(inode: &Inode) -> Vec<(usize, &Content)> {
     let mut v = vec![(0, &inode.data)];
-    if let Some(r) = &inode.reparse {
+    if let Some(r) = &inode.extras().reparse {
         v.push((1, r));
     }
     v.extend(
         inode
+            .extras()
             .named_streams
             .iter()
             .enumerate()

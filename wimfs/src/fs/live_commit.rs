@@ -64,8 +64,8 @@ fn staged_ids(tree: &ImageTree) -> HashSet<u64> {
     let mut ids = HashSet::new();
     for (_, inode) in tree.live() {
         let streams = std::iter::once(&inode.data)
-            .chain(inode.reparse.iter())
-            .chain(inode.named_streams.iter().map(|(_, c)| c));
+            .chain(inode.extras().reparse.iter())
+            .chain(inode.extras().named_streams.iter().map(|(_, c)| c));
         for c in streams {
             if let Content::Staged { id, .. } = c {
                 ids.insert(*id);

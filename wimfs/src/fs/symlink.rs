@@ -17,12 +17,16 @@ impl WimFs {
         if let Some(t) = self.link_targets.lock().get(&ino) {
             return Ok(Arc::clone(t));
         }
-        let rp = inode.reparse.as_ref().ok_or(VfsError::NotASymlink)?;
+        let rp = inode
+            .extras()
+            .reparse
+            .as_ref()
+            .ok_or(VfsError::NotASymlink)?;
         let data = self.read_small(rp, MAX_REPARSE)?;
-        let link = parse_link(inode.reparse_tag, &data).ok_or_else(|| {
+        let link = parse_link(inode.extras().reparse_tag, &data).ok_or_else(|| {
             VfsError::Corrupt(format!("inode {ino}: malformed symlink reparse data"))
         })?;
-        let fixed = inode.rp_flags & RP_FLAG_NOT_FIXED == 0;
+        let fixed = inode.extras().rp_flags & RP_FLAG_NOT_FIXED == 0;
         let target: Arc<[u8]> =
             Arc::from(posix_target(&link, fixed, self.opts.mount_root.as_deref()).into_bytes());
         self.link_targets.lock().insert(ino, Arc::clone(&target));

@@ -23,11 +23,12 @@ impl WimFs {
         let tree = self.tree.read();
         let inode = tree.inode(ino).ok_or(VfsError::NotFound)?;
         let mut names: Vec<OsString> = inode
+            .extras()
             .named_streams
             .iter()
             .map(|(n, _)| OsString::from(format!("user.{}", String::from_utf16_lossy(n))))
             .collect();
-        for (n, _) in &inode.xattrs {
+        for (n, _) in &inode.extras().xattrs {
             let name = OsString::from(String::from_utf8_lossy(n).into_owned());
             if !names.contains(&name) {
                 names.push(name);
@@ -68,16 +69,25 @@ impl WimFs {
                     return Ok(String::from_utf16_lossy(&inode.short_name).into_bytes())
                 }
                 b"system.ntfs_object_id" => {
-                    return inode.object_id.clone().ok_or(VfsError::NoAttribute)
+                    return inode
+                        .extras()
+                        .object_id
+                        .clone()
+                        .ok_or(VfsError::NoAttribute)
                 }
                 b"system.ntfs_reparse_data" => {
-                    let rp = inode.reparse.clone().ok_or(VfsError::NoAttribute)?;
-                    (rp, Some(inode.reparse_tag))
+                    let rp = inode
+                        .extras()
+                        .reparse
+                        .clone()
+                        .ok_or(VfsError::NoAttribute)?;
+                    (rp, Some(inode.extras().reparse_tag))
                 }
                 _ => {
                     if let Some(stream) = name_bytes.strip_prefix(b"user.") {
                         let want = String::from_utf8_lossy(stream);
                         if let Some((_, c)) = inode
+                            .extras()
                             .named_streams
                             .iter()
                             .find(|(n, _)| String::from_utf16_lossy(n) == want)
@@ -107,6 +117,7 @@ impl WimFs {
 
     fn tagged_xattr(&self, inode: &crate::inode::Inode, name: &[u8]) -> VfsResult<Vec<u8>> {
         inode
+            .extras()
             .xattrs
             .iter()
             .find(|(n, _)| n.as_slice() == name)
