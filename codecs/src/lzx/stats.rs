@@ -135,11 +135,14 @@ pub(super) fn costs_from(f: &Freqs, costs: &mut Costs) {
     let slots = (f.main.len() - NUM_CHARS) / NUM_LEN_HEADERS;
     costs.matches.resize(slots, [0; MAX_MATCH + 1]);
     for (slot, mc) in costs.matches.iter_mut().enumerate() {
-        let h = &main[NUM_CHARS + slot * NUM_LEN_HEADERS..][..NUM_LEN_HEADERS];
+        let first = NUM_CHARS + slot * NUM_LEN_HEADERS;
+        // The slot's header prices (with its verbatim offset bits) once, not per length.
+        let mut head = [0u32; NUM_LEN_HEADERS];
+        for (k, hp) in head.iter_mut().enumerate() {
+            *hp = ent(f.main[first + k], mt, main[first + k], um) + verbatim_bits(slot) * S;
+        }
         for l in MIN_MATCH..=MAX_MATCH {
-            let header = (l - MIN_MATCH).min(NUM_PRIMARY_LENS);
-            let hc = f.main[NUM_CHARS + slot * NUM_LEN_HEADERS + header];
-            mc[l] = ent(hc, mt, h[header], um) + len_part[l] + verbatim_bits(slot) * S;
+            mc[l] = head[(l - MIN_MATCH).min(NUM_PRIMARY_LENS)] + len_part[l];
         }
     }
     // Aligned offsets: priced by the aligned tree when it would pay for itself.
