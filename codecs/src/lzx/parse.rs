@@ -1,7 +1,7 @@
 //! The encoder's parse of one block: a forward shortest-path search over the block's
 //! positions, where the edges are literals, repeated-offset matches (R0..R2, carried along the
 //! best path to each position, as the decoder will track them) and every length of every
-//! cached match, each priced in bits with the previous pass's Huffman lengths. One more edge
+//! cached match, each priced in 1/16 bits from the previous pass's statistics. One more edge
 //! after the longest explicit match of a position: the "gap" way of that match, one literal
 //! and the same offset again as R0 (what wimlib's parse also weighs).
 //!
@@ -23,7 +23,7 @@ pub(super) struct Costs {
     /// match, by position slot and length (without the aligned bits of slots that have them).
     pub(super) matches: Vec<[u32; MAX_MATCH + 1]>,
     /// Price of the low 3 offset bits by position slot and their value: the aligned tree's
-    /// lengths (or 3 each) in slots with at least 3 extra bits, 0 in the others. One lookup
+    /// lengths (or 3 bits each) in slots with at least 3 extra bits, 0 in the others. One lookup
     /// per match, without a branch.
     pub(super) low: [[u32; ALIGNED_SYMS]; MAX_SLOTS],
 }
