@@ -154,6 +154,18 @@ fn read_shuffled(mnt: &Path, files: &[(PathBuf, Vec<u8>)]) -> u64 {
     served
 }
 
+/// `wimlib-imagex capture SRC WIM --solid --solid-chunk-size=CHUNK`.
+fn capture_solid(src: &Path, wim: &Path, chunk: u64) {
+    wimlib(&[
+        "capture",
+        src.to_str().expect("utf-8"),
+        wim.to_str().expect("utf-8"),
+        "--solid",
+        &format!("--solid-chunk-size={chunk}"),
+        "--threads=2",
+    ]);
+}
+
 #[test]
 fn solid_chunks_are_decoded_about_once_in_any_order_with_a_small_cache() {
     let scratch = TempDir::new("solid-order");
@@ -162,14 +174,7 @@ fn solid_chunks_are_decoded_about_once_in_any_order_with_a_small_cache() {
     let files = make_source(&src);
     let total: u64 = files.iter().map(|(_, d)| d.len() as u64).sum();
     let wim = dir.join("solid.esd");
-    wimlib(&[
-        "capture",
-        src.to_str().expect("utf-8"),
-        wim.to_str().expect("utf-8"),
-        "--solid",
-        &format!("--solid-chunk-size={CHUNK}"),
-        "--threads=2",
-    ]);
+    capture_solid(&src, &wim, CHUNK);
     let spill_dir = dir.join("spill");
     let spill = ["--spill-dir", spill_dir.to_str().expect("utf-8")];
     let budget_rss = (CACHE_MB << 20) + (64 << 20);
@@ -296,14 +301,7 @@ fn big_solid_chunks_decode_without_becoming_resident() {
     let files = make_big_chunk_source(&src);
     let total: u64 = files.iter().map(|(_, d)| d.len() as u64).sum();
     let wim = dir.join("big-chunks.esd");
-    wimlib(&[
-        "capture",
-        src.to_str().expect("utf-8"),
-        wim.to_str().expect("utf-8"),
-        "--solid",
-        &format!("--solid-chunk-size={BIG_CHUNK}"),
-        "--threads=2",
-    ]);
+    capture_solid(&src, &wim, BIG_CHUNK);
     let spill_dir = dir.join("spill");
     let spill = ["--spill-dir", spill_dir.to_str().expect("utf-8")];
     for order in ["tar", "shuffled"] {
