@@ -155,9 +155,10 @@ impl Chunked {
         Ok(shared)
     }
 
-    /// Where chunk `i` is stored: (its offset in the source, its stored length, its
-    /// uncompressed length); stored length = uncompressed length means stored raw.
-    fn chunk_span(&self, ctx: &ResourceContext, i: u64) -> WimResult<(u64, usize, usize)> {
+    /// Where chunk `i` is stored, for a buffer of `buf_len` bytes that must hold exactly its
+    /// uncompressed length: (its offset in the source, its stored length); a stored length
+    /// equal to `buf_len` means stored raw.
+    fn chunk_span(&self, ctx: &ResourceContext, i: u64, buf_len: usize) -> WimResult<(u64, usize)> {
         let at = self.hdr.offset_in_wim;
         let starts = ctx.cache.get_or_load(ctx.key(at, CHUNK_TABLE_KEY), || {
             self.load_starts(ctx).map(Arc::from)
@@ -183,19 +184,18 @@ impl Chunked {
                 ),
             ));
         }
-        Ok((start, in_len, out_len))
+        if buf_len != out_len {
+            return Err((self.read_error(i))(std::io::Error::other(format!(
+                "a {buf_len} byte buffer for {out_len} bytes"
+            ))));
+        }
+        Ok((start, in_len))
     }
 
     /// Reads and decodes chunk `i` into `out`, which holds exactly its uncompressed length.
     fn decode_chunk_into(&self, ctx: &ResourceContext, i: u64, out: &mut [u8]) -> WimResult<()> {
-        let (start, in_len, out_len) = self.chunk_span(ctx, i)?;
-        if out.len() != out_len {
-            return Err((self.read_error(i))(std::io::Error::other(format!(
-                "a {} byte buffer for {out_len} bytes",
-                out.len()
-            ))));
-        }
-        if in_len == out_len {
+        let (start, in_len) = self.chunk_span(ctx, i, out.len())?;
+        if in_len == out.len() {
             return ctx
                 .source
                 .read_exact_at(start, out)

@@ -71,13 +71,8 @@ impl Chunked {
         i: u64,
         t: &mut SpillTarget<'_>,
     ) -> WimResult<()> {
-        let (start, in_len, out_len) = self.chunk_span(ctx, i)?;
-        if t.len() != out_len {
-            return Err((self.read_error(i))(std::io::Error::other(format!(
-                "a {} byte buffer for {out_len} bytes",
-                t.len()
-            ))));
-        }
+        let out_len = t.len();
+        let (start, in_len) = self.chunk_span(ctx, i, out_len)?;
         let read = |at: u64, piece: &mut [u8]| {
             let pos = start
                 .checked_add(at)
