@@ -57,7 +57,9 @@ impl Controller for WimController {
         }
         self.fs.set_frozen(true);
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let tree = self.fs.tree().clone();
+        // Held, not copied, for the commit: with writes frozen nothing changes the tree, and a
+        // change already waiting for it is refused once it gets it.
+        let tree = self.fs.tree();
         let wim = self.fs.wim();
         let source = CommitSource {
             wim: &wim,
@@ -81,6 +83,7 @@ impl Controller for WimController {
                 progress(name, done, total);
             },
         );
+        drop(tree);
         match result {
             Ok(r) => {
                 let done = committed_as(&r, req.new_image.is_some());

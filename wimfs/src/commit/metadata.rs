@@ -5,25 +5,33 @@
 
 use std::collections::HashMap;
 
+use super::refs::{FastMap, SLOT_DATA, SLOT_NAMED, SLOT_REPARSE};
 use crate::format::dentry::{self, DentryRecord, StreamRecord};
 use crate::format::tagged::{UnixData, TAG_UNIX_DATA};
 use crate::format::Sha1Hash;
-use crate::inode::{Inode, NodeKind};
+use crate::inode::{Content, Inode, NodeKind};
 use crate::tree::ImageTree;
 
-/// The hashes each inode's streams will have in the committed image.
+/// The hashes each inode's streams will have in the committed image: a blob of the WIM keeps
+/// its hash; every other stream (staged or inline data) was hashed by the commit.
 #[derive(Debug, Default)]
 pub struct StreamHashes {
-    /// (inode, stream slot) -> hash; slot 0 = data, 1 = reparse, 2 + k = named stream k.
-    pub by_slot: HashMap<(u64, usize), Sha1Hash>,
+    /// (inode, stream slot) -> hash of each stream that was not a blob of the WIM; slots as in
+    /// [`super::refs::for_each_stream`].
+    pub hashed: FastMap<(u64, usize), Sha1Hash>,
 }
 
 impl StreamHashes {
-    fn get(&self, ino: u64, slot: usize) -> Sha1Hash {
-        self.by_slot
-            .get(&(ino, slot))
-            .copied()
-            .unwrap_or(Sha1Hash::ZERO)
+    /// The hash of stream `slot` of inode `ino`, whose content is `content`.
+    pub fn of(&self, ino: u64, slot: usize, content: &Content) -> Sha1Hash {
+        match content {
+            Content::Blob(s) => s.hash,
+            _ => self
+                .hashed
+                .get(&(ino, slot))
+                .copied()
+                .unwrap_or(Sha1Hash::ZERO),
+        }
     }
 }
 
@@ -37,14 +45,15 @@ fn align8(v: &mut Vec<u8>) {
 /// wimlib's `write_dentry_streams` rules.
 fn streams_of(ino: u64, inode: &Inode, hashes: &StreamHashes) -> Vec<(Vec<u16>, Sha1Hash)> {
     let mut out = Vec::new();
-    if inode.extras().reparse.is_some() {
-        out.push((Vec::new(), hashes.get(ino, 1)));
+    let extras = inode.extras();
+    if let Some(r) = &extras.reparse {
+        out.push((Vec::new(), hashes.of(ino, SLOT_REPARSE, r)));
     }
     if inode.kind != NodeKind::Directory {
-        out.push((Vec::new(), hashes.get(ino, 0)));
+        out.push((Vec::new(), hashes.of(ino, SLOT_DATA, &inode.data)));
     }
-    for (k, (name, _)) in inode.extras().named_streams.iter().enumerate() {
-        out.push((name.clone(), hashes.get(ino, 2 + k)));
+    for (k, (name, c)) in extras.named_streams.iter().enumerate() {
+        out.push((name.clone(), hashes.of(ino, SLOT_NAMED + k, c)));
     }
     out
 }

@@ -8,12 +8,15 @@ mod chunk_pipeline;
 #[cfg(feature = "fault-injection")]
 mod fault;
 mod fault_point;
+mod hash_streams;
 mod image_stats;
 mod integrity;
 mod metadata;
 mod new_blobs;
 mod new_image;
+mod new_table;
 mod rebuild;
+mod refs;
 mod repair;
 mod run;
 mod solid_order;

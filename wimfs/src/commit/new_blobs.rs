@@ -4,9 +4,8 @@
 //! the table's last solid run ([`super::solid_table`]); any other WIM, one resource each, its
 //! entries at the end of the table.
 
-use std::collections::HashMap;
-
 use super::metadata::StreamHashes;
+use super::refs::FastMap;
 use super::solid_order::solid_order;
 use super::solid_table::{splice_solid_run, NewSolidBlob};
 use super::solid_writer::{SolidFormat, SolidWritten};
@@ -86,7 +85,7 @@ impl NewBlobsWritten {
         table: &mut Vec<u8>,
         wim: &WimFile,
         new_blobs: &[(Sha1Hash, Content)],
-        refs: &HashMap<Sha1Hash, u64>,
+        refs: &FastMap<Sha1Hash, u64>,
     ) -> WimResult<()> {
         let refcount = |hash: &Sha1Hash| {
             u32::try_from(refs.get(hash).copied().unwrap_or(1)).unwrap_or(u32::MAX)

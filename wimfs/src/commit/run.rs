@@ -1,26 +1,27 @@
 //! The commit itself: hash, deduplicate, append, then switch the header.
 
-use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 
 use sha1::{Digest, Sha1};
 
+use super::hash_streams::{hash_new_streams, NewStreams};
 use super::image_stats::{image_stats, ImageStats};
 use super::integrity;
 use super::metadata::{write_metadata, StreamHashes};
 use super::new_blobs::write_new_blobs;
 use super::new_image::{target, NewImage, Target};
+use super::new_table::{new_blob_table, MetadataSlot};
+use super::refs::{count_blob_refs, count_refs, FastMap, RefCounts};
 use super::source::CommitSource;
 use super::writer::WimWriter;
 use super::xml::{encode_utf16, set_wim_total_bytes, update_image};
 use super::xml_append::append_image;
 use crate::error::{WimError, WimResult};
-use crate::format::blob_table::ENTRY_SIZE;
 use crate::format::header::{WimHeader, FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
 use crate::format::integrity::parse_integrity_table;
-use crate::format::reshdr::{FLAG_METADATA, FLAG_SOLID};
+use crate::format::reshdr::FLAG_METADATA;
 use crate::format::{BlobEntry, ResourceHeader, Sha1Hash};
-use crate::inode::{Content, Inode, NodeKind};
+use crate::inode::Content;
 use crate::resource::BlobReader;
 use crate::tree::ImageTree;
 
@@ -63,48 +64,6 @@ pub struct CommitReport {
     pub image: u32,
     /// The new image's name (None: unnamed, or an image was replaced).
     pub image_name: Option<String>,
-}
-
-/// The streams of an inode by slot (0 data, 1 reparse, 2 + k named stream k).
-fn slots(inode: &Inode) -> Vec<(usize, &Content)> {
-    let mut v = vec![(0, &inode.data)];
-    if let Some(r) = &inode.extras().reparse {
-        v.push((1, r));
-    }
-    v.extend(
-        inode
-            .extras()
-            .named_streams
-            .iter()
-            .enumerate()
-            .map(|(k, (_, c))| (2 + k, c)),
-    );
-    v
-}
-
-/// Stream references per blob, counting each name (hard link) of a file.
-fn count_refs(
-    tree: &ImageTree,
-    hashes: &dyn Fn(u64, usize, &Content) -> Sha1Hash,
-) -> HashMap<Sha1Hash, u64> {
-    let mut refs = HashMap::new();
-    for (ino, inode) in tree.live() {
-        let names = if inode.kind == NodeKind::Directory {
-            1
-        } else {
-            u64::from(inode.nlink.max(1))
-        };
-        for (slot, c) in slots(inode) {
-            if slot == 0 && inode.kind == NodeKind::Directory {
-                continue;
-            }
-            let h = hashes(ino, slot, c);
-            if !h.is_zero() {
-                *refs.entry(h).or_insert(0) += names;
-            }
-        }
-    }
-    refs
 }
 
 /// The moment before a commit switches the header: everything new is durable, and the header
@@ -167,75 +126,14 @@ pub fn commit_with(
     let snapshot = src.tree;
     let target = target(wim, src.image, opts.new_image.as_ref())?;
 
-    // Hash every stream that is not a blob of the WIM already.
-    let mut to_hash: Vec<(u64, usize, Content)> = Vec::new();
-    for (ino, inode) in snapshot.live() {
-        for (slot, c) in slots(inode) {
-            if !c.is_blob() {
-                to_hash.push((ino, slot, c.clone()));
-            }
-        }
-    }
-    let total: u64 = to_hash.iter().map(|(_, _, c)| c.size()).sum();
-    let mut hashes = StreamHashes::default();
-    let mut new_blobs: Vec<(Sha1Hash, Content)> = Vec::new();
-    let mut seen: HashSet<Sha1Hash> = HashSet::new();
-    let mut deduplicated = 0usize;
-    let mut done = 0u64;
-    let mut buf = vec![0u8; 1 << 20];
-    for (ino, slot, content) in &to_hash {
-        let mut hasher = Sha1::new();
-        let mut off = 0u64;
-        while off < content.size() {
-            let n = src.read(content, off, &mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            off += n as u64;
-            done += n as u64;
-            progress(CommitPhase::Hashing, done, total);
-        }
-        let hash = if content.size() == 0 {
-            Sha1Hash::ZERO
-        } else {
-            Sha1Hash(hasher.finalize().into())
-        };
-        hashes.by_slot.insert((*ino, *slot), hash);
-        if hash.is_zero() {
-            continue;
-        }
-        if wim.blob(&hash).is_some() || seen.contains(&hash) {
-            deduplicated += 1;
-        } else {
-            seen.insert(hash);
-            new_blobs.push((hash, content.clone()));
-        }
-    }
-    for (ino, inode) in snapshot.live() {
-        for (slot, c) in slots(inode) {
-            if let Content::Blob(s) = c {
-                hashes.by_slot.insert((ino, slot), s.hash);
-            }
-        }
-    }
-    let hash_of = |ino: u64, slot: usize, _c: &Content| {
-        hashes
-            .by_slot
-            .get(&(ino, slot))
-            .copied()
-            .unwrap_or(Sha1Hash::ZERO)
-    };
-    let new_refs = count_refs(snapshot, &hash_of);
-    let old_refs = if target.new {
-        HashMap::new() // the original image stays: none of its references go away
-    } else {
-        let original = ImageTree::load(wim, src.image)?;
-        count_refs(&original, &|_, _, c| match c {
-            Content::Blob(s) => s.hash,
-            _ => Sha1Hash::ZERO,
-        })
-    };
+    // Hash every stream that is not a blob of the WIM already, and deduplicate.
+    let NewStreams {
+        hashes,
+        new_blobs,
+        deduplicated,
+    } = hash_new_streams(src, snapshot, opts.threads, &mut |d, t| {
+        progress(CommitPhase::Hashing, d, t)
+    })?;
 
     // Append after the last referenced structure: an orphaned tail left by an interrupted
     // write (ours or wimlib's) is overwritten and cut off.
@@ -247,8 +145,6 @@ pub fn commit_with(
         snapshot,
         &hashes,
         &new_blobs,
-        &new_refs,
-        &old_refs,
         &target,
         opts,
         progress,
@@ -281,8 +177,6 @@ fn write_all(
     snapshot: &ImageTree,
     hashes: &StreamHashes,
     new_blobs: &[(Sha1Hash, Content)],
-    new_refs: &HashMap<Sha1Hash, u64>,
-    old_refs: &HashMap<Sha1Hash, u64>,
     target: &Target,
     opts: &CommitOptions,
     progress: &mut dyn FnMut(CommitPhase, u64, u64),
@@ -297,9 +191,21 @@ fn write_all(
     };
     let mut writer = WimWriter::new(file, start, header.compression, chunk_size, opts.threads);
 
-    // 1. New blobs; meanwhile, 2. the image's metadata is built on another thread.
-    let (written, meta) = std::thread::scope(|s| {
+    // 1. New blobs; meanwhile, on other threads, 2. the image's metadata, and the reference
+    // counts of the new image and of the one it replaces (for the blob table).
+    let (written, meta, refs) = std::thread::scope(|s| {
         let meta = s.spawn(|| write_metadata(snapshot, hashes));
+        let refs = s.spawn(|| -> WimResult<RefCounts> {
+            let new = count_refs(snapshot, &|ino, slot, c| hashes.of(ino, slot, c));
+            let old = if target.new {
+                Some(FastMap::default()) // the original image stays: no reference goes away
+            } else if wim.image_count() == 1 {
+                None // the image replaced held every reference
+            } else {
+                Some(count_blob_refs(&ImageTree::load(wim, src.image)?))
+            };
+            Ok(RefCounts { new, old })
+        });
         let written = write_new_blobs(
             &mut writer,
             src,
@@ -308,12 +214,18 @@ fn write_all(
             new_blobs,
             &mut |done, total| progress(CommitPhase::Writing, done, total),
         );
+        let failed =
+            |what: &str| WimError::Unsupported(format!("{what} failed (a thread panicked)"));
         let meta = meta
             .join()
-            .map_err(|_| WimError::Unsupported("building the image metadata failed".into()));
-        (written, meta)
+            .map_err(|_| failed("building the image metadata"));
+        let refs = refs
+            .join()
+            .map_err(|_| failed("counting the blob references"))
+            .and_then(|r| r);
+        (written, meta, refs)
     });
-    let (written, meta) = (written?, meta?);
+    let (written, meta, counts) = (written?, meta?, refs?);
     let meta_hash = Sha1Hash(Sha1::digest(&meta).into());
     let meta_hdr = writer.write_buffer(&meta, FLAG_METADATA, true)?;
     // The blob table entry of the image's new metadata resource.
@@ -324,50 +236,13 @@ fn write_all(
         hash: meta_hash,
     };
 
-    // 3. The blob table: old entries with updated counts, this image's metadata replaced,
-    // then the new blobs.
-    let mut table = Vec::new();
-    let mut meta_index = 0u32;
-    for e in wim.raw_entries() {
-        let solid = header.version == crate::format::header::VERSION_SOLID
-            && e.reshdr.flags & FLAG_SOLID != 0;
-        if solid && e.reshdr.uncompressed_size == crate::blob_index::SOLID_RESOURCE_MAGIC {
-            table.extend_from_slice(&e.to_bytes());
-            continue;
-        }
-        if e.reshdr.is_metadata() {
-            if e.refcount == 0 {
-                continue;
-            }
-            meta_index += 1;
-            if meta_index == src.image && !target.new {
-                table.extend_from_slice(&new_meta.to_bytes());
-            } else {
-                table.extend_from_slice(&e.to_bytes());
-            }
-            continue;
-        }
-        let old = u64::from(e.refcount);
-        let before = old_refs.get(&e.hash).copied().unwrap_or(0);
-        let after = new_refs.get(&e.hash).copied().unwrap_or(0);
-        let count = if old >= before {
-            old - before + after
-        } else {
-            after
-        };
-        if count == 0 && !e.hash.is_zero() {
-            continue; // no longer referenced by any image
-        }
-        let mut entry = *e;
-        entry.refcount = u32::try_from(count).unwrap_or(u32::MAX);
-        table.extend_from_slice(&entry.to_bytes());
-    }
-    if target.new {
-        // After every other metadata entry: the image order is the entries' order.
-        table.extend_from_slice(&new_meta.to_bytes());
-    }
-    written.add_entries(&mut table, wim, new_blobs, new_refs)?;
-    debug_assert_eq!(table.len() % ENTRY_SIZE, 0);
+    // 3. The blob table.
+    let slot = if target.new {
+        MetadataSlot::Append
+    } else {
+        MetadataSlot::Replace(src.image)
+    };
+    let table = new_blob_table(wim, &new_meta, slot, &counts, &written, new_blobs)?;
     let table_hdr = writer.write_buffer(&table, 0, false)?;
 
     // 4. The XML data.

@@ -33,11 +33,11 @@ pub fn solid_order(tree: &ImageTree, hashes: &StreamHashes, blobs: &[Sha1Hash]) 
         }
     }
     let mut name_of_hash: HashMap<Sha1Hash, (u64, &OsStr)> = HashMap::new();
-    for (&(ino, slot), hash) in &hashes.by_slot {
+    for (&(ino, slot), hash) in &hashes.hashed {
         let Some(name) = name_of_ino.get(&ino) else {
             continue;
         };
-        if slot == 0 {
+        if slot == super::refs::SLOT_DATA {
             let e = name_of_hash.entry(*hash).or_insert((ino, name));
             if ino < e.0 {
                 *e = (ino, name);
