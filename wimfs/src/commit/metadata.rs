@@ -3,10 +3,10 @@
 //! children followed by a marker, depth first; childless directories point at a marker of
 //! their own). Stream references follow the rules DISM expects (see `streams_of`).
 
-use std::collections::HashMap;
+use std::ffi::OsStr;
 
 use super::refs::{FastMap, SLOT_DATA, SLOT_NAMED, SLOT_REPARSE};
-use crate::format::dentry::{self, DentryRecord, StreamRecord};
+use crate::format::dentry::{self, set_subdir_offset, DentryRecord, StreamRecord};
 use crate::format::tagged::{UnixData, TAG_UNIX_DATA};
 use crate::format::Sha1Hash;
 use crate::inode::{Content, Inode, NodeKind};
@@ -104,7 +104,7 @@ struct Placement {
 /// Writes one dentry (with its extra stream entries) for inode `ino` named `name`.
 fn write_dentry(
     out: &mut Vec<u8>,
-    name: &std::ffi::OsStr,
+    name: &OsStr,
     ino: u64,
     inode: &Inode,
     at: Placement,
@@ -173,7 +173,7 @@ pub fn write_metadata(tree: &ImageTree, hashes: &StreamHashes) -> Vec<u8> {
     align8(&mut out);
 
     // Hard-link groups: every file inode with more than one name gets a group id.
-    let mut groups: HashMap<u64, u64> = HashMap::new();
+    let mut groups: FastMap<u64, u64> = FastMap::default();
     for (ino, inode) in tree.live() {
         if inode.kind == NodeKind::File && inode.nlink > 1 && inode.extras().reparse.is_none() {
             let next = groups.len() as u64 + 1;
@@ -183,93 +183,49 @@ pub fn write_metadata(tree: &ImageTree, hashes: &StreamHashes) -> Vec<u8> {
     let Some(root) = tree.inode(1) else {
         return out;
     };
-    // Directory layout: each directory's child list, in the order they will be written.
-    let mut order: Vec<u64> = Vec::new();
+    // One pass: the root, an end marker, then each directory's children followed by a
+    // marker, depth first. A directory's subdirectory offset is filled in when its list
+    // begins (its own entry was written earlier, in its parent's list).
+    let mut entry_at: FastMap<u64, usize> = FastMap::default();
+    entry_at.insert(1, out.len());
+    let root_at = Placement {
+        subdir: 0,
+        link_group: 0,
+        short: false,
+    };
+    write_dentry(&mut out, OsStr::new(""), 1, root, root_at, hashes);
+    out.extend_from_slice(&[0u8; 8]);
+    let mut short_done: FastMap<u64, ()> = FastMap::default();
     let mut stack = vec![1u64];
     while let Some(dir) = stack.pop() {
-        order.push(dir);
-        if let Some(d) = tree.inode(dir) {
-            for (_, c) in d.children.iter().rev() {
-                if tree
-                    .inode(*c)
-                    .is_some_and(|i| i.kind == NodeKind::Directory)
-                {
-                    stack.push(*c);
-                }
+        let Some(d) = tree.inode(dir) else { continue };
+        if let Some(&at) = entry_at.get(&dir) {
+            let list = out.len() as u64;
+            set_subdir_offset(&mut out, at, list);
+        }
+        for (name, c) in &d.children {
+            let Some(ci) = tree.inode(*c) else { continue };
+            let short = !ci.short_name.is_empty() && short_done.insert(*c, ()).is_none();
+            if ci.kind == NodeKind::Directory {
+                entry_at.insert(*c, out.len());
             }
-        }
-    }
-    // First pass: lengths, to compute every directory's subdir offset.
-    let dentry_len = |name: &std::ffi::OsStr, ino: u64, inode: &Inode, short: bool| {
-        let mut tmp = Vec::new();
-        write_dentry(
-            &mut tmp,
-            name,
-            ino,
-            inode,
-            Placement {
+            let at = Placement {
                 subdir: 0,
-                link_group: 0,
+                link_group: groups.get(c).copied().unwrap_or(0),
                 short,
-            },
-            hashes,
-        );
-        tmp.len() as u64
-    };
-    let root_offset = out.len() as u64;
-    let mut subdir: HashMap<u64, u64> = HashMap::new();
-    let mut pos = root_offset + dentry_len(std::ffi::OsStr::new(""), 1, root, false) + 8;
-    let mut short_done: std::collections::HashSet<u64> = std::collections::HashSet::new();
-    let mut short_flags: HashMap<(u64, usize), bool> = HashMap::new();
-    for &dir in &order {
-        subdir.insert(dir, pos);
-        let Some(d) = tree.inode(dir) else { continue };
-        for (k, (name, c)) in d.children.iter().enumerate() {
-            let Some(ci) = tree.inode(*c) else { continue };
-            let short = !ci.short_name.is_empty() && short_done.insert(*c);
-            short_flags.insert((dir, k), short);
-            pos += dentry_len(name, *c, ci, short);
-        }
-        pos += 8;
-    }
-    // Second pass: write.
-    write_dentry(
-        &mut out,
-        std::ffi::OsStr::new(""),
-        1,
-        root,
-        Placement {
-            subdir: subdir.get(&1).copied().unwrap_or(0),
-            link_group: 0,
-            short: false,
-        },
-        hashes,
-    );
-    out.extend_from_slice(&[0u8; 8]);
-    for &dir in &order {
-        let Some(d) = tree.inode(dir) else { continue };
-        for (k, (name, c)) in d.children.iter().enumerate() {
-            let Some(ci) = tree.inode(*c) else { continue };
-            let sub = if ci.kind == NodeKind::Directory {
-                subdir.get(c).copied().unwrap_or(0)
-            } else {
-                0
             };
-            let short = short_flags.get(&(dir, k)).copied().unwrap_or(false);
-            write_dentry(
-                &mut out,
-                name,
-                *c,
-                ci,
-                Placement {
-                    subdir: sub,
-                    link_group: groups.get(c).copied().unwrap_or(0),
-                    short,
-                },
-                hashes,
-            );
+            write_dentry(&mut out, name, *c, ci, at, hashes);
         }
         out.extend_from_slice(&[0u8; 8]);
+        // Subdirectories in name order: pushed last to first.
+        for (_, c) in d.children.iter().rev() {
+            if tree
+                .inode(*c)
+                .is_some_and(|i| i.kind == NodeKind::Directory)
+            {
+                stack.push(*c);
+            }
+        }
     }
     out
 }

@@ -23,6 +23,7 @@ mod solid_order;
 mod solid_table;
 mod solid_writer;
 mod source;
+mod writeback;
 mod writer;
 mod xml;
 mod xml_append;

@@ -9,6 +9,7 @@
 use std::fs::File;
 
 use super::chunk_pipeline::{compress_in_order, Emit};
+use super::writeback::Writeback;
 use crate::compress;
 use crate::error::{WimError, WimResult};
 use crate::format::chunk_table;
@@ -25,6 +26,7 @@ pub struct WimWriter<'a> {
     compression: Compression,
     chunk_size: u32,
     threads: usize,
+    writeback: Writeback,
 }
 
 /// The LZX compressor's effort for commits: the fast one, whose output is ~1.2% larger than
@@ -132,6 +134,7 @@ impl<'a> WimWriter<'a> {
             compression,
             chunk_size,
             threads: threads.max(1),
+            writeback: Writeback::new(pos),
         }
     }
 
@@ -157,7 +160,10 @@ impl<'a> WimWriter<'a> {
                 format!("writing {} bytes at offset {offset} of the WIM", data.len()),
                 e,
             )
-        })
+        })?;
+        self.writeback
+            .wrote_up_to(self.file, offset.saturating_add(data.len() as u64));
+        Ok(())
     }
 
     /// Appends `data` as one resource (compressed when `compress` and the WIM compresses).

@@ -24,6 +24,8 @@ const STREAM: &str = "extra stream entry (metadata resource)";
 
 /// Size of the fixed part of a dentry.
 pub const DENTRY_FIXED_SIZE: usize = 102;
+/// Where a dentry's subdirectory offset (u64) is, from its start.
+const SUBDIR_OFFSET: usize = 16;
 /// Size of the fixed part of an extra stream entry.
 pub const STREAM_FIXED_SIZE: usize = 38;
 /// FILE_ATTRIBUTE_DIRECTORY.
@@ -222,7 +224,7 @@ pub fn write_dentry(rec: &DentryRecord, tagged_items: &[u8], out: &mut Vec<u8>) 
     let mut d = [0u8; DENTRY_FIXED_SIZE];
     d[8..12].copy_from_slice(&rec.attributes.to_le_bytes());
     d[12..16].copy_from_slice(&rec.security_id.to_le_bytes());
-    d[16..24].copy_from_slice(&rec.subdir_offset.to_le_bytes());
+    d[SUBDIR_OFFSET..SUBDIR_OFFSET + 8].copy_from_slice(&rec.subdir_offset.to_le_bytes());
     d[40..48].copy_from_slice(&rec.creation_time.to_le_bytes());
     d[48..56].copy_from_slice(&rec.last_access_time.to_le_bytes());
     d[56..64].copy_from_slice(&rec.last_write_time.to_le_bytes());
@@ -254,6 +256,14 @@ pub fn write_dentry(rec: &DentryRecord, tagged_items: &[u8], out: &mut Vec<u8>) 
         pad8(out);
         let sl = (out.len() - s_start) as u64;
         out[s_start..s_start + 8].copy_from_slice(&sl.to_le_bytes());
+    }
+}
+
+/// Sets the subdirectory offset of the dentry [`write_dentry`] wrote at `start` of `out` (for
+/// writers that learn where a directory's children go only after writing its entry).
+pub fn set_subdir_offset(out: &mut [u8], start: usize, subdir_offset: u64) {
+    if let Some(field) = out.get_mut(start + SUBDIR_OFFSET..start + SUBDIR_OFFSET + 8) {
+        field.copy_from_slice(&subdir_offset.to_le_bytes());
     }
 }
 
