@@ -31,13 +31,14 @@ pub struct NewStreams {
 }
 
 /// SHA-1 of `content`'s `content.size()` bytes (zero for empty content), adding each read's
-/// length to `done`; `None` if `stop` was set meanwhile (another thread failed).
+/// length to `done` and then calling `report(done)`; `None` if `stop` was set meanwhile
+/// (another thread failed).
 fn hash_one(
     src: &CommitSource<'_>,
     content: &Content,
     buf: &mut [u8],
-    done: &AtomicU64,
-    stop: &AtomicBool,
+    (done, stop): (&AtomicU64, &AtomicBool),
+    report: &mut dyn FnMut(u64),
 ) -> WimResult<Option<Sha1Hash>> {
     if content.size() == 0 {
         return Ok(Some(Sha1Hash::ZERO));
@@ -54,7 +55,7 @@ fn hash_one(
         }
         hasher.update(&buf[..n]);
         off += n as u64;
-        done.fetch_add(n as u64, Ordering::Relaxed);
+        report(done.fetch_add(n as u64, Ordering::Relaxed) + n as u64);
     }
     Ok(Some(Sha1Hash(hasher.finalize().into())))
 }
@@ -89,7 +90,7 @@ pub fn hash_new_streams(
             let Some(&(_, _, content)) = todo.get(i) else {
                 break;
             };
-            match hash_one(src, content, &mut buf, &done, &stop) {
+            match hash_one(src, content, &mut buf, (&done, &stop), report) {
                 Ok(Some(h)) => out.push((i, h)),
                 Ok(None) => break,
                 Err(e) => {
@@ -97,16 +98,34 @@ pub fn hash_new_streams(
                     return Err(e);
                 }
             }
-            report(done.load(Ordering::Relaxed));
         }
         Ok(out)
     };
     let helpers = threads.max(1).min(todo.len().max(1)) - 1;
+    let finished = AtomicUsize::new(0);
     let results = std::thread::scope(|s| {
+        let caller = std::thread::current();
         let handles: Vec<_> = (0..helpers)
-            .map(|_| s.spawn(|| work(&mut |_| {})))
+            .map(|_| {
+                let caller = caller.clone();
+                let (work, finished) = (&work, &finished);
+                s.spawn(move || {
+                    let r = work(&mut |_| {});
+                    finished.fetch_add(1, Ordering::Release);
+                    caller.unpark(); // the caller may be waiting for this thread
+                    r
+                })
+            })
             .collect();
+        // The caller's thread hashes too, reporting progress after each read; once its share
+        // is done, it keeps reporting while the others finish theirs.
         let mut all = vec![work(&mut |d| progress(d, total))];
+        // (A helper that panicked never counts itself: it ends the wait by having finished.)
+        while finished.load(Ordering::Acquire) < helpers && !handles.iter().all(|h| h.is_finished())
+        {
+            std::thread::park_timeout(std::time::Duration::from_millis(100));
+            progress(done.load(Ordering::Relaxed), total);
+        }
         for h in handles {
             all.push(h.join().unwrap_or_else(|_| {
                 Err(WimError::Unsupported("a hashing thread panicked".into()))
