@@ -239,7 +239,7 @@ pub fn commit_with(
 
     // Append after the last referenced structure: an orphaned tail left by an interrupted
     // write (ours or wimlib's) is overwritten and cut off.
-    let start = crate::wim_end::valid_end(wim).min(size_before);
+    let start = crate::wim_end::valid_end(wim)?.min(size_before);
     let result = write_all(
         src,
         &file,
@@ -328,7 +328,7 @@ fn write_all(
     // then the new blobs.
     let mut table = Vec::new();
     let mut meta_index = 0u32;
-    for e in wim.raw_entries() {
+    for e in wim.raw_entries()? {
         let solid = header.version == crate::format::header::VERSION_SOLID
             && e.reshdr.flags & FLAG_SOLID != 0;
         if solid && e.reshdr.uncompressed_size == crate::blob_index::SOLID_RESOURCE_MAGIC {
