@@ -13,6 +13,7 @@ pub mod logging;
 pub mod manpages;
 pub mod mount_request;
 pub mod mountpoint;
+pub mod open_files;
 mod path_hash;
 pub mod refs;
 pub mod source;

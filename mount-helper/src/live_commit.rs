@@ -14,6 +14,7 @@ use wimfs::commit::{CommitOptions, CommitPhase};
 use wimfs::WimFs;
 
 use crate::control::{self, Action, Request};
+use crate::open_files::{settled_count, RELEASE_GRACE};
 
 /// The daemon's side: commits `fs` and stays mounted.
 pub fn commit_live(
@@ -21,8 +22,12 @@ pub fn commit_live(
     req: &Request,
     progress: &mut dyn FnMut(&str, u64, u64),
 ) -> Result<String, String> {
-    let writing = fs.open_write_handles();
-    if writing > 0 && !req.force {
+    let writing = if req.force {
+        0
+    } else {
+        settled_count(|| fs.open_write_handles(), RELEASE_GRACE)
+    };
+    if writing > 0 {
         return Err(format!(
             "{writing} file(s) are open for writing in the mount; close them, or use --force to \
              commit them as they are now (they stay open and writable)"

@@ -9,6 +9,7 @@ use wimfs::commit::{commit, CommitOptions, CommitPhase, CommitReport, CommitSour
 use wimfs::WimFs;
 
 use crate::control::{self, Action, Controller, Request};
+use crate::open_files::{settled_count, RELEASE_GRACE};
 use crate::Unmounter;
 
 /// What to try when a mount stays busy after a commit or discard.
@@ -34,8 +35,11 @@ impl WimController {
     }
 
     fn refuse_if_busy(&self, req: &Request) -> Result<(), String> {
-        let open = self.fs.open_handles();
-        if open > 0 && !req.force {
+        if req.force {
+            return Ok(());
+        }
+        let open = settled_count(|| self.fs.open_handles(), RELEASE_GRACE);
+        if open > 0 {
             return Err(format!(
                 "{open} file(s) are still open in the mount; close them or use --force"
             ));

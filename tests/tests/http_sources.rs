@@ -138,14 +138,7 @@ fn https_needs_the_ca_and_info_shows_the_pinned_version() {
 
 /// The ETag nginx gives `name` (strong, `"mtime-size"` in hex).
 fn nginx_etag(nginx: &Nginx, name: &str) -> String {
-    let meta = std::fs::metadata(nginx.root().join(name)).expect("stat");
-    let mtime = meta
-        .modified()
-        .expect("mtime")
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs();
-    format!("\"{mtime:x}-{:x}\"", meta.len())
+    etag_of_file(&nginx.root().join(name))
 }
 
 /// A source tree, its WIM (LZX), an ISO holding the WIM, and the WIM split in parts.
@@ -254,6 +247,16 @@ fn a_wim_inside_an_iso_and_a_split_wim_on_a_server_mount_like_the_local_wim() {
 fn a_second_mount_with_the_same_cache_dir_fetches_almost_nothing() {
     let (dir, nginx) = server("http-cache");
     let (wim, _, _) = nested_and_split_fixture(dir.path(), 0);
+    // A second version of the object, published later: other content, but the first
+    // version's size and mtime, so nginx's validators (ETag = mtime in seconds + size,
+    // Last-Modified) are the same; only the content check at open (the first bytes against
+    // the cached block 0) can tell it is another object.
+    let (wim2, _, _) = {
+        let d2 = dir.path().join("v2");
+        std::fs::create_dir_all(&d2).expect("mkdir");
+        nested_and_split_fixture(&d2, 0x5555)
+    };
+    same_size_and_mtime(&wim, &wim2);
     publish(nginx.root(), "install.wim", &wim);
     let proxy = FaultProxy::start(nginx.http_addr());
     let url = format!("{}/install.wim", proxy.base_url());
@@ -276,22 +279,6 @@ fn a_second_mount_with_the_same_cache_dir_fetches_almost_nothing() {
     let d = compare(&first, &second, &same_opts());
     assert!(d.is_empty(), "{}", format_report("cached vs first", &d));
     // A new version on the server replaces the cached one (no stale bytes).
-    let (wim2, _, _) = {
-        let d2 = dir.path().join("v2");
-        std::fs::create_dir_all(&d2).expect("mkdir");
-        nested_and_split_fixture(&d2, 0x5555)
-    };
-    // nginx's validators (ETag = mtime in seconds + size, Last-Modified) cannot tell apart two
-    // files of one size written within the same second, and neither can any HTTP client: the
-    // new version is dated later, as a file replaced by a person or a build would be.
-    let v1_mtime = std::fs::metadata(&wim)
-        .and_then(|m| m.modified())
-        .expect("mtime");
-    std::fs::File::options()
-        .write(true)
-        .open(&wim2)
-        .and_then(|f| f.set_modified(v1_mtime + std::time::Duration::from_secs(5)))
-        .expect("date the new version");
     publish(nginx.root(), "install.wim", &wim2);
     let third = wim_walk(&url, 1, &["--cache-dir", cache_arg]);
     let local2 = wim_walk(wim2.to_str().expect("utf-8"), 1, &[]);
@@ -301,4 +288,36 @@ fn a_second_mount_with_the_same_cache_dir_fetches_almost_nothing() {
         "{}",
         format_report("new version through the cache", &d)
     );
+}
+
+/// Pads the smaller of `a` and `b` with zeros (bytes after a WIM's last structure are ignored)
+/// and gives both the same mtime.
+fn same_size_and_mtime(a: &Path, b: &Path) {
+    let open = |p: &Path| {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .expect("open for writing")
+    };
+    let (fa, fb) = (open(a), open(b));
+    let len = |f: &std::fs::File| f.metadata().expect("stat").len();
+    let size = len(&fa).max(len(&fb));
+    let mtime = fa.metadata().and_then(|m| m.modified()).expect("mtime");
+    for f in [&fa, &fb] {
+        f.set_len(size).expect("pad");
+        f.set_modified(mtime).expect("set mtime");
+    }
+    assert_eq!(etag_of_file(a), etag_of_file(b), "same validators");
+}
+
+/// The strong ETag nginx gives the file `p`: `"mtime-size"` in hex.
+fn etag_of_file(p: &Path) -> String {
+    let m = std::fs::metadata(p).expect("stat");
+    let secs = m
+        .modified()
+        .expect("mtime")
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    format!("\"{secs:x}-{:x}\"", m.len())
 }

@@ -2,16 +2,19 @@
 //! other parts (`--ref`), whose blobs join one index.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use common::cache::{ChunkCache, SourceId};
 use common::io::{FileSource, ReadAt};
 
 use crate::blob_index::{BlobIndex, BlobInfo};
 use crate::error::{WimError, WimResult};
+use sha1::{Digest, Sha1};
+
 use crate::format::blob_table::parse_blob_table;
 use crate::format::header::{WimHeader, HEADER_SIZE};
 use crate::format::xml::{parse_images, xml_text, ImageInfo};
+use crate::format::BlobEntry;
 use crate::format::Sha1Hash;
 use crate::resource::{read_solid_header, BlobReader, ResourceContext};
 
@@ -29,8 +32,12 @@ struct Part {
     /// The raw header bytes and the file length when opened (to detect outside changes).
     header_bytes: Vec<u8>,
     len_at_open: u64,
-    /// The blob table entries as stored, in order.
-    entries: Vec<crate::format::BlobEntry>,
+    /// The blob table entries as stored, in order. Only commits need them, so they are read
+    /// again (and checked against `table_sha1`) when first asked for: a read-only mount does
+    /// not hold them beside the index (a few MB for an install.esd).
+    entries: OnceLock<Vec<BlobEntry>>,
+    /// SHA-1 of the blob table's bytes when the WIM was opened.
+    table_sha1: [u8; 20],
 }
 
 /// An open WIM (all parts of a split WIM).
@@ -72,7 +79,8 @@ fn open_part(source: Arc<dyn ReadAt>, name: String, cache: Arc<ChunkCache>) -> W
         ctx,
         header_bytes: head,
         len_at_open,
-        entries: Vec::new(),
+        entries: OnceLock::new(),
+        table_sha1: [0; 20],
     })
 }
 
@@ -169,7 +177,7 @@ impl WimFile {
                 p.header.blob_table.offset_in_wim,
                 &mut |hdr| read_solid_header(ctx, hdr),
             )?;
-            p.entries = entries;
+            p.table_sha1 = Sha1::digest(&table).into();
         }
         let head = &parts[0];
         let (images, xml) = if head.header.xml_data.size_in_wim == 0 {
@@ -216,9 +224,25 @@ impl WimFile {
         (&self.parts[0].header_bytes, self.parts[0].len_at_open)
     }
 
-    /// Part 1's blob table entries as stored.
-    pub fn raw_entries(&self) -> &[crate::format::BlobEntry] {
-        &self.parts[0].entries
+    /// Part 1's blob table entries as stored: read again from the WIM the first time, and
+    /// an error if the table is no longer the one the WIM was opened with.
+    pub fn raw_entries(&self) -> WimResult<&[BlobEntry]> {
+        let p = &self.parts[0];
+        if let Some(entries) = p.entries.get() {
+            return Ok(entries);
+        }
+        let offset = p.header.blob_table.offset_in_wim;
+        let table =
+            BlobReader::resource(&p.ctx, p.header.blob_table, None)?.read_all(MAX_BLOB_TABLE)?;
+        if <[u8; 20]>::from(Sha1::digest(&table)) != p.table_sha1 {
+            return Err(WimError::invalid(
+                format!("blob table of {}", p.name),
+                offset,
+                "changed since the WIM was opened",
+            ));
+        }
+        let entries = parse_blob_table(&table, offset)?;
+        Ok(p.entries.get_or_init(|| entries))
     }
 
     /// The file name used in messages.

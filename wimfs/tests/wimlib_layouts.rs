@@ -240,3 +240,52 @@ fn verify_finds_flipped_bytes_in_blob_metadata_and_integrity_table() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The blob table's entries are not kept after opening; a commit reads them again, and a table
+/// changed since the WIM was opened is an error naming it, not a table that disagrees with the
+/// index.
+#[test]
+fn blob_table_read_again_for_a_commit_and_checked() {
+    let dir = scratch("table-again");
+    let src = dir.join("src");
+    make_tree(&src);
+    let wim = dir.join("t.wim");
+    wimlib(&[
+        "capture",
+        src.to_str().expect("utf-8"),
+        wim.to_str().expect("utf-8"),
+        "--compress=xpress",
+    ]);
+    let bytes = std::fs::read(&wim).expect("read");
+    let header = wimfs::format::WimHeader::parse(&bytes).expect("header");
+    let table_at = header.blob_table.offset_in_wim as usize;
+    let table_len = header.blob_table.size_in_wim as usize;
+    let stored = wimfs::format::blob_table::parse_blob_table(
+        &bytes[table_at..table_at + table_len],
+        table_at as u64,
+    )
+    .expect("table");
+
+    let unchanged = open(&wim, &[]).expect("opens");
+    assert_eq!(unchanged.raw_entries().expect("same table"), &stored[..]);
+    let end = wimfs::commit::valid_end(&unchanged).expect("end");
+    assert!(end >= (table_at + table_len) as u64);
+
+    let changed = open(&wim, &[]).expect("opens");
+    let mut flipped = bytes.clone();
+    // The reference count of the first entry (resource header 24 + part number 2).
+    flipped[table_at + 26] ^= 0x40;
+    std::fs::write(&wim, &flipped).expect("write");
+    let err = changed
+        .raw_entries()
+        .expect_err("changed table")
+        .to_string();
+    assert!(
+        err.contains("blob table") && err.contains("changed since the WIM was opened"),
+        "{err}"
+    );
+    assert!(wimfs::commit::valid_end(&changed).is_err());
+    // Read once, the entries stay those of the table the WIM was opened with.
+    assert_eq!(unchanged.raw_entries().expect("kept"), &stored[..]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,6 +1,6 @@
 //! The persistent block cache (`--cache-dir DIR`): blocks of an object's pinned version kept
-//! on local disk, so a second mount revalidates with one conditional request and reads what
-//! the first one fetched without fetching it again.
+//! on local disk, so a second mount checks them with one small request (its validators and
+//! first bytes, `source.rs`) and reads what the first one fetched without fetching it again.
 //!
 //! Layout: `DIR/<hash of scheme+host+path>/` holds `url` (for people), `latest` (the last
 //! version seen, one [`PinnedVersion::to_line`]), and per version `<hash>.data` (a sparse file
@@ -206,6 +206,20 @@ impl DiskCache {
         Ok(())
     }
 
+    /// Forgets every stored block (the object changed under the same version).
+    pub fn clear(&self) -> std::io::Result<()> {
+        let mut e = self.entries.lock();
+        let mine = used_in_map(&e);
+        e.fill(0);
+        write_all_at(&self.map, 0, &e)?;
+        self.data.set_len(0)?;
+        self.used.fetch_sub(
+            mine.min(self.used.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
+        Ok(())
+    }
+
     /// True if block `b` is stored.
     pub fn has(&self, b: u64) -> bool {
         self.entry(b).is_some()
@@ -307,6 +321,18 @@ mod tests {
         write_all_at(&f, 8192, b"x").expect("damage");
         assert!(c.get(2).is_none());
         assert!(!c.has(2));
+        // Cleared (the object changed under the same version): nothing is stored any more,
+        // also after reopening.
+        c.clear().expect("clear");
+        assert!(c.get(1).is_none());
+        assert_eq!(c.used(), 0);
+        c.put(1, &[9u8; 4096]);
+        drop(c);
+        let c = idx
+            .open_version(&version("\"a\""), 4096, 1 << 20)
+            .expect("reopen");
+        assert_eq!(c.get(1).as_deref(), Some(&[9u8; 4096][..]));
+        assert!(c.get(0).is_none());
         drop(c);
         // A new version deletes the old one's blocks.
         let c = idx

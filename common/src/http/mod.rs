@@ -9,7 +9,7 @@
 //!   conditions (RFC 9110 §13) every later request carries.
 //! - [`client`]: one HTTP attempt (ureq; proxies from the environment, redirects) and the
 //!   retry loop with backoff; [`tls`]: the CA roots.
-//! - [`requests`]: the probe at open (size, validators and the first block in one round
+//! - [`requests`]: the probe at open (size, validators and the first bytes in one round
 //!   trip) and the conditional range requests.
 //! - [`blocks`]: the in-memory block cache and the blocks being fetched.
 //! - [`readahead`]: sequential-stream detection with a growing window.

@@ -1,6 +1,5 @@
 //! The two requests an HTTP source makes: the probe at open (one round trip: size,
-//! validators and the first block; or, revalidating a disk-cached version, a bodiless 304) and
-//! conditional range requests (RFC 9110 §14.2, §13.1.1) for blocks, whose answers are checked
+//! validators and the first bytes) and conditional range requests (RFC 9110 §14.2, §13.1.1) for blocks, whose answers are checked
 //! against the pinned version.
 
 use std::time::Duration;
@@ -8,40 +7,30 @@ use std::time::Duration;
 use super::client::{AttemptError, Client};
 use super::version::{parse_content_range, ContentRange, PinnedVersion};
 
-/// What the probe learned.
+/// What the probe learned: the object (size and validators) and its first bytes.
 #[derive(Debug)]
-pub enum ProbeOutcome {
-    /// The object (size and validators) and its first bytes.
-    Fresh {
-        /// The version to pin.
-        version: PinnedVersion,
-        /// Bytes from offset 0 (a whole block, or the whole object if smaller).
-        first: Vec<u8>,
-    },
-    /// `304 Not Modified`: the cached version is current.
-    NotModified,
+pub struct ProbeOutcome {
+    /// The version to pin.
+    pub version: PinnedVersion,
+    /// Bytes from offset 0 (as many as asked for, or the whole object if smaller).
+    pub first: Vec<u8>,
 }
 
-/// GET bytes `0..first_len` (conditional on `cached` not matching, when given).
+/// GET bytes `0..first_len`.
 pub fn probe(
     client: &Client,
     url: &str,
     first_len: u64,
-    cached: Option<&PinnedVersion>,
     timeout: Duration,
 ) -> Result<ProbeOutcome, AttemptError> {
     let range = format!("bytes=0-{}", first_len.saturating_sub(1));
-    let mut headers = vec![("Range", range.as_str())];
-    if let Some((k, v)) = cached.and_then(PinnedVersion::revalidation) {
-        headers.push((k, v));
-    }
+    let headers = [("Range", range.as_str())];
     let answer = client.get(url, &headers, timeout)?;
     let validators = (
         answer.header("ETag").map(str::to_string),
         answer.header("Last-Modified").map(str::to_string),
     );
     match answer.status {
-        304 if cached.is_some() => Ok(ProbeOutcome::NotModified),
         206 => {
             let cr = answer.header("Content-Range").unwrap_or("");
             let Some(ContentRange::Bytes { first, last, total }) = parse_content_range(cr) else {
@@ -58,14 +47,14 @@ pub fn probe(
                 etag: validators.0,
                 last_modified: validators.1,
             };
-            Ok(ProbeOutcome::Fresh {
+            Ok(ProbeOutcome {
                 version,
                 first: body,
             })
         }
         416 => match answer.header("Content-Range").and_then(parse_content_range) {
             // An empty object: no byte range is satisfiable.
-            Some(ContentRange::Unsatisfied { total: 0 }) => Ok(ProbeOutcome::Fresh {
+            Some(ContentRange::Unsatisfied { total: 0 }) => Ok(ProbeOutcome {
                 version: PinnedVersion {
                     size: 0,
                     etag: validators.0,
@@ -91,7 +80,7 @@ pub fn probe(
                         etag: validators.0,
                         last_modified: validators.1,
                     };
-                    Ok(ProbeOutcome::Fresh { version, first })
+                    Ok(ProbeOutcome { version, first })
                 }
                 _ => Err(AttemptError::NoRanges(
                     "it answered a range request with status 200 and the whole file".into(),

@@ -29,6 +29,10 @@ use super::version::PinnedVersion;
 use super::workers::{runs, Job, RunJob};
 use crate::io::ReadAt;
 
+/// Bytes fetched at open to check a disk-cached version's content: they cover a WIM's header
+/// and an ISO's primary volume descriptor (sector 16 of 2048 bytes).
+pub const CONTENT_CHECK_BYTES: u64 = 64 << 10;
+
 /// Counters, for logs and benchmarks.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct HttpStats {
@@ -48,7 +52,12 @@ pub struct HttpSource {
 
 impl HttpSource {
     /// Opens `location`: one request learns the size and validators (pinned from now on) and
-    /// brings the first block; a server that ignores ranges is refused here.
+    /// brings the first block; a server that ignores ranges is refused here. With a disk
+    /// cache of the same version, the request brings only the first [`CONTENT_CHECK_BYTES`],
+    /// and the cached blocks are used only if they begin with them: validators cannot tell
+    /// apart two versions of one size written within the same second (nginx's ETag is the
+    /// mtime in seconds and the size), the first bytes of an image (a WIM's header with its
+    /// table offsets, an ISO's volume descriptors with their dates) can.
     pub fn open(location: &str, config: &HttpConfig) -> Result<Self, HttpError> {
         let url = HttpUrl::parse(location)?;
         let client = ProcessClient::new(config, authorization(&url, config))?;
@@ -58,23 +67,19 @@ impl HttpSource {
         };
         let cached = index.as_ref().and_then(DiskIndex::latest);
         let block = config.block_bytes();
+        // With blocks on disk, only the first bytes are fetched: enough to compare the
+        // content with the cached copy, whose other blocks are then read from disk.
+        let probe_len = if cached.is_some() {
+            CONTENT_CHECK_BYTES.min(block)
+        } else {
+            block
+        };
         let agent = client.get()?;
         let target = url.request_url();
         let deadline = Instant::now() + config.timeout;
-        let outcome = with_retries(deadline, |t| {
-            probe(&agent, &target, block, cached.as_ref(), t)
-        })
-        .map_err(|e| open_error(&url, e))?;
-        let (version, first) = match (outcome, cached) {
-            (ProbeOutcome::Fresh { version, first }, _) => (version, Some(first)),
-            (ProbeOutcome::NotModified, Some(cached)) => (cached, None),
-            (ProbeOutcome::NotModified, None) => {
-                return Err(open_error(
-                    &url,
-                    AttemptError::Fatal("304 to an unconditional request".into()),
-                ))
-            }
-        };
+        let ProbeOutcome { version, first } =
+            with_retries(deadline, |t| probe(&agent, &target, probe_len, t))
+                .map_err(|e| open_error(&url, e))?;
         if version.condition().is_none() {
             tracing::warn!(
                 "{}: the server sends no strong ETag nor Last-Modified; a change on the server can only be noticed by its size",
@@ -84,6 +89,29 @@ impl HttpSource {
         let disk = match &index {
             Some(i) => Some(i.open_version(&version, block, config.cache_dir_max_bytes)?),
             None => None,
+        };
+        // Same version, other bytes (or no block 0 to compare with): the cached blocks
+        // cannot be trusted.
+        let disk = match (disk, &cached) {
+            (Some(d), Some(c))
+                if *c == version && !d.get(0).is_some_and(|b| b.starts_with(&first)) =>
+            {
+                tracing::warn!(
+                    "{}: the cached blocks do not match the object on the server although its size, ETag and Last-Modified are the same (replaced within the same second?); fetching it again",
+                    url.display()
+                );
+                match d.clear() {
+                    Ok(()) => Some(d),
+                    Err(e) => {
+                        tracing::warn!(
+                            "{}: clearing its cached blocks: {e}; not using the cache",
+                            url.display()
+                        );
+                        None
+                    }
+                }
+            }
+            (d, _) => d,
         };
         let blocks = version.size.div_ceil(block);
         let shared = Arc::new_cyclic(|me| Shared {
@@ -101,12 +129,12 @@ impl HttpSource {
             workers: Mutex::new(None),
             me: me.clone(),
             requests: AtomicU64::new(1),
-            bytes_fetched: AtomicU64::new(first.as_ref().map_or(0, |f| f.len() as u64)),
+            bytes_fetched: AtomicU64::new(first.len() as u64),
             disk_hits: AtomicU64::new(0),
             url,
             version,
         });
-        if let Some(first) = first.filter(|f| f.len() as u64 == block.min(shared.version.size)) {
+        if first.len() as u64 == block.min(shared.version.size) {
             shared.store(Job { first: 0, count: 1 }, &first);
         }
         tracing::info!(

@@ -30,16 +30,6 @@ impl PinnedVersion {
             .map(|lm| ("If-Unmodified-Since", lm))
     }
 
-    /// The header that asks "has it changed since?" when reopening from the disk cache.
-    pub fn revalidation(&self) -> Option<(&'static str, &str)> {
-        if let Some(e) = self.etag.as_deref() {
-            return Some(("If-None-Match", e));
-        }
-        self.last_modified
-            .as_deref()
-            .map(|lm| ("If-Modified-Since", lm))
-    }
-
     /// Checks an answer's validators and total size against the pinned ones; the reason
     /// names what differs.
     pub fn check(
@@ -162,7 +152,6 @@ mod tests {
             last_modified: Some("Sat, 05 Dec 2026 10:00:00 GMT".into()),
         };
         assert_eq!(v.condition().map(|c| c.0), Some("If-Unmodified-Since"));
-        assert_eq!(v.revalidation().map(|c| c.0), Some("If-None-Match"));
         v.etag = Some("\"x\"".into());
         assert_eq!(v.condition(), Some(("If-Match", "\"x\"")));
         assert!(v.check(Some("\"y\""), None, 5).is_err());

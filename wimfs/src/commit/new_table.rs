@@ -33,10 +33,10 @@ pub fn new_blob_table(
     new_blobs: &[(Sha1Hash, Content)],
 ) -> WimResult<Vec<u8>> {
     let solid_wim = wim.header().version == VERSION_SOLID;
-    let mut table =
-        Vec::with_capacity((wim.raw_entries().len() + new_blobs.len() + 1) * ENTRY_SIZE);
+    let entries = wim.raw_entries()?;
+    let mut table = Vec::with_capacity((entries.len() + new_blobs.len() + 1) * ENTRY_SIZE);
     let mut meta_index = 0u32;
-    for e in wim.raw_entries() {
+    for e in entries {
         let solid = solid_wim && e.reshdr.flags & FLAG_SOLID != 0;
         if solid && e.reshdr.uncompressed_size == SOLID_RESOURCE_MAGIC {
             table.extend_from_slice(&e.to_bytes());

@@ -77,7 +77,7 @@ pub fn rebuild(path: &Path, check: bool) -> WimResult<RebuildReport> {
         let mut moved: HashMap<u64, u64> = HashMap::new();
         let mut seen: HashSet<crate::format::Sha1Hash> = HashSet::new();
         let mut table = Vec::new();
-        for e in wim.raw_entries() {
+        for e in wim.raw_entries()? {
             let solid = e.reshdr.flags & FLAG_SOLID != 0;
             let resource_entry = !solid || e.reshdr.uncompressed_size == SOLID_RESOURCE_MAGIC;
             if e.reshdr.is_metadata() && e.refcount == 0 {

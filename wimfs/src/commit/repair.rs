@@ -30,7 +30,7 @@ pub fn repair(path: &Path) -> WimResult<RepairReport> {
     if wim.part_count() > 1 {
         return Err(WimError::Unsupported("repairing split WIMs".into()));
     }
-    let end = valid_end(&wim);
+    let end = valid_end(&wim)?;
     let file = OpenOptions::new()
         .read(true)
         .write(true)

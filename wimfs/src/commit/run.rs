@@ -137,7 +137,7 @@ pub fn commit_with(
 
     // Append after the last referenced structure: an orphaned tail left by an interrupted
     // write (ours or wimlib's) is overwritten and cut off.
-    let start = crate::wim_end::valid_end(wim).min(size_before);
+    let start = crate::wim_end::valid_end(wim)?.min(size_before);
     let result = write_all(
         src,
         &file,

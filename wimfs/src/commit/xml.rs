@@ -21,6 +21,8 @@ pub fn update_image(text: &str, index: u32, values: &[(&str, String)]) -> WimRes
         })?;
     // (start, end, replacement), applied back to front.
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    // Missing elements, grouped by the deepest existing element they go into.
+    let mut missing: Vec<(roxmltree::Node, Vec<MissingElement>)> = Vec::new();
     for (path, value) in values {
         let value = escape(value);
         let mut node = image;
@@ -42,22 +44,23 @@ pub fn update_image(text: &str, index: u32, values: &[(&str, String)]) -> WimRes
                 edits.push((r.start, r.end, format!("<{tag}>{value}</{tag}>")));
             }
             Some(depth) => {
-                // Build the missing elements and insert them before the deepest existing
-                // element's end tag.
-                let mut inner = value;
-                for part in parts[depth..].iter().rev() {
-                    inner = format!("<{part}>{inner}</{part}>");
-                }
-                let r = node.range();
-                let end_tag = format!("</{}>", node.tag_name().name());
-                let at = if text[r.clone()].ends_with(&end_tag) {
-                    r.end - end_tag.len()
-                } else {
-                    r.end
+                let at = match missing.iter().position(|(n, _)| *n == node) {
+                    Some(at) => at,
+                    None => {
+                        missing.push((node, Vec::new()));
+                        missing.len() - 1
+                    }
                 };
-                edits.push((at, at, inner));
+                MissingElement::add(&mut missing[at].1, &parts[depth..], value);
             }
         }
+    }
+    for (node, children) in missing {
+        let mut content = String::new();
+        for child in &children {
+            child.render(&mut content);
+        }
+        edits.push(insert_children(text, node, &content)?);
     }
     edits.sort_by_key(|e| std::cmp::Reverse(e.0));
     let mut out = text.to_string();
@@ -67,6 +70,77 @@ pub fn update_image(text: &str, index: u32, values: &[(&str, String)]) -> WimRes
     Ok(out)
 }
 
+/// An element to add: a value, or (for the inner parts of a path) more elements.
+struct MissingElement {
+    name: String,
+    value: Option<String>,
+    children: Vec<MissingElement>,
+}
+
+impl MissingElement {
+    /// Adds the element at `path` (relative to `list`'s parent), sharing the elements on the
+    /// way with earlier paths, so `A/B` and `A/C` give one `A`.
+    fn add(list: &mut Vec<MissingElement>, path: &[&str], value: String) {
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
+        let at = match list.iter().position(|e| e.name == *first) {
+            Some(at) => at,
+            None => {
+                list.push(MissingElement {
+                    name: first.to_string(),
+                    value: None,
+                    children: Vec::new(),
+                });
+                list.len() - 1
+            }
+        };
+        if rest.is_empty() {
+            list[at].value = Some(value);
+        } else {
+            Self::add(&mut list[at].children, rest, value);
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        out.push('<');
+        out.push_str(&self.name);
+        out.push('>');
+        match &self.value {
+            Some(v) => out.push_str(v),
+            None => self.children.iter().for_each(|c| c.render(out)),
+        }
+        out.push_str("</");
+        out.push_str(&self.name);
+        out.push('>');
+    }
+}
+
+/// The edit that adds `content` as the last children of `node`: inserted before its end tag,
+/// or, for an empty-element tag (`<X/>`, `<X a="1" />`), the tag opened and closed around it.
+fn insert_children(
+    text: &str,
+    node: roxmltree::Node,
+    content: &str,
+) -> WimResult<(usize, usize, String)> {
+    let r = node.range();
+    let name = node.tag_name().name();
+    let end_tag = format!("</{name}>");
+    let element = &text[r.clone()];
+    if element.ends_with(&end_tag) {
+        let at = r.end - end_tag.len();
+        Ok((at, at, content.to_string()))
+    } else if element.ends_with("/>") {
+        Ok((r.end - 2, r.end, format!(">{content}{end_tag}")))
+    } else {
+        Err(WimError::invalid(
+            "XML data",
+            r.start as u64,
+            format!("cannot find the end of <{name}> to add {content}"),
+        ))
+    }
+}
+
 /// Sets the `<TOTALBYTES>` that is a direct child of `<WIM>` to `xml_offset`: replaced where it
 /// is, or added before `</WIM>` when the WIM has none (wimlib writes it there).
 pub fn set_wim_total_bytes(text: &str, xml_offset: u64) -> WimResult<String> {
@@ -74,27 +148,15 @@ pub fn set_wim_total_bytes(text: &str, xml_offset: u64) -> WimResult<String> {
         .map_err(|e| WimError::invalid("XML data", 0, e.to_string()))?;
     let root = doc.root_element();
     let element = format!("<TOTALBYTES>{xml_offset}</TOTALBYTES>");
-    let mut out = text.to_string();
-    match root.children().find(|c| c.has_tag_name("TOTALBYTES")) {
-        Some(existing) => out.replace_range(existing.range(), &element),
-        None => {
-            let r = root.range();
-            let name = root.tag_name().name();
-            let end_tag = format!("</{name}>");
-            if text[r.clone()].ends_with(&end_tag) {
-                out.insert_str(r.end - end_tag.len(), &element);
-            } else if text[r.clone()].ends_with("/>") {
-                // `<WIM/>`: give it content.
-                out.replace_range(r.end - 2..r.end, &format!(">{element}{end_tag}"));
-            } else {
-                return Err(WimError::invalid(
-                    "XML data",
-                    0,
-                    format!("cannot find the end of <{name}> to add TOTALBYTES"),
-                ));
-            }
+    let (start, end, replacement) = match root.children().find(|c| c.has_tag_name("TOTALBYTES")) {
+        Some(existing) => {
+            let r = existing.range();
+            (r.start, r.end, element)
         }
-    }
+        None => insert_children(text, root, &element)?,
+    };
+    let mut out = text.to_string();
+    out.replace_range(start..end, &replacement);
     Ok(out)
 }
 
@@ -162,6 +224,31 @@ mod tests {
         assert_eq!(
             set_wim_total_bytes("<WIM />", 1).expect("valid"),
             "<WIM ><TOTALBYTES>1</TOTALBYTES></WIM>"
+        );
+    }
+
+    #[test]
+    fn missing_children_of_one_element_are_added_together() {
+        let xml = "<WIM><IMAGE INDEX=\"1\"/><IMAGE INDEX=\"2\"><NAME>b</NAME></IMAGE></WIM>";
+        let values = [
+            ("DIRCOUNT", "5".to_string()),
+            ("LASTMODIFICATIONTIME/HIGHPART", "0x1".to_string()),
+            ("FILECOUNT", "9".to_string()),
+            ("LASTMODIFICATIONTIME/LOWPART", "0x2".to_string()),
+        ];
+        let out = update_image(xml, 1, &values).expect("valid");
+        assert_eq!(
+            out,
+            "<WIM><IMAGE INDEX=\"1\"><DIRCOUNT>5</DIRCOUNT><LASTMODIFICATIONTIME>\
+             <HIGHPART>0x1</HIGHPART><LOWPART>0x2</LOWPART></LASTMODIFICATIONTIME>\
+             <FILECOUNT>9</FILECOUNT></IMAGE><IMAGE INDEX=\"2\"><NAME>b</NAME></IMAGE></WIM>"
+        );
+        roxmltree::Document::parse(&out).expect("well-formed");
+        let out = update_image(xml, 2, &values[..2]).expect("valid");
+        assert_eq!(
+            out,
+            "<WIM><IMAGE INDEX=\"1\"/><IMAGE INDEX=\"2\"><NAME>b</NAME><DIRCOUNT>5</DIRCOUNT>\
+             <LASTMODIFICATIONTIME><HIGHPART>0x1</HIGHPART></LASTMODIFICATIONTIME></IMAGE></WIM>"
         );
     }
 }

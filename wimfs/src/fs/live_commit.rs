@@ -99,7 +99,13 @@ impl WimFs {
         }
         let old_wim = self.wim();
         let snapshot = self.tree.read().clone();
-        let from = current_fingerprint(&old_wim);
+        let from = match current_fingerprint(&old_wim) {
+            Ok(from) => from,
+            Err(e) => {
+                self.set_frozen(false);
+                return Err(e);
+            }
+        };
         let source = CommitSource {
             wim: &old_wim,
             image: self.image,
@@ -151,7 +157,7 @@ impl WimFs {
             .path()
             .ok_or_else(|| WimError::Unsupported("the WIM has no path".into()))?;
         let new_wim = Arc::new(WimFile::open(path, Arc::clone(old_wim.cache()))?);
-        let print = current_fingerprint(&new_wim);
+        let print = current_fingerprint(&new_wim)?;
         let loaded = ImageTree::load(&new_wim, self.image)?;
         let bad = |e: String| WimError::Unsupported(format!("the committed image: {e}"));
         let map = match_numbers(&loaded, snapshot).map_err(bad)?;

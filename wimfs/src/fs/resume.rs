@@ -38,8 +38,11 @@ fn vfs(e: common::vfs::VfsError) -> WimError {
 
 /// The fingerprint of `wim` as it is now (its header and the end of what it references: an
 /// orphaned tail left by an interrupted commit does not change which image it is).
-pub fn current_fingerprint(wim: &WimFile) -> String {
-    fingerprint(wim.fingerprint().0, crate::wim_end::valid_end(wim))
+pub fn current_fingerprint(wim: &WimFile) -> WimResult<String> {
+    Ok(fingerprint(
+        wim.fingerprint().0,
+        crate::wim_end::valid_end(wim)?,
+    ))
 }
 
 /// The canonical name of the WIM recorded in `info`.
@@ -56,7 +59,7 @@ pub(super) fn open_staging(
     dir: &Path,
     resume: bool,
 ) -> WimResult<StagingSetup> {
-    let print = current_fingerprint(wim);
+    let print = current_fingerprint(wim)?;
     let wim_name = wim_name(wim);
     if !resume {
         if StagingInfo::read(dir).is_some() {
