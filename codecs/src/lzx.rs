@@ -35,6 +35,8 @@ mod stats;
 mod write;
 
 #[cfg(test)]
+mod parse_tests;
+#[cfg(test)]
 mod tests;
 
 pub use decode::decompress;

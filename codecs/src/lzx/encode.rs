@@ -107,8 +107,7 @@ thread_local! {
 #[derive(Debug, Default)]
 struct Scratch {
     mf: MatchFinder,
-    cache: Vec<Match>,
-    cache_at: Vec<u32>,
+    cache: MatchCache,
     search: Search,
     items: Vec<Item>,
     costs: Costs,
@@ -134,14 +133,14 @@ fn encode_chunk(data: &[u8], order: u32, params: Params, s: &mut Scratch) -> Vec
     let mut start = 0;
     while start < data.len() {
         let end = (start + block).min(data.len());
-        collect_matches(s, data, start, end, nice, max_offset);
+        s.cache
+            .collect(&mut s.mf, data, start, end, nice, max_offset);
         let b = Block {
             data,
             start,
             end,
-            cache: &s.cache,
-            cache_at: &s.cache_at,
-            nice,
+            cache: &s.cache.matches,
+            cache_at: &s.cache.at,
         };
         let reps_in = st.reps;
         let mut freqs = lazy(&b, reps_in, num_main, &mut s.items);
@@ -156,55 +155,68 @@ fn encode_chunk(data: &[u8], order: u32, params: Params, s: &mut Scratch) -> Vec
     bw.finish()
 }
 
-/// Finds and caches the matches of every position of `start..end`, clipped to the block.
-/// After a match of `nice` bytes or more, the positions it covers are only inserted.
-fn collect_matches(
-    s: &mut Scratch,
-    data: &[u8],
-    start: usize,
-    end: usize,
-    nice: usize,
-    max_offset: usize,
-) {
-    s.cache.clear();
-    s.cache_at.clear();
-    let n = data.len();
-    let mut p = start;
-    while p < end {
-        s.cache_at.push(s.cache.len() as u32);
-        let first = s.cache.len();
-        // The tree sees the whole chunk; the block end only clips what is reported.
-        let tree_max = (n - p).min(MAX_MATCH);
-        s.mf.find(p, tree_max, max_offset.min(p), &mut s.cache);
-        if end - p < MAX_MATCH {
-            // Near the block's end: clip, and keep the lengths strictly increasing.
-            let limit = (end - p) as u32;
-            let mut keep = first;
-            let mut last = 0;
-            for k in first..s.cache.len() {
-                let m = s.cache[k];
-                let len = m.len.min(limit);
-                if len > last {
-                    s.cache[keep] = Match {
-                        len,
-                        offset: m.offset,
-                    };
-                    keep += 1;
-                    last = len;
+/// The matches of every position of a block: those of block position i are
+/// `matches[at[i]..at[i + 1]]`, of strictly increasing lengths.
+#[derive(Debug, Default)]
+pub(super) struct MatchCache {
+    pub(super) matches: Vec<Match>,
+    pub(super) at: Vec<u32>,
+}
+
+impl MatchCache {
+    /// Finds and caches the matches of every position of `start..end`, clipped to the block.
+    /// After a match of `nice` bytes or more, the positions it covers are only inserted (and
+    /// have no matches).
+    pub(super) fn collect(
+        &mut self,
+        mf: &mut MatchFinder,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        nice: usize,
+        max_offset: usize,
+    ) {
+        let (cache, cache_at) = (&mut self.matches, &mut self.at);
+        cache.clear();
+        cache_at.clear();
+        let n = data.len();
+        let mut p = start;
+        while p < end {
+            cache_at.push(cache.len() as u32);
+            let first = cache.len();
+            // The tree sees the whole chunk; the block end only clips what is reported.
+            let tree_max = (n - p).min(MAX_MATCH);
+            mf.find(p, tree_max, max_offset.min(p), cache);
+            if end - p < MAX_MATCH {
+                // Near the block's end: clip, and keep the lengths strictly increasing.
+                let limit = (end - p) as u32;
+                let mut keep = first;
+                let mut last = 0;
+                for k in first..cache.len() {
+                    let m = cache[k];
+                    let len = m.len.min(limit);
+                    if len > last {
+                        cache[keep] = Match {
+                            len,
+                            offset: m.offset,
+                        };
+                        keep += 1;
+                        last = len;
+                    }
                 }
+                cache.truncate(keep);
             }
-            s.cache.truncate(keep);
-        }
-        let longest = s.cache[first..].last().map_or(0, |m| m.len as usize);
-        if longest >= nice {
-            for q in p + 1..p + longest {
-                s.cache_at.push(s.cache.len() as u32);
-                s.mf.skip(q, (n - q).min(MAX_MATCH));
+            let longest = cache[first..].last().map_or(0, |m| m.len as usize);
+            if longest >= nice {
+                for q in p + 1..p + longest {
+                    cache_at.push(cache.len() as u32);
+                    mf.skip(q, (n - q).min(MAX_MATCH));
+                }
+                p += longest;
+            } else {
+                p += 1;
             }
-            p += longest;
-        } else {
-            p += 1;
         }
+        cache_at.push(cache.len() as u32);
     }
-    s.cache_at.push(s.cache.len() as u32);
 }

@@ -142,7 +142,8 @@ pub(super) fn costs_from(f: &Freqs, costs: &mut Costs) {
             *hp = ent(f.main[first + k], mt, main[first + k], um) + verbatim_bits(slot) * S;
         }
         for l in MIN_MATCH..=MAX_MATCH {
-            mc[l] = head[(l - MIN_MATCH).min(NUM_PRIMARY_LENS)] + len_part[l];
+            let price = head[(l - MIN_MATCH).min(NUM_PRIMARY_LENS)] + len_part[l];
+            mc[l] = u64::from(price) << 32 | l as u64;
         }
     }
     // Aligned offsets: priced by the aligned tree when it would pay for itself.
