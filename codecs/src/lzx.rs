@@ -31,6 +31,7 @@ mod items;
 mod matchfind;
 mod parse;
 mod pretree;
+mod split;
 mod stats;
 mod write;
 

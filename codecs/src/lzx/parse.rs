@@ -124,7 +124,7 @@ impl Queue {
 }
 
 /// The block being parsed and what the parse needs.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Block<'a> {
     /// The whole (E8-translated) chunk.
     pub(super) data: &'a [u8],
