@@ -1,13 +1,15 @@
 //! The parse ([`super::parse`]) on a block built to need its special ways: records that
 //! differ from an earlier one in one byte (gap ways), interleaved tables (R1 and R2), and a
 //! long repeat (positions inside a match of `nice` bytes have no cached matches). The items
-//! must rebuild the block when decoded as the decoder would.
+//! must rebuild the block when decoded as the decoder would. And block splitting
+//! ([`super::split`]) on a chunk of two kinds of data.
 
 use super::encode::MatchCache;
 use super::items::{apply, Item};
 use super::matchfind::MatchFinder;
 use super::parse::{parse, Block, Costs, Search};
 use super::stats::{costs_from, lazy};
+use super::{compress, decompress};
 
 /// Records of 24 bytes copied from one of the four before with one byte changed (gap ways), two
 /// interleaved tables (repeated offsets other than R0), and a long repeat (positions
@@ -91,4 +93,45 @@ fn the_items_rebuild_the_block_with_gap_ways_and_repeated_offsets() {
         "the best path takes only {gap_ways} gap ways"
     );
     assert!(r12 >= 50, "only {r12} R1/R2 matches");
+}
+
+/// 16 KiB of text-like words, then 16 KiB of records of small binary values: two blocks
+/// code them smaller than one.
+fn two_kinds() -> Vec<u8> {
+    let mut seed = 9u32;
+    let mut rnd = move || {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        seed >> 16
+    };
+    let words: Vec<Vec<u8>> = (0..200)
+        .map(|_| {
+            (0..2 + rnd() % 7)
+                .map(|_| b'a' + (rnd() % 26) as u8)
+                .collect()
+        })
+        .collect();
+    let mut v = Vec::new();
+    while v.len() < 16384 {
+        v.extend_from_slice(&words[(rnd() % 200) as usize]);
+        v.push(b' ');
+    }
+    v.truncate(16384);
+    while v.len() < 32768 {
+        v.extend_from_slice(&[0x80 | (rnd() % 16) as u8, 0, (rnd() % 4) as u8, 0xff]);
+    }
+    v
+}
+
+#[test]
+fn a_chunk_of_two_kinds_is_written_as_two_blocks() {
+    let data = two_kinds();
+    let packed = compress(&data, 32768).expect("compressible");
+    // The first block's header: 3 bits of type, then the "default size" flag, which is
+    // clear when the block is shorter than the 32 KiB chunk.
+    let word = u16::from_le_bytes([packed[0], packed[1]]);
+    assert_ne!(word >> 13, 3, "the first block is not compressed");
+    assert_eq!((word >> 12) & 1, 0, "the chunk was written as one block");
+    let mut out = vec![0u8; data.len()];
+    decompress(&packed, &mut out, 32768).expect("our decoder accepts the blocks");
+    assert!(out == data, "the two blocks decode to other bytes");
 }
