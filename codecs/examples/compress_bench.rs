@@ -5,7 +5,7 @@
 //! ```text
 //! cargo run --release -p wimcodecs --features wimlib-bench --example compress_bench -- \
 //!     [--codec xpress|lzx|lzx-fast|all] [--chunk BYTES] [--max-bytes BYTES] [--rounds N] \
-//!     [--only ours|wimlib|none] PATH...
+//!     [--only ours|wimlib|none] [--wimlib-level N] PATH...
 //! ```
 //!
 //! The files under the PATHs (directories walked recursively, in sorted order; symlinks
@@ -18,6 +18,9 @@
 //! its raw size, as a WIM stores it. Speeds are input MB per second of this thread's CPU time,
 //! the best of `--rounds` (default 3) passes. In the first pass every chunk of ours is decoded
 //! by our decoder and by wimlib's and compared with the input.
+//!
+//! `--wimlib-level N` sets wimlib's compression level (default 0, its default 50; e.g. 44 for
+//! its LZX compressor with one optimization pass instead of two).
 //!
 //! `lzx-fast` is our LZX compressor at `Effort::Fast` (the commit's), against the same wimlib
 //! level.
@@ -96,6 +99,7 @@ fn main() {
     let mut rounds = 3usize;
     let mut codec = String::from("all");
     let mut only = Only::Both;
+    let mut level = 0u32;
     let mut paths = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -105,6 +109,7 @@ fn main() {
             "--max-bytes" => max_bytes = value().parse().expect("--max-bytes BYTES"),
             "--rounds" => rounds = value().parse().expect("--rounds N"),
             "--codec" => codec = value(),
+            "--wimlib-level" => level = value().parse().expect("--wimlib-level N"),
             "--only" => {
                 only = match value().as_str() {
                     "ours" => Only::Ours,
@@ -130,7 +135,7 @@ fn main() {
         .filter(|c| codec == "all" || c.name.eq_ignore_ascii_case(&codec))
     {
         if only != Only::Neither {
-            run(c, &chunks, chunk, rounds.max(1), only);
+            run(c, &chunks, chunk, rounds.max(1), only, level);
         }
     }
 }
@@ -153,8 +158,8 @@ fn load(paths: &[PathBuf], chunk: usize, max_bytes: usize) -> Vec<Vec<u8>> {
     all.into_iter().step_by(stride).collect()
 }
 
-fn run(c: &Codec, chunks: &[Vec<u8>], chunk: usize, rounds: usize, only: Only) {
-    let mut wimlib = Compressor::new(c.ctype, chunk, 0);
+fn run(c: &Codec, chunks: &[Vec<u8>], chunk: usize, rounds: usize, only: Only, level: u32) {
+    let mut wimlib = Compressor::new(c.ctype, chunk, level);
     let mut wimlib_dec = Decompressor::new(c.ctype, chunk);
     let total: usize = chunks.iter().map(Vec::len).sum();
     let (mut best_ours, mut best_wimlib) = (Duration::MAX, Duration::MAX);

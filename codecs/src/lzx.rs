@@ -31,9 +31,12 @@ mod items;
 mod matchfind;
 mod parse;
 mod pretree;
+mod split;
 mod stats;
 mod write;
 
+#[cfg(test)]
+mod parse_tests;
 #[cfg(test)]
 mod tests;
 

@@ -5,8 +5,9 @@
 //! ([`super::matchfind`]) and cached. A lazy pass over the cache gives first symbol
 //! statistics ([`super::stats`]); then the shortest-path parse ([`super::parse`]) runs once,
 //! priced with them. How deep the match finder searches and where the parse stops weighing
-//! is the [`Effort`]: `Normal` for `wimfs`'s ratio, `Fast` for commits. The block is written as a verbatim, aligned-offset or uncompressed
-//! block, whichever is smallest ([`super::write`]).
+//! is the [`Effort`]: `Normal` for `wimfs`'s ratio, `Fast` for commits. The block is written
+//! as a verbatim, aligned-offset or uncompressed block, whichever is smallest
+//! ([`super::write`]); at `Normal`, as two blocks when that is smaller ([`super::split`]).
 //!
 //! The buffers (match finder, match cache, parse arrays) are kept per thread and reused from
 //! chunk to chunk.
@@ -16,11 +17,12 @@ use std::cell::RefCell;
 use super::bitwrite::BitWriter;
 use super::consts::*;
 use super::e8;
-use super::items::Item;
+use super::items::{Freqs, Item};
 use super::matchfind::{Match, MatchFinder};
 use super::parse::{parse, Block, Costs, Search};
+use super::split::{choose_cut, rest};
 use super::stats::{costs_from, count, lazy};
-use super::write::{write_block, BlockState};
+use super::write::{plan, write_block, BlockState};
 
 /// How hard the compressor works: the match finder's and the parse's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,6 +46,8 @@ struct Params {
     depth: u32,
     /// Shortest-path passes per block (the first one priced from a lazy parse).
     passes: usize,
+    /// Whether a parsed block may be written as two ([`super::split`]; about 2% of the time).
+    split: bool,
 }
 
 impl Effort {
@@ -51,25 +55,31 @@ impl Effort {
     /// (`examples/compress_bench.rs`).
     fn params(self) -> Params {
         match self {
-            // Measured (6 MB of each corpus, side by side with wimlib, with the gap ways of
-            // parse.rs): this one 0.94x / 0.91x wimlib's speed at +0.51% / +0.64%; depth 24
-            // and nice 48 0.97x at +0.57% / +0.79%; two passes 0.68x at +0.12% / +0.19%.
+            // Measured (6 MB of each corpus, side by side with wimlib, session 6): this one
+            // 0.97x / 0.96x wimlib's speed at +0.02% / +0.13%; depth 24 and nice 48 0.99x /
+            // 1.00x at +0.07% / +0.20%; two passes (without block splitting) 0.68x at +0.02%
+            // / -0.02%.
             Effort::Normal => Params {
                 nice: 64,
                 tree_nice: 64,
                 depth: 32,
                 passes: 1,
+                split: true,
             },
             // Measured on 5 MB of /usr/libexec chunks (what the commit benchmark adds), side
-            // by side with wimlib: depth 8 and nice 24 1.16x wimlib's speed at +0.81%; depth
-            // 6 1.20x at +0.94%; this one 1.26x at +1.19%; depth 4, nice 12 and tree nice 16
-            // 1.43x at +2.0%. A commit's growth over wimlib's came out about 1.7 times the
-            // size difference (depth 8, nice 16, tree nice 32: +1.44% gave 1.024x).
+            // by side with wimlib (session 5): depth 8 and nice 24 1.16x wimlib's speed at
+            // +0.81%; depth 6 1.20x at +0.94%; depth 5 1.26x at +1.19%. A commit's growth over
+            // wimlib's came out about 1.7 times the size difference (depth 8, nice 16, tree
+            // nice 32: +1.44% gave 1.024x). Session 6 (6 MB of each corpus, with the session's
+            // parse): depth 5 1.23x / 1.31x at +1.09% / +1.20%, this one (depth 4) 1.31x /
+            // 1.35x at +1.28% / +1.38%, against 1.27x / 1.32x at +1.48% / +1.79% before the
+            // session; block splitting would cost 2-5% of the speed for 0.2% of the size.
             Effort::Fast => Params {
                 nice: 20,
                 tree_nice: 24,
-                depth: 5,
+                depth: 4,
                 passes: 1,
+                split: false,
             },
         }
     }
@@ -107,8 +117,7 @@ thread_local! {
 #[derive(Debug, Default)]
 struct Scratch {
     mf: MatchFinder,
-    cache: Vec<Match>,
-    cache_at: Vec<u32>,
+    cache: MatchCache,
     search: Search,
     items: Vec<Item>,
     costs: Costs,
@@ -134,14 +143,14 @@ fn encode_chunk(data: &[u8], order: u32, params: Params, s: &mut Scratch) -> Vec
     let mut start = 0;
     while start < data.len() {
         let end = (start + block).min(data.len());
-        collect_matches(s, data, start, end, nice, max_offset);
+        s.cache
+            .collect(&mut s.mf, data, start, end, nice, max_offset);
         let b = Block {
             data,
             start,
             end,
-            cache: &s.cache,
-            cache_at: &s.cache_at,
-            nice,
+            cache: &s.cache.matches,
+            cache_at: &s.cache.at,
         };
         let reps_in = st.reps;
         let mut freqs = lazy(&b, reps_in, num_main, &mut s.items);
@@ -150,61 +159,110 @@ fn encode_chunk(data: &[u8], order: u32, params: Params, s: &mut Scratch) -> Vec
             parse(&b, &s.costs, reps_in, &mut s.search, &mut s.items);
             freqs = count(&s.items, num_main);
         }
-        write_block(&mut bw, &mut st, &b, &s.items, &freqs, reps_in);
+        if params.split {
+            write_parsed(&mut bw, &mut st, &b, &s.items, &freqs, reps_in);
+        } else {
+            let whole = plan(order, &st.prev_main, &st.prev_len, end - start, &freqs);
+            write_block(&mut bw, &mut st, &b, &s.items, whole, reps_in, true);
+        }
         start = end;
     }
     bw.finish()
 }
 
-/// Finds and caches the matches of every position of `start..end`, clipped to the block.
-/// After a match of `nice` bytes or more, the positions it covers are only inserted.
-fn collect_matches(
-    s: &mut Scratch,
-    data: &[u8],
-    start: usize,
-    end: usize,
-    nice: usize,
-    max_offset: usize,
+/// Writes the parsed block `b` as one block, or as two when that is smaller
+/// ([`super::split`]).
+fn write_parsed(
+    bw: &mut BitWriter,
+    st: &mut BlockState,
+    b: &Block<'_>,
+    items: &[Item],
+    freqs: &Freqs,
+    reps_in: [u32; 3],
 ) {
-    s.cache.clear();
-    s.cache_at.clear();
-    let n = data.len();
-    let mut p = start;
-    while p < end {
-        s.cache_at.push(s.cache.len() as u32);
-        let first = s.cache.len();
-        // The tree sees the whole chunk; the block end only clips what is reported.
-        let tree_max = (n - p).min(MAX_MATCH);
-        s.mf.find(p, tree_max, max_offset.min(p), &mut s.cache);
-        if end - p < MAX_MATCH {
-            // Near the block's end: clip, and keep the lengths strictly increasing.
-            let limit = (end - p) as u32;
-            let mut keep = first;
-            let mut last = 0;
-            for k in first..s.cache.len() {
-                let m = s.cache[k];
-                let len = m.len.min(limit);
-                if len > last {
-                    s.cache[keep] = Match {
-                        len,
-                        offset: m.offset,
-                    };
-                    keep += 1;
-                    last = len;
-                }
-            }
-            s.cache.truncate(keep);
-        }
-        let longest = s.cache[first..].last().map_or(0, |m| m.len as usize);
-        if longest >= nice {
-            for q in p + 1..p + longest {
-                s.cache_at.push(s.cache.len() as u32);
-                s.mf.skip(q, (n - q).min(MAX_MATCH));
-            }
-            p += longest;
-        } else {
-            p += 1;
+    let n = b.end - b.start;
+    let whole = plan(st.order, &st.prev_main, &st.prev_len, n, freqs);
+    if let Some((cut, fa)) = choose_cut(items, n, freqs) {
+        let (first, second) = items.split_at(cut);
+        let mid = b.start + first.iter().map(|it| it.len.max(1) as usize).sum::<usize>();
+        let fb = rest(freqs, &fa);
+        let pa = plan(st.order, &st.prev_main, &st.prev_len, mid - b.start, &fa);
+        let pb = plan(st.order, &pa.main_lens, &pa.len_lens, b.end - mid, &fb);
+        // The first half stays compressed: the second's items assume the repeated offsets
+        // its items leave.
+        if pa.compressed_bits + pb.bits() < whole.bits() {
+            let (ba, bb) = (Block { end: mid, ..*b }, Block { start: mid, ..*b });
+            write_block(bw, st, &ba, first, pa, reps_in, false);
+            let reps_mid = st.reps;
+            write_block(bw, st, &bb, second, pb, reps_mid, true);
+            return;
         }
     }
-    s.cache_at.push(s.cache.len() as u32);
+    write_block(bw, st, b, items, whole, reps_in, true);
+}
+
+/// The matches of every position of a block: those of block position i are
+/// `matches[at[i]..at[i + 1]]`, of strictly increasing lengths.
+#[derive(Debug, Default)]
+pub(super) struct MatchCache {
+    pub(super) matches: Vec<Match>,
+    pub(super) at: Vec<u32>,
+}
+
+impl MatchCache {
+    /// Finds and caches the matches of every position of `start..end`, clipped to the block.
+    /// After a match of `nice` bytes or more, the positions it covers are only inserted (and
+    /// have no matches).
+    pub(super) fn collect(
+        &mut self,
+        mf: &mut MatchFinder,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        nice: usize,
+        max_offset: usize,
+    ) {
+        let (cache, cache_at) = (&mut self.matches, &mut self.at);
+        cache.clear();
+        cache_at.clear();
+        let n = data.len();
+        let mut p = start;
+        while p < end {
+            cache_at.push(cache.len() as u32);
+            let first = cache.len();
+            // The tree sees the whole chunk; the block end only clips what is reported.
+            let tree_max = (n - p).min(MAX_MATCH);
+            mf.find(p, tree_max, max_offset.min(p), cache);
+            if end - p < MAX_MATCH {
+                // Near the block's end: clip, and keep the lengths strictly increasing.
+                let limit = (end - p) as u32;
+                let mut keep = first;
+                let mut last = 0;
+                for k in first..cache.len() {
+                    let m = cache[k];
+                    let len = m.len.min(limit);
+                    if len > last {
+                        cache[keep] = Match {
+                            len,
+                            offset: m.offset,
+                        };
+                        keep += 1;
+                        last = len;
+                    }
+                }
+                cache.truncate(keep);
+            }
+            let longest = cache[first..].last().map_or(0, |m| m.len as usize);
+            if longest >= nice {
+                for q in p + 1..p + longest {
+                    cache_at.push(cache.len() as u32);
+                    mf.skip(q, (n - q).min(MAX_MATCH));
+                }
+                p += longest;
+            } else {
+                p += 1;
+            }
+        }
+        cache_at.push(cache.len() as u32);
+    }
 }

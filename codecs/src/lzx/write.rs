@@ -18,32 +18,52 @@ pub(super) struct BlockState {
     pub(super) reps: [u32; 3],
 }
 
-/// Writes block `b` whose parse is `items` (statistics `f`), which began with repeated
-/// offsets `reps_in`.
-pub(super) fn write_block(
-    bw: &mut BitWriter,
-    st: &mut BlockState,
-    b: &Block<'_>,
-    items: &[Item],
+/// How a block would be written: its trees, and its exact size compressed and stored raw.
+#[derive(Debug)]
+pub(super) struct Plan {
+    pub(super) main_lens: Vec<u8>,
+    pub(super) len_lens: [u8; LEN_SYMS],
+    aligned_lens: [u8; ALIGNED_SYMS],
+    parts: [PretreeCoded; 3],
+    size_bits: u64,
+    use_aligned: bool,
+    /// Size as a verbatim or aligned-offset block, in bits.
+    pub(super) compressed_bits: u64,
+    /// Size as an uncompressed block, in bits.
+    pub(super) raw_bits: u64,
+}
+
+impl Plan {
+    /// The smaller of the two sizes, in bits.
+    pub(super) fn bits(&self) -> u64 {
+        self.compressed_bits.min(self.raw_bits)
+    }
+}
+
+/// Plans a block of `n` bytes with statistics `f`, after the trees of `prev_main` and
+/// `prev_len`.
+pub(super) fn plan(
+    order: u32,
+    prev_main: &[u8],
+    prev_len: &[u8; LEN_SYMS],
+    n: usize,
     f: &Freqs,
-    reps_in: [u32; 3],
-) {
-    let (data, start, end) = (b.data, b.start, b.end);
-    let n = end - start;
-    let num_main = st.prev_main.len();
-    let mut main_lens = vec![0u8; num_main];
+) -> Plan {
+    let mut main_lens = vec![0u8; prev_main.len()];
     make_lengths(&f.main, MAX_CODE_LEN, &mut main_lens);
     let mut len_lens = [0u8; LEN_SYMS];
     make_lengths(&f.len, MAX_CODE_LEN, &mut len_lens);
     let mut aligned_lens = [0u8; ALIGNED_SYMS];
     make_lengths(&f.aligned, MAX_ALIGNED_LEN, &mut aligned_lens);
 
-    let main_part1 = pretree_code(&st.prev_main[..NUM_CHARS], &main_lens[..NUM_CHARS]);
-    let main_part2 = pretree_code(&st.prev_main[NUM_CHARS..], &main_lens[NUM_CHARS..]);
-    let len_part = pretree_code(&st.prev_len, &len_lens);
+    let parts = [
+        pretree_code(&prev_main[..NUM_CHARS], &main_lens[..NUM_CHARS]),
+        pretree_code(&prev_main[NUM_CHARS..], &main_lens[NUM_CHARS..]),
+        pretree_code(prev_len, &len_lens),
+    ];
     let size_bits = if n == DEFAULT_BLOCK_SIZE {
         1
-    } else if st.order == MIN_WINDOW_ORDER {
+    } else if order == MIN_WINDOW_ORDER {
         17
     } else {
         25
@@ -67,7 +87,7 @@ pub(super) fn write_block(
         aligned_saving += i64::from(c) * (i64::from(ALIGNED_BITS) - i64::from(aligned_lens[s]));
     }
     let header = 3 + size_bits;
-    let verbatim_bits = header + main_part1.bits + main_part2.bits + len_part.bits + symbols;
+    let verbatim_bits = header + parts.iter().map(|p| p.bits).sum::<u64>() + symbols;
     let aligned_tree_bits = 3 * ALIGNED_SYMS as i64;
     let use_aligned = f.aligned.iter().any(|&c| c != 0) && aligned_saving > aligned_tree_bits;
     let compressed_bits = if use_aligned {
@@ -77,7 +97,45 @@ pub(super) fn write_block(
     };
     // Uncompressed: header, 1..=16 padding bits, R0..R2, the bytes, a padding byte if odd.
     let raw_bits = header + 16 + 96 + 8 * (n as u64 + (n as u64 & 1));
-    if raw_bits < compressed_bits {
+    Plan {
+        main_lens,
+        len_lens,
+        aligned_lens,
+        parts,
+        size_bits,
+        use_aligned,
+        compressed_bits,
+        raw_bits,
+    }
+}
+
+/// Writes block `b` whose parse is `items`, planned as `plan`, which began with repeated
+/// offsets `reps_in`: uncompressed when that is smaller and `allow_raw` (a block whose
+/// successor was parsed from the repeated offsets its items leave must stay compressed: an
+/// uncompressed block leaves those it began with).
+pub(super) fn write_block(
+    bw: &mut BitWriter,
+    st: &mut BlockState,
+    b: &Block<'_>,
+    items: &[Item],
+    plan: Plan,
+    reps_in: [u32; 3],
+    allow_raw: bool,
+) {
+    let (data, start, end) = (b.data, b.start, b.end);
+    let n = end - start;
+    let num_main = st.prev_main.len();
+    let Plan {
+        main_lens,
+        len_lens,
+        aligned_lens,
+        parts,
+        size_bits,
+        use_aligned,
+        compressed_bits,
+        raw_bits,
+    } = plan;
+    if allow_raw && raw_bits < compressed_bits {
         bw.put(BLOCK_UNCOMPRESSED, 3);
         put_block_size(bw, n, size_bits);
         bw.align_for_bytes();
@@ -107,9 +165,9 @@ pub(super) fn write_block(
             bw.put(u32::from(l), 3);
         }
     }
-    main_part1.write(bw);
-    main_part2.write(bw);
-    len_part.write(bw);
+    for part in &parts {
+        part.write(bw);
+    }
 
     let mut main_codes = vec![0u32; num_main];
     make_codes(&main_lens, &mut main_codes);

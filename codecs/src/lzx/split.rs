@@ -1,0 +1,132 @@
+//! Cutting a parsed block in two when two blocks, each with its own Huffman trees, are
+//! smaller than one ([MS-PATCH] §2.3: a chunk may hold any number of blocks; the second
+//! block's trees are sent as deltas from the first's, and the repeated offsets carry over).
+//!
+//! Machine code next to tables or text in one 32 KiB chunk codes better with two sets of
+//! trees. wimlib ends blocks where its running statistics change (at least 6,500 bytes
+//! apart); here the parse of the whole block is cut after the fact: the cut is chosen among
+//! the item boundaries nearest to every [`STEP`] bytes by the entropy of the two halves'
+//! symbol counts, then kept only when the exact sizes of the two blocks (trees included) are
+//! below that of the one block (docs/benchmarks.md, "LZX, session 6").
+
+use std::sync::OnceLock;
+
+use super::consts::*;
+use super::items::{match_symbols, Freqs, Item};
+
+/// Distance between the candidate cuts, and the smallest half. Measured on 6 MB of each
+/// corpus with the best cut by exact size: every 4096 bytes gave 0.27% / 0.16% smaller
+/// output, every 2048 bytes 0.02% / 0.05% more than that at twice the work.
+pub(super) const STEP: usize = 4096;
+
+/// Entropy (in bits) the two halves must save over the whole before their exact sizes are
+/// worked out: splitting any block lowers the entropy of its counts by a few hundred bits
+/// (fewer items per symbol), and working out the exact sizes of two blocks costs about 2%
+/// of the time. Measured on 6 MB of each corpus: 2000 bits finds all but 0.01% of what
+/// checking every block finds, at half the cost; 3500 loses 0.08% / 0.10%.
+const MIN_SAVING: f64 = 2000.0;
+
+/// Where to cut `items` (a parse of `n` bytes whose statistics are `whole`) in two, if
+/// anywhere: the item index and the statistics of the first half, when the halves' entropy
+/// is at least [`MIN_SAVING`] below the whole's. The caller checks the exact sizes.
+pub(super) fn choose_cut(items: &[Item], n: usize, whole: &Freqs) -> Option<(usize, Freqs)> {
+    if n < 2 * STEP {
+        return None;
+    }
+    // The statistics at each candidate cut.
+    let mut f = Freqs {
+        main: vec![0; whole.main.len()],
+        len: [0; LEN_SYMS],
+        aligned: [0; ALIGNED_SYMS],
+    };
+    let mut cuts: Vec<(usize, Freqs)> = Vec::new();
+    let mut pos = 0;
+    let mut next_cut = STEP;
+    for (idx, &it) in items.iter().enumerate() {
+        if pos >= next_cut && n - pos >= STEP {
+            cuts.push((idx, f.clone()));
+            next_cut = pos + STEP;
+        }
+        pos += it.len.max(1) as usize;
+        add(&mut f, it);
+    }
+    let bits = |f: &Freqs| entropy(f.main.iter().chain(&f.len).copied());
+    let mut best = (bits(whole) - MIN_SAVING, None);
+    for (k, (_, first)) in cuts.iter().enumerate() {
+        let second = entropy(
+            whole
+                .main
+                .iter()
+                .zip(&first.main)
+                .chain(whole.len.iter().zip(&first.len))
+                .map(|(&all, &a)| all - a),
+        );
+        let halves = bits(first) + second;
+        if halves < best.0 {
+            best = (halves, Some(k));
+        }
+    }
+    best.1.map(|k| cuts.swap_remove(k))
+}
+
+/// Counts the symbols of one item (as `stats::count` does).
+fn add(f: &mut Freqs, it: Item) {
+    if it.is_literal() {
+        f.main[it.code as usize] += 1;
+        return;
+    }
+    let (sym, len_sym, slot) = match_symbols(it);
+    f.main[sym] += 1;
+    if let Some(l) = len_sym {
+        f.len[l] += 1;
+    }
+    if it.code >= 3 && u32::from(EXTRA_BITS[slot]) >= ALIGNED_BITS {
+        f.aligned[(it.code & 7) as usize] += 1;
+    }
+}
+
+/// `whole - first`, symbol by symbol.
+pub(super) fn rest(whole: &Freqs, first: &Freqs) -> Freqs {
+    Freqs {
+        main: whole
+            .main
+            .iter()
+            .zip(&first.main)
+            .map(|(&a, &b)| a - b)
+            .collect(),
+        len: std::array::from_fn(|k| whole.len[k] - first.len[k]),
+        aligned: std::array::from_fn(|k| whole.aligned[k] - first.aligned[k]),
+    }
+}
+
+/// Bits of coding `counts` at their information content: `T log2 T - sum(c log2 c)`.
+fn entropy(counts: impl Iterator<Item = u32>) -> f64 {
+    let table = C_LOG2_C.get_or_init(|| {
+        let mut t = vec![0.0f32; TABLE];
+        for (c, v) in t.iter_mut().enumerate().skip(2) {
+            let c = c as f64;
+            *v = (c * c.log2()) as f32;
+        }
+        t
+    });
+    let mut total = 0u64;
+    let mut sum = 0.0f64;
+    for c in counts {
+        sum += match table.get(c as usize) {
+            Some(&v) => f64::from(v),
+            None => f64::from(c) * f64::from(c).log2(),
+        };
+        total += u64::from(c);
+    }
+    let t = total as f64;
+    if total == 0 {
+        0.0
+    } else {
+        t * t.log2() - sum
+    }
+}
+
+/// `c log2 c` for the counts below [`TABLE`] (most of them: a 32 KiB block has at most
+/// 32768 items), computed once.
+static C_LOG2_C: OnceLock<Vec<f32>> = OnceLock::new();
+const TABLE: usize = 4096;
