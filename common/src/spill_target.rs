@@ -144,10 +144,11 @@ impl<'a> SpillTarget<'a> {
     /// spill file in flight, looked at again at every report: a decode running alone keeps
     /// all of it, two decodes on two cores half each, so that decoding ahead on the other
     /// core does not raise the daemon's resident set. Releases come every 64th of the window
-    /// divided by `n` again: what far-back matches map again between two releases adds up
-    /// over the decodes in flight, and must stay small against the window (measured on the
-    /// ESD of docs/benchmarks.md with `--cache-mb 16`: peak VmHWM 78-88 MiB with two decodes
-    /// releasing every 64th of their window, 78-79 MiB every 128th, as with one decode).
+    /// divided by `n` twice more: what far-back matches map again between two releases adds
+    /// up over the decodes in flight, and must stay small against the window (measured on the
+    /// ESD of docs/benchmarks.md with `--cache-mb 16`, two decodes: peak VmHWM 78-88 MiB
+    /// releasing every 64th of their window, 79-87 MiB every 128th, 78 MiB every 256th, as with
+    /// one decode, for about the same CPU time).
     pub fn decode<R>(
         &mut self,
         input: &mut StagedInput<'_>,
@@ -165,7 +166,7 @@ impl<'a> SpillTarget<'a> {
         let mut released_at: Option<(bool, usize)> = None;
         let mut progress = |at: DecodeAt| {
             let (keep, n) = window();
-            let every = release_interval(keep / n);
+            let every = release_interval(keep / n.saturating_mul(n));
             let due = match released_at {
                 Some((pass, pos)) => {
                     pass != at.final_pass || at.output >= pos.saturating_add(every)
