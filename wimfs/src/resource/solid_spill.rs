@@ -36,8 +36,9 @@ impl Chunked {
             return Ok(None);
         };
         let key = ctx.key(self.hdr.offset_in_wim, i);
-        // Planned before the read: a reader about to wait for this chunk's decode has the next
-        // chunk decoded on the other core meanwhile.
+        // Planned before the read where two decodes run at once: a reader about to wait for
+        // this chunk's decode has the next chunk decoded on the other core meanwhile. Where
+        // one runs at a time, the reader's own chunk goes first.
         let pending = |c| spill.has_or_fills(&ctx.key(self.hdr.offset_in_wim, c));
         let copying = file_start || within == 0;
         let switched = match spill
@@ -45,7 +46,9 @@ impl Chunked {
             .note_read(&key, self.chunk_count(), copying, pending)
         {
             Some(next) => {
-                self.decode_ahead(ctx, next);
+                if two_decodes_at_once(ctx) {
+                    self.decode_ahead(ctx, next);
+                }
                 true
             }
             None => false,
@@ -77,11 +80,16 @@ impl Chunked {
 
     /// The share of the cache's decode budget a decode of chunk `i` takes: into memory, its
     /// output and (at most about half as much) input; into a mapping of the spill file, half
-    /// the budget, so that two such decodes run at once (one per core, a reader's and one
-    /// ahead of it), which share the decode window (`SpillTarget::decode`).
+    /// the budget where [`two_decodes_at_once`] (one per core, a reader's and one ahead of
+    /// it, sharing the decode window: `SpillTarget::decode`), else all of it.
     fn decode_weight(&self, ctx: &ResourceContext, i: u64, mapped: bool) -> u64 {
         if mapped {
-            return ctx.cache.decoders().total() / 2;
+            let total = ctx.cache.decoders().total();
+            return if two_decodes_at_once(ctx) {
+                total / 2
+            } else {
+                total
+            };
         }
         let len = self.chunk_len(i);
         len.saturating_add(len / 2)
@@ -185,3 +193,12 @@ impl Chunked {
 /// True where chunks are decoded into mappings of the spill file (a decode then weighs
 /// [`Chunked::decode_weight`]'s mapped share; elsewhere it decodes into memory).
 const SPILL_MAPS: bool = cfg!(target_os = "linux");
+
+/// True when two decodes into the spill file may run at once: when each keeps a window of at
+/// least 32 MiB behind it. With smaller windows the far-back matches of LZMS solid chunks map
+/// released pages again so often that two decodes cost more than they gain on two cores
+/// (`--cache-mb 16`, 8 MiB windows: daemon CPU 5.9-6.5 s against 4.5-5.0 s, tar of the ESD of
+/// docs/benchmarks.md 15-17 s against 10-12 s at load 8.5), so they run one at a time.
+fn two_decodes_at_once(ctx: &ResourceContext) -> bool {
+    ctx.cache.decode_resident() / 2 >= 32 << 20
+}
