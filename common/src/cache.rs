@@ -105,15 +105,16 @@ impl ChunkCache {
         &self.decoders
     }
 
-    /// How much of a big chunk being decoded into the spill file may stay mapped behind the
-    /// decoder ([`crate::spill::SpillTarget`]): the cache's budget, at least 4 MiB and at most
-    /// 64 MiB (a whole LZMS solid chunk: from a 64 MiB budget on, no page is released).
-    /// Releasing costs time (the decoder's far-back matches fault pages in again: with an
-    /// 8 MiB window a 64 MiB chunk of text-like data took twice the CPU), so the window stays
-    /// as large as the budget allows; see docs/benchmarks.md, "Daemon RSS within the cache
-    /// budget + 64 MiB".
+    /// How much of the big chunks being decoded into the spill file may stay mapped behind
+    /// the decoders ([`crate::spill::SpillTarget`]), shared by the decodes in flight: the
+    /// cache's budget, at least 4 MiB and at most 128 MiB (two whole LZMS solid chunks: from a
+    /// 128 MiB budget on, no page is released, also with a chunk decoded ahead on the other
+    /// core). Releasing costs time (the decoder's far-back matches fault pages in again: with
+    /// an 8 MiB window a 64 MiB chunk of text-like data took twice the CPU), so the window
+    /// stays as large as the budget allows; see docs/benchmarks.md, "Daemon RSS within the
+    /// cache budget + 64 MiB".
     pub fn decode_resident(&self) -> usize {
-        self.budget.clamp(4 << 20, 64 << 20)
+        self.budget.clamp(4 << 20, 128 << 20)
     }
 
     /// The same cache with a disk tier for decoded chunks that RAM cannot keep.

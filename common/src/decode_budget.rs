@@ -33,6 +33,11 @@ impl DecodeBudget {
         }
     }
 
+    /// The budget's bytes.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
     /// Waits until `weight` bytes (at most the whole budget) are free, and takes them.
     pub fn acquire(&self, weight: u64) -> DecodePermit<'_> {
         let weight = weight.min(self.total);

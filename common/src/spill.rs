@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use lru::LruCache;
@@ -37,8 +37,14 @@ use crate::chunk_key::ChunkKey;
 use crate::io::{copy_at, read_exact_at, write_all_at};
 use crate::spill_map::{reserved_len, MappedExtent};
 
+#[path = "spill_ahead.rs"]
+mod ahead;
+#[path = "spill_os.rs"]
+mod os;
 #[path = "spill_target.rs"]
 mod target;
+pub use ahead::{ReadAhead, MAX_AHEAD};
+use os::{anonymous_file, punch_hole};
 pub use target::{DecodeAt, SpillTarget, StagedInput};
 
 /// Where one stored chunk lives in the file (its space: `reserved_len(len)` bytes).
@@ -55,10 +61,12 @@ struct Extent {
 pub struct ChunkFill<P, D> {
     /// The chunk's decoded length.
     pub len: u64,
-    /// How much of the output may stay mapped behind the decoder while it decodes into the
-    /// file (see [`SpillTarget`]).
+    /// How much output may stay mapped behind the decoders while they decode into the file,
+    /// shared by the decodes in flight (see [`SpillTarget`]).
     pub resident: usize,
-    /// Takes the memory permit a decode needs; it is dropped once the decoded bytes are.
+    /// Takes the memory permit a decode needs, told whether the output is a mapping of the
+    /// file (whose pages the decode releases) or memory; the permit is dropped once the
+    /// decoded bytes are.
     pub permit: P,
     /// Decodes the chunk into a [`SpillTarget`] of exactly `len` bytes.
     pub decode: D,
@@ -89,6 +97,9 @@ pub struct SpillFile {
     inflight: Mutex<HashMap<ChunkKey, Arc<FillSlot>>>,
     hits: AtomicU64,
     stored_bytes: AtomicU64,
+    /// Decodes into mappings of the file in flight (they share the resident window).
+    mapped_decodes: AtomicUsize,
+    ahead: ReadAhead,
 }
 
 /// Attempts at a read racing with evictions before it gives up and decodes instead.
@@ -113,6 +124,8 @@ impl SpillFile {
             inflight: Mutex::new(HashMap::new()),
             hits: AtomicU64::new(0),
             stored_bytes: AtomicU64::new(0),
+            mapped_decodes: AtomicUsize::new(0),
+            ahead: ReadAhead::new(),
         })
     }
 
@@ -124,6 +137,16 @@ impl SpillFile {
     /// The byte budget.
     pub fn budget(&self) -> u64 {
         self.budget
+    }
+
+    /// The planner of decodes ahead of readers for the chunks this file holds.
+    pub fn ahead(&self) -> &ReadAhead {
+        &self.ahead
+    }
+
+    /// Decodes into mappings of the file in flight now (at least 1, for sharing a window).
+    fn mapped_decodes(&self) -> usize {
+        self.mapped_decodes.load(Ordering::Relaxed).max(1)
     }
 
     /// (reads served from the file, bytes written to it, bytes it holds now).
@@ -263,7 +286,7 @@ impl SpillFile {
         within: u64,
         out: &mut [u8],
         fill: ChunkFill<
-            impl FnOnce() -> Result<G, E>,
+            impl FnOnce(bool) -> Result<G, E>,
             impl FnOnce(&mut SpillTarget<'_>) -> Result<(), E>,
         >,
         read_error: impl Fn(io::Error) -> E,
@@ -288,7 +311,7 @@ impl SpillFile {
         within: u64,
         out: &mut [u8],
         fill: ChunkFill<
-            impl FnOnce() -> Result<G, E>,
+            impl FnOnce(bool) -> Result<G, E>,
             impl FnOnce(&mut SpillTarget<'_>) -> Result<(), E>,
         >,
         read_error: &impl Fn(io::Error) -> E,
@@ -300,12 +323,21 @@ impl SpillFile {
         if let Some(n) = self.read(&key, within, out).map_err(read_error)? {
             return Ok(n);
         }
-        let permit = (fill.permit)()?;
         if let Some((ext, mut map)) = self.reserve_mapped(&key, fill.len) {
+            let permit = match (fill.permit)(true) {
+                Ok(p) => p,
+                Err(e) => {
+                    drop(map);
+                    self.abandon(ext);
+                    return Err(e);
+                }
+            };
             let decoded = {
+                let _counted = MappedDecode::count(&self.mapped_decodes);
                 let (bytes, pages) = map.split();
                 (fill.decode)(&mut SpillTarget::mapped(self, bytes, pages, fill.resident))
             };
+            drop(permit);
             if let Err(e) = decoded {
                 drop(map);
                 self.abandon(ext);
@@ -316,6 +348,7 @@ impl SpillFile {
             self.commit(key, ext);
             return Ok(n);
         }
+        let permit = (fill.permit)(false)?;
         let len = usize::try_from(fill.len)
             .map_err(|_| read_error(io::Error::other("chunk larger than memory")))?;
         let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
@@ -410,6 +443,22 @@ fn take_space(st: &mut State, space: u64) -> u64 {
     }
 }
 
+/// One decode into a mapping of the file, counted while it lives.
+struct MappedDecode<'a>(&'a AtomicUsize);
+
+impl<'a> MappedDecode<'a> {
+    fn count(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::Relaxed);
+        Self(n)
+    }
+}
+
+impl Drop for MappedDecode<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// What [`SpillFile::reserve`] found.
 enum Reserved {
     /// The chunk is stored.
@@ -419,67 +468,6 @@ enum Reserved {
     /// Space reserved here.
     At(Extent),
 }
-
-/// A new file in `dir` that no path names.
-#[cfg(unix)]
-fn anonymous_file(dir: &Path) -> io::Result<File> {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let name = dir.join(format!(
-        ".spill-{}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&name)?;
-    std::fs::remove_file(&name)?;
-    Ok(file)
-}
-
-/// A new file in `dir`, deleted when closed.
-#[cfg(windows)]
-fn anonymous_file(dir: &Path) -> io::Result<File> {
-    use std::os::windows::fs::OpenOptionsExt;
-    const FILE_FLAG_DELETE_ON_CLOSE: u32 = 0x0400_0000;
-    const FILE_ATTRIBUTE_TEMPORARY: u32 = 0x100;
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let name = dir.join(format!(
-        ".spill-{}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .custom_flags(FILE_FLAG_DELETE_ON_CLOSE)
-        .attributes(FILE_ATTRIBUTE_TEMPORARY)
-        .open(&name)
-}
-
-/// Gives an evicted extent's blocks back to the file system (best effort).
-#[cfg(target_os = "linux")]
-fn punch_hole(file: &File, offset: u64, len: u64) {
-    use std::os::unix::io::AsRawFd;
-    let (Ok(off), Ok(l)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
-        return;
-    };
-    // SAFETY: fallocate on our own open descriptor; no memory is passed.
-    unsafe {
-        libc::fallocate(
-            file.as_raw_fd(),
-            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-            off,
-            l,
-        );
-    }
-}
-
-/// Gives an evicted extent's blocks back to the file system (best effort).
-#[cfg(not(target_os = "linux"))]
-fn punch_hole(_file: &File, _offset: u64, _len: u64) {}
 
 #[cfg(test)]
 #[path = "spill_tests.rs"]

@@ -7,7 +7,8 @@
 //! daemon's resident set. Instead, when the output is mapped, the input is staged in a scratch
 //! extent of the same file (copied in piece by piece, so it is page cache, not anonymous
 //! memory), and the decoder's progress reports ([`DecodeAt`]) release the pages it is done
-//! with: the output more than `resident` bytes behind its position (matches reaching further
+//! with: the output more than a window behind its position (the `resident` bytes given, shared
+//! by the decodes in flight; matches reaching further
 //! back map their pages again, cheaply, from the page cache), the input its two streams have
 //! read past, and, in the final pass, everything behind it. Released pages keep their bytes,
 //! so the release never changes what is decoded; it only bounds what is resident.
@@ -137,22 +138,35 @@ impl<'a> SpillTarget<'a> {
     }
 
     /// Runs `decode(input, output, progress)`, releasing the pages of the output and the input
-    /// that the decoder's `progress` reports show it is done with: every `resident / 64`
-    /// bytes of output (so that what far-back matches map again between two releases stays
-    /// small against `resident`), the output more than `resident` bytes behind the decoder
-    /// (all of it behind a final pass) and the input outside the part still to be read.
+    /// that the decoder's `progress` reports show it is done with: the output more than a
+    /// window behind the decoder (all of it behind a final pass) and the input outside the
+    /// part still to be read. The window is `resident` shared by the `n` decodes into the
+    /// spill file in flight, looked at again at every report: a decode running alone keeps
+    /// all of it, two decodes on two cores half each, so that decoding ahead on the other
+    /// core does not raise the daemon's resident set. Releases come every 64th of the window
+    /// divided by `n` twice more: what far-back matches map again between two releases adds
+    /// up over the decodes in flight, and must stay small against the window (measured on the
+    /// ESD of docs/benchmarks.md with `--cache-mb 16`, two decodes: peak VmHWM 78-88 MiB
+    /// releasing every 64th of their window, 79-87 MiB every 128th, 78 MiB every 256th, as with
+    /// one decode, for about the same CPU time).
     pub fn decode<R>(
         &mut self,
         input: &mut StagedInput<'_>,
         decode: impl FnOnce(&[u8], &mut [u8], &mut dyn FnMut(DecodeAt)) -> R,
     ) -> R {
         let out_pages = self.mapped.as_ref().map(|(_, p)| p);
+        let spill = self.mapped.as_ref().map(|(s, _)| *s);
         let resident = self.resident;
-        let every = release_interval(resident);
+        let window = move || {
+            let n = spill.map_or(1, SpillFile::mapped_decodes);
+            (resident / n, n)
+        };
         let (bytes, in_pages) = input.parts();
         let in_len = bytes.len();
         let mut released_at: Option<(bool, usize)> = None;
         let mut progress = |at: DecodeAt| {
+            let (keep, n) = window();
+            let every = release_interval(keep / n.saturating_mul(n));
             let due = match released_at {
                 Some((pass, pos)) => {
                     pass != at.final_pass || at.output >= pos.saturating_add(every)
@@ -168,7 +182,7 @@ impl<'a> SpillTarget<'a> {
                 p.release(at.input_unread.end..in_len);
             }
             if let Some(p) = out_pages {
-                let keep = if at.final_pass { 0 } else { resident };
+                let keep = if at.final_pass { 0 } else { keep };
                 p.release(0..at.output.saturating_sub(keep));
             }
         };

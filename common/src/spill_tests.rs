@@ -50,7 +50,7 @@ fn fills_decode_once_and_sources_stay_apart() {
                 &mut buf,
                 ChunkFill {
                     len: 6,
-                    permit: || Ok(()),
+                    permit: |_| Ok(()),
                     resident: 0,
                     decode: |t: &mut SpillTarget<'_>| {
                         calls += 1;
@@ -73,7 +73,7 @@ fn fills_decode_once_and_sources_stay_apart() {
             &mut buf,
             ChunkFill {
                 len: 4,
-                permit: || Ok(()),
+                permit: |_| Ok(()),
                 resident: 0,
                 decode: |t: &mut SpillTarget<'_>| {
                     t.copy_in(|_, piece| {
@@ -128,7 +128,7 @@ fn concurrent_readers_and_evictions_never_mix_chunks() {
                             &mut buf,
                             ChunkFill {
                                 len: LEN as u64,
-                                permit: || Ok(()),
+                                permit: |_| Ok(()),
                                 resident: 0,
                                 decode: |t: &mut SpillTarget<'_>| {
                                     t.copy_in(|_, piece| {
@@ -159,7 +159,7 @@ fn a_failed_decode_gives_its_space_back_and_a_retry_succeeds() {
         &mut buf,
         ChunkFill {
             len: 100_000,
-            permit: || Ok(()),
+            permit: |_| Ok(()),
             resident: 0,
             decode: |_: &mut SpillTarget<'_>| Err(io::Error::other("bad chunk")),
         },
@@ -174,7 +174,7 @@ fn a_failed_decode_gives_its_space_back_and_a_retry_succeeds() {
             &mut buf,
             ChunkFill {
                 len: 100_000,
-                permit: || Ok(()),
+                permit: |_| Ok(()),
                 resident: 0,
                 decode: |t: &mut SpillTarget<'_>| {
                     t.copy_in(|_, piece| {
@@ -201,7 +201,7 @@ fn a_chunk_decoded_from_a_staged_input_reads_back_and_its_scratch_is_reused() {
     let byte = |i: usize| (i * 7 % 251) as u8;
     let fill_chunk = |chunk: u64| ChunkFill {
         len: LEN as u64,
-        permit: || Ok(()),
+        permit: |_| Ok(()),
         resident: 1 << 20,
         decode: move |t: &mut SpillTarget<'_>| {
             let mut input = t.stage_input(IN, |at, piece| {
@@ -269,4 +269,53 @@ fn a_chunk_decoded_from_a_staged_input_reads_back_and_its_scratch_is_reused() {
     // The second chunk's input reused the first one's scratch space.
     let grown = spill.state.lock().end - end;
     assert_eq!(grown, reserved_len(LEN as u64), "file grew by {grown}");
+}
+
+/// Chunks decoded into mappings of the file at the same time are counted as such, so that
+/// they share the decode window ([`SpillTarget::decode`]), and their permits are told the
+/// output is mapped; once done, a decode running alone has the whole window again.
+#[cfg(target_os = "linux")]
+#[test]
+fn decodes_in_flight_share_the_window() {
+    let spill = SpillFile::create_in(&dir(), 64 << 20).expect("spill");
+    let s = SourceId::fresh();
+    let both_in_flight = std::sync::Barrier::new(2);
+    let both_checked = std::sync::Barrier::new(2);
+    let fill = |chunk: u64| {
+        let mut out = [0u8; 1];
+        let fill = ChunkFill {
+            len: 1 << 20,
+            resident: 8 << 20,
+            permit: |mapped: bool| {
+                assert!(mapped, "the output is a mapping of the spill file");
+                Ok(())
+            },
+            decode: |t: &mut SpillTarget<'_>| {
+                assert!(t.is_mapped());
+                both_in_flight.wait();
+                let n = spill.mapped_decodes();
+                both_checked.wait();
+                assert_eq!(n, 2, "two decodes in flight");
+                t.copy_in(|_, piece| {
+                    piece.fill(chunk as u8);
+                    Ok(())
+                })
+            },
+        };
+        spill.read_or_fill(key(s, chunk), 0, &mut out, fill, |e: io::Error| e)
+    };
+    std::thread::scope(|scope| {
+        let a = scope.spawn(|| fill(1));
+        let b = scope.spawn(|| fill(2));
+        for t in [a, b] {
+            assert_eq!(t.join().expect("thread").expect("fill"), 1);
+        }
+    });
+    assert_eq!(spill.mapped_decodes(), 1, "none in flight: a decode alone");
+    let mut buf = [0u8; 4];
+    assert_eq!(
+        spill.read(&key(s, 2), 100, &mut buf).expect("read"),
+        Some(4)
+    );
+    assert_eq!(buf, [2; 4]);
 }

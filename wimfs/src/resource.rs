@@ -347,7 +347,14 @@ impl<'a> BlobReader<'a> {
         let mut done = 0usize;
         while done < want {
             let pos = self.base + offset + done as u64;
-            if let Some(n) = c.read_spilled(self.ctx, pos / cs, pos % cs, &mut buf[done..want])? {
+            let file_start = offset + done as u64 == 0;
+            if let Some(n) = c.read_spilled(
+                self.ctx,
+                pos / cs,
+                pos % cs,
+                &mut buf[done..want],
+                file_start,
+            )? {
                 if n == 0 {
                     return Err(WimError::invalid(
                         "resource",

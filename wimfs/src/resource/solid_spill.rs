@@ -1,7 +1,9 @@
 //! Solid chunks through the chunk cache's spill file ([`common::spill::SpillFile`]): each
 //! decoded once per mount whatever the read order and RAM budget, decodes bounded by the
 //! cache's [`common::decode_budget::DecodeBudget`], and the next chunk decoded ahead on another
-//! thread while a reader moves through a solid resource. A chunk is decoded into the spill
+//! thread, as planned by the spill file's [`common::spill::ReadAhead`] from the chunks readers
+//! asked for (readers do not follow a solid resource's order: `tar` of an ESD asks for all its
+//! chunks early, in an order of their own). A chunk is decoded into the spill
 //! file's page cache, its input staged there too, and the LZMS decoder's progress reports
 //! release the pages it is done with ([`common::spill::SpillTarget`]), so that decoding a
 //! 64 MiB chunk grows the daemon's resident set by the cache's decode window
@@ -20,20 +22,46 @@ impl Chunked {
     /// a solid resource and the cache has one; `None` otherwise (use [`Self::chunk`]). Solid
     /// chunks bypass the RAM cache: an LRU smaller than the chunks a read order cycles through
     /// would decode each again and again, while the spill keeps every one decoded once.
+    /// `file_start`: the read starts at the start of a file (a blob), evidence, like a read
+    /// from the chunk's start, of files copied out, which decodes chunks ahead.
     pub(super) fn read_spilled(
         &self,
         ctx: &ResourceContext,
         i: u64,
         within: u64,
         out: &mut [u8],
+        file_start: bool,
     ) -> WimResult<Option<usize>> {
         let Some(spill) = ctx.cache.spill().filter(|_| self.solid) else {
             return Ok(None);
         };
+        let key = ctx.key(self.hdr.offset_in_wim, i);
+        // Planned before the read where two decodes run at once: a reader about to wait for
+        // this chunk's decode has the next chunk decoded on the other core meanwhile. Where
+        // one runs at a time, the reader's own chunk goes first.
+        let pending = |c| spill.has_or_fills(&ctx.key(self.hdr.offset_in_wim, c));
+        let copying = file_start || within == 0;
+        let switched = match spill
+            .ahead()
+            .note_read(&key, self.chunk_count(), copying, pending)
+        {
+            Some(next) => {
+                if two_decodes_at_once(ctx) {
+                    self.decode_ahead(ctx, next);
+                }
+                true
+            }
+            None => false,
+        };
         let fill = ChunkFill {
             len: self.chunk_len(i),
             resident: ctx.cache.decode_resident(),
-            permit: || Ok(ctx.cache.decoders().acquire(self.decode_weight(i))),
+            permit: |mapped| {
+                Ok(ctx
+                    .cache
+                    .decoders()
+                    .acquire(self.decode_weight(ctx, i, mapped)))
+            },
             decode: |t: &mut SpillTarget<'_>| self.decode_for_spill(ctx, i, t),
         };
         let read_error = |e| {
@@ -42,26 +70,41 @@ impl Chunked {
                 e,
             )
         };
-        let n = spill.read_or_fill(
-            ctx.key(self.hdr.offset_in_wim, i),
-            within,
-            out,
-            fill,
-            read_error,
-        )?;
-        // A reader that moved on from the previous chunk to this one: decode the next on
-        // another core while it reads this one.
-        if i > 0 && spill.contains(&ctx.key(self.hdr.offset_in_wim, i - 1)) {
-            self.decode_ahead(ctx, i + 1);
+        let n = spill.read_or_fill(key, within, out, fill, read_error)?;
+        if switched {
+            // The decode budget may have had no room before this chunk's decode.
+            self.plan_ahead(ctx, &key);
         }
         Ok(Some(n))
     }
 
-    /// Memory a decode of chunk `i` holds: its output (when it cannot be decoded into the spill
-    /// file's page cache) and (at most about half as much) input.
-    fn decode_weight(&self, i: u64) -> u64 {
+    /// The share of the cache's decode budget a decode of chunk `i` takes: into memory, its
+    /// output and (at most about half as much) input; into a mapping of the spill file, half
+    /// the budget where [`two_decodes_at_once`] (one per core, a reader's and one ahead of
+    /// it, sharing the decode window: `SpillTarget::decode`), else all of it.
+    fn decode_weight(&self, ctx: &ResourceContext, i: u64, mapped: bool) -> u64 {
+        if mapped {
+            let total = ctx.cache.decoders().total();
+            return if two_decodes_at_once(ctx) {
+                total / 2
+            } else {
+                total
+            };
+        }
         let len = self.chunk_len(i);
         len.saturating_add(len / 2)
+    }
+
+    /// Decodes ahead the chunk the spill file's planner proposes after a read of `key`'s
+    /// resource, if any.
+    fn plan_ahead(&self, ctx: &ResourceContext, key: &common::cache::ChunkKey) {
+        let Some(spill) = ctx.cache.spill() else {
+            return;
+        };
+        let pending = |c| spill.has_or_fills(&ctx.key(self.hdr.offset_in_wim, c));
+        if let Some(next) = spill.ahead().plan(key, self.chunk_count(), pending) {
+            self.decode_ahead(ctx, next);
+        }
     }
 
     /// Reads and decodes chunk `i` into `t` (which holds exactly its uncompressed length).
@@ -102,18 +145,15 @@ impl Chunked {
     }
 
     /// Decodes chunk `i` into the spill file on a background thread, if it exists, is not
-    /// there yet, and the decode budget has room now (never waiting for it).
+    /// there yet, and the decode budget has room now (never waiting for it); then plans the
+    /// next.
     fn decode_ahead(&self, ctx: &ResourceContext, i: u64) {
         let key = ctx.key(self.hdr.offset_in_wim, i);
         if i >= self.chunk_count() || ctx.cache.spill().is_none_or(|s| s.has_or_fills(&key)) {
             return;
         }
-        if ctx
-            .cache
-            .decoders()
-            .try_acquire(self.decode_weight(i))
-            .is_none()
-        {
+        let weight = self.decode_weight(ctx, i, SPILL_MAPS);
+        if ctx.cache.decoders().try_acquire(weight).is_none() {
             return;
         }
         let (this, ctx) = (*self, ctx.clone());
@@ -126,10 +166,10 @@ impl Chunked {
                 let fill = ChunkFill {
                     len: this.chunk_len(i),
                     resident: ctx.cache.decode_resident(),
-                    permit: || {
+                    permit: |mapped| {
                         ctx.cache
                             .decoders()
-                            .try_acquire(this.decode_weight(i))
+                            .try_acquire(this.decode_weight(&ctx, i, mapped))
                             .ok_or_else(|| {
                                 WimError::Unsupported(
                                     "no decode budget left for reading ahead".into(),
@@ -139,12 +179,26 @@ impl Chunked {
                     decode: |t: &mut SpillTarget<'_>| this.decode_for_spill(&ctx, i, t),
                 };
                 let read_error = |e| WimError::io("reading the spill file ahead".to_string(), e);
-                if let Err(e) = spill.read_or_fill(key, 0, &mut [0u8; 1], fill, read_error) {
-                    tracing::debug!("decoding chunk {i} ahead: {e}");
+                match spill.read_or_fill(key, 0, &mut [0u8; 1], fill, read_error) {
+                    Ok(_) => this.plan_ahead(&ctx, &key),
+                    Err(e) => tracing::debug!("decoding chunk {i} ahead: {e}"),
                 }
             });
         if let Err(e) = spawned {
             tracing::debug!("no thread for decoding ahead: {e}");
         }
     }
+}
+
+/// True where chunks are decoded into mappings of the spill file (a decode then weighs
+/// [`Chunked::decode_weight`]'s mapped share; elsewhere it decodes into memory).
+const SPILL_MAPS: bool = cfg!(target_os = "linux");
+
+/// True when two decodes into the spill file may run at once: when each keeps a window of at
+/// least 32 MiB behind it. With smaller windows the far-back matches of LZMS solid chunks map
+/// released pages again so often that two decodes cost more than they gain on two cores
+/// (`--cache-mb 16`, 8 MiB windows: daemon CPU 5.9-6.5 s against 4.5-5.0 s, tar of the ESD of
+/// docs/benchmarks.md 15-17 s against 10-12 s at load 8.5), so they run one at a time.
+fn two_decodes_at_once(ctx: &ResourceContext) -> bool {
+    ctx.cache.decode_resident() / 2 >= 32 << 20
 }
