@@ -14,13 +14,14 @@
 //! adapt to the decoded symbols (`huffman`, their codeword lengths computed in
 //! `code_lengths`). Items are literals, LZ matches and delta matches, with LRU queues of
 //! recent offsets (`decode`, whose literal loop is the hot path; LZ matches in `lz_match`,
-//! delta matches in `delta`, queues in `matches`). After decoding, the x86 filter is undone
-//! over the whole chunk (`x86`). Slot tables and constants are in `tables`.
+//! delta matches in `delta`, queues in `matches`), decoded a block at a time, whose output
+//! `emit` then writes. After decoding, the x86 filter is undone over the whole chunk (`x86`). Slot tables and constants are in `tables`.
 
 mod bitstream;
 mod code_lengths;
 mod decode;
 mod delta;
+mod emit;
 mod huffman;
 mod lz_match;
 mod matches;

@@ -1,5 +1,6 @@
 //! The LZMS decoder proper: items from the two streams, LRU queues, matches, then the x86
-//! filter.
+//! filter. Items are decoded a block at a time (up to [`PROGRESS_STEP`] bytes of output) into
+//! literals and match sequences, which `emit` then writes to the output (see there why).
 //!
 //! Each item starts with range-decoded bits choosing its kind:
 //!
@@ -26,6 +27,7 @@
 use std::cell::RefCell;
 
 use super::bitstream::BackBits;
+use super::emit::{emit, Block};
 use super::huffman::AdaptiveCode;
 use super::range::{Decision, RangeDecoder};
 use super::tables::*;
@@ -160,6 +162,8 @@ pub(super) struct Model {
     pub(super) pending_lz_end: usize,
     pub(super) pending_delta: u64,
     pub(super) pending_delta_end: usize,
+    /// The current block's literals and sequences.
+    pub(super) block: Block,
 }
 
 impl Model {
@@ -183,6 +187,7 @@ impl Model {
             pending_lz_end: 0,
             pending_delta: 0,
             pending_delta_end: 0,
+            block: Block::new(),
         }
     }
 
@@ -233,15 +238,47 @@ impl Model {
         out: &mut [u8],
         report: &mut impl FnMut(Progress),
     ) -> Result<(), DecodeError> {
-        let mut pos = 0;
-        let mut next_report = PROGRESS_STEP;
+        let mut pos = 0usize;
         // The main decision's state, in a register.
         let mut main_state = self.main.state();
-        let result = 'items: loop {
-            if pos >= next_report {
-                report(Progress::decoding(pos, rd.position()..bits.position()));
-                next_report = pos.saturating_add(PROGRESS_STEP);
+        let result = loop {
+            // A block: its items, then its output (see `emit`); a report after each.
+            let stop = out.len().min(pos.saturating_add(PROGRESS_STEP));
+            let (end, seqs, tail) = match self.block(rd, bits, pos, stop, out, &mut main_state) {
+                Ok(b) => b,
+                Err(e) => break Err(e),
+            };
+            let written = emit(out, pos, &self.block.lits, &self.block.seqs[..seqs], tail);
+            debug_assert_eq!(written, end);
+            pos = end;
+            if pos >= out.len() {
+                break Ok(());
             }
+            report(Progress::decoding(pos, rd.position()..bits.position()));
+        };
+        self.main.set_state(main_state);
+        result
+    }
+
+    /// The item pass over one block: decodes the items from output position `pos` until
+    /// `stop` (or past it, by the last match) into the block's literals and sequences;
+    /// returns the position after them, the number of sequences and the literals after the
+    /// last one.
+    #[inline(always)]
+    fn block<'a>(
+        &mut self,
+        rd: &mut RangeDecoder<'a>,
+        bits: &mut BackBits<'a>,
+        mut pos: usize,
+        stop: usize,
+        out: &[u8],
+        main_state: &mut usize,
+    ) -> Result<(usize, usize, usize), DecodeError> {
+        // Literals of the block so far, and where the last sequence's literals end.
+        let mut lp = 0;
+        let mut seq_lp = 0;
+        let mut seqs = 0;
+        loop {
             // Literals, with the stream states and the main decision's entry for state 0 in
             // locals whose addresses are never taken (so in registers): each literal waits
             // for the one before through registers, not through memory. Written back for each
@@ -250,88 +287,97 @@ impl Model {
             let mut b = bits.clone();
             let mut entry0 = self.main.entry0();
             let mut until = self.literal.countdown();
-            // A run of literals stops at the next report too (a chunk of incompressible data
-            // is one run).
-            let stop = out.len().min(next_report);
+            let lits = &mut *self.block.lits;
+            // The literal loop counts in the literal buffer; it stops at the block's end.
+            let lp0 = lp;
+            let lstop = lp + (stop - pos);
             let main_bit = 'literals: {
                 // Right after a match the main state is not 0 (for up to 3 literals): those
                 // main bits go through the decision's table.
-                while main_state != 0 {
-                    if pos >= stop {
+                while *main_state != 0 {
+                    if lp >= lstop {
                         break 'literals 0;
                     }
-                    if self.main.decode_in(&mut main_state, &mut r) != 0 {
+                    if self.main.decode_in(main_state, &mut r) != 0 {
                         break 'literals 1;
                     }
                     let Some(sym) = self.literal.decode_deferred(&mut b, &mut until) else {
-                        self.main.set_entry0(entry0);
-                        break 'items Err(err(&r, &b, "invalid LZMS literal codeword"));
+                        break 'literals 3;
                     };
-                    out[pos] = sym as u8;
-                    pos += 1;
+                    lits[lp] = sym as u8;
+                    lp += 1;
                     if until == 0 {
                         break 'literals 2;
                     }
                 }
                 // Then state 0 until the next match: only its entry, in registers.
                 loop {
-                    if pos >= stop {
+                    if lp >= lstop {
                         break 'literals 0;
                     }
                     if entry0.decode(&mut r) != 0 {
-                        main_state = 1;
+                        *main_state = 1;
                         break 'literals 1;
                     }
                     // (The literal decoder notices a bit stream run past its start when it
                     // refills.)
                     let Some(sym) = self.literal.decode_deferred(&mut b, &mut until) else {
-                        self.main.set_entry0(entry0);
-                        break 'items Err(err(&r, &b, "invalid LZMS literal codeword"));
+                        break 'literals 3;
                     };
-                    out[pos] = sym as u8;
-                    pos += 1;
+                    lits[lp] = sym as u8;
+                    lp += 1;
                     if until == 0 {
                         break 'literals 2;
                     }
                 }
             };
+            pos += lp - lp0;
             self.main.set_entry0(entry0);
             self.literal.set_countdown(until);
             *rd = r;
             *bits = b;
-            if main_bit == 0 {
-                if pos < out.len() {
+            match main_bit {
+                0 => return Ok((pos, seqs, lp - seq_lp)),
+                1 => {}
+                2 => {
+                    // The literal code's rebuild, out of the loop above.
+                    let until = self.literal.rebuild_due();
+                    self.literal.set_countdown(until);
                     continue;
                 }
-                break Ok(());
-            }
-            if main_bit == 2 {
-                // The literal code's rebuild, out of the loop above.
-                let until = self.literal.rebuild_due();
-                self.literal.set_countdown(until);
-                continue;
+                _ => return Err(err(rd, bits, "invalid LZMS literal codeword")),
             }
             // Matches until the next literal, whose main bit has then been decoded, or until
             // `stop`.
-            match self.match_run(rd, bits, out, pos, &mut main_state, stop) {
-                Ok((p, literal_next)) => {
-                    pos = p;
-                    if !literal_next {
-                        if pos < out.len() {
-                            continue;
-                        }
-                        break Ok(());
-                    }
-                }
-                Err(e) => break Err(e),
+            let mut run = MatchRun {
+                pos,
+                lp,
+                seq_lp,
+                seqs,
+            };
+            let literal_next = self.match_run(rd, bits, &mut run, main_state, stop, out)?;
+            (pos, seq_lp, seqs) = (run.pos, run.seq_lp, run.seqs);
+            if !literal_next {
+                return Ok((pos, seqs, lp - seq_lp));
             }
             let Some(sym) = self.literal.decode(bits) else {
-                break Err(err(rd, bits, "invalid LZMS literal codeword"));
+                return Err(err(rd, bits, "invalid LZMS literal codeword"));
             };
-            out[pos] = sym as u8;
+            self.block.lits[lp] = sym as u8;
+            lp += 1;
             pos += 1;
-        };
-        self.main.set_state(main_state);
-        result
+        }
     }
+}
+
+/// Where a run of matches starts and the block's counters, which it advances.
+pub(super) struct MatchRun {
+    /// Output position.
+    pub(super) pos: usize,
+    /// Literals of the block so far.
+    pub(super) lp: usize,
+    /// Literals of the block before the last sequence's match.
+    pub(super) seq_lp: usize,
+    /// Sequences of the block so far.
+    pub(super) seqs: usize,
 }

@@ -1,9 +1,10 @@
 //! Delta matches: `out[i] = out[i - o] + out[i - s] - out[i - o - s]` with span `s = 2^power`
 //! and offset `o = raw << power`, and their LRU queue of (power, raw offset) pairs. Rare in
-//! most data, so decoded out of line.
+//! most data, so decoded out of line (written by `emit`).
 
 use super::bitstream::BackBits;
 use super::decode::{err, Model};
+use super::emit::Seq;
 use super::matches::{push_front, rep_index, take};
 use super::range::RangeDecoder;
 use super::tables::{OFFSET_EXTRA_BITS, OFFSET_SLOT_BASE};
@@ -18,10 +19,10 @@ impl Model {
         &mut self,
         mut rd: RangeDecoder<'a>,
         mut bits: BackBits<'a>,
-        out: &mut [u8],
         pos: usize,
-    ) -> (RangeDecoder<'a>, BackBits<'a>, Result<usize, DecodeError>) {
-        let result = self.delta_item(&mut rd, &mut bits, out, pos);
+        out: &[u8],
+    ) -> (RangeDecoder<'a>, BackBits<'a>, Result<Seq, DecodeError>) {
+        let result = self.delta_item(&mut rd, &mut bits, pos, out);
         (rd, bits, result)
     }
 
@@ -30,9 +31,9 @@ impl Model {
         &mut self,
         rd: &mut RangeDecoder<'_>,
         bits: &mut BackBits<'_>,
-        out: &mut [u8],
         pos: usize,
-    ) -> Result<usize, DecodeError> {
+        out: &[u8],
+    ) -> Result<Seq, DecodeError> {
         if self.pending_delta != 0 && pos != self.pending_delta_end {
             push_front(&mut self.delta_queue, self.pending_delta);
             self.pending_delta = 0;
@@ -72,16 +73,13 @@ impl Model {
         if offset + span > pos as u64 {
             return Err(err(rd, bits, "LZMS delta match reaches before the start"));
         }
-        // Both now fit in usize (they are at most `pos`).
-        let (span, offset) = (span as usize, offset as usize);
-        let end = pos + length;
-        for i in pos..end {
-            let a = out[i - offset];
-            let b = out[i - span];
-            let c = out[i - offset - span];
-            out[i] = a.wrapping_add(b).wrapping_sub(c);
-        }
-        self.pending_delta_end = end;
-        Ok(end)
+        self.pending_delta_end = pos + length;
+        // All fit in u32 now (at most `pos`, below MAX_BUFFER_SIZE).
+        Ok(Seq {
+            lits: 0,
+            len: length as u32,
+            offset: offset as u32,
+            span: span as u32,
+        })
     }
 }

@@ -1,15 +1,16 @@
 //! LZ matches (and the dispatch of every match item): the item kind, the offset (explicit, as
 //! an LZ-offset slot and extra bits, or repeated from the LRU queue, with the *pending*
-//! offset rule described in `decode`), the length, and the copy. Decoded out of line from the
-//! literal loop of [`Model::run`](super::decode).
+//! offset rule described in `decode`), the length, and the checks of the match against the
+//! output; the match becomes a sequence of the block, copied by `emit`. Decoded out of line
+//! from the literal loop of [`Model::run`](super::decode).
 
 use super::bitstream::BackBits;
-use super::decode::{err, Model, TRUNCATED};
+use super::decode::{err, MatchRun, Model, TRUNCATED};
+use super::emit::Seq;
 use super::huffman::AdaptiveCode;
 use super::matches::{push_front, rep_index, take};
 use super::range::RangeDecoder;
 use super::tables::*;
-use crate::lzcopy::copy_match;
 use crate::DecodeError;
 
 impl Model {
@@ -22,54 +23,74 @@ impl Model {
         &mut self,
         rd: &mut RangeDecoder<'a>,
         bits: &mut BackBits<'a>,
-        out: &mut [u8],
-        mut pos: usize,
+        run: &mut MatchRun,
         main_state: &mut usize,
         stop: usize,
-    ) -> Result<(usize, bool), DecodeError> {
+        out: &[u8],
+    ) -> Result<bool, DecodeError> {
         // Work on copies so that the stream states stay in registers.
         let mut r = rd.clone();
         let mut b = bits.clone();
         let mut state = *main_state;
+        let MatchRun {
+            mut pos,
+            lp,
+            mut seq_lp,
+            mut seqs,
+        } = *run;
         let result = loop {
-            match self.match_item(&mut r, &mut b, out, pos) {
-                Ok(p) => pos = p,
+            let seq = match self.match_item(&mut r, &mut b, pos, out) {
+                Ok(seq) => seq,
                 Err(e) => break Err(e),
-            }
+            };
+            // (At most one sequence per byte of the block: `seqs` < SEQS_CAP.)
+            self.block.seqs[seqs] = Seq {
+                lits: (lp - seq_lp) as u32,
+                ..seq
+            };
+            seqs += 1;
+            seq_lp = lp;
+            pos += seq.len as usize;
             // At `stop` (the end, or a progress report) before the next main bit.
             if pos >= stop {
-                break Ok((pos, false));
+                break Ok(false);
             }
             if self.main.decode_in(&mut state, &mut r) == 0 {
-                break Ok((pos, true));
+                break Ok(true);
             }
         };
         *rd = r;
         *bits = b;
         *main_state = state;
+        *run = MatchRun {
+            pos,
+            lp,
+            seq_lp,
+            seqs,
+        };
         result
     }
 
-    /// Decodes the match at `pos` whose main bit has just been decoded; returns the position
-    /// after it.
+    /// Decodes the match at `pos` whose main bit has just been decoded (its sequence without
+    /// the literals before it).
     #[inline(always)]
     fn match_item<'a>(
         &mut self,
         rd: &mut RangeDecoder<'a>,
         bits: &mut BackBits<'a>,
-        out: &mut [u8],
         pos: usize,
-    ) -> Result<usize, DecodeError> {
+        out: &[u8],
+    ) -> Result<Seq, DecodeError> {
         if bits.overrun() {
             // Garbage or a truncated chunk: stop now rather than after filling the output.
             return Err(err(rd, bits, TRUNCATED));
         }
         if self.kind.decode(rd) == 0 {
-            self.lz_match(rd, bits, out, pos)
+            self.lz_match(rd, bits, pos, out)
         } else {
             // Rare: out of line, with the stream states passed by value so that their
             // addresses are never taken.
-            let (r, b, result) = self.delta_match(rd.clone(), bits.clone(), out, pos);
+            let (r, b, result) = self.delta_match(rd.clone(), bits.clone(), pos, out);
             *rd = r;
             *bits = b;
             result
@@ -113,9 +134,9 @@ impl Model {
         &mut self,
         rd: &mut RangeDecoder<'_>,
         bits: &mut BackBits<'_>,
-        out: &mut [u8],
         pos: usize,
-    ) -> Result<usize, DecodeError> {
+        out: &[u8],
+    ) -> Result<Seq, DecodeError> {
         if self.pending_lz != 0 && pos != self.pending_lz_end {
             push_front(&mut self.lz_queue, self.pending_lz);
             self.pending_lz = 0;
@@ -141,20 +162,23 @@ impl Model {
         self.pending_lz = offset;
 
         let length = self.decode_length(rd, bits)?;
-        let offset = offset as usize;
         if length > out.len() - pos {
             return Err(err(rd, bits, "LZMS match runs past the end of the chunk"));
         }
-        if offset > pos {
+        if offset as usize > pos {
             return Err(err(
                 rd,
                 bits,
                 "LZMS match offset before the start of the chunk",
             ));
         }
-        copy_match(out, pos, offset, length);
-        let end = pos + length;
-        self.pending_lz_end = end;
-        Ok(end)
+        self.pending_lz_end = pos + length;
+        // Both fit in u32: the output is smaller than MAX_BUFFER_SIZE.
+        Ok(Seq {
+            lits: 0,
+            len: length as u32,
+            offset,
+            span: 0,
+        })
     }
 }
