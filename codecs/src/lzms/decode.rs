@@ -26,10 +26,10 @@
 
 use std::cell::RefCell;
 
-use super::bitstream::BackBits;
 use super::emit::{emit, Block};
 use super::huffman::AdaptiveCode;
-use super::range::{Decision, RangeDecoder};
+use super::range::Decision;
+use super::streams::Streams;
 use super::tables::*;
 use super::x86::x86_filter_reporting;
 use crate::progress::{Progress, PROGRESS_STEP};
@@ -97,26 +97,25 @@ fn decompress_reporting(
             reason: "LZMS chunk of odd length",
         });
     }
-    let mut rd = RangeDecoder::new(input);
-    let mut bits = BackBits::new(input);
+    let mut streams = Streams::new(input);
     let r = &mut report;
     MODEL.with(|m| match m.try_borrow_mut() {
         Ok(mut slot) => match slot.as_mut() {
             Some(model) => {
                 model.reset(output.len());
-                model.run(&mut rd, &mut bits, output, r)
+                model.run(&mut streams, output, r)
             }
             None => {
                 let mut model = Box::new(Model::new(output.len()));
-                let result = model.run(&mut rd, &mut bits, output, r);
+                let result = model.run(&mut streams, output, r);
                 *slot = Some(model);
                 result
             }
         },
-        Err(_) => Model::new(output.len()).run(&mut rd, &mut bits, output, r),
+        Err(_) => Model::new(output.len()).run(&mut streams, output, r),
     })?;
-    if bits.overrun() {
-        return Err(err(&rd, &bits, TRUNCATED));
+    if streams.overrun() {
+        return Err(err(&streams, TRUNCATED));
     }
     report(Progress::decoded(output.len()));
     x86_filter_reporting(output, true, &mut |at| report(Progress::filtered(at)));
@@ -124,22 +123,22 @@ fn decompress_reporting(
     Ok(())
 }
 
-pub(super) const TRUNCATED: &str = "LZMS chunk truncated (bit stream ran past its start)";
+const TRUNCATED: &str = "LZMS chunk truncated (bit stream ran past its start)";
 
 /// The error `reason` at the streams' position; a truncated chunk if the bit stream has run
 /// past the start of the input (garbage decoded from its zero padding is the likely cause).
 #[cold]
-pub(super) fn err(rd: &RangeDecoder<'_>, bits: &BackBits<'_>, reason: &'static str) -> DecodeError {
-    let reason = if bits.overrun() { TRUNCATED } else { reason };
+pub(super) fn err(s: &Streams<'_>, reason: &'static str) -> DecodeError {
+    let reason = if s.overrun() { TRUNCATED } else { reason };
     DecodeError {
-        input_pos: bits.position().max(rd.position()),
+        input_pos: s.backward_position().max(s.forward_position()),
         reason,
     }
 }
 
-/// Everything the decoder adapts: decision probabilities, Huffman codes, offset queues. (The
-/// two streams are kept apart, in locals of [`Model::run`], so that their state can live in
-/// registers.)
+/// Everything the decoder adapts: decision probabilities, Huffman codes, offset queues, and
+/// the current block's buffers. (The streams are kept apart, in locals of the decoding loops,
+/// so that their state can live in registers.)
 pub(super) struct Model {
     pub(super) main: Decision<NUM_MAIN_STATES>,
     pub(super) kind: Decision<NUM_MATCH_STATES>,
@@ -214,27 +213,9 @@ impl Model {
         self.pending_delta_end = 0;
     }
 
-    fn run<'a>(
+    fn run(
         &mut self,
-        rd_state: &mut RangeDecoder<'a>,
-        bits_state: &mut BackBits<'a>,
-        out: &mut [u8],
-        report: &mut impl FnMut(Progress),
-    ) -> Result<(), DecodeError> {
-        // Work on copies so that the stream states stay in registers in the loop.
-        let mut rd = rd_state.clone();
-        let mut bits = bits_state.clone();
-        let result = self.items(&mut rd, &mut bits, out, report);
-        *rd_state = rd;
-        *bits_state = bits;
-        result
-    }
-
-    #[inline(always)]
-    fn items<'a>(
-        &mut self,
-        rd: &mut RangeDecoder<'a>,
-        bits: &mut BackBits<'a>,
+        streams: &mut Streams<'_>,
         out: &mut [u8],
         report: &mut impl FnMut(Progress),
     ) -> Result<(), DecodeError> {
@@ -244,7 +225,7 @@ impl Model {
         let result = loop {
             // A block: its items, then its output (see `emit`); a report after each.
             let stop = out.len().min(pos.saturating_add(PROGRESS_STEP));
-            let (end, seqs, tail) = match self.block(rd, bits, pos, stop, out, &mut main_state) {
+            let (end, seqs, tail) = match self.block(streams, pos, stop, out, &mut main_state) {
                 Ok(b) => b,
                 Err(e) => break Err(e),
             };
@@ -254,130 +235,12 @@ impl Model {
             if pos >= out.len() {
                 break Ok(());
             }
-            report(Progress::decoding(pos, rd.position()..bits.position()));
+            report(Progress::decoding(
+                pos,
+                streams.forward_position()..streams.backward_position(),
+            ));
         };
         self.main.set_state(main_state);
         result
     }
-
-    /// The item pass over one block: decodes the items from output position `pos` until
-    /// `stop` (or past it, by the last match) into the block's literals and sequences;
-    /// returns the position after them, the number of sequences and the literals after the
-    /// last one.
-    #[inline(always)]
-    fn block<'a>(
-        &mut self,
-        rd: &mut RangeDecoder<'a>,
-        bits: &mut BackBits<'a>,
-        mut pos: usize,
-        stop: usize,
-        out: &[u8],
-        main_state: &mut usize,
-    ) -> Result<(usize, usize, usize), DecodeError> {
-        // Literals of the block so far, and where the last sequence's literals end.
-        let mut lp = 0;
-        let mut seq_lp = 0;
-        let mut seqs = 0;
-        loop {
-            // Literals, with the stream states and the main decision's entry for state 0 in
-            // locals whose addresses are never taken (so in registers): each literal waits
-            // for the one before through registers, not through memory. Written back for each
-            // match, which is decoded out of line.
-            let mut r = rd.clone();
-            let mut b = bits.clone();
-            let mut entry0 = self.main.entry0();
-            let mut until = self.literal.countdown();
-            let lits = &mut *self.block.lits;
-            // The literal loop counts in the literal buffer; it stops at the block's end.
-            let lp0 = lp;
-            let lstop = lp + (stop - pos);
-            let main_bit = 'literals: {
-                // Right after a match the main state is not 0 (for up to 3 literals): those
-                // main bits go through the decision's table.
-                while *main_state != 0 {
-                    if lp >= lstop {
-                        break 'literals 0;
-                    }
-                    if self.main.decode_in(main_state, &mut r) != 0 {
-                        break 'literals 1;
-                    }
-                    let Some(sym) = self.literal.decode_deferred(&mut b, &mut until) else {
-                        break 'literals 3;
-                    };
-                    lits[lp] = sym as u8;
-                    lp += 1;
-                    if until == 0 {
-                        break 'literals 2;
-                    }
-                }
-                // Then state 0 until the next match: only its entry, in registers.
-                loop {
-                    if lp >= lstop {
-                        break 'literals 0;
-                    }
-                    if entry0.decode(&mut r) != 0 {
-                        *main_state = 1;
-                        break 'literals 1;
-                    }
-                    // (The literal decoder notices a bit stream run past its start when it
-                    // refills.)
-                    let Some(sym) = self.literal.decode_deferred(&mut b, &mut until) else {
-                        break 'literals 3;
-                    };
-                    lits[lp] = sym as u8;
-                    lp += 1;
-                    if until == 0 {
-                        break 'literals 2;
-                    }
-                }
-            };
-            pos += lp - lp0;
-            self.main.set_entry0(entry0);
-            self.literal.set_countdown(until);
-            *rd = r;
-            *bits = b;
-            match main_bit {
-                0 => return Ok((pos, seqs, lp - seq_lp)),
-                1 => {}
-                2 => {
-                    // The literal code's rebuild, out of the loop above.
-                    let until = self.literal.rebuild_due();
-                    self.literal.set_countdown(until);
-                    continue;
-                }
-                _ => return Err(err(rd, bits, "invalid LZMS literal codeword")),
-            }
-            // Matches until the next literal, whose main bit has then been decoded, or until
-            // `stop`.
-            let mut run = MatchRun {
-                pos,
-                lp,
-                seq_lp,
-                seqs,
-            };
-            let literal_next = self.match_run(rd, bits, &mut run, main_state, stop, out)?;
-            (pos, seq_lp, seqs) = (run.pos, run.seq_lp, run.seqs);
-            if !literal_next {
-                return Ok((pos, seqs, lp - seq_lp));
-            }
-            let Some(sym) = self.literal.decode(bits) else {
-                return Err(err(rd, bits, "invalid LZMS literal codeword"));
-            };
-            self.block.lits[lp] = sym as u8;
-            lp += 1;
-            pos += 1;
-        }
-    }
-}
-
-/// Where a run of matches starts and the block's counters, which it advances.
-pub(super) struct MatchRun {
-    /// Output position.
-    pub(super) pos: usize,
-    /// Literals of the block so far.
-    pub(super) lp: usize,
-    /// Literals of the block before the last sequence's match.
-    pub(super) seq_lp: usize,
-    /// Sequences of the block so far.
-    pub(super) seqs: usize,
 }
