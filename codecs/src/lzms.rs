@@ -18,7 +18,6 @@
 //! delta matches in `delta`, queues in `matches`), decoded a block at a time, whose output
 //! `emit` then writes. After decoding, the x86 filter is undone over the whole chunk (`x86`). Slot tables and constants are in `tables`.
 
-mod streams;
 mod code_lengths;
 mod decode;
 mod delta;
@@ -27,7 +26,9 @@ mod huffman;
 mod literals;
 mod lz_match;
 mod matches;
+mod prefetch;
 mod range;
+mod streams;
 mod tables;
 mod x86;
 

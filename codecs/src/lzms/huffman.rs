@@ -18,8 +18,8 @@
 //! same for every chunk of the same alphabet: its table is kept and copied back instead of
 //! being rebuilt.
 
-use super::streams::Streams;
 use super::code_lengths::{LengthBuilder, MAX_SYMS};
+use super::streams::Streams;
 use super::tables::MAX_CODEWORD_LEN;
 use crate::huffman::decode::{entry_len, entry_sym, DecodeTable};
 

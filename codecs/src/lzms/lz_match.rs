@@ -9,6 +9,7 @@ use super::emit::Seq;
 use super::huffman::AdaptiveCode;
 use super::literals::MatchRun;
 use super::matches::{push_front, rep_index, take};
+use super::prefetch::prefetch;
 use super::streams::Streams;
 use super::tables::*;
 use crate::DecodeError;
@@ -113,7 +114,12 @@ impl Model {
             self.pending_lz = 0;
         }
         let offset = if self.lz.decode(s) == 0 {
-            let off = Self::slot_value(&mut self.lz_offset, s, &OFFSET_SLOT_BASE, &OFFSET_EXTRA_BITS);
+            let off = Self::slot_value(
+                &mut self.lz_offset,
+                s,
+                &OFFSET_SLOT_BASE,
+                &OFFSET_EXTRA_BITS,
+            );
             match off {
                 Some(off) => off,
                 None => return Err(err(s, "invalid LZMS offset codeword")),
@@ -135,6 +141,7 @@ impl Model {
             return Err(err(s, "LZMS match offset before the start of the chunk"));
         }
         self.pending_lz_end = pos + length;
+        prefetch(out, pos - offset as usize);
         // Both fit in u32: the output is smaller than MAX_BUFFER_SIZE.
         Ok(Seq {
             lits: 0,

@@ -5,10 +5,7 @@ use super::streams::Streams;
 
 /// Decodes which of the three referable queue entries a repeat match uses.
 #[inline(always)]
-pub(super) fn rep_index<const N: usize>(
-    reps: &mut [Decision<N>; 2],
-    s: &mut Streams<'_>,
-) -> usize {
+pub(super) fn rep_index<const N: usize>(reps: &mut [Decision<N>; 2], s: &mut Streams<'_>) -> usize {
     if reps[0].decode(s) == 0 {
         0
     } else if reps[1].decode(s) == 0 {

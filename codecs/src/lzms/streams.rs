@@ -191,7 +191,13 @@ impl<'a> Streams<'a> {
 /// over values, so that the reader's state never has its address taken.)
 #[cold]
 #[inline(never)]
-fn refill_slow(input: &[u8], mut bpos: isize, mut buf: u64, mut avail: u32, k: u32) -> (isize, u64, u32) {
+fn refill_slow(
+    input: &[u8],
+    mut bpos: isize,
+    mut buf: u64,
+    mut avail: u32,
+    k: u32,
+) -> (isize, u64, u32) {
     for _ in 0..k {
         let unit = match usize::try_from(bpos) {
             Ok(p) if p >= 2 => match input.get(p - 2..p) {

@@ -5,9 +5,9 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::streams::Streams;
 use super::decompress;
 use super::huffman::AdaptiveCode;
+use super::streams::Streams;
 use super::tables::MAX_CODEWORD_LEN;
 
 struct Rng(u64);
