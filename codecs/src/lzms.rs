@@ -49,6 +49,9 @@ mod tests;
 #[cfg(test)]
 mod encode_tests;
 
+#[cfg(test)]
+mod passes_tests;
+
 pub use crate::progress::Progress;
 pub use decode::{decompress, decompress_with_progress};
 pub use encode::{compress, compress_fast};

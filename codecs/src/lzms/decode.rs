@@ -43,6 +43,11 @@ thread_local! {
 /// Largest buffer LZMS can describe (largest match offset + 1).
 const MAX_BUFFER_SIZE: usize = 1_180_427_429;
 
+/// Chunks up to this size are decoded in one pass, each item written as it is decoded: their
+/// matches' sources are in the caches, so the two passes of larger chunks (see `emit`) would
+/// only add work.
+const DIRECT_MAX: usize = 1 << 20;
+
 /// Primary decode-table sizes (bits). They only affect speed.
 const LITERAL_TABLE_BITS: u32 = 10;
 const LENGTH_TABLE_BITS: u32 = 9;
@@ -57,7 +62,7 @@ const POWER_TABLE_BITS: u32 = 7;
 /// match that the input can not contain (an offset before the start of the chunk, a length past
 /// its end), and when the backward stream needs bits from before the start of the input.
 pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
-    decompress_reporting(input, output, |_| {})
+    decompress_reporting(input, output, |_| {}, output.len() <= DIRECT_MAX)
 }
 
 /// [`decompress`], telling `progress` every [`PROGRESS_STEP`] bytes of output how far it has
@@ -68,13 +73,24 @@ pub fn decompress_with_progress(
     output: &mut [u8],
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), DecodeError> {
-    decompress_reporting(input, output, progress)
+    decompress_reporting(input, output, progress, output.len() <= DIRECT_MAX)
+}
+
+/// [`decompress`] in one pass (`direct`) or in two, whatever the size (for tests).
+#[cfg(test)]
+pub(super) fn decompress_in(
+    input: &[u8],
+    output: &mut [u8],
+    direct: bool,
+) -> Result<(), DecodeError> {
+    decompress_reporting(input, output, |_| {}, direct)
 }
 
 fn decompress_reporting(
     input: &[u8],
     output: &mut [u8],
     mut report: impl FnMut(Progress),
+    direct: bool,
 ) -> Result<(), DecodeError> {
     if output.is_empty() {
         return Ok(());
@@ -103,16 +119,16 @@ fn decompress_reporting(
         Ok(mut slot) => match slot.as_mut() {
             Some(model) => {
                 model.reset(output.len());
-                model.run(&mut streams, output, r)
+                model.run(&mut streams, output, r, direct)
             }
             None => {
                 let mut model = Box::new(Model::new(output.len()));
-                let result = model.run(&mut streams, output, r);
+                let result = model.run(&mut streams, output, r, direct);
                 *slot = Some(model);
                 result
             }
         },
-        Err(_) => Model::new(output.len()).run(&mut streams, output, r),
+        Err(_) => Model::new(output.len()).run(&mut streams, output, r, direct),
     })?;
     if streams.overrun() {
         return Err(err(&streams, TRUNCATED));
@@ -218,6 +234,7 @@ impl Model {
         streams: &mut Streams<'_>,
         out: &mut [u8],
         report: &mut impl FnMut(Progress),
+        direct: bool,
     ) -> Result<(), DecodeError> {
         let mut pos = 0usize;
         // The main decision's state, in a register.
@@ -225,12 +242,22 @@ impl Model {
         let result = loop {
             // A block: its items, then its output (see `emit`); a report after each.
             let stop = out.len().min(pos.saturating_add(PROGRESS_STEP));
-            let (end, seqs, tail) = match self.block(streams, pos, stop, out, &mut main_state) {
-                Ok(b) => b,
-                Err(e) => break Err(e),
+            let end = if direct {
+                match self.block::<true>(streams, pos, stop, out, &mut main_state) {
+                    Ok((end, _, _)) => end,
+                    Err(e) => break Err(e),
+                }
+            } else {
+                match self.block::<false>(streams, pos, stop, out, &mut main_state) {
+                    Ok((end, seqs, tail)) => {
+                        let written =
+                            emit(out, pos, &self.block.lits, &self.block.seqs[..seqs], tail);
+                        debug_assert_eq!(written, end);
+                        end
+                    }
+                    Err(e) => break Err(e),
+                }
             };
-            let written = emit(out, pos, &self.block.lits, &self.block.seqs[..seqs], tail);
-            debug_assert_eq!(written, end);
             pos = end;
             if pos >= out.len() {
                 break Ok(());

@@ -18,9 +18,9 @@ impl Model {
         &mut self,
         mut s: Streams<'a>,
         pos: usize,
-        out: &[u8],
+        out_len: usize,
     ) -> (Streams<'a>, Result<Seq, DecodeError>) {
-        let result = self.delta_item(&mut s, pos, out);
+        let result = self.delta_item(&mut s, pos, out_len);
         (s, result)
     }
 
@@ -29,7 +29,7 @@ impl Model {
         &mut self,
         s: &mut Streams<'_>,
         pos: usize,
-        out: &[u8],
+        out_len: usize,
     ) -> Result<Seq, DecodeError> {
         if self.pending_delta != 0 && pos != self.pending_delta_end {
             push_front(&mut self.delta_queue, self.pending_delta);
@@ -64,7 +64,7 @@ impl Model {
         let raw = pair & 0xFFFF_FFFF;
         // Below 2^39: no overflow in u64, whatever the width of usize.
         let (span, offset) = (1u64 << power, raw << power);
-        if length > out.len() - pos {
+        if length > out_len - pos {
             return Err(err(s, "LZMS delta match runs past the end"));
         }
         if offset + span > pos as u64 {

@@ -117,7 +117,7 @@ fn copy_literals_long(out: &mut [u8], pos: usize, lits: &[u8; LITS_CAP], lp: usi
 /// A delta match: `out[i] = out[i - offset] + out[i - span] - out[i - offset - span]` for
 /// `i` in `pos..pos + len` (the item pass checked `offset + span <= pos`).
 #[inline(never)]
-fn delta(out: &mut [u8], pos: usize, offset: usize, span: usize, len: usize) {
+pub(super) fn delta(out: &mut [u8], pos: usize, offset: usize, span: usize, len: usize) {
     for i in pos..pos + len {
         let a = out[i - offset];
         let b = out[i - span];

@@ -23,20 +23,22 @@ pub(super) struct MatchRun {
 impl Model {
     /// Decodes the items from output position `pos` until `stop` (or past it, by the last
     /// match) into the block's literals and sequences; returns the position after them, the
-    /// number of sequences and the literals after the last one. `out` is only read from: for
-    /// the checks of the matches against it, and to prefetch their sources.
+    /// number of sequences and the literals after the last one. `out` is only read from, for
+    /// the checks of the matches against it and to prefetch their sources; `DIRECT` writes
+    /// the items to `out` instead (no sequences, no literals left).
     #[inline(never)]
-    pub(super) fn block(
+    pub(super) fn block<const DIRECT: bool>(
         &mut self,
         s: &mut Streams<'_>,
         mut pos: usize,
         stop: usize,
-        out: &[u8],
+        out: &mut [u8],
         main_state: &mut usize,
     ) -> Result<(usize, usize, usize), DecodeError> {
-        // Literals of the block so far, and where the last sequence's literals end.
-        let mut lp = 0;
-        let mut seq_lp = 0;
+        // Literals of the block so far (their index in the literal buffer, or with `DIRECT`
+        // in the output), and where the last sequence's literals end.
+        let mut lp = if DIRECT { pos } else { 0 };
+        let mut seq_lp = lp;
         let mut seqs = 0;
         loop {
             // Literals, with the streams and the main decision's entry for state 0 in locals
@@ -46,7 +48,7 @@ impl Model {
             let mut st = *s;
             let mut entry0 = self.main.entry0();
             let mut until = self.literal.countdown();
-            let lits = &mut *self.block.lits;
+            let lits: &mut [u8] = if DIRECT { out } else { &mut *self.block.lits };
             // The loop counts in the literal buffer; it stops at the block's end.
             let lp0 = lp;
             let lstop = lp + (stop - pos);
@@ -113,15 +115,23 @@ impl Model {
                 seq_lp,
                 seqs,
             };
-            let literal_next = self.match_run(s, &mut run, main_state, stop, out)?;
+            let literal_next = self.match_run::<DIRECT>(s, &mut run, main_state, stop, out)?;
             (pos, seq_lp, seqs) = (run.pos, run.seq_lp, run.seqs);
+            if DIRECT {
+                // (The matches are in the output too.)
+                lp = pos;
+            }
             if !literal_next {
                 return Ok((pos, seqs, lp - seq_lp));
             }
             let Some(sym) = self.literal.decode(s) else {
                 return Err(err(s, "invalid LZMS literal codeword"));
             };
-            self.block.lits[lp] = sym as u8;
+            if DIRECT {
+                out[lp] = sym as u8;
+            } else {
+                self.block.lits[lp] = sym as u8;
+            }
             lp += 1;
             pos += 1;
         }

@@ -5,13 +5,14 @@
 //! from the literal loop (`literals`).
 
 use super::decode::{err, Model};
-use super::emit::Seq;
+use super::emit::{delta, Seq};
 use super::huffman::AdaptiveCode;
 use super::literals::MatchRun;
 use super::matches::{push_front, rep_index, take};
 use super::prefetch::prefetch;
 use super::streams::Streams;
 use super::tables::*;
+use crate::lzcopy::copy_match;
 use crate::DecodeError;
 
 impl Model {
@@ -19,14 +20,17 @@ impl Model {
     /// right after it (a match after a match does not go back through the literal loop), with
     /// the main decision's state kept by the caller; advances `run` past the last one and
     /// returns whether the main bit of a literal has been decoded (else `stop` is reached).
+    ///
+    /// `DIRECT`: each match is copied into `out` right away (a small chunk, all in the caches);
+    /// else it becomes a sequence of the block, its source prefetched (`emit` copies it).
     #[inline(never)]
-    pub(super) fn match_run(
+    pub(super) fn match_run<const DIRECT: bool>(
         &mut self,
         streams: &mut Streams<'_>,
         run: &mut MatchRun,
         main_state: &mut usize,
         stop: usize,
-        out: &[u8],
+        out: &mut [u8],
     ) -> Result<bool, DecodeError> {
         // Work on copies so that the stream state stays in registers.
         let mut s = *streams;
@@ -41,11 +45,11 @@ impl Model {
         let mut lits = (lp - seq_lp) as u32;
         let result = loop {
             let seq = if self.kind.decode(&mut s) == 0 {
-                self.lz_match(&mut s, pos, out)
+                self.lz_match(&mut s, pos, out.len())
             } else {
                 // Rare: out of line, with the streams passed by value so that their address
                 // is never taken.
-                let (s2, seq) = self.delta_match(s, pos, out);
+                let (s2, seq) = self.delta_match(s, pos, out.len());
                 s = s2;
                 seq
             };
@@ -53,11 +57,23 @@ impl Model {
                 Ok(seq) => seq,
                 Err(e) => break Err(e),
             };
-            // (At most one sequence per byte of the block: `seqs` < SEQS_CAP.)
-            self.block.seqs[seqs] = Seq { lits, ..seq };
-            lits = 0;
-            seqs += 1;
-            pos += seq.len as usize;
+            let (offset, len) = (seq.offset as usize, seq.len as usize);
+            if DIRECT {
+                if seq.span == 0 {
+                    copy_match(out, pos, offset, len);
+                } else {
+                    delta(out, pos, offset, seq.span as usize, len);
+                }
+            } else {
+                if seq.span == 0 {
+                    prefetch(out, pos - offset);
+                }
+                // (At most one sequence per byte of the block: `seqs` < SEQS_CAP.)
+                self.block.seqs[seqs] = Seq { lits, ..seq };
+                lits = 0;
+                seqs += 1;
+            }
+            pos += len;
             // At `stop` (the end, or a progress report) before the next main bit.
             if pos >= stop {
                 break Ok(false);
@@ -107,7 +123,7 @@ impl Model {
         &mut self,
         s: &mut Streams<'_>,
         pos: usize,
-        out: &[u8],
+        out_len: usize,
     ) -> Result<Seq, DecodeError> {
         if self.pending_lz != 0 && pos != self.pending_lz_end {
             push_front(&mut self.lz_queue, self.pending_lz);
@@ -134,14 +150,13 @@ impl Model {
         self.pending_lz = offset;
 
         let length = self.decode_length(s)?;
-        if length > out.len() - pos {
+        if length > out_len - pos {
             return Err(err(s, "LZMS match runs past the end of the chunk"));
         }
         if offset as usize > pos {
             return Err(err(s, "LZMS match offset before the start of the chunk"));
         }
         self.pending_lz_end = pos + length;
-        prefetch(out, pos - offset as usize);
         // Both fit in u32: the output is smaller than MAX_BUFFER_SIZE.
         Ok(Seq {
             lits: 0,
