@@ -27,8 +27,22 @@ impl ProbEntry {
     /// Decodes one bit with this entry and updates it.
     #[inline(always)]
     pub(super) fn decode(&mut self, s: &mut Streams<'_>) -> u32 {
-        // (Compares rather than a table: this is on the chain from one decision to the next.)
+        // (Compares rather than a table: when the same entry decodes bit after bit, as in a
+        // run of literals, this is on the chain from one decision to the next.)
         let prob = self.zeros.clamp(1, 63);
+        self.decode_with(prob, s)
+    }
+
+    /// [`ProbEntry::decode`] with the probability looked up in a table: fewer instructions,
+    /// for entries that were last updated long enough ago for the load not to wait.
+    #[inline(always)]
+    pub(super) fn decode_looked_up(&mut self, s: &mut Streams<'_>) -> u32 {
+        let prob = u32::from(PROBABILITY[self.zeros as usize & 127]);
+        self.decode_with(prob, s)
+    }
+
+    #[inline(always)]
+    fn decode_with(&mut self, prob: u32, s: &mut Streams<'_>) -> u32 {
         let bit = s.decode_bit(prob);
         // The oldest bit leaves the window and the new one enters. If the oldest is a 0, then
         // `zeros >= 1`, so this never underflows.
@@ -38,6 +52,18 @@ impl ProbEntry {
         bit
     }
 }
+
+/// The probability of a 0 for each count of zeros (0..=64): the count clamped to 1..=63.
+/// (128 entries: indexes masked to 127 need no bounds check.)
+static PROBABILITY: [u8; 128] = {
+    let mut t = [63u8; 128];
+    let mut zeros = 0;
+    while zeros < 64 {
+        t[zeros] = if zeros == 0 { 1 } else { zeros as u8 };
+        zeros += 1;
+    }
+    t
+};
 
 /// A binary decision class with `N` states (N = 16, 32 or 64).
 #[derive(Debug, Clone)]
@@ -68,7 +94,7 @@ impl<const N: usize> Decision<N> {
     /// decoded for every item); [`Decision::state`] and [`Decision::set_state`] move it.
     #[inline(always)]
     pub(super) fn decode_in(&mut self, state: &mut usize, s: &mut Streams<'_>) -> u32 {
-        let bit = self.probs[*state & (N - 1)].decode(s);
+        let bit = self.probs[*state & (N - 1)].decode_looked_up(s);
         *state = ((*state << 1) | bit as usize) & (N - 1);
         bit
     }
