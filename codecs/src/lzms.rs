@@ -8,23 +8,27 @@
 //! copied), and pinned down by test vectors that `wimlib-imagex` made.
 //!
 //! A chunk is a sequence of 16-bit little-endian units read from both ends: a range-coded
-//! stream of item-kind decisions forwards from the start (`range`), and a stream of Huffman
-//! codewords and extra bits backwards from the end (`bitstream`). The five Huffman codes
+//! stream of item-kind decisions forwards from the start (`streams`), and a stream of Huffman
+//! codewords and extra bits backwards from the end (`streams`; decision probabilities in
+//! `range`). The five Huffman codes
 //! (literals, LZ offsets, lengths, delta offsets, delta powers) are never transmitted but
 //! adapt to the decoded symbols (`huffman`, their codeword lengths computed in
 //! `code_lengths`). Items are literals, LZ matches and delta matches, with LRU queues of
 //! recent offsets (`decode`, whose literal loop is the hot path; LZ matches in `lz_match`,
-//! delta matches in `delta`, queues in `matches`). After decoding, the x86 filter is undone
-//! over the whole chunk (`x86`). Slot tables and constants are in `tables`.
+//! delta matches in `delta`, queues in `matches`), decoded a block at a time, whose output
+//! `emit` then writes. After decoding, the x86 filter is undone over the whole chunk (`x86`). Slot tables and constants are in `tables`.
 
-mod bitstream;
 mod code_lengths;
 mod decode;
 mod delta;
+mod emit;
 mod huffman;
+mod literals;
 mod lz_match;
 mod matches;
+mod prefetch;
 mod range;
+mod streams;
 mod tables;
 mod x86;
 
@@ -44,6 +48,9 @@ mod tests;
 
 #[cfg(test)]
 mod encode_tests;
+
+#[cfg(test)]
+mod passes_tests;
 
 pub use crate::progress::Progress;
 pub use decode::{decompress, decompress_with_progress};

@@ -1,5 +1,6 @@
 //! The LZMS decoder proper: items from the two streams, LRU queues, matches, then the x86
-//! filter.
+//! filter. Items are decoded a block at a time (up to [`PROGRESS_STEP`] bytes of output) into
+//! literals and match sequences, which `emit` then writes to the output (see there why).
 //!
 //! Each item starts with range-decoded bits choosing its kind:
 //!
@@ -25,9 +26,10 @@
 
 use std::cell::RefCell;
 
-use super::bitstream::BackBits;
+use super::emit::{emit, Block};
 use super::huffman::AdaptiveCode;
-use super::range::{Decision, RangeDecoder};
+use super::range::Decision;
+use super::streams::Streams;
 use super::tables::*;
 use super::x86::x86_filter_reporting;
 use crate::progress::{Progress, PROGRESS_STEP};
@@ -40,6 +42,11 @@ thread_local! {
 
 /// Largest buffer LZMS can describe (largest match offset + 1).
 const MAX_BUFFER_SIZE: usize = 1_180_427_429;
+
+/// Chunks up to this size are decoded in one pass, each item written as it is decoded: their
+/// matches' sources are in the caches, so the two passes of larger chunks (see `emit`) would
+/// only add work.
+const DIRECT_MAX: usize = 1 << 20;
 
 /// Primary decode-table sizes (bits). They only affect speed.
 const LITERAL_TABLE_BITS: u32 = 10;
@@ -55,7 +62,7 @@ const POWER_TABLE_BITS: u32 = 7;
 /// match that the input can not contain (an offset before the start of the chunk, a length past
 /// its end), and when the backward stream needs bits from before the start of the input.
 pub fn decompress(input: &[u8], output: &mut [u8]) -> Result<(), DecodeError> {
-    decompress_reporting(input, output, |_| {})
+    decompress_reporting(input, output, |_| {}, output.len() <= DIRECT_MAX)
 }
 
 /// [`decompress`], telling `progress` every [`PROGRESS_STEP`] bytes of output how far it has
@@ -66,13 +73,24 @@ pub fn decompress_with_progress(
     output: &mut [u8],
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), DecodeError> {
-    decompress_reporting(input, output, progress)
+    decompress_reporting(input, output, progress, output.len() <= DIRECT_MAX)
+}
+
+/// [`decompress`] in one pass (`direct`) or in two, whatever the size (for tests).
+#[cfg(test)]
+pub(super) fn decompress_in(
+    input: &[u8],
+    output: &mut [u8],
+    direct: bool,
+) -> Result<(), DecodeError> {
+    decompress_reporting(input, output, |_| {}, direct)
 }
 
 fn decompress_reporting(
     input: &[u8],
     output: &mut [u8],
     mut report: impl FnMut(Progress),
+    direct: bool,
 ) -> Result<(), DecodeError> {
     if output.is_empty() {
         return Ok(());
@@ -95,26 +113,25 @@ fn decompress_reporting(
             reason: "LZMS chunk of odd length",
         });
     }
-    let mut rd = RangeDecoder::new(input);
-    let mut bits = BackBits::new(input);
+    let mut streams = Streams::new(input);
     let r = &mut report;
     MODEL.with(|m| match m.try_borrow_mut() {
         Ok(mut slot) => match slot.as_mut() {
             Some(model) => {
                 model.reset(output.len());
-                model.run(&mut rd, &mut bits, output, r)
+                model.run(&mut streams, output, r, direct)
             }
             None => {
                 let mut model = Box::new(Model::new(output.len()));
-                let result = model.run(&mut rd, &mut bits, output, r);
+                let result = model.run(&mut streams, output, r, direct);
                 *slot = Some(model);
                 result
             }
         },
-        Err(_) => Model::new(output.len()).run(&mut rd, &mut bits, output, r),
+        Err(_) => Model::new(output.len()).run(&mut streams, output, r, direct),
     })?;
-    if bits.overrun() {
-        return Err(err(&rd, &bits, TRUNCATED));
+    if streams.overrun() {
+        return Err(err(&streams, TRUNCATED));
     }
     report(Progress::decoded(output.len()));
     x86_filter_reporting(output, true, &mut |at| report(Progress::filtered(at)));
@@ -122,22 +139,22 @@ fn decompress_reporting(
     Ok(())
 }
 
-pub(super) const TRUNCATED: &str = "LZMS chunk truncated (bit stream ran past its start)";
+const TRUNCATED: &str = "LZMS chunk truncated (bit stream ran past its start)";
 
 /// The error `reason` at the streams' position; a truncated chunk if the bit stream has run
 /// past the start of the input (garbage decoded from its zero padding is the likely cause).
 #[cold]
-pub(super) fn err(rd: &RangeDecoder<'_>, bits: &BackBits<'_>, reason: &'static str) -> DecodeError {
-    let reason = if bits.overrun() { TRUNCATED } else { reason };
+pub(super) fn err(s: &Streams<'_>, reason: &'static str) -> DecodeError {
+    let reason = if s.overrun() { TRUNCATED } else { reason };
     DecodeError {
-        input_pos: bits.position().max(rd.position()),
+        input_pos: s.backward_position().max(s.forward_position()),
         reason,
     }
 }
 
-/// Everything the decoder adapts: decision probabilities, Huffman codes, offset queues. (The
-/// two streams are kept apart, in locals of [`Model::run`], so that their state can live in
-/// registers.)
+/// Everything the decoder adapts: decision probabilities, Huffman codes, offset queues, and
+/// the current block's buffers. (The streams are kept apart, in locals of the decoding loops,
+/// so that their state can live in registers.)
 pub(super) struct Model {
     pub(super) main: Decision<NUM_MAIN_STATES>,
     pub(super) kind: Decision<NUM_MATCH_STATES>,
@@ -160,6 +177,8 @@ pub(super) struct Model {
     pub(super) pending_lz_end: usize,
     pub(super) pending_delta: u64,
     pub(super) pending_delta_end: usize,
+    /// The current block's literals and sequences.
+    pub(super) block: Block,
 }
 
 impl Model {
@@ -183,6 +202,7 @@ impl Model {
             pending_lz_end: 0,
             pending_delta: 0,
             pending_delta_end: 0,
+            block: Block::new(),
         }
     }
 
@@ -209,127 +229,43 @@ impl Model {
         self.pending_delta_end = 0;
     }
 
-    fn run<'a>(
+    fn run(
         &mut self,
-        rd_state: &mut RangeDecoder<'a>,
-        bits_state: &mut BackBits<'a>,
+        streams: &mut Streams<'_>,
         out: &mut [u8],
         report: &mut impl FnMut(Progress),
+        direct: bool,
     ) -> Result<(), DecodeError> {
-        // Work on copies so that the stream states stay in registers in the loop.
-        let mut rd = rd_state.clone();
-        let mut bits = bits_state.clone();
-        let result = self.items(&mut rd, &mut bits, out, report);
-        *rd_state = rd;
-        *bits_state = bits;
-        result
-    }
-
-    #[inline(always)]
-    fn items<'a>(
-        &mut self,
-        rd: &mut RangeDecoder<'a>,
-        bits: &mut BackBits<'a>,
-        out: &mut [u8],
-        report: &mut impl FnMut(Progress),
-    ) -> Result<(), DecodeError> {
-        let mut pos = 0;
-        let mut next_report = PROGRESS_STEP;
+        let mut pos = 0usize;
         // The main decision's state, in a register.
         let mut main_state = self.main.state();
-        let result = 'items: loop {
-            if pos >= next_report {
-                report(Progress::decoding(pos, rd.position()..bits.position()));
-                next_report = pos.saturating_add(PROGRESS_STEP);
-            }
-            // Literals, with the stream states and the main decision's entry for state 0 in
-            // locals whose addresses are never taken (so in registers): each literal waits
-            // for the one before through registers, not through memory. Written back for each
-            // match, which is decoded out of line.
-            let mut r = rd.clone();
-            let mut b = bits.clone();
-            let mut entry0 = self.main.entry0();
-            let mut until = self.literal.countdown();
-            // A run of literals stops at the next report too (a chunk of incompressible data
-            // is one run).
-            let stop = out.len().min(next_report);
-            let main_bit = 'literals: {
-                // Right after a match the main state is not 0 (for up to 3 literals): those
-                // main bits go through the decision's table.
-                while main_state != 0 {
-                    if pos >= stop {
-                        break 'literals 0;
-                    }
-                    if self.main.decode_in(&mut main_state, &mut r) != 0 {
-                        break 'literals 1;
-                    }
-                    let Some(sym) = self.literal.decode_deferred(&mut b, &mut until) else {
-                        self.main.set_entry0(entry0);
-                        break 'items Err(err(&r, &b, "invalid LZMS literal codeword"));
-                    };
-                    out[pos] = sym as u8;
-                    pos += 1;
-                    if until == 0 {
-                        break 'literals 2;
-                    }
+        let result = loop {
+            // A block: its items, then its output (see `emit`); a report after each.
+            let stop = out.len().min(pos.saturating_add(PROGRESS_STEP));
+            let end = if direct {
+                match self.block::<true>(streams, pos, stop, out, &mut main_state) {
+                    Ok((end, _, _)) => end,
+                    Err(e) => break Err(e),
                 }
-                // Then state 0 until the next match: only its entry, in registers.
-                loop {
-                    if pos >= stop {
-                        break 'literals 0;
+            } else {
+                match self.block::<false>(streams, pos, stop, out, &mut main_state) {
+                    Ok((end, seqs, tail)) => {
+                        let written =
+                            emit(out, pos, &self.block.lits, &self.block.seqs[..seqs], tail);
+                        debug_assert_eq!(written, end);
+                        end
                     }
-                    if entry0.decode(&mut r) != 0 {
-                        main_state = 1;
-                        break 'literals 1;
-                    }
-                    // (The literal decoder notices a bit stream run past its start when it
-                    // refills.)
-                    let Some(sym) = self.literal.decode_deferred(&mut b, &mut until) else {
-                        self.main.set_entry0(entry0);
-                        break 'items Err(err(&r, &b, "invalid LZMS literal codeword"));
-                    };
-                    out[pos] = sym as u8;
-                    pos += 1;
-                    if until == 0 {
-                        break 'literals 2;
-                    }
+                    Err(e) => break Err(e),
                 }
             };
-            self.main.set_entry0(entry0);
-            self.literal.set_countdown(until);
-            *rd = r;
-            *bits = b;
-            if main_bit == 0 {
-                if pos < out.len() {
-                    continue;
-                }
+            pos = end;
+            if pos >= out.len() {
                 break Ok(());
             }
-            if main_bit == 2 {
-                // The literal code's rebuild, out of the loop above.
-                let until = self.literal.rebuild_due();
-                self.literal.set_countdown(until);
-                continue;
-            }
-            // Matches until the next literal, whose main bit has then been decoded, or until
-            // `stop`.
-            match self.match_run(rd, bits, out, pos, &mut main_state, stop) {
-                Ok((p, literal_next)) => {
-                    pos = p;
-                    if !literal_next {
-                        if pos < out.len() {
-                            continue;
-                        }
-                        break Ok(());
-                    }
-                }
-                Err(e) => break Err(e),
-            }
-            let Some(sym) = self.literal.decode(bits) else {
-                break Err(err(rd, bits, "invalid LZMS literal codeword"));
-            };
-            out[pos] = sym as u8;
-            pos += 1;
+            report(Progress::decoding(
+                pos,
+                streams.forward_position()..streams.backward_position(),
+            ));
         };
         self.main.set_state(main_state);
         result

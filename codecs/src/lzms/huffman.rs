@@ -18,8 +18,8 @@
 //! same for every chunk of the same alphabet: its table is kept and copied back instead of
 //! being rebuilt.
 
-use super::bitstream::BackBits;
 use super::code_lengths::{LengthBuilder, MAX_SYMS};
+use super::streams::Streams;
 use super::tables::MAX_CODEWORD_LEN;
 use crate::huffman::decode::{entry_len, entry_sym, DecodeTable};
 
@@ -77,7 +77,7 @@ impl<const TB: u32> AdaptiveCode<TB> {
     /// Decodes one symbol and counts it; `None` for a bit pattern that is no codeword.
     /// Also `None` when the stream turns out to have run past the start of the input.
     #[inline(always)]
-    pub(super) fn decode(&mut self, bits: &mut BackBits<'_>) -> Option<usize> {
+    pub(super) fn decode(&mut self, bits: &mut Streams<'_>) -> Option<usize> {
         let mut until = self.until_rebuild;
         let sym = self.decode_counting(bits, &mut until);
         self.until_rebuild = until;
@@ -90,7 +90,7 @@ impl<const TB: u32> AdaptiveCode<TB> {
     #[inline(always)]
     pub(super) fn decode_counting(
         &mut self,
-        bits: &mut BackBits<'_>,
+        bits: &mut Streams<'_>,
         until: &mut u32,
     ) -> Option<usize> {
         if !bits.ensure_checked(MAX_LEN as u32) {
@@ -116,7 +116,7 @@ impl<const TB: u32> AdaptiveCode<TB> {
     #[inline(always)]
     pub(super) fn decode_deferred(
         &mut self,
-        bits: &mut BackBits<'_>,
+        bits: &mut Streams<'_>,
         until: &mut u32,
     ) -> Option<usize> {
         if !bits.ensure_checked(MAX_LEN as u32) {

@@ -1,16 +1,14 @@
 //! LRU queues of recent offsets (the match copy is the shared [`crate::lzcopy`]).
 
-use super::range::{Decision, RangeDecoder};
+use super::range::Decision;
+use super::streams::Streams;
 
 /// Decodes which of the three referable queue entries a repeat match uses.
 #[inline(always)]
-pub(super) fn rep_index<const N: usize>(
-    reps: &mut [Decision<N>; 2],
-    rd: &mut RangeDecoder<'_>,
-) -> usize {
-    if reps[0].decode(rd) == 0 {
+pub(super) fn rep_index<const N: usize>(reps: &mut [Decision<N>; 2], s: &mut Streams<'_>) -> usize {
+    if reps[0].decode(s) == 0 {
         0
-    } else if reps[1].decode(rd) == 0 {
+    } else if reps[1].decode(s) == 0 {
         1
     } else {
         2

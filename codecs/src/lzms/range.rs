@@ -1,84 +1,12 @@
-//! The forward stream: LZMS's binary range decoder and its adaptive probabilities.
-//!
-//! The range decoder reads 16-bit little-endian units from the front of the chunk. It starts with
-//! `range = 0xFFFF_FFFF` and `code` = the first two units (high unit first). Before each bit, a
-//! range of `0xFFFF` or less is renormalized: range and code shift left by 16 and the next unit
-//! fills the low half of the code. A bit is decoded against `bound = (range >> 6) * p`, where
-//! `p / 64` is the probability of a 0: `code < bound` gives 0 (range becomes `bound`), otherwise
-//! 1 (`bound` is subtracted from both range and code).
-//!
-//! Past the end of the input the decoder shifts in zeros, as the reference decoder does: a valid
-//! stream's final renormalizations may look ahead of what its encoder flushed. This is safe:
-//! every item decoded writes at least one output byte, so the output size bounds the work.
+//! LZMS's adaptive binary decisions: the probabilities the range decoder (`streams`) decodes
+//! each item-kind bit with.
 //!
 //! Each binary decision class keeps a state (its last 4, 5 or 6 decoded bits, newest lowest)
 //! that selects one of its probability entries. An entry remembers the last 64 bits decoded
 //! with it; its probability of a 0 is the number of zeros among them, clamped to 1..=63. Every
 //! entry starts as if it had seen the bits `0x0000_0000_5555_5555` (48 zeros).
 
-/// Decodes bits from the front of an LZMS chunk.
-#[derive(Debug, Clone)]
-pub(super) struct RangeDecoder<'a> {
-    input: &'a [u8],
-    /// Byte position of the next 16-bit unit.
-    pos: usize,
-    range: u32,
-    code: u32,
-}
-
-impl<'a> RangeDecoder<'a> {
-    /// Starts decoding `input`, which must hold at least 4 bytes (checked by the caller; a
-    /// shorter input reads as zeros).
-    pub(super) fn new(input: &'a [u8]) -> Self {
-        let mut rd = RangeDecoder {
-            input,
-            pos: 0,
-            range: 0xFFFF_FFFF,
-            code: 0,
-        };
-        let hi = rd.next_unit();
-        let lo = rd.next_unit();
-        rd.code = (hi << 16) | lo;
-        rd
-    }
-
-    #[inline(always)]
-    fn next_unit(&mut self) -> u32 {
-        match self.input.get(self.pos..self.pos.wrapping_add(2)) {
-            Some(&[a, b]) => {
-                self.pos += 2;
-                u32::from(u16::from_le_bytes([a, b]))
-            }
-            _ => 0,
-        }
-    }
-
-    /// Decodes one bit whose probability of being 0 is `prob / 64` (`prob` in 1..=63).
-    #[inline(always)]
-    pub(super) fn decode_bit(&mut self, prob: u32) -> u32 {
-        if self.range <= 0xFFFF {
-            // `range` is at least 1 here, so one shift restores it above 0xFFFF. (`<<` on u32
-            // discards high bits; only a corrupt stream has code > range.)
-            self.range <<= 16;
-            self.code = (self.code << 16) | self.next_unit();
-        }
-        // range >> 6 < 2^26 and prob < 64: no overflow; bound < range.
-        let bound = (self.range >> 6) * prob;
-        if self.code < bound {
-            self.range = bound;
-            0
-        } else {
-            self.range -= bound;
-            self.code -= bound;
-            1
-        }
-    }
-
-    /// Byte position reached in the input (for error reports).
-    pub(super) fn position(&self) -> usize {
-        self.pos
-    }
-}
+use super::streams::Streams;
 
 /// One adaptive probability entry.
 #[derive(Debug, Clone, Copy)]
@@ -98,10 +26,24 @@ impl ProbEntry {
 
     /// Decodes one bit with this entry and updates it.
     #[inline(always)]
-    pub(super) fn decode(&mut self, rd: &mut RangeDecoder<'_>) -> u32 {
-        // (Compares rather than a table: this is on the chain from one decision to the next.)
+    pub(super) fn decode(&mut self, s: &mut Streams<'_>) -> u32 {
+        // (Compares rather than a table: when the same entry decodes bit after bit, as in a
+        // run of literals, this is on the chain from one decision to the next.)
         let prob = self.zeros.clamp(1, 63);
-        let bit = rd.decode_bit(prob);
+        self.decode_with(prob, s)
+    }
+
+    /// [`ProbEntry::decode`] with the probability looked up in a table: fewer instructions,
+    /// for entries that were last updated long enough ago for the load not to wait.
+    #[inline(always)]
+    pub(super) fn decode_looked_up(&mut self, s: &mut Streams<'_>) -> u32 {
+        let prob = u32::from(PROBABILITY[self.zeros as usize & 127]);
+        self.decode_with(prob, s)
+    }
+
+    #[inline(always)]
+    fn decode_with(&mut self, prob: u32, s: &mut Streams<'_>) -> u32 {
+        let bit = s.decode_bit(prob);
         // The oldest bit leaves the window and the new one enters. If the oldest is a 0, then
         // `zeros >= 1`, so this never underflows.
         let oldest = (self.recent >> 63) as u32;
@@ -110,6 +52,18 @@ impl ProbEntry {
         bit
     }
 }
+
+/// The probability of a 0 for each count of zeros (0..=64): the count clamped to 1..=63.
+/// (128 entries: indexes masked to 127 need no bounds check.)
+static PROBABILITY: [u8; 128] = {
+    let mut t = [63u8; 128];
+    let mut zeros = 0;
+    while zeros < 64 {
+        t[zeros] = if zeros == 0 { 1 } else { zeros as u8 };
+        zeros += 1;
+    }
+    t
+};
 
 /// A binary decision class with `N` states (N = 16, 32 or 64).
 #[derive(Debug, Clone)]
@@ -129,9 +83,9 @@ impl<const N: usize> Decision<N> {
 
     /// Decodes one bit of this class and updates its state and probability entry.
     #[inline(always)]
-    pub(super) fn decode(&mut self, rd: &mut RangeDecoder<'_>) -> u32 {
+    pub(super) fn decode(&mut self, s: &mut Streams<'_>) -> u32 {
         let mut state = self.state;
-        let bit = self.decode_in(&mut state, rd);
+        let bit = self.decode_in(&mut state, s);
         self.state = state;
         bit
     }
@@ -139,8 +93,8 @@ impl<const N: usize> Decision<N> {
     /// [`Decision::decode`] with the state kept by the caller (in a register, for the class
     /// decoded for every item); [`Decision::state`] and [`Decision::set_state`] move it.
     #[inline(always)]
-    pub(super) fn decode_in(&mut self, state: &mut usize, rd: &mut RangeDecoder<'_>) -> u32 {
-        let bit = self.probs[*state & (N - 1)].decode(rd);
+    pub(super) fn decode_in(&mut self, state: &mut usize, s: &mut Streams<'_>) -> u32 {
+        let bit = self.probs[*state & (N - 1)].decode_looked_up(s);
         *state = ((*state << 1) | bit as usize) & (N - 1);
         bit
     }

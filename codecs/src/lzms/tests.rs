@@ -5,9 +5,9 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::bitstream::BackBits;
 use super::decompress;
 use super::huffman::AdaptiveCode;
+use super::streams::Streams;
 use super::tables::MAX_CODEWORD_LEN;
 
 struct Rng(u64);
@@ -198,7 +198,7 @@ fn decodes_its_codewords<const TB: u32>(n: usize, freqs: &[u32], round: usize) -
         .map(|&s| (words[s], u32::from(lens[s])))
         .collect();
     let stream = backward_stream(&fields);
-    let mut bits = BackBits::new(&stream);
+    let mut bits = Streams::new(&stream);
     syms.iter().all(|&s| code.decode(&mut bits) == Some(s)) && !bits.overrun()
 }
 
@@ -206,7 +206,7 @@ fn decodes_its_codewords<const TB: u32>(n: usize, freqs: &[u32], round: usize) -
 fn reset_restores_the_initial_code() {
     let stream = backward_stream(&[(0b1010_1010, 8); 40]);
     let decode_all = |code: &mut AdaptiveCode<7>| {
-        let mut bits = BackBits::new(&stream);
+        let mut bits = Streams::new(&stream);
         (0..40).map(|_| code.decode(&mut bits)).collect::<Vec<_>>()
     };
     let mut fresh = AdaptiveCode::<7>::new(256, 16);
@@ -224,7 +224,7 @@ fn reset_restores_the_initial_code() {
 fn single_symbol_code_decodes_zero_and_rejects_one() {
     let mut code = AdaptiveCode::<10>::new(1, u32::MAX);
     let stream = backward_stream(&[(0, 1), (1, 1)]);
-    let mut bits = BackBits::new(&stream);
+    let mut bits = Streams::new(&stream);
     assert_eq!(code.decode(&mut bits), Some(0));
     assert_eq!(code.decode(&mut bits), None);
     let mut empty = AdaptiveCode::<10>::new(0, u32::MAX);
@@ -234,7 +234,7 @@ fn single_symbol_code_decodes_zero_and_rejects_one() {
 #[test]
 fn backward_stream_reads_units_from_the_end() {
     let data = [0x34, 0x12, 0x78, 0x56]; // units 0x1234, 0x5678; 0x5678 is read first
-    let mut bits = BackBits::new(&data);
+    let mut bits = Streams::new(&data);
     assert_eq!(bits.read_bits(4), 0x5);
     assert_eq!(bits.read_bits(16), 0x6781);
     assert_eq!(bits.read_bits(12), 0x234);
