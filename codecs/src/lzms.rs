@@ -37,6 +37,7 @@ mod items;
 mod match_finder;
 mod optimal;
 mod parse;
+mod prefetch;
 mod range_encoder;
 
 #[cfg(test)]
