@@ -39,12 +39,16 @@ mod optimal;
 mod parse;
 mod prefetch;
 mod range_encoder;
+mod row_finder;
 
 #[cfg(test)]
 mod tests;
 
 #[cfg(test)]
 mod encode_tests;
+
+#[cfg(test)]
+mod row_finder_tests;
 
 pub use crate::progress::Progress;
 pub use decode::{decompress, decompress_with_progress};

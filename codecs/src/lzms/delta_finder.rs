@@ -58,27 +58,6 @@ impl DeltaFinder {
         }
     }
 
-    /// Table index for position `p` and power `k`, if `p` has 4 differences.
-    #[inline(always)]
-    fn slot(&self, data: &[u8], p: usize, k: usize) -> Option<usize> {
-        let s = 1usize << k;
-        if p < s || p + MIN_DELTA_LEN > data.len() {
-            return None;
-        }
-        // The 4 byte differences at once (bytewise subtraction without borrows across bytes).
-        let a = u32::from_le_bytes([data[p], data[p + 1], data[p + 2], data[p + 3]]);
-        let b = u32::from_le_bytes([
-            data[p - s],
-            data[p + 1 - s],
-            data[p + 2 - s],
-            data[p + 3 - s],
-        ]);
-        let v = ((a | 0x8080_8080) - (b & 0x7F7F_7F7F)) ^ ((a ^ !b) & 0x8080_8080);
-        let v = v ^ ((p & (s - 1)) as u32).wrapping_mul(0x0101_0101);
-        let h = (v.wrapping_mul(0x9E37_79B1) >> (32 - self.bits)) as usize;
-        Some((k << self.bits) | h)
-    }
-
     /// The slots of `p` (each span's, or [`NO_SLOT`]), from the look-ahead if it has them;
     /// computes and prefetches those of `p + 1`.
     #[inline(always)]
@@ -96,9 +75,28 @@ impl DeltaFinder {
         here
     }
 
+    /// The table index of `p` for each span (the hash of its next 4 differences and of its
+    /// position modulo the span), or [`NO_SLOT`] where `p` has not 4 differences.
     #[inline(always)]
     fn slots_of(&self, data: &[u8], p: usize) -> [u32; POWERS] {
-        std::array::from_fn(|k| self.slot(data, p, k).map_or(NO_SLOT, |i| i as u32))
+        let mut out = [NO_SLOT; POWERS];
+        let Some(a) = data.get(p..p + MIN_DELTA_LEN) else {
+            return out;
+        };
+        let a = u32::from_le_bytes([a[0], a[1], a[2], a[3]]);
+        for (k, slot) in out.iter_mut().enumerate() {
+            let s = 1usize << k;
+            let Some(b) = p.checked_sub(s).and_then(|q| data.get(q..q + 4)) else {
+                break;
+            };
+            let b = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            // The 4 byte differences at once (bytewise subtraction, no borrows across bytes).
+            let v = ((a | 0x8080_8080) - (b & 0x7F7F_7F7F)) ^ ((a ^ !b) & 0x8080_8080);
+            let v = v ^ ((p & (s - 1)) as u32).wrapping_mul(0x0101_0101);
+            let h = v.wrapping_mul(0x9E37_79B1) >> (32 - self.bits);
+            *slot = ((k as u32) << self.bits) | h;
+        }
+        out
     }
 
     /// Records position `p` (no search).

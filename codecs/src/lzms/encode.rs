@@ -11,8 +11,10 @@
 //! forwards.
 
 use super::items::Items;
+use super::match_finder::MatchFinder;
 use super::optimal::parse_optimal;
 use super::parse::{parse, Params};
+use super::row_finder::RowFinder;
 use super::x86::x86_filter;
 
 /// Largest chunk the encoder takes: offsets and positions are kept in 32 bits, and LZMS
@@ -26,6 +28,10 @@ const OPTIMAL: Params = Params {
     depth: 24,
     nice: 48,
 };
+
+/// Chunks from this size on are searched with the row match finder (`row_finder`), whose
+/// candidates' memory latencies overlap; below it the hash chains fit in the caches.
+const ROWS_FROM: usize = 1 << 20;
 
 /// The lazy parse's search effort.
 const LAZY: Params = Params {
@@ -42,7 +48,26 @@ const LAZY: Params = Params {
 /// (plus up to 32 MiB of hash tables), and the output.
 pub fn compress(input: &[u8]) -> Option<Vec<u8>> {
     compress_with(input, |data, items, limit| {
-        parse_optimal(data, items, OPTIMAL, limit)
+        optimal_with(data, items, limit, data.len() >= ROWS_FROM)
+    })
+}
+
+/// The near-optimal parse with the row match finder (`rows`) or the hash chains.
+pub(super) fn optimal_with(data: &[u8], items: &mut Items, limit: usize, rows: bool) -> bool {
+    let nice = OPTIMAL.nice;
+    if rows {
+        parse_optimal(data, items, RowFinder::new(data.len(), nice), nice, limit)
+    } else {
+        let mf = MatchFinder::new(data.len(), OPTIMAL.depth, nice);
+        parse_optimal(data, items, mf, nice, limit)
+    }
+}
+
+/// Compresses with the near-optimal parse and the match finder chosen by `rows` (tests).
+#[cfg(test)]
+pub(super) fn compress_optimal_with(input: &[u8], rows: bool) -> Option<Vec<u8>> {
+    compress_with(input, |data, items, limit| {
+        optimal_with(data, items, limit, rows)
     })
 }
 

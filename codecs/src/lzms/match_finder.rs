@@ -21,6 +21,18 @@ pub(super) struct Match {
     pub(super) offset: u32,
 }
 
+/// What the parsers need of an LZ match finder: positions are inserted or searched in
+/// order, each exactly once.
+pub(super) trait LzFinder {
+    /// Inserts `pos` (no search).
+    fn insert(&mut self, data: &[u8], pos: usize);
+
+    /// Inserts `pos` and fills `out` with its matches of at least `min_len` bytes, by
+    /// strictly increasing length, each with the smallest offset the finder saw for it
+    /// (none longer than the end of `data`).
+    fn find(&mut self, data: &[u8], pos: usize, min_len: usize, out: &mut Vec<Match>);
+}
+
 #[derive(Debug)]
 pub(super) struct MatchFinder {
     hash_bits: u32,
@@ -110,10 +122,12 @@ impl MatchFinder {
         let long = self.long_hash(data, pos).unwrap_or(usize::MAX);
         (self.hash(data, pos), long)
     }
+}
 
+impl LzFinder for MatchFinder {
     /// Inserts `pos` (no search). Positions within 4 bytes of the end are not indexed.
     #[inline(always)]
-    pub(super) fn insert(&mut self, data: &[u8], pos: usize) {
+    fn insert(&mut self, data: &[u8], pos: usize) {
         if pos + 4 <= data.len() {
             let (h, lh) = self.indices(data, pos);
             self.prev[pos] = self.head[h];
@@ -126,7 +140,7 @@ impl MatchFinder {
 
     /// Inserts `pos` and fills `out` with its matches of at least `min_len` bytes, by
     /// increasing length (none longer than the end of `data`).
-    pub(super) fn find(&mut self, data: &[u8], pos: usize, min_len: usize, out: &mut Vec<Match>) {
+    fn find(&mut self, data: &[u8], pos: usize, min_len: usize, out: &mut Vec<Match>) {
         out.clear();
         if pos + 4 > data.len() {
             return;
