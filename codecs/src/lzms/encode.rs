@@ -6,9 +6,9 @@
 //! Modules: `range_encoder` (forward stream and adaptive bit probabilities),
 //! `backward_bits` (backward stream), `huffman_encode` (the adaptive Huffman codes, rebuilt
 //! like the decoder's), `items` (the model: codes items and prices them), `match_finder`
-//! (hash chains) and `delta_finder`, `optimal` (near-optimal parse, for [`compress`]) and
-//! `parse` (lazy parse, for [`compress_fast`]). The x86 filter is the decoder's `x86`, run
-//! forwards.
+//! (hash chains, chunks under 1 MiB), `row_finder` (larger chunks) and `delta_finder`,
+//! `optimal` (near-optimal parse, for [`compress`]) and `parse` (lazy parse, for
+//! [`compress_fast`]). The x86 filter is the decoder's `x86`, run forwards.
 
 use super::items::Items;
 use super::match_finder::MatchFinder;
