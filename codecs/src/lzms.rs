@@ -26,6 +26,7 @@ mod huffman;
 mod literals;
 mod lz_match;
 mod matches;
+/// Cache prefetch hints, for the decoder and the encoder.
 mod prefetch;
 mod range;
 mod streams;
@@ -42,6 +43,7 @@ mod match_finder;
 mod optimal;
 mod parse;
 mod range_encoder;
+mod row_finder;
 
 #[cfg(test)]
 mod tests;
@@ -51,6 +53,9 @@ mod encode_tests;
 
 #[cfg(test)]
 mod passes_tests;
+
+#[cfg(test)]
+mod row_finder_tests;
 
 pub use crate::progress::Progress;
 pub use decode::{decompress, decompress_with_progress};

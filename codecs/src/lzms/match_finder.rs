@@ -9,6 +9,8 @@
 //! links plus two tables of at most 2^22 entries (16 MiB each), so about 288 MiB for a 64 MiB
 //! solid chunk.
 
+use super::prefetch::prefetch;
+
 /// No position (chains end here).
 const NIL: u32 = u32::MAX;
 
@@ -17,6 +19,18 @@ const NIL: u32 = u32::MAX;
 pub(super) struct Match {
     pub(super) len: u32,
     pub(super) offset: u32,
+}
+
+/// What the parsers need of an LZ match finder: positions are inserted or searched in
+/// order, each exactly once.
+pub(super) trait LzFinder {
+    /// Inserts `pos` (no search).
+    fn insert(&mut self, data: &[u8], pos: usize);
+
+    /// Inserts `pos` and fills `out` with its matches of at least `min_len` bytes, by
+    /// strictly increasing length, each with the smallest offset the finder saw for it
+    /// (none longer than the end of `data`).
+    fn find(&mut self, data: &[u8], pos: usize, min_len: usize, out: &mut Vec<Match>);
 }
 
 #[derive(Debug)]
@@ -29,6 +43,10 @@ pub(super) struct MatchFinder {
     long_head: Vec<u32>,
     depth: u32,
     nice: usize,
+    /// The table indices of position `next_pos` (`head`, `long_head`: `usize::MAX` when it
+    /// has none), computed and prefetched while the position before it is inserted.
+    next_pos: usize,
+    next_h: (usize, usize),
 }
 
 /// Length of the common prefix of `data[a..]` and `data[b..]` (a < b), at most `max` bytes
@@ -63,6 +81,8 @@ impl MatchFinder {
             long_head: vec![NIL; 1 << hash_bits],
             depth,
             nice,
+            next_pos: usize::MAX,
+            next_h: (usize::MAX, usize::MAX),
         }
     }
 
@@ -78,35 +98,61 @@ impl MatchFinder {
         Some((v.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.hash_bits)) as usize)
     }
 
+    /// The table indices of `pos` (from the look-ahead if it has them); computes and
+    /// prefetches those of `pos + 1`.
+    #[inline(always)]
+    fn indices(&mut self, data: &[u8], pos: usize) -> (usize, usize) {
+        let here = if self.next_pos == pos {
+            self.next_h
+        } else {
+            self.indices_of(data, pos)
+        };
+        self.next_h = self.indices_of(data, pos + 1);
+        self.next_pos = pos + 1;
+        prefetch(&self.head, self.next_h.0);
+        prefetch(&self.long_head, self.next_h.1);
+        here
+    }
+
+    #[inline(always)]
+    fn indices_of(&self, data: &[u8], pos: usize) -> (usize, usize) {
+        if pos + 4 > data.len() {
+            return (usize::MAX, usize::MAX);
+        }
+        let long = self.long_hash(data, pos).unwrap_or(usize::MAX);
+        (self.hash(data, pos), long)
+    }
+}
+
+impl LzFinder for MatchFinder {
     /// Inserts `pos` (no search). Positions within 4 bytes of the end are not indexed.
     #[inline(always)]
-    pub(super) fn insert(&mut self, data: &[u8], pos: usize) {
+    fn insert(&mut self, data: &[u8], pos: usize) {
         if pos + 4 <= data.len() {
-            let h = self.hash(data, pos);
+            let (h, lh) = self.indices(data, pos);
             self.prev[pos] = self.head[h];
             self.head[h] = pos as u32;
-            if let Some(h) = self.long_hash(data, pos) {
-                self.long_head[h] = pos as u32;
+            if let Some(e) = self.long_head.get_mut(lh) {
+                *e = pos as u32;
             }
         }
     }
 
     /// Inserts `pos` and fills `out` with its matches of at least `min_len` bytes, by
     /// increasing length (none longer than the end of `data`).
-    pub(super) fn find(&mut self, data: &[u8], pos: usize, min_len: usize, out: &mut Vec<Match>) {
+    fn find(&mut self, data: &[u8], pos: usize, min_len: usize, out: &mut Vec<Match>) {
         out.clear();
         if pos + 4 > data.len() {
             return;
         }
-        let h = self.hash(data, pos);
+        let (h, lh) = self.indices(data, pos);
         let mut cand = self.head[h];
         self.prev[pos] = cand;
         self.head[h] = pos as u32;
-        let long = self.long_hash(data, pos).map(|h| {
-            let c = self.long_head[h];
-            self.long_head[h] = pos as u32;
-            c
-        });
+        let long = self
+            .long_head
+            .get_mut(lh)
+            .map(|e| std::mem::replace(e, pos as u32));
         let max = data.len() - pos;
         let mut best = min_len.max(4) - 1;
         if best >= max {

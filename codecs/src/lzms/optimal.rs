@@ -14,9 +14,8 @@
 
 use super::delta_finder::{DeltaFinder, DeltaMatch, MIN_DELTA_LEN};
 use super::items::Items;
-use super::match_finder::{match_len, Match, MatchFinder};
+use super::match_finder::{match_len, LzFinder, Match};
 use super::matches::{push_front, take};
-use super::parse::Params;
 
 /// Positions per window.
 const WINDOW: usize = 4096;
@@ -74,10 +73,14 @@ struct Node {
 }
 
 /// Parses and codes `data` into `items`; gives up (false) once the output reaches `limit`.
-pub(super) fn parse_optimal(data: &[u8], items: &mut Items, params: Params, limit: usize) -> bool {
+pub(super) fn parse_optimal(
+    data: &[u8],
+    items: &mut Items,
+    mut mf: impl LzFinder,
+    nice: usize,
+    limit: usize,
+) -> bool {
     let n = data.len();
-    let nice = params.nice;
-    let mut mf = MatchFinder::new(n, params.depth, nice);
     let mut next_insert = 0usize;
     let mut matches: Vec<Match> = Vec::new();
     let mut df = DeltaFinder::new(n);

@@ -8,7 +8,7 @@
 //! A match of `nice` bytes or more is taken at once.
 
 use super::items::Items;
-use super::match_finder::{match_len, Match, MatchFinder};
+use super::match_finder::{match_len, LzFinder, Match, MatchFinder};
 
 /// How much more (in 1/16 bits) the next position's match must gain for a literal to go
 /// first (measured on a 64 MiB solid chunk: 3 bits gain 0.3% over 0).
