@@ -69,6 +69,32 @@ pub(super) fn match_len(data: &[u8], a: usize, b: usize, max: usize) -> usize {
     n
 }
 
+/// Weighs candidate `c` for position `pos`: compared only if it agrees at the byte after the
+/// `best` length so far (else it cannot beat it); a longer match becomes `best` and is pushed
+/// to `out`. True when the search can stop: the match reached `nice` or `max` bytes.
+#[inline(always)]
+pub(super) fn try_candidate(
+    data: &[u8],
+    (c, pos): (usize, usize),
+    (max, nice): (usize, usize),
+    best: &mut usize,
+    out: &mut Vec<Match>,
+) -> bool {
+    if data[c + *best] != data[pos + *best] {
+        return false;
+    }
+    let len = match_len(data, c, pos, max);
+    if len <= *best {
+        return false;
+    }
+    *best = len;
+    out.push(Match {
+        len: len as u32,
+        offset: (pos - c) as u32,
+    });
+    len >= nice || len == max
+}
+
 impl MatchFinder {
     /// A finder for `n` bytes that follows at most `depth` links per search and stops at a
     /// match of `nice` bytes.
@@ -161,32 +187,15 @@ impl LzFinder for MatchFinder {
         let mut steps = self.depth;
         while cand != NIL && steps > 0 {
             let c = cand as usize;
-            // A candidate is worth comparing only if it beats the best at its last byte.
-            if data[c + best] == data[pos + best] {
-                let len = match_len(data, c, pos, max);
-                if len > best {
-                    best = len;
-                    out.push(Match {
-                        len: len as u32,
-                        offset: (pos - c) as u32,
-                    });
-                    if len >= self.nice || len == max {
-                        break;
-                    }
-                }
+            if try_candidate(data, (c, pos), (max, self.nice), &mut best, out) {
+                break;
             }
             cand = self.prev[c];
             steps -= 1;
         }
         if let Some(c) = long.filter(|&c| c != NIL).map(|c| c as usize) {
-            if best < self.nice && best < max && data[c + best] == data[pos + best] {
-                let len = match_len(data, c, pos, max);
-                if len > best {
-                    out.push(Match {
-                        len: len as u32,
-                        offset: (pos - c) as u32,
-                    });
-                }
+            if best < self.nice && best < max {
+                try_candidate(data, (c, pos), (max, self.nice), &mut best, out);
             }
         }
     }

@@ -12,7 +12,7 @@
 //! row per 64 to 128 input bytes (1.9 to 3.75 bytes per input byte), plus a table of up to
 //! 16 MiB.
 
-use super::match_finder::{match_len, LzFinder, Match};
+use super::match_finder::{try_candidate, LzFinder, Match};
 use super::prefetch::prefetch;
 
 /// Slots per row: the depth of a search (at most 64, the bits of a tag mask). On the first
@@ -182,32 +182,12 @@ impl LzFinder for RowFinder {
             return;
         }
         for &c in &cands[..count] {
-            let c = c as usize;
-            if data[c + best] == data[pos + best] {
-                let len = match_len(data, c, pos, max);
-                if len > best {
-                    best = len;
-                    out.push(Match {
-                        len: len as u32,
-                        offset: (pos - c) as u32,
-                    });
-                    if len >= self.nice || len == max {
-                        return;
-                    }
-                }
+            if try_candidate(data, (c as usize, pos), (max, self.nice), &mut best, out) {
+                return;
             }
         }
         if long != NIL {
-            let c = long as usize;
-            if data[c + best] == data[pos + best] {
-                let len = match_len(data, c, pos, max);
-                if len > best {
-                    out.push(Match {
-                        len: len as u32,
-                        offset: (pos - c) as u32,
-                    });
-                }
-            }
+            try_candidate(data, (long as usize, pos), (max, self.nice), &mut best, out);
         }
     }
 }
