@@ -9,6 +9,14 @@ use std::sync::Arc;
 use crate::format::tagged::UnixData;
 use crate::format::Sha1Hash;
 
+/// Stream slot numbers ([`Inode::streams`]): 0 the unnamed data, 1 the reparse data, 2 + k
+/// named stream k.
+pub const SLOT_DATA: usize = 0;
+/// The reparse data's slot.
+pub const SLOT_REPARSE: usize = 1;
+/// The first named stream's slot.
+pub const SLOT_NAMED: usize = 2;
+
 /// What an inode is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeKind {
@@ -151,6 +159,21 @@ impl Inode {
             parent,
             children: Vec::new(),
         }
+    }
+
+    /// Every stream with its slot ([`SLOT_DATA`], [`SLOT_REPARSE`], [`SLOT_NAMED`] + k for
+    /// named stream k).
+    pub fn streams(&self) -> impl Iterator<Item = (usize, &Content)> {
+        let extras = self.extras();
+        std::iter::once((SLOT_DATA, &self.data))
+            .chain(extras.reparse.iter().map(|r| (SLOT_REPARSE, r)))
+            .chain(
+                extras
+                    .named_streams
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (_, c))| (SLOT_NAMED + k, c)),
+            )
     }
 
     /// Reparse data, named streams, xattrs and object id (all empty for most inodes).

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use sha1::{Digest, Sha1};
 
 use super::metadata::StreamHashes;
-use super::refs::{for_each_stream, FastMap};
+use super::refs::FastMap;
 use super::source::CommitSource;
 use crate::error::{WimError, WimResult};
 use crate::format::Sha1Hash;
@@ -70,11 +70,11 @@ pub fn hash_new_streams(
 ) -> WimResult<NewStreams> {
     let mut todo: Vec<(u64, usize, &Content)> = Vec::new();
     for (ino, inode) in tree.live() {
-        for_each_stream(inode, |slot, c| {
+        for (slot, c) in inode.streams() {
             if !c.is_blob() {
                 todo.push((ino, slot, c));
             }
-        });
+        }
     }
     let total: u64 = todo.iter().map(|(_, _, c)| c.size()).sum();
     let next = AtomicUsize::new(0);

@@ -36,11 +36,8 @@ pub(super) fn image_stats(tree: &ImageTree) -> ImageStats {
             n
         };
         let bytes = inode
-            .extras()
-            .reparse
-            .iter()
-            .chain(inode.extras().named_streams.iter().map(|(_, c)| c))
-            .fold(inode.data.size(), |sum, c| sum.saturating_add(c.size()));
+            .streams()
+            .fold(0u64, |sum, (_, c)| sum.saturating_add(c.size()));
         s.total_bytes = s.total_bytes.saturating_add(bytes.saturating_mul(names));
         s.hardlink_bytes = s
             .hardlink_bytes

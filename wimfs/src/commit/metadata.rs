@@ -5,11 +5,11 @@
 
 use std::ffi::OsStr;
 
-use super::refs::{FastMap, SLOT_DATA, SLOT_NAMED, SLOT_REPARSE};
+use super::refs::FastMap;
 use crate::format::dentry::{self, set_subdir_offset, DentryRecord, StreamRecord};
 use crate::format::tagged::{UnixData, TAG_UNIX_DATA};
 use crate::format::Sha1Hash;
-use crate::inode::{Content, Inode, NodeKind};
+use crate::inode::{Content, Inode, NodeKind, SLOT_DATA, SLOT_NAMED, SLOT_REPARSE};
 use crate::tree::ImageTree;
 
 /// The hashes each inode's streams will have in the committed image: a blob of the WIM keeps
@@ -17,7 +17,7 @@ use crate::tree::ImageTree;
 #[derive(Debug, Default)]
 pub struct StreamHashes {
     /// (inode, stream slot) -> hash of each stream that was not a blob of the WIM; slots as in
-    /// [`super::refs::for_each_stream`].
+    /// [`Inode::streams`].
     pub hashed: FastMap<(u64, usize), Sha1Hash>,
 }
 

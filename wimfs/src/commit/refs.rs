@@ -9,31 +9,11 @@
 use std::collections::HashMap;
 
 use crate::format::Sha1Hash;
-use crate::inode::{Content, Inode, NodeKind};
+use crate::inode::{Content, NodeKind, SLOT_DATA};
 use crate::tree::ImageTree;
 
 /// A map keyed by SHA-1 (or by anything small and uniform).
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// Stream slot numbers: 0 the unnamed data, 1 the reparse data, 2 + k named stream k.
-pub const SLOT_DATA: usize = 0;
-/// The reparse data's slot.
-pub const SLOT_REPARSE: usize = 1;
-/// The first named stream's slot.
-pub const SLOT_NAMED: usize = 2;
-
-/// Calls `f(slot, content)` for each stream of `inode` (data, reparse, named streams), without
-/// allocating.
-pub fn for_each_stream<'i>(inode: &'i Inode, mut f: impl FnMut(usize, &'i Content)) {
-    f(SLOT_DATA, &inode.data);
-    let extras = inode.extras();
-    if let Some(r) = &extras.reparse {
-        f(SLOT_REPARSE, r);
-    }
-    for (k, (_, c)) in extras.named_streams.iter().enumerate() {
-        f(SLOT_NAMED + k, c);
-    }
-}
 
 /// Stream references per blob in `tree`, counting each name (hard link) of a file; `hash_of`
 /// gives each stream's hash (zero: no blob).
@@ -49,15 +29,15 @@ pub fn count_refs(
         } else {
             u64::from(inode.nlink.max(1))
         };
-        for_each_stream(inode, |slot, c| {
+        for (slot, c) in inode.streams() {
             if slot == SLOT_DATA && dir {
-                return;
+                continue;
             }
             let h = hash_of(ino, slot, c);
             if !h.is_zero() {
                 *refs.entry(h).or_insert(0) += names;
             }
-        });
+        }
     }
     refs
 }

@@ -37,7 +37,7 @@ pub fn solid_order(tree: &ImageTree, hashes: &StreamHashes, blobs: &[Sha1Hash]) 
         let Some(name) = name_of_ino.get(&ino) else {
             continue;
         };
-        if slot == super::refs::SLOT_DATA {
+        if slot == crate::inode::SLOT_DATA {
             let e = name_of_hash.entry(*hash).or_insert((ino, name));
             if ino < e.0 {
                 *e = (ino, name);

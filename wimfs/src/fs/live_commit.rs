@@ -63,10 +63,7 @@ fn vfs(e: common::vfs::VfsError) -> WimError {
 fn staged_ids(tree: &ImageTree) -> HashSet<u64> {
     let mut ids = HashSet::new();
     for (_, inode) in tree.live() {
-        let streams = std::iter::once(&inode.data)
-            .chain(inode.extras().reparse.iter())
-            .chain(inode.extras().named_streams.iter().map(|(_, c)| c));
-        for c in streams {
+        for (_, c) in inode.streams() {
             if let Content::Staged { id, .. } = c {
                 ids.insert(*id);
             }

@@ -16,9 +16,7 @@ impl WimFs {
     pub(super) fn free_inode(&self, tree: &mut ImageTree, ino: u64) {
         if let Some(inode) = tree.take_inode(ino) {
             if let Some(staging) = &self.staging {
-                for c in std::iter::once(&inode.data)
-                    .chain(inode.extras().named_streams.iter().map(|(_, c)| c))
-                {
+                for (_, c) in inode.streams() {
                     if let Content::Staged { id, .. } = c {
                         staging.remove(*id);
                     }
