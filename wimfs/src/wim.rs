@@ -177,7 +177,10 @@ impl WimFile {
                 p.header.blob_table.offset_in_wim,
                 &mut |hdr| read_solid_header(ctx, hdr),
             )?;
-            p.table_sha1 = Sha1::digest(&table).into();
+            // Only part 1's table is read again (by commits), so only it needs the digest.
+            if p.header.part_number == 1 {
+                p.table_sha1 = Sha1::digest(&table).into();
+            }
         }
         let head = &parts[0];
         let (images, xml) = if head.header.xml_data.size_in_wim == 0 {
