@@ -89,6 +89,29 @@ pub fn lzms_decode(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
     decode_twice(size, |out| lzms::decompress(input, out))
 }
 
+/// LZMS through both of the decoder's paths: the one-pass path chunks up to 1 MiB take and
+/// the two-pass path of bigger chunks (its item pass and its write pass), whatever the size.
+/// Input as for [`lzms_decode`]. Panics unless both give the same bytes or the same error.
+pub fn lzms_decode_two_pass(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let Some((size, input)) = data.split_first_chunk::<3>() else {
+        return Ok(Vec::new());
+    };
+    let size = (usize::from(size[0]) | usize::from(size[1]) << 8 | usize::from(size[2]) << 16)
+        % ((1 << 20) + 1);
+    let two = decode_twice(size, |out| lzms::decompress_in(input, out, false));
+    let mut one = vec![0u8; size];
+    let direct = lzms::decompress_in(input, &mut one, true).map(|()| one);
+    match (&two, &direct) {
+        (Ok(a), Ok(b)) => assert!(a == b, "the two passes decode other bytes than one pass"),
+        (Err(a), Err(b)) => assert!(
+            a == b,
+            "the two passes fail with {a:?}, one pass with {b:?}"
+        ),
+        _ => panic!("one path decodes, the other fails: {two:?} / {direct:?}"),
+    }
+    two
+}
+
 /// Panics unless `packed` is smaller than `data` and decodes back to it.
 fn check_roundtrip(
     data: &[u8],

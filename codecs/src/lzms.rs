@@ -58,5 +58,6 @@ mod passes_tests;
 mod row_finder_tests;
 
 pub use crate::progress::Progress;
+pub(crate) use decode::decompress_in;
 pub use decode::{decompress, decompress_with_progress};
 pub use encode::{compress, compress_fast};

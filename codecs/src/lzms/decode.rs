@@ -76,9 +76,9 @@ pub fn decompress_with_progress(
     decompress_reporting(input, output, progress, output.len() <= DIRECT_MAX)
 }
 
-/// [`decompress`] in one pass (`direct`) or in two, whatever the size (for tests).
-#[cfg(test)]
-pub(super) fn decompress_in(
+/// [`decompress`] in one pass (`direct`) or in two, whatever the size (for the tests and the
+/// fuzz harness, which check that both give the same result).
+pub(crate) fn decompress_in(
     input: &[u8],
     output: &mut [u8],
     direct: bool,
