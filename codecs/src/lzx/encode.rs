@@ -18,7 +18,7 @@ use super::bitwrite::BitWriter;
 use super::consts::*;
 use super::e8;
 use super::items::{Freqs, Item};
-use super::matchfind::{Match, MatchFinder};
+use super::matchfind::{Match, MatchFinder, MAX_FOUND};
 use super::parse::{parse, Block, Costs, Search};
 use super::split::{choose_cut, rest};
 use super::stats::{costs_from, count, lazy};
@@ -202,7 +202,8 @@ fn write_parsed(
 }
 
 /// The matches of every position of a block: those of block position i are
-/// `matches[at[i]..at[i + 1]]`, of strictly increasing lengths.
+/// `matches[at[i]..at[i + 1]]`, of strictly increasing lengths (entries past the last
+/// position's are scratch space).
 #[derive(Debug, Default)]
 pub(super) struct MatchCache {
     pub(super) matches: Vec<Match>,
@@ -223,26 +224,33 @@ impl MatchCache {
         max_offset: usize,
     ) {
         let (cache, cache_at) = (&mut self.matches, &mut self.at);
-        cache.clear();
         cache_at.clear();
         let n = data.len();
+        // `cache[..used]` holds the matches so far; the finder writes into the next
+        // `MAX_FOUND` entries.
+        let mut used = 0;
         let mut p = start;
         while p < end {
-            cache_at.push(cache.len() as u32);
-            let first = cache.len();
+            cache_at.push(used as u32);
+            if cache.len() < used + MAX_FOUND {
+                cache.resize(used + 2 * MAX_FOUND, Match { len: 0, offset: 0 });
+            }
+            let found: &mut [Match; MAX_FOUND] = (&mut cache[used..used + MAX_FOUND])
+                .try_into()
+                .expect("MAX_FOUND entries");
             // The tree sees the whole chunk; the block end only clips what is reported.
-            let tree_max = (n - p).min(MAX_MATCH);
-            mf.find(p, tree_max, max_offset.min(p), cache);
-            if end - p < MAX_MATCH {
-                // Near the block's end: clip, and keep the lengths strictly increasing.
+            let (mut k, _) = mf.find(p, (n - p).min(MAX_MATCH), found);
+            if end - p < MAX_MATCH || p > max_offset {
+                // Near the block's end or the window's: clip, drop offsets the window does
+                // not reach, and keep the lengths strictly increasing.
                 let limit = (end - p) as u32;
-                let mut keep = first;
+                let mut keep = 0;
                 let mut last = 0;
-                for k in first..cache.len() {
-                    let m = cache[k];
+                for j in 0..k {
+                    let m = found[j];
                     let len = m.len.min(limit);
-                    if len > last {
-                        cache[keep] = Match {
+                    if len > last && m.offset as usize <= max_offset {
+                        found[keep] = Match {
                             len,
                             offset: m.offset,
                         };
@@ -250,12 +258,13 @@ impl MatchCache {
                         last = len;
                     }
                 }
-                cache.truncate(keep);
+                k = keep;
             }
-            let longest = cache[first..].last().map_or(0, |m| m.len as usize);
+            let longest = found[..k].last().map_or(0, |m| m.len as usize);
+            used += k;
             if longest >= nice {
                 for q in p + 1..p + longest {
-                    cache_at.push(cache.len() as u32);
+                    cache_at.push(used as u32);
                     mf.skip(q, (n - q).min(MAX_MATCH));
                 }
                 p += longest;
@@ -263,6 +272,6 @@ impl MatchCache {
                 p += 1;
             }
         }
-        cache_at.push(cache.len() as u32);
+        cache_at.push(used as u32);
     }
 }
