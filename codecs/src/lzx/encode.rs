@@ -21,7 +21,7 @@ use super::items::{Freqs, Item};
 use super::matchfind::{Match, MatchFinder, MAX_FOUND};
 use super::parse::{parse, Block, Costs, Search};
 use super::split::{choose_cut, rest};
-use super::stats::{costs_from, count, lazy};
+use super::stats::{costs_from, count, lazy, mismatch};
 use super::write::{plan, write_block, BlockState};
 
 /// How hard the compressor works: the match finder's and the parse's limits.
@@ -44,8 +44,10 @@ struct Params {
     tree_nice: usize,
     /// Tree nodes visited per position by the match finder.
     depth: u32,
-    /// Shortest-path passes per block (the first one priced from a lazy parse).
-    passes: usize,
+    /// A second shortest-path pass runs on a block when the first pass's statistics differ
+    /// from the lazy parse's it was priced with by more than this many bits per byte
+    /// ([`mismatch`]); 0 for never.
+    repass: f64,
     /// Whether a parsed block may be written as two ([`super::split`]; about 2% of the time).
     split: bool,
 }
@@ -63,7 +65,7 @@ impl Effort {
                 nice: 64,
                 tree_nice: 64,
                 depth: 32,
-                passes: 1,
+                repass: 0.02,
                 split: true,
             },
             // Measured on 5 MB of /usr/libexec chunks (what the commit benchmark adds), side
@@ -78,7 +80,7 @@ impl Effort {
                 nice: 20,
                 tree_nice: 24,
                 depth: 4,
-                passes: 1,
+                repass: 0.0,
                 split: false,
             },
         }
@@ -153,8 +155,15 @@ fn encode_chunk(data: &[u8], order: u32, params: Params, s: &mut Scratch) -> Vec
             cache_at: &s.cache.at,
         };
         let reps_in = st.reps;
-        let mut freqs = lazy(&b, reps_in, num_main, &mut s.items);
-        for _ in 0..params.passes {
+        let prior = lazy(&b, reps_in, num_main, &mut s.items);
+        costs_from(&prior, &mut s.costs);
+        parse(&b, &s.costs, reps_in, &mut s.search, &mut s.items);
+        let mut freqs = count(&s.items, num_main);
+        if params.repass > 0.0 && mismatch(&freqs, &prior) > params.repass * (end - start) as f64
+        {
+            // The first pass's statistics moved away from the lazy parse's it was priced
+            // with: a second pass priced from them. (Keeping the smaller of the two passes'
+            // blocks instead gained 16 bytes in 8.5 MB.)
             costs_from(&freqs, &mut s.costs);
             parse(&b, &s.costs, reps_in, &mut s.search, &mut s.items);
             freqs = count(&s.items, num_main);

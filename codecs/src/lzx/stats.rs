@@ -187,3 +187,33 @@ fn verbatim_bits(slot: usize) -> u32 {
         bits
     }
 }
+
+/// Bits by which the prices of `prior` (the statistics a parse was priced with) overcharge
+/// the symbols `seen` of that parse, against their own information content: how far the
+/// parse's statistics moved from those it was priced with, so how much a further pass
+/// priced from `seen` may gain. Symbols `prior` did not have are priced as `costs_from`
+/// prices them.
+pub(super) fn mismatch(seen: &Freqs, prior: &Freqs) -> f64 {
+    let part = |seen: &[u32], prior: &[u32], unseen: u32| {
+        let t1: u32 = seen.iter().sum();
+        let t0: u32 = prior.iter().sum();
+        let (t1, t0) = (f64::from(t1.max(1)), f64::from(t0.max(1)));
+        let mut bits = 0.0;
+        for (&c, &c0) in seen.iter().zip(prior) {
+            if c == 0 {
+                continue;
+            }
+            let c = f64::from(c);
+            let own = (t1 / c).log2();
+            let priced = if c0 == 0 {
+                f64::from(unseen)
+            } else {
+                (t0 / f64::from(c0)).log2()
+            };
+            bits += c * (priced - own);
+        }
+        bits
+    };
+    part(&seen.main, &prior.main, UNSEEN_MAIN_PRICE)
+        + part(&seen.len, &prior.len, UNSEEN_LEN_PRICE)
+}
