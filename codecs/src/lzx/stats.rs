@@ -214,6 +214,44 @@ pub(super) fn mismatch(seen: &Freqs, prior: &Freqs) -> f64 {
         }
         bits
     };
-    part(&seen.main, &prior.main, UNSEEN_MAIN_PRICE)
-        + part(&seen.len, &prior.len, UNSEEN_LEN_PRICE)
+    part(&seen.main, &prior.main, UNSEEN_MAIN_PRICE) + part(&seen.len, &prior.len, UNSEEN_LEN_PRICE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn freqs(main: &[(usize, u32)], len: &[(usize, u32)]) -> Freqs {
+        let mut f = Freqs {
+            main: vec![0; 496],
+            len: [0; LEN_SYMS],
+            aligned: [0; ALIGNED_SYMS],
+        };
+        for &(s, c) in main {
+            f.main[s] = c;
+        }
+        for &(s, c) in len {
+            f.len[s] = c;
+        }
+        f
+    }
+
+    #[test]
+    fn mismatch_measures_how_far_statistics_moved() {
+        let a = freqs(&[(0, 100), (1, 100), (300, 50)], &[(0, 10)]);
+        assert!(mismatch(&a, &a).abs() < 1e-9, "same statistics: no gain");
+        // Symbol 0 got rarer and 1 more common (of 250 main symbols both times): each was
+        // priced log2(250 / 100) bits, against its own log2(250 / 50) and log2(250 / 150).
+        let b = freqs(&[(0, 50), (1, 150), (300, 50)], &[(0, 10)]);
+        let p = 2.5f64.log2();
+        let expected = 50.0 * (p - 5f64.log2()) + 150.0 * (p - (250.0f64 / 150.0).log2());
+        assert!((mismatch(&b, &a) - expected).abs() < 1e-6);
+        assert!(expected > 37.0, "{expected}");
+        // A symbol the prior never saw is priced as `costs_from` prices it.
+        let c = freqs(&[(0, 100), (1, 100), (300, 50), (301, 1)], &[(0, 10)]);
+        let m = mismatch(&c, &a);
+        let old = 200.0 * (2.5f64.log2() - 2.51f64.log2()) + 50.0 * (5f64.log2() - 5.02f64.log2());
+        let expected = old + f64::from(UNSEEN_MAIN_PRICE) - 251f64.log2();
+        assert!((m - expected).abs() < 1e-6, "{m} {expected}");
+    }
 }
