@@ -17,6 +17,9 @@ const NIL: u32 = u32::MAX;
 /// Bits of the hash of the 2-byte table. Measured on /usr/bin chunks: 12 bits lose length-2
 /// matches to collisions (+0.02% size, 1% slower); 16 (exact) gain nothing more.
 const HASH2_BITS: u32 = 14;
+/// Most matches one search can report: their lengths strictly increase from 2 to at most
+/// `MAX_MATCH` (257).
+pub(super) const MAX_FOUND: usize = 256;
 /// Zero bytes after the copy of the chunk, so that 8-byte compares near its end stay in it.
 const PAD: usize = 16;
 
@@ -102,24 +105,24 @@ impl MatchFinder {
         self.child.resize(2 * size, NIL);
     }
 
-    /// Inserts `pos` and appends to `out` the matches found (lengths 2..=`max_len`, increasing;
-    /// offsets at most `max_offset`). `max_len` must not reach past the end of the chunk.
-    /// Returns the longest match length seen (also counting matches not reported because of
-    /// `max_offset`).
+    /// Inserts `pos` and writes to `found` the matches seen (lengths 2..=`max_len`,
+    /// strictly increasing, so at most [`MAX_FOUND`]); `max_len` must not reach past the end
+    /// of the chunk. Returns how many, and the longest match length seen. Offsets are not
+    /// limited: the caller drops those beyond the window (rare; a longer match is then kept
+    /// only if its offset fits).
     pub(super) fn find(
         &mut self,
         pos: usize,
         max_len: usize,
-        max_offset: usize,
-        out: &mut Vec<Match>,
-    ) -> usize {
-        self.dispatch::<true>(pos, max_len, max_offset, out)
+        found: &mut [Match; MAX_FOUND],
+    ) -> (usize, usize) {
+        self.dispatch::<true>(pos, max_len, found)
     }
 
     /// Inserts `pos` without reporting matches.
     pub(super) fn skip(&mut self, pos: usize, max_len: usize) {
-        let mut none = Vec::new();
-        self.dispatch::<false>(pos, max_len, 0, &mut none);
+        let mut none = [Match { len: 0, offset: 0 }; MAX_FOUND];
+        self.dispatch::<false>(pos, max_len, &mut none);
     }
 
     #[inline(always)]
@@ -127,20 +130,19 @@ impl MatchFinder {
         &mut self,
         pos: usize,
         max_len: usize,
-        max_offset: usize,
-        out: &mut Vec<Match>,
-    ) -> usize {
+        found: &mut [Match; MAX_FOUND],
+    ) -> (usize, usize) {
         match self.order {
-            12 => self.walk::<REPORT, 12>(pos, max_len, max_offset, out),
-            13 => self.walk::<REPORT, 13>(pos, max_len, max_offset, out),
-            14 => self.walk::<REPORT, 14>(pos, max_len, max_offset, out),
-            15 => self.walk::<REPORT, 15>(pos, max_len, max_offset, out),
-            16 => self.walk::<REPORT, 16>(pos, max_len, max_offset, out),
-            17 => self.walk::<REPORT, 17>(pos, max_len, max_offset, out),
-            18 => self.walk::<REPORT, 18>(pos, max_len, max_offset, out),
-            19 => self.walk::<REPORT, 19>(pos, max_len, max_offset, out),
-            20 => self.walk::<REPORT, 20>(pos, max_len, max_offset, out),
-            _ => self.walk::<REPORT, MAX_ORDER>(pos, max_len, max_offset, out),
+            12 => self.walk::<REPORT, 12>(pos, max_len, found),
+            13 => self.walk::<REPORT, 13>(pos, max_len, found),
+            14 => self.walk::<REPORT, 14>(pos, max_len, found),
+            15 => self.walk::<REPORT, 15>(pos, max_len, found),
+            16 => self.walk::<REPORT, 16>(pos, max_len, found),
+            17 => self.walk::<REPORT, 17>(pos, max_len, found),
+            18 => self.walk::<REPORT, 18>(pos, max_len, found),
+            19 => self.walk::<REPORT, 19>(pos, max_len, found),
+            20 => self.walk::<REPORT, 20>(pos, max_len, found),
+            _ => self.walk::<REPORT, MAX_ORDER>(pos, max_len, found),
         }
     }
 
@@ -149,18 +151,25 @@ impl MatchFinder {
         &mut self,
         pos: usize,
         max_len: usize,
-        max_offset: usize,
-        out: &mut Vec<Match>,
-    ) -> usize {
+        found: &mut [Match; MAX_FOUND],
+    ) -> (usize, usize) {
         if max_len < 4 {
             // Too close to the end to hash; such positions are never match sources that
             // matter (a later match would be at most 3 bytes long).
-            return 0;
+            return (0, 0);
         }
+        let mut k = 0usize;
+        let push = |found: &mut [Match; MAX_FOUND], k: &mut usize, len: usize, c: usize| {
+            found[*k % MAX_FOUND] = Match {
+                len: len as u32,
+                offset: (pos - c) as u32,
+            };
+            *k += 1;
+        };
         let dm = (1usize << ORDER) - 1;
         let hb = hash_bits(ORDER);
         let Some(data) = self.data.get(..dm + 1 + PAD) else {
-            return 0;
+            return (0, 0);
         };
         let at4 = |i: usize| {
             let j = i & dm;
@@ -178,37 +187,31 @@ impl MatchFinder {
             self.head2.get_mut(..1 << HASH2_BITS),
             self.head3.get_mut(..1 << hb),
         ) else {
-            return 0;
+            return (0, 0);
         };
         let c2 = std::mem::replace(&mut head2[h2], pos as u32);
         let c3 = std::mem::replace(&mut head3[h3], pos as u32);
         if REPORT {
             // The latest position with the same 2 and 3 first bytes (no tree walk).
             let c2 = c2 as usize;
-            if c2 != NIL as usize && pos - c2 <= max_offset && (at4(c2) ^ v) & 0xFFFF == 0 {
+            if c2 != NIL as usize && (at4(c2) ^ v) & 0xFFFF == 0 {
                 best = 2;
-                out.push(Match {
-                    len: 2,
-                    offset: (pos - c2) as u32,
-                });
+                push(found, &mut k, 2, c2);
             }
             let c3 = c3 as usize;
-            if c3 != NIL as usize && pos - c3 <= max_offset && (at4(c3) ^ v) & 0xFF_FFFF == 0 {
+            if c3 != NIL as usize && (at4(c3) ^ v) & 0xFF_FFFF == 0 {
                 best = 3;
-                out.push(Match {
-                    len: 3,
-                    offset: (pos - c3) as u32,
-                });
+                push(found, &mut k, 3, c3);
             }
         }
         let nice = self.nice.min(max_len);
         let Some(head) = self.head.get_mut(..1 << hb) else {
-            return 0;
+            return (0, 0);
         };
         let mut cur = std::mem::replace(&mut head[h4], pos as u32);
         let cm = (2usize << ORDER) - 1;
         let Some(child) = self.child.get_mut(..cm + 1) else {
-            return 0;
+            return (0, 0);
         };
         let mut left_slot = (2 * pos) & cm;
         let mut right_slot = (2 * pos + 1) & cm;
@@ -218,7 +221,7 @@ impl MatchFinder {
             if cur == NIL || d == 0 {
                 child[left_slot] = NIL;
                 child[right_slot] = NIL;
-                return best;
+                return (k, best);
             }
             let c = cur as usize;
             let mut len = len_left.min(len_right);
@@ -239,11 +242,8 @@ impl MatchFinder {
             let len = len.min(nice);
             if len > best {
                 best = len;
-                if REPORT && pos - c <= max_offset {
-                    out.push(Match {
-                        len: len as u32,
-                        offset: (pos - c) as u32,
-                    });
+                if REPORT {
+                    push(found, &mut k, len, c);
                 }
             }
             if len >= nice {
@@ -253,12 +253,13 @@ impl MatchFinder {
                 if REPORT && nice < max_len {
                     // Report the whole length of the match that ended the walk.
                     let full = extend(data, c, pos, nice, max_len);
-                    if let Some(m) = out.last_mut().filter(|_| pos - c <= max_offset) {
-                        m.len = full as u32;
+                    let last = &mut found[k.wrapping_sub(1) % MAX_FOUND];
+                    if k > 0 && last.offset == (pos - c) as u32 {
+                        last.len = full as u32;
                     }
                     best = full;
                 }
-                return best;
+                return (k, best);
             }
             // Smaller strings go left: the node and its left subtree are all smaller, so the
             // walk goes on in its right subtree (and the other way round). Written without
@@ -303,6 +304,13 @@ pub(super) fn extend(data: &[u8], a: usize, b: usize, mut len: usize, max: usize
 mod tests {
     use super::*;
 
+    /// The matches `find` reports at `pos`, and the longest length it saw.
+    fn find_vec(mf: &mut MatchFinder, pos: usize, max_len: usize) -> (Vec<Match>, usize) {
+        let mut found = [Match { len: 0, offset: 0 }; MAX_FOUND];
+        let (k, best) = mf.find(pos, max_len, &mut found);
+        (found[..k].to_vec(), best)
+    }
+
     /// Longest match at `pos` by brute force.
     fn brute(data: &[u8], pos: usize, max_len: usize) -> usize {
         (0..pos)
@@ -322,12 +330,10 @@ mod tests {
             .collect();
         data.extend_from_within(100..1100);
         let mut mf = MatchFinder::new(&data, 16, 64);
-        let mut out = Vec::new();
         let mut long = 0;
         for pos in 0..data.len() {
-            out.clear();
             let max_len = (data.len() - pos).min(257);
-            let best = mf.find(pos, max_len, usize::MAX, &mut out);
+            let (out, best) = find_vec(&mut mf, pos, max_len);
             let want = brute(&data, pos, max_len);
             if max_len >= 4 {
                 assert!(best >= want.min(16), "pos {pos}: {best} < {}", want.min(16));
@@ -359,11 +365,9 @@ mod tests {
             })
             .collect();
         let mut mf = MatchFinder::new(&data, 257, u32::MAX);
-        let mut out = Vec::new();
         for pos in 0..data.len() {
-            out.clear();
             let max_len = (data.len() - pos).min(257);
-            mf.find(pos, max_len, usize::MAX, &mut out);
+            let (out, _) = find_vec(&mut mf, pos, max_len);
             let want = brute(&data, pos, max_len);
             let got = out.last().map_or(0, |m| m.len as usize);
             if want >= 4 {

@@ -187,3 +187,71 @@ fn verbatim_bits(slot: usize) -> u32 {
         bits
     }
 }
+
+/// Bits by which the prices of `prior` (the statistics a parse was priced with) overcharge
+/// the symbols `seen` of that parse, against their own information content: how far the
+/// parse's statistics moved from those it was priced with, so how much a further pass
+/// priced from `seen` may gain. Symbols `prior` did not have are priced as `costs_from`
+/// prices them.
+pub(super) fn mismatch(seen: &Freqs, prior: &Freqs) -> f64 {
+    let part = |seen: &[u32], prior: &[u32], unseen: u32| {
+        let t1: u32 = seen.iter().sum();
+        let t0: u32 = prior.iter().sum();
+        let (t1, t0) = (f64::from(t1.max(1)), f64::from(t0.max(1)));
+        let mut bits = 0.0;
+        for (&c, &c0) in seen.iter().zip(prior) {
+            if c == 0 {
+                continue;
+            }
+            let c = f64::from(c);
+            let own = (t1 / c).log2();
+            let priced = if c0 == 0 {
+                f64::from(unseen)
+            } else {
+                (t0 / f64::from(c0)).log2()
+            };
+            bits += c * (priced - own);
+        }
+        bits
+    };
+    part(&seen.main, &prior.main, UNSEEN_MAIN_PRICE) + part(&seen.len, &prior.len, UNSEEN_LEN_PRICE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn freqs(main: &[(usize, u32)], len: &[(usize, u32)]) -> Freqs {
+        let mut f = Freqs {
+            main: vec![0; 496],
+            len: [0; LEN_SYMS],
+            aligned: [0; ALIGNED_SYMS],
+        };
+        for &(s, c) in main {
+            f.main[s] = c;
+        }
+        for &(s, c) in len {
+            f.len[s] = c;
+        }
+        f
+    }
+
+    #[test]
+    fn mismatch_measures_how_far_statistics_moved() {
+        let a = freqs(&[(0, 100), (1, 100), (300, 50)], &[(0, 10)]);
+        assert!(mismatch(&a, &a).abs() < 1e-9, "same statistics: no gain");
+        // Symbol 0 got rarer and 1 more common (of 250 main symbols both times): each was
+        // priced log2(250 / 100) bits, against its own log2(250 / 50) and log2(250 / 150).
+        let b = freqs(&[(0, 50), (1, 150), (300, 50)], &[(0, 10)]);
+        let p = 2.5f64.log2();
+        let expected = 50.0 * (p - 5f64.log2()) + 150.0 * (p - (250.0f64 / 150.0).log2());
+        assert!((mismatch(&b, &a) - expected).abs() < 1e-6);
+        assert!(expected > 37.0, "{expected}");
+        // A symbol the prior never saw is priced as `costs_from` prices it.
+        let c = freqs(&[(0, 100), (1, 100), (300, 50), (301, 1)], &[(0, 10)]);
+        let m = mismatch(&c, &a);
+        let old = 200.0 * (2.5f64.log2() - 2.51f64.log2()) + 50.0 * (5f64.log2() - 5.02f64.log2());
+        let expected = old + f64::from(UNSEEN_MAIN_PRICE) - 251f64.log2();
+        assert!((m - expected).abs() < 1e-6, "{m} {expected}");
+    }
+}
