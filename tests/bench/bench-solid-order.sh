@@ -57,7 +57,7 @@ time_mount() { # ORDER CACHE_MB
     local order=$1 cache=$2 t0 t1 pid stats
     drop_caches
     "$WIMFS" mount --cache-mb "$cache" "$ESD" 1 "$MNT"
-    pid=$(pgrep -f "wimfs mount --cache-mb $cache $ESD" | head -n1)
+    pid=$(pgrep -f -- "$(basename "$WIMFS") mount --cache-mb $cache $ESD" | head -n1)
     local anon_file=$WORK/anon
     echo 0 >"$anon_file"
     (
