@@ -371,8 +371,8 @@ impl SpillFile {
         Ok(n)
     }
 
-    /// Scratch space for `len` bytes outside the budget (a decode's input), mapped writable;
-    /// `None` when it cannot be mapped. Give it back with [`Self::release_scratch`].
+    /// Scratch space for `len` bytes outside the budget (a decode's input, written with
+    /// [`crate::spill_map::fill_extent`]), mapped; `None` when it cannot be mapped. Give it back with [`Self::release_scratch`].
     fn reserve_scratch_mapped(&self, len: u64) -> Option<(Extent, MappedExtent)> {
         let ext = {
             let mut st = self.state.lock();
@@ -383,7 +383,7 @@ impl SpillFile {
                 store: 0,
             }
         };
-        match MappedExtent::map(&self.file, ext.offset, len) {
+        match MappedExtent::map(&self.file, ext.offset, len, false) {
             Ok(Some(map)) => Some((ext, map)),
             Ok(None) => {
                 self.release_scratch(ext);
@@ -410,7 +410,7 @@ impl SpillFile {
         let Reserved::At(ext) = self.reserve(key, len) else {
             return None;
         };
-        match MappedExtent::map(&self.file, ext.offset, len) {
+        match MappedExtent::map(&self.file, ext.offset, len, true) {
             Ok(Some(map)) => Some((ext, map)),
             Ok(None) => {
                 self.abandon(ext);

@@ -10,6 +10,17 @@
 //! hole of a full file system would kill the daemon with `SIGBUS`, while a failed `fallocate`
 //! only sends the decode to memory. Linux only; elsewhere chunks are decoded into memory.
 //!
+//! Before an extent is mapped its bytes are written once with `pwrite`, in [`FILL_PIECE`]
+//! pieces ([`fill_extent`]): the page cache then holds them in folios of that size where the
+//! file system makes large folios (ext4 since Linux 6.16, XFS), so the decoder's first write to
+//! each 64 KiB maps it with one fault, where a store into a mapped hole takes one fault per
+//! 4 KiB page through the file system's read path (zeroing an unwritten block) and
+//! `page_mkwrite` (measured on Linux 6.18, ext4: 64 MiB written through the mapping in 54-80 ms
+//! with 16,384 faults, 25-60 ms with 1,044 after the fill). The piece is kept at the kernel's
+//! fault-around size: a larger folio would be mapped whole by each far-back match that maps a
+//! released page again (1 MiB pieces: 1,000 scattered reads mapped all 64 MiB, against
+//! 40 MiB with 64 KiB pieces or none).
+//!
 //! While a big chunk is decoded, [`Pages::release`] lets the system unmap the pages the decoder
 //! is done with (`madvise(MADV_DONTNEED)`): on a shared file mapping this only drops the
 //! process's page-table entries, the bytes stay in the file's page cache (dirty pages stay
@@ -29,6 +40,32 @@ pub const EXTENT_ALIGN: u64 = 64 * 1024;
 /// Space reserved in the file for `len` bytes (a whole number of [`EXTENT_ALIGN`] units).
 pub fn reserved_len(len: u64) -> u64 {
     len.div_ceil(EXTENT_ALIGN).saturating_mul(EXTENT_ALIGN)
+}
+
+/// Bytes written at a time by [`fill_extent`]: the kernel's default fault-around size.
+pub const FILL_PIECE: usize = 64 * 1024;
+
+/// Writes `len` bytes at `offset` of `file` in [`FILL_PIECE`] pieces, each made by
+/// `piece(at, buf)` (`at`: the offset in the extent; `buf`: the piece to fill), so the extent's
+/// page cache is made of folios of that size (see the module docs).
+pub fn fill_extent(
+    file: &File,
+    offset: u64,
+    len: u64,
+    mut piece: impl FnMut(u64, &mut [u8]) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; FILL_PIECE];
+    let mut at = 0u64;
+    while at < len {
+        let n = usize::try_from(len - at).map_or(FILL_PIECE, |r| r.min(FILL_PIECE));
+        let pos = offset
+            .checked_add(at)
+            .ok_or_else(|| io::Error::other("spill extent offset overflow"))?;
+        piece(at, &mut buf[..n])?;
+        crate::io::write_all_at(file, pos, &buf[..n])?;
+        at += n as u64;
+    }
+    Ok(())
 }
 
 /// `len` bytes of `file` from `offset`, mapped writable and shared; unmapped on drop.
@@ -53,9 +90,11 @@ impl MappedExtent {
     /// [`EXTENT_ALIGN`]-aligned), growing the file when it ends before them (never shrinking
     /// it). `Ok(None)` where mapping is not possible or not safe: not Linux, a page size that
     /// does not divide the alignment, a zero length, blocks that cannot be allocated (a full
-    /// file system, one without `fallocate`).
+    /// file system, one without `fallocate`). `zero`: write the extent's bytes (zeros) with
+    /// [`fill_extent`] before mapping it, for an extent about to be written through the
+    /// mapping; a failed write gives `Ok(None)` too.
     #[cfg(target_os = "linux")]
-    pub fn map(file: &File, offset: u64, len: u64) -> io::Result<Option<Self>> {
+    pub fn map(file: &File, offset: u64, len: u64, zero: bool) -> io::Result<Option<Self>> {
         use std::os::unix::io::AsRawFd;
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
@@ -86,6 +125,15 @@ impl MappedExtent {
                 io::Error::last_os_error()
             );
             return Ok(None);
+        }
+        if zero {
+            if let Err(e) = fill_extent(file, offset, len, |_, buf| {
+                buf.fill(0);
+                Ok(())
+            }) {
+                tracing::debug!("spill extent at {offset}: {e}; decoding into memory");
+                return Ok(None);
+            }
         }
         // SAFETY: a fresh shared mapping of our own descriptor, of a range the file now
         // covers with allocated blocks; nothing else maps this extent (it is reserved for this
@@ -121,7 +169,7 @@ impl MappedExtent {
 
     /// Mapping is done on Linux only: elsewhere the caller decodes into memory.
     #[cfg(not(target_os = "linux"))]
-    pub fn map(_file: &File, _offset: u64, _len: u64) -> io::Result<Option<Self>> {
+    pub fn map(_file: &File, _offset: u64, _len: u64, _zero: bool) -> io::Result<Option<Self>> {
         Ok(None)
     }
 
@@ -225,7 +273,7 @@ mod tests {
             .truncate(true)
             .open(&path)
             .expect("file");
-        let mut m = MappedExtent::map(&file, EXTENT_ALIGN, 10_000)
+        let mut m = MappedExtent::map(&file, EXTENT_ALIGN, 10_000, true)
             .expect("map")
             .expect("mappable");
         m.bytes_mut().fill(7);
@@ -234,11 +282,14 @@ mod tests {
         file.read_exact_at(&mut buf, EXTENT_ALIGN + 9_996)
             .expect("pread");
         assert_eq!(buf, [7; 4]);
-        assert!(MappedExtent::map(&file, 100, 10).is_err(), "unaligned");
+        assert!(
+            MappedExtent::map(&file, 100, 10, false).is_err(),
+            "unaligned"
+        );
 
         // Released pages leave the resident set and keep their bytes.
         const LEN: usize = 8 << 20;
-        let mut m = MappedExtent::map(&file, 4 * EXTENT_ALIGN, LEN as u64)
+        let mut m = MappedExtent::map(&file, 4 * EXTENT_ALIGN, LEN as u64, false)
             .expect("map")
             .expect("mappable");
         let (bytes, pages) = m.split();

@@ -5,11 +5,12 @@
 //! A decoded LZMS solid chunk is up to 64 MiB and its input can be nearly as big (a chunk of
 //! barely compressible data), so holding both while decoding would put up to 128 MiB in the
 //! daemon's resident set. Instead, when the output is mapped, the input is staged in a scratch
-//! extent of the same file (copied in piece by piece, so it is page cache, not anonymous
-//! memory), and the decoder's progress reports ([`DecodeAt`]) release the pages it is done
-//! with: the output more than a window behind its position (the `resident` bytes given, shared
-//! by the decodes in flight; matches reaching further
-//! back map their pages again, cheaply, from the page cache), the input its two streams have
+//! extent of the same file (written piece by piece with `pwrite`, so it is page cache, not
+//! anonymous memory, and costs no page faults until the decoder reads it), and the decoder's
+//! progress reports ([`DecodeAt`]) release the pages it is done with: the output more than a
+//! window behind its position (the `resident` bytes given, shared by the decodes in flight;
+//! matches reaching further back map their pages again, cheaply, from the page cache), the
+//! input its two streams have
 //! read past, and, in the final pass, everything behind it. Released pages keep their bytes,
 //! so the release never changes what is decoded; it only bounds what is resident.
 
@@ -17,7 +18,7 @@ use std::io;
 use std::ops::Range;
 
 use super::{Extent, SpillFile};
-use crate::spill_map::{MappedExtent, Pages};
+use crate::spill_map::{fill_extent, MappedExtent, Pages};
 
 /// Bytes copied in (or staged) between two releases.
 const PIECE: usize = 1 << 20;
@@ -117,9 +118,10 @@ impl<'a> SpillTarget<'a> {
         mut read: impl FnMut(u64, &mut [u8]) -> io::Result<()>,
     ) -> io::Result<StagedInput<'a>> {
         if let Some((spill, _)) = &self.mapped {
-            if let Some((ext, mut map)) = spill.reserve_scratch_mapped(len as u64) {
-                let (bytes, pages) = map.split();
-                let copied = copy_pieces(bytes, Some(&pages), &mut read);
+            if let Some((ext, map)) = spill.reserve_scratch_mapped(len as u64) {
+                // Written, not stored through the mapping: no page faults, and the pages are
+                // not mapped until the decoder reads them (see `crate::spill_map`).
+                let copied = fill_extent(&spill.file, ext.offset, len as u64, &mut read);
                 let input = StagedInput {
                     staged: Staged::Mapped {
                         spill,

@@ -195,7 +195,8 @@ fn a_failed_decode_gives_its_space_back_and_a_retry_succeeds() {
 #[test]
 fn a_chunk_decoded_from_a_staged_input_reads_back_and_its_scratch_is_reused() {
     const LEN: usize = 5 << 20;
-    const IN: usize = 3 << 20;
+    // Not a whole number of `fill_extent` pieces.
+    const IN: usize = (3 << 20) + 1234;
     let spill = SpillFile::create_in(&dir(), 64 << 20).expect("spill");
     let s = SourceId::fresh();
     let byte = |i: usize| (i * 7 % 251) as u8;

@@ -7,7 +7,9 @@
 #
 # ESD: a solid WIM, e.g. `wimlib-imagex export big-lzx.wim 1 solid.esd --solid
 # --solid-chunk-size=67108864` of tests/fixtures/make-big-fixture.sh's WIM (BIG_FIXTURE_MB=400).
-# Env: WIMFS (default <repo>/target/release/wimfs), RUNS (default 1, median reported).
+# Env: WIMFS (default <repo>/target/release/wimfs), RUNS (default 1, median reported),
+# ORDERS (default "tar shuffled") and CACHES (--cache-mb values, default "256 16") to run
+# some rows only.
 # Each run is cold: page cache dropped, fresh mount. For our mount the root xattr
 # wimfs.cache_stats gives the bytes decoded (decoded/served), the root xattr
 # fuse.request_counts the FUSE requests per directory entry, and /proc the daemon's peak RSS
@@ -23,6 +25,8 @@ source "$HERE/lib.sh"
 ESD=$(readlink -f "${1:?usage: $0 ESD}")
 WIMFS=${WIMFS:-$REPO/target/release/wimfs}
 RUNS=${RUNS:-1}
+ORDERS=${ORDERS:-tar shuffled}
+CACHES=${CACHES:-256 16}
 WORK=$(mktemp -d /tmp/bench-solid-order.XXXXXX)
 MNT=$WORK/m
 APPLY=/dev/shm/bench-solid-apply.$$
@@ -53,7 +57,7 @@ time_mount() { # ORDER CACHE_MB
     local order=$1 cache=$2 t0 t1 pid stats
     drop_caches
     "$WIMFS" mount --cache-mb "$cache" "$ESD" 1 "$MNT"
-    pid=$(pgrep -f "wimfs mount --cache-mb $cache $ESD" | head -n1)
+    pid=$(pgrep -f -- "$(basename "$WIMFS") mount --cache-mb $cache $ESD" | head -n1)
     local anon_file=$WORK/anon
     echo 0 >"$anon_file"
     (
@@ -92,8 +96,8 @@ echo "# bench-solid-order.sh $ESD ($(du -m "$ESD" | cut -f1) MB, $served bytes i
 echo "wimlib-imagex apply to tmpfs: ${apply_s}s"
 echo "| order | --cache-mb | wimfs s | apply s | ratio (target) | decoded/served | FUSE requests/entry | peak RSS MiB (bound) | peak RssAnon MiB |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-for order in tar shuffled; do
-    for cache in 256 16; do
+for order in $ORDERS; do
+    for cache in $CACHES; do
         secs=()
         max_rss=0
         max_anon=0

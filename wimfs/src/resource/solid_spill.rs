@@ -9,7 +9,7 @@
 //! 64 MiB chunk grows the daemon's resident set by the cache's decode window
 //! ([`common::cache::ChunkCache::decode_resident`]), not by the chunk and its input.
 
-use common::spill::{ChunkFill, DecodeAt, SpillTarget};
+use common::spill::{ChunkFill, DecodeAt, SpillFile, SpillTarget};
 
 use super::codec::decode;
 use super::{Chunked, ResourceContext};
@@ -39,8 +39,8 @@ impl Chunked {
         // Planned before the read where two decodes run at once: a reader about to wait for
         // this chunk's decode has the next chunk decoded on the other core meanwhile. Where
         // one runs at a time, the reader's own chunk goes first.
-        let pending = |c| spill.has_or_fills(&ctx.key(self.hdr.offset_in_wim, c));
         let copying = file_start || within == 0;
+        let pending = self.stored_or_decoding(ctx, spill);
         let switched = match spill
             .ahead()
             .note_read(&key, self.chunk_count(), copying, pending)
@@ -101,10 +101,20 @@ impl Chunked {
         let Some(spill) = ctx.cache.spill() else {
             return;
         };
-        let pending = |c| spill.has_or_fills(&ctx.key(self.hdr.offset_in_wim, c));
+        let pending = self.stored_or_decoding(ctx, spill);
         if let Some(next) = spill.ahead().plan(key, self.chunk_count(), pending) {
             self.decode_ahead(ctx, next);
         }
+    }
+
+    /// Tells, for a chunk index of this resource, whether `spill` holds that chunk or a
+    /// decode of it is in flight (what the read-ahead planner must not propose).
+    fn stored_or_decoding<'a>(
+        &'a self,
+        ctx: &'a ResourceContext,
+        spill: &'a SpillFile,
+    ) -> impl Fn(u64) -> bool + 'a {
+        move |c| spill.has_or_fills(&ctx.key(self.hdr.offset_in_wim, c))
     }
 
     /// Reads and decodes chunk `i` into `t` (which holds exactly its uncompressed length).
