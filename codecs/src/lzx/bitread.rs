@@ -12,7 +12,7 @@
 //! [`BitReader::overrun`] reports. (A trailing odd byte is no whole word: it is not part of
 //! the bit stream.)
 
-use crate::huffman::decode::{entry_len, entry_sym, DecodeTable};
+use crate::huffman::decode::{entry_len, entry_shift, entry_sym, DecodeTable};
 
 /// Fills `out` with `input`'s whole 16-bit words, the bytes of each swapped, then 8 zero bytes.
 pub(super) fn swap_words(input: &[u8], out: &mut Vec<u8>) {
@@ -37,8 +37,6 @@ pub(super) struct BitReader<'a> {
     count: u32,
     /// Bits of the stream: twice the number of whole words of `data`.
     end_bits: u64,
-    /// `pos < fast_end` means 8 bytes of `swapped` are left at `pos`.
-    fast_end: usize,
 }
 
 impl<'a> BitReader<'a> {
@@ -51,16 +49,15 @@ impl<'a> BitReader<'a> {
             buf: 0,
             count: 0,
             end_bits: (data.len() as u64 & !1) * 8,
-            fast_end: swapped.len().saturating_sub(7),
         }
     }
 
     /// Tops the buffer up to at least 56 bits (whole bytes only, so at most 63).
     #[inline(always)]
     pub(super) fn refill(&mut self) {
-        if self.pos < self.fast_end {
+        if let Some(bytes) = self.swapped.get(self.pos..self.pos.wrapping_add(8)) {
             let mut w = [0u8; 8];
-            w.copy_from_slice(&self.swapped[self.pos..self.pos + 8]);
+            w.copy_from_slice(bytes);
             self.buf |= u64::from_be_bytes(w) >> self.count;
             self.pos += ((63 - self.count) >> 3) as usize;
             self.count |= 56;
@@ -86,7 +83,11 @@ impl<'a> BitReader<'a> {
     #[inline(always)]
     pub(super) fn decode<const TB: u32>(&mut self, table: &DecodeTable<TB>) -> u32 {
         let e = table.lookup(self.buf);
-        self.consume(entry_len(e));
+        debug_assert!(entry_len(e) <= self.count);
+        // The entry's low 6 bits are its length: no mask on the chain from one lookup to the
+        // next (`entry_shift`).
+        self.buf = self.buf.wrapping_shl(entry_shift(e));
+        self.count -= entry_len(e);
         entry_sym(e) as u32
     }
 
