@@ -150,3 +150,7 @@ fn one_match<const ALIGNED: bool>(
     copy_inline(out, pos, offset, len);
     Ok(pos + len)
 }
+
+#[cfg(test)]
+#[path = "symbols_tests.rs"]
+mod tests;
