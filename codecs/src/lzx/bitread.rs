@@ -69,6 +69,34 @@ impl<'a> BitReader<'a> {
         }
     }
 
+    /// [`BitReader::refill`] then [`BitReader::decode`], with the lookup made before the
+    /// refill's bits are merged in when a whole codeword (16 bits) is still buffered: the
+    /// lookup then does not wait for the refill's load, whose address waits for the lengths
+    /// of the symbols before it.
+    #[inline(always)]
+    pub(super) fn refill_decode<const TB: u32>(&mut self, table: &DecodeTable<TB>) -> u32 {
+        let Some(bytes) = self.swapped.get(self.pos..self.pos.wrapping_add(8)) else {
+            self.refill();
+            return self.decode(table);
+        };
+        let mut w = [0u8; 8];
+        w.copy_from_slice(bytes);
+        let fill = u64::from_be_bytes(w) >> self.count;
+        self.pos += ((63 - self.count) >> 3) as usize;
+        let e;
+        if self.count >= 16 {
+            e = table.lookup(self.buf);
+            self.buf |= fill;
+        } else {
+            self.buf |= fill;
+            e = table.lookup(self.buf);
+        }
+        self.count |= 56;
+        self.buf = self.buf.wrapping_shl(entry_shift(e));
+        self.count -= entry_len(e);
+        entry_sym(e) as u32
+    }
+
     /// Makes sure at least `n` (<= 56) bits are buffered.
     #[inline(always)]
     pub(super) fn ensure(&mut self, n: u32) {

@@ -41,8 +41,7 @@ pub(super) fn block_loop<const ALIGNED: bool>(
     // `pos < lit_end`: three literals fit before `end`.
     let lit_end = end.saturating_sub(2);
     while pos < lit_end {
-        br.refill();
-        let mut sym = br.decode(main);
+        let mut sym = br.refill_decode(main);
         if sym < NUM_CHARS as u32 {
             if let Some(b) = out.get_mut(pos) {
                 *b = sym as u8;
@@ -68,8 +67,7 @@ pub(super) fn block_loop<const ALIGNED: bool>(
         pos = one_match::<ALIGNED>(br, tables, &mut reps, num_main, out, pos, sym)?;
     }
     while pos < end {
-        br.refill();
-        let sym = br.decode(main);
+        let sym = br.refill_decode(main);
         if sym < NUM_CHARS as u32 {
             if let Some(b) = out.get_mut(pos) {
                 *b = sym as u8;

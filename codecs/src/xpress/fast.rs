@@ -114,11 +114,19 @@ pub(super) fn fast_loop<'a>(
             };
             let mut be = [0u8; 8];
             be.copy_from_slice(bytes);
-            buf |= u64::from_be_bytes(be) >> count;
+            let fill = u64::from_be_bytes(be) >> count;
             bpos += ((63 - count) >> 3) as usize;
+            // With a whole codeword still buffered, the first lookup does not wait for the
+            // refill's load.
+            let mut entry;
+            if count >= 15 {
+                entry = table.lookup(buf);
+                buf |= fill;
+            } else {
+                buf |= fill;
+                entry = table.lookup(buf);
+            }
             count |= 56;
-
-            let mut entry = table.lookup(buf);
             let mut len = entry_len(entry);
             buf <<= len;
             count -= len;
