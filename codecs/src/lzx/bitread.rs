@@ -97,6 +97,32 @@ impl<'a> BitReader<'a> {
         entry_sym(e) as u32
     }
 
+    /// [`BitReader::refill`] then [`BitReader::bits`]`(n)` (`n` <= 32), the bits taken before
+    /// the refill's are merged in when they are already buffered (as in
+    /// [`BitReader::refill_decode`]).
+    #[inline(always)]
+    pub(super) fn refill_bits(&mut self, n: u32) -> u32 {
+        let Some(bytes) = self.swapped.get(self.pos..self.pos.wrapping_add(8)) else {
+            self.refill();
+            return self.bits(n);
+        };
+        let mut w = [0u8; 8];
+        w.copy_from_slice(bytes);
+        let fill = u64::from_be_bytes(w) >> self.count;
+        self.pos += ((63 - self.count) >> 3) as usize;
+        let v;
+        if self.count >= n {
+            v = ((self.buf >> 1) >> (63 - n)) as u32;
+            self.buf |= fill;
+        } else {
+            self.buf |= fill;
+            v = ((self.buf >> 1) >> (63 - n)) as u32;
+        }
+        self.count |= 56;
+        self.consume(n);
+        v
+    }
+
     /// Makes sure at least `n` (<= 56) bits are buffered.
     #[inline(always)]
     pub(super) fn ensure(&mut self, n: u32) {

@@ -97,13 +97,16 @@ fn one_match<const ALIGNED: bool>(
         return Err("invalid main-tree codeword");
     }
     // The rest of the match: a length codeword (16 bits at most) and verbatim bits (17) or
-    // verbatim bits and an aligned codeword (14 + 7); a refill leaves 56 bits or more.
-    br.refill();
+    // verbatim bits and an aligned codeword (14 + 7). One refill (56 bits or more) comes
+    // with the first of them, the lookup or the bits taken before it is merged (they do not
+    // wait for its load); a repeated offset without a length codeword needs none (the loop
+    // refills before the next symbol).
     let sym = sym as usize - NUM_CHARS;
     let slot = sym / NUM_LEN_HEADERS;
     let mut len = sym % NUM_LEN_HEADERS;
-    if len == NUM_PRIMARY_LENS {
-        let extra = br.decode(len_tree) as usize;
+    let refilled = len == NUM_PRIMARY_LENS;
+    if refilled {
+        let extra = br.refill_decode(len_tree) as usize;
         if extra >= LEN_SYMS {
             return Err("invalid length-tree codeword");
         }
@@ -124,15 +127,22 @@ fn one_match<const ALIGNED: bool>(
         _ => {
             let extra = u32::from(EXTRA_BITS.get(slot).copied().unwrap_or(0));
             let mut formatted = SLOT_BASE.get(slot).copied().unwrap_or(0);
+            let mut take = |n| {
+                if refilled {
+                    br.bits(n)
+                } else {
+                    br.refill_bits(n)
+                }
+            };
             if ALIGNED && extra >= ALIGNED_BITS {
-                formatted += br.bits(extra - ALIGNED_BITS) << ALIGNED_BITS;
+                formatted += take(extra - ALIGNED_BITS) << ALIGNED_BITS;
                 let low = br.decode(aligned);
                 if low as usize >= ALIGNED_SYMS {
                     return Err("invalid aligned-offset codeword");
                 }
                 formatted += low;
             } else {
-                formatted += br.bits(extra);
+                formatted += take(extra);
             }
             (*r2, *r1, *r0) = (*r1, *r0, formatted - 2);
             *r0
