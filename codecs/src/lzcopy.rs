@@ -106,11 +106,14 @@ pub(crate) fn copy_inline(out: &mut [u8], pos: usize, offset: usize, length: usi
     if copy_short(out, pos, offset, length) {
         return;
     }
-    let room = out.len() - pos;
-    if offset == 0 || offset > pos || room < length + 16 {
-        for i in pos..pos + length {
+    let room = out.len().saturating_sub(pos);
+    if offset == 0 || offset > pos || room < length.saturating_add(16) {
+        // (Bounds-checked without a panic even if the caller's checks were wrong.)
+        for i in pos..pos.saturating_add(length) {
             if let (Some(&b), true) = (out.get(i.wrapping_sub(offset)), offset > 0) {
-                out[i] = b;
+                if let Some(d) = out.get_mut(i) {
+                    *d = b;
+                }
             }
         }
         return;
