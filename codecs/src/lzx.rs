@@ -15,7 +15,7 @@
 //! * the repeated offsets start at 1 and the previous tree lengths at 0 for every chunk.
 //!
 //! Submodules: `consts` (tables), `e8` (the x86 call translation); decoding: `bitread`
-//! (input bits), `pretree` (tree lengths), `decode`; encoding: `matchfind` (binary-tree
+//! (input bits), `pretree` (tree lengths), `symbols` (the symbol loop), `decode`; encoding: `matchfind` (binary-tree
 //! match finder), `stats` (first statistics and prices), `parse` (shortest-path parse),
 //! `write` (block output), `bitwrite` (output bits), `encode` (the driver). Huffman tables and codes, and the match copy, are
 //! the crate's shared `crate::huffman` and `crate::lzcopy`.
@@ -33,6 +33,7 @@ mod parse;
 mod pretree;
 mod split;
 mod stats;
+mod symbols;
 mod write;
 
 #[cfg(test)]

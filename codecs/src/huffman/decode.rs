@@ -280,6 +280,15 @@ pub(crate) fn entry_len(e: u32) -> u32 {
     e & LEN_MASK
 }
 
+/// Codeword length of a symbol entry or [`INVALID`] for a shift that masks its count to 6
+/// bits (`u64::wrapping_shl`): such entries have nothing in bits 5..=7 (`SUBTABLE` marks
+/// links only), so their low 6 bits are the length and the shift needs no mask of its own.
+#[inline(always)]
+pub(crate) fn entry_shift(e: u32) -> u32 {
+    debug_assert!(e & SUBTABLE == 0 && e & 63 == entry_len(e));
+    e
+}
+
 /// Symbol of an entry.
 #[inline(always)]
 pub(crate) fn entry_sym(e: u32) -> usize {

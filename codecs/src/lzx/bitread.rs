@@ -12,7 +12,7 @@
 //! [`BitReader::overrun`] reports. (A trailing odd byte is no whole word: it is not part of
 //! the bit stream.)
 
-use crate::huffman::decode::{entry_len, entry_sym, DecodeTable};
+use crate::huffman::decode::{entry_len, entry_shift, entry_sym, DecodeTable};
 
 /// Fills `out` with `input`'s whole 16-bit words, the bytes of each swapped, then 8 zero bytes.
 pub(super) fn swap_words(input: &[u8], out: &mut Vec<u8>) {
@@ -37,8 +37,6 @@ pub(super) struct BitReader<'a> {
     count: u32,
     /// Bits of the stream: twice the number of whole words of `data`.
     end_bits: u64,
-    /// `pos < fast_end` means 8 bytes of `swapped` are left at `pos`.
-    fast_end: usize,
 }
 
 impl<'a> BitReader<'a> {
@@ -51,16 +49,15 @@ impl<'a> BitReader<'a> {
             buf: 0,
             count: 0,
             end_bits: (data.len() as u64 & !1) * 8,
-            fast_end: swapped.len().saturating_sub(7),
         }
     }
 
     /// Tops the buffer up to at least 56 bits (whole bytes only, so at most 63).
     #[inline(always)]
     pub(super) fn refill(&mut self) {
-        if self.pos < self.fast_end {
+        if let Some(bytes) = self.swapped.get(self.pos..self.pos.wrapping_add(8)) {
             let mut w = [0u8; 8];
-            w.copy_from_slice(&self.swapped[self.pos..self.pos + 8]);
+            w.copy_from_slice(bytes);
             self.buf |= u64::from_be_bytes(w) >> self.count;
             self.pos += ((63 - self.count) >> 3) as usize;
             self.count |= 56;
@@ -70,6 +67,60 @@ impl<'a> BitReader<'a> {
             (self.buf, self.count, self.pos) =
                 refill_slow(self.swapped, self.buf, self.count, self.pos);
         }
+    }
+
+    /// [`BitReader::refill`] then [`BitReader::decode`], with the lookup made before the
+    /// refill's bits are merged in when a whole codeword (16 bits) is still buffered: the
+    /// lookup then does not wait for the refill's load, whose address waits for the lengths
+    /// of the symbols before it.
+    #[inline(always)]
+    pub(super) fn refill_decode<const TB: u32>(&mut self, table: &DecodeTable<TB>) -> u32 {
+        let Some(bytes) = self.swapped.get(self.pos..self.pos.wrapping_add(8)) else {
+            self.refill();
+            return self.decode(table);
+        };
+        let mut w = [0u8; 8];
+        w.copy_from_slice(bytes);
+        let fill = u64::from_be_bytes(w) >> self.count;
+        self.pos += ((63 - self.count) >> 3) as usize;
+        let e;
+        if self.count >= 16 {
+            e = table.lookup(self.buf);
+            self.buf |= fill;
+        } else {
+            self.buf |= fill;
+            e = table.lookup(self.buf);
+        }
+        self.count |= 56;
+        self.buf = self.buf.wrapping_shl(entry_shift(e));
+        self.count -= entry_len(e);
+        entry_sym(e) as u32
+    }
+
+    /// [`BitReader::refill`] then [`BitReader::bits`]`(n)` (`n` <= 32), the bits taken before
+    /// the refill's are merged in when they are already buffered (as in
+    /// [`BitReader::refill_decode`]).
+    #[inline(always)]
+    pub(super) fn refill_bits(&mut self, n: u32) -> u32 {
+        let Some(bytes) = self.swapped.get(self.pos..self.pos.wrapping_add(8)) else {
+            self.refill();
+            return self.bits(n);
+        };
+        let mut w = [0u8; 8];
+        w.copy_from_slice(bytes);
+        let fill = u64::from_be_bytes(w) >> self.count;
+        self.pos += ((63 - self.count) >> 3) as usize;
+        let v;
+        if self.count >= n {
+            v = ((self.buf >> 1) >> (63 - n)) as u32;
+            self.buf |= fill;
+        } else {
+            self.buf |= fill;
+            v = ((self.buf >> 1) >> (63 - n)) as u32;
+        }
+        self.count |= 56;
+        self.consume(n);
+        v
     }
 
     /// Makes sure at least `n` (<= 56) bits are buffered.
@@ -86,7 +137,11 @@ impl<'a> BitReader<'a> {
     #[inline(always)]
     pub(super) fn decode<const TB: u32>(&mut self, table: &DecodeTable<TB>) -> u32 {
         let e = table.lookup(self.buf);
-        self.consume(entry_len(e));
+        debug_assert!(entry_len(e) <= self.count);
+        // The entry's low 6 bits are its length: no mask on the chain from one lookup to the
+        // next (`entry_shift`).
+        self.buf = self.buf.wrapping_shl(entry_shift(e));
+        self.count -= entry_len(e);
         entry_sym(e) as u32
     }
 

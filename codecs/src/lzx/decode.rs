@@ -20,15 +20,14 @@ use super::bitread::{swap_words, BitReader};
 use super::consts::*;
 use super::e8;
 use super::pretree::{read_lens, PRE_TABLE_BITS};
+use super::symbols::block_loop;
 use crate::huffman::DecodeTable;
-use crate::lzcopy::copy_match;
 use crate::DecodeError;
 
 /// Primary table sizes (bits); longer codewords use second-level tables.
-const MAIN_TABLE_BITS: u32 = 10;
-const LEN_TABLE_BITS: u32 = 8;
-
-const ALIGNED_TABLE_BITS: u32 = 7;
+pub(super) const MAIN_TABLE_BITS: u32 = 10;
+pub(super) const LEN_TABLE_BITS: u32 = 8;
+pub(super) const ALIGNED_TABLE_BITS: u32 = 7;
 
 /// Longest run a pretree symbol can write (symbol 18: 20 + 31), i.e. how far past the end of a
 /// length array a run may spill.
@@ -280,107 +279,4 @@ impl<'a, 't> Decoder<'a, 't> {
         self.br.restart_at(next);
         Ok(())
     }
-}
-
-type TableRefs<'t> = (
-    &'t DecodeTable<MAIN_TABLE_BITS>,
-    &'t DecodeTable<LEN_TABLE_BITS>,
-    &'t DecodeTable<ALIGNED_TABLE_BITS>,
-);
-
-/// The symbol loop of [`Decoder::decode_block`].
-#[inline(always)]
-fn block_loop<const ALIGNED: bool>(
-    br: &mut BitReader<'_>,
-    (main, len_tree, aligned): TableRefs<'_>,
-    r: &mut [u32; 3],
-    num_main: usize,
-    out: &mut [u8],
-    mut pos: usize,
-    end: usize,
-) -> Result<(), &'static str> {
-    let out = &mut out[..end];
-    let [mut r0, mut r1, mut r2] = *r;
-    while pos < end {
-        // A refill leaves 56 bits or more: three main-tree codewords of at most 16 bits.
-        br.refill();
-        let mut sym = br.decode(main);
-        if sym < NUM_CHARS as u32 {
-            out[pos] = sym as u8;
-            pos += 1;
-            if pos == end {
-                break;
-            }
-            sym = br.decode(main);
-            if sym < NUM_CHARS as u32 {
-                out[pos] = sym as u8;
-                pos += 1;
-                if pos == end {
-                    break;
-                }
-                sym = br.decode(main);
-                if sym < NUM_CHARS as u32 {
-                    out[pos] = sym as u8;
-                    pos += 1;
-                    continue;
-                }
-            }
-        }
-        if sym as usize >= num_main {
-            return Err("invalid main-tree codeword");
-        }
-        // The rest of the match: a length codeword (16 bits at most) and verbatim bits (17) or
-        // verbatim bits and an aligned codeword (14 + 7); a refill leaves 56 bits or more.
-        br.refill();
-        let sym = sym as usize - NUM_CHARS;
-        let slot = sym / NUM_LEN_HEADERS;
-        let mut len = sym % NUM_LEN_HEADERS;
-        if len == NUM_PRIMARY_LENS {
-            let extra = br.decode(len_tree) as usize;
-            if extra >= LEN_SYMS {
-                return Err("invalid length-tree codeword");
-            }
-            len += extra;
-        }
-        len += MIN_MATCH;
-        let offset = match slot {
-            // Repeated offsets: Rn is swapped with R0.
-            0 => r0,
-            1 => {
-                std::mem::swap(&mut r0, &mut r1);
-                r0
-            }
-            2 => {
-                std::mem::swap(&mut r0, &mut r2);
-                r0
-            }
-            _ => {
-                let extra = u32::from(EXTRA_BITS[slot]);
-                let mut formatted = SLOT_BASE[slot];
-                if ALIGNED && extra >= ALIGNED_BITS {
-                    formatted += br.bits(extra - ALIGNED_BITS) << ALIGNED_BITS;
-                    let low = br.decode(aligned);
-                    if low as usize >= ALIGNED_SYMS {
-                        return Err("invalid aligned-offset codeword");
-                    }
-                    formatted += low;
-                } else {
-                    formatted += br.bits(extra);
-                }
-                (r2, r1, r0) = (r1, r0, formatted - 2);
-                r0
-            }
-        };
-        let offset = offset as usize;
-        if len > end - pos {
-            return Err("LZX match extends past the end of its block");
-        }
-        if offset > pos {
-            return Err("LZX match starts before the start of the chunk");
-        }
-        copy_match(out, pos, offset, len);
-        pos += len;
-    }
-    *r = [r0, r1, r2];
-    Ok(())
 }

@@ -1,10 +1,11 @@
 //! The XPRESS symbol loop for the bulk of a block: while 8 bytes of whole words are left, the
 //! bit buffer is refilled from a word-swapped copy of the input ([`crate::words`]) with one
 //! big-endian load (56..=63 bits, no branch), enough for three symbols of at most 15 bits
-//! ([MS-XCA] 2.2.4), and again before the offset bits of a match. Extra length bytes, the end of the input and the end of the
-//! block are left to the careful loop of [`super::decode`], which reads whole words as the
-//! reference decoder does: the state is converted to its word-by-word form ([`to_words`]) for
-//! it and back.
+//! ([MS-XCA] 2.2.4), and again before the offset bits of a match if fewer than 16 are left (a
+//! refill makes the next lookup wait for its load). Extra length bytes, the end of the input
+//! and the end of the block are left to the careful loop of [`super::decode`], which reads
+//! whole words as the reference decoder does: the state is converted to its word-by-word
+//! form ([`to_words`]) for it and back.
 
 use super::bits::Bits;
 use super::match_decode::decode_match;
@@ -113,11 +114,19 @@ pub(super) fn fast_loop<'a>(
             };
             let mut be = [0u8; 8];
             be.copy_from_slice(bytes);
-            buf |= u64::from_be_bytes(be) >> count;
+            let fill = u64::from_be_bytes(be) >> count;
             bpos += ((63 - count) >> 3) as usize;
+            // With a whole codeword still buffered, the first lookup does not wait for the
+            // refill's load.
+            let mut entry;
+            if count >= 15 {
+                entry = table.lookup(buf);
+                buf |= fill;
+            } else {
+                buf |= fill;
+                entry = table.lookup(buf);
+            }
             count |= 56;
-
-            let mut entry = table.lookup(buf);
             let mut len = entry_len(entry);
             buf <<= len;
             count -= len;
@@ -160,17 +169,21 @@ pub(super) fn fast_loop<'a>(
                 // Complete codes (the only ones accepted) have no invalid entries.
                 return Err(err(bpos, buf, count, "bad decode table"));
             }
-            // Top up for the offset bits (after three symbols, 11 bits may be left).
-            let Some(bytes) = words.get(bpos..bpos.wrapping_add(8)) else {
-                let words_state = to_words(data, p, bpos, buf, count);
-                (bits, out_pos) = decode_match(words_state, output, out_pos, 256 + header)?;
-                continue 'segment;
-            };
-            let mut be = [0u8; 8];
-            be.copy_from_slice(bytes);
-            buf |= u64::from_be_bytes(be) >> count;
-            bpos += ((63 - count) >> 3) as usize;
-            count |= 56;
+            // Top up for the offset bits (after three symbols, 11 bits may be left), only
+            // when needed: the refill's load waits for the symbols' lengths, and the next
+            // lookup for the refill.
+            if count < 16 {
+                let Some(bytes) = words.get(bpos..bpos.wrapping_add(8)) else {
+                    let words_state = to_words(data, p, bpos, buf, count);
+                    (bits, out_pos) = decode_match(words_state, output, out_pos, 256 + header)?;
+                    continue 'segment;
+                };
+                let mut be = [0u8; 8];
+                be.copy_from_slice(bytes);
+                buf |= u64::from_be_bytes(be) >> count;
+                bpos += ((63 - count) >> 3) as usize;
+                count |= 56;
+            }
             if header & 0xF == 0xF {
                 // Extra length bytes, at the word-by-word position: one byte inline, the rest
                 // (and positions needing one more word) out of line.
@@ -213,3 +226,7 @@ pub(super) fn fast_loop<'a>(
     }
     Ok((bits, out_pos))
 }
+
+#[cfg(test)]
+#[path = "fast_tests.rs"]
+mod tests;
