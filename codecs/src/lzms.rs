@@ -59,4 +59,4 @@ mod row_finder_tests;
 
 pub use crate::progress::Progress;
 pub use decode::{decompress, decompress_with_progress};
-pub use encode::{compress, compress_fast};
+pub use encode::{compress, compress_fast, compress_with_effort, Effort};
