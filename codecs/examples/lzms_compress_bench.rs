@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p wimcodecs --features wimlib-bench --example lzms_compress_bench -- \
-//!     [--chunk BYTES] [--solid] [--max-bytes BYTES] [--fast] [--only-ours] PATH...
+//!     [--chunk BYTES] [--solid] [--max-bytes BYTES] [--fast | --light] [--only-ours] PATH...
 //! ```
 //!
 //! The files under the PATHs (directories walked recursively, in sorted order; symlinks
@@ -13,7 +13,8 @@
 //! Each chunk is compressed by ours and by wimlib (`wimlib_compress`, default level 50,
 //! through `wimcodecs::wimlib_ffi`), alternating; a chunk that does not shrink counts at its
 //! raw size, as a WIM stores it. Every chunk of ours is then decoded by wimlib and compared.
-//! `--fast` measures `lzms::compress_fast` instead of `lzms::compress`; `--only-ours` skips
+//! `--fast` measures `lzms::compress_fast` instead of `lzms::compress`, `--light`
+//! `lzms::compress_with_effort(.., Effort::Light)` (what commits use); `--only-ours` skips
 //! wimlib's compressor (its columns are then meaningless).
 //! Times are this thread's CPU time.
 
@@ -32,6 +33,7 @@ fn main() {
     let mut solid = false;
     let mut skip_wimlib = false;
     let mut fast = false;
+    let mut light = false;
     let mut max_bytes = 256usize << 20;
     let mut paths = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -47,6 +49,7 @@ fn main() {
             "--solid" => solid = true,
             "--only-ours" => skip_wimlib = true,
             "--fast" => fast = true,
+            "--light" => light = true,
             _ => paths.push(PathBuf::from(a)),
         }
     }
@@ -92,6 +95,8 @@ fn main() {
         let t = cpu_time();
         let o = if fast {
             lzms::compress_fast(c)
+        } else if light {
+            lzms::compress_with_effort(c, lzms::Effort::Light)
         } else {
             lzms::compress(c)
         };

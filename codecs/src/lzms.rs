@@ -60,4 +60,4 @@ mod row_finder_tests;
 pub use crate::progress::Progress;
 pub(crate) use decode::decompress_in;
 pub use decode::{decompress, decompress_with_progress};
-pub use encode::{compress, compress_fast};
+pub use encode::{compress, compress_fast, compress_with_effort, Effort};

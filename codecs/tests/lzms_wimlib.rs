@@ -43,12 +43,16 @@ fn synthetic(n: usize, mut seed: u64) -> Vec<u8> {
     v
 }
 
-/// Compresses `chunk` with ours (both parses) and checks wimlib's and our decoding of it; also decodes
+/// Compresses `chunk` with ours (both parses, the optimal one at both efforts) and checks wimlib's and our decoding of it; also decodes
 /// wimlib's compression of it with ours. Returns (our size, wimlib's size).
 fn check(chunk: &[u8], max_block: usize) -> (usize, usize) {
     let mut dec = Decompressor::new(LZMS, max_block);
     let ours = lzms::compress(chunk);
-    for packed in ours.iter().chain(lzms::compress_fast(chunk).iter()) {
+    let others = [
+        lzms::compress_fast(chunk),
+        lzms::compress_with_effort(chunk, lzms::Effort::Light),
+    ];
+    for packed in ours.iter().chain(others.iter().flatten()) {
         assert!(packed.len() < chunk.len());
         let mut out = vec![0u8; chunk.len()];
         assert!(

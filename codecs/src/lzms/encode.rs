@@ -12,7 +12,7 @@
 
 use super::items::Items;
 use super::match_finder::MatchFinder;
-use super::optimal::parse_optimal;
+use super::optimal::{parse_optimal, DeltaSearch};
 use super::parse::{parse, Params};
 use super::row_finder::RowFinder;
 use super::x86::x86_filter;
@@ -39,6 +39,29 @@ const ROWS_FROM: usize = 1 << 20;
 /// chunk of the big fixture, 0.17% smaller than 48 in the same time.
 const ROWS_NICE: usize = 63;
 
+/// The chains' search effort of [`Effort::Light`]. On the commit benchmark's data
+/// (/usr/libexec, 51 MB in 128 KiB chunks; docs/benchmarks.md, "Session 7: XPRESS and LZMS
+/// commit speed"), with delta matches searched where used: output 1.052x wimlib's (`Normal`:
+/// 1.039x) in 0.59x wimlib's time (`Normal`: 0.93x); without delta matches at all, 1.053x in
+/// 0.54x, but a table of counters came out 6 times larger.
+const LIGHT: Params = Params {
+    depth: 12,
+    nice: 32,
+};
+
+/// How hard [`compress_with_effort`] searches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Effort {
+    /// [`compress`]: the near-optimal parse with delta matches; about wimlib's size (1.03-1.05x)
+    /// and speed per core at its default level.
+    #[default]
+    Normal,
+    /// For commits into non-solid WIMs: a shallower search on chunks under 1 MiB (larger ones
+    /// search as `Normal`), and delta matches searched only in windows after one that used
+    /// them (and in every 8th): about 1.6x `Normal`'s speed, output about 1.5% larger.
+    Light,
+}
+
 /// The lazy parse's search effort.
 const LAZY: Params = Params {
     depth: 24,
@@ -55,19 +78,38 @@ const LAZY: Params = Params {
 /// bytes per input byte plus a table of up to 16 MiB), the delta finder's tables (up to
 /// 1.5 MiB) and the output.
 pub fn compress(input: &[u8]) -> Option<Vec<u8>> {
+    compress_with_effort(input, Effort::Normal)
+}
+
+/// [`compress`] at the given effort (same contract).
+pub fn compress_with_effort(input: &[u8], effort: Effort) -> Option<Vec<u8>> {
     compress_with(input, |data, items, limit| {
-        optimal_with(data, items, limit, data.len() >= ROWS_FROM)
+        optimal_with(data, items, limit, data.len() >= ROWS_FROM, effort)
     })
 }
 
 /// The near-optimal parse with the row match finder (`rows`) or the hash chains.
-pub(super) fn optimal_with(data: &[u8], items: &mut Items, limit: usize, rows: bool) -> bool {
+pub(super) fn optimal_with(
+    data: &[u8],
+    items: &mut Items,
+    limit: usize,
+    rows: bool,
+    effort: Effort,
+) -> bool {
+    let deltas = match effort {
+        Effort::Normal => DeltaSearch::Always,
+        Effort::Light => DeltaSearch::WhereUsed,
+    };
     if rows {
         let mf = RowFinder::new(data.len(), ROWS_NICE);
-        parse_optimal(data, items, mf, ROWS_NICE, limit)
+        parse_optimal(data, items, (mf, ROWS_NICE), deltas, limit)
     } else {
-        let mf = MatchFinder::new(data.len(), OPTIMAL.depth, OPTIMAL.nice);
-        parse_optimal(data, items, mf, OPTIMAL.nice, limit)
+        let p = match effort {
+            Effort::Normal => OPTIMAL,
+            Effort::Light => LIGHT,
+        };
+        let mf = MatchFinder::new(data.len(), p.depth, p.nice);
+        parse_optimal(data, items, (mf, p.nice), deltas, limit)
     }
 }
 
@@ -75,7 +117,7 @@ pub(super) fn optimal_with(data: &[u8], items: &mut Items, limit: usize, rows: b
 #[cfg(test)]
 pub(super) fn compress_optimal_with(input: &[u8], rows: bool) -> Option<Vec<u8>> {
     compress_with(input, |data, items, limit| {
-        optimal_with(data, items, limit, rows)
+        optimal_with(data, items, limit, rows, Effort::Normal)
     })
 }
 

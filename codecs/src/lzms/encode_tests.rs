@@ -4,7 +4,7 @@
 
 use super::huffman::AdaptiveCode;
 use super::huffman_encode::AdaptiveHuffman;
-use super::{compress, compress_fast, decompress};
+use super::{compress, compress_fast, compress_with_effort, decompress, Effort};
 
 struct Rng(u64);
 
@@ -79,11 +79,16 @@ pub(super) fn sample(kind: &str, n: usize, seed: u64) -> Vec<u8> {
     v
 }
 
-/// Compresses `data` both ways and checks that our decoder gives it back; returns the
-/// compressed size (of [`compress`]).
+/// Compresses `data` every way (fast, light, normal) and checks that our decoder gives it
+/// back; returns the compressed size (of [`compress`]).
 pub(super) fn roundtrip(data: &[u8]) -> Option<usize> {
-    let fast = compress_fast(data);
-    if let Some(packed) = &fast {
+    for packed in [
+        compress_fast(data),
+        compress_with_effort(data, Effort::Light),
+    ]
+    .iter()
+    .flatten()
+    {
         check(data, packed);
     }
     let packed = compress(data);

@@ -4,6 +4,7 @@
 //! every structure it points to are untouched, so a crash at any instant leaves the old image;
 //! after it, the new one. A failure before the header write truncates the file back.
 
+mod blob_writer;
 mod chunk_pipeline;
 #[cfg(feature = "fault-injection")]
 mod fault;
@@ -29,6 +30,7 @@ mod xml;
 mod xml_append;
 
 pub use crate::wim_end::valid_end;
+pub use blob_writer::Tail;
 pub use fault_point::fault_point;
 pub use new_image::NewImage;
 pub use rebuild::{rebuild, RebuildReport};

@@ -1,9 +1,10 @@
-//! The commit's first step: the new blobs appended to the WIM, and later their blob-table
-//! entries. A solid WIM (one with solid resources: ESDs, `--solid` captures) gets them as one
+//! The commit's first step: the new blobs appended to the WIM (then the image's metadata
+//! resource), and later their blob-table entries. A solid WIM (one with solid resources: ESDs, `--solid` captures) gets them as one
 //! more solid resource, similar files together ([`super::solid_order`]), its entries appended to
 //! the table's last solid run ([`super::solid_table`]); any other WIM, one resource each, its
 //! entries at the end of the table.
 
+use super::blob_writer::{BufferWritten, Tail};
 use super::metadata::StreamHashes;
 use super::refs::FastMap;
 use super::solid_order::solid_order;
@@ -11,7 +12,8 @@ use super::solid_table::{splice_solid_run, NewSolidBlob};
 use super::solid_writer::{SolidFormat, SolidWritten};
 use super::source::CommitSource;
 use super::writer::{BlobSource, WimWriter};
-use crate::error::WimResult;
+use crate::error::{WimError, WimResult};
+use crate::format::reshdr::FLAG_METADATA;
 use crate::format::{BlobEntry, ResourceHeader, Sha1Hash};
 use crate::inode::Content;
 use crate::tree::ImageTree;
@@ -31,16 +33,17 @@ pub enum NewBlobsWritten {
     },
 }
 
-/// Appends `new_blobs` (hash, content) with `writer`, reporting `progress(done, total)` in
-/// bytes.
+/// Appends `new_blobs` (hash, content) with `writer`, then the image's metadata resource that
+/// `metadata` gives (in the blobs' compression pipeline when they are not solid), reporting
+/// `progress(done, total)` in bytes of the blobs.
 pub fn write_new_blobs(
     writer: &mut WimWriter<'_>,
     src: &CommitSource<'_>,
-    tree: &ImageTree,
-    hashes: &StreamHashes,
+    (tree, hashes): (&ImageTree, &StreamHashes),
     new_blobs: &[(Sha1Hash, Content)],
+    metadata: Tail<'_>,
     progress: &mut dyn FnMut(u64, u64),
-) -> WimResult<NewBlobsWritten> {
+) -> WimResult<(NewBlobsWritten, BufferWritten)> {
     let solid_format = SolidFormat::of(src.wim);
     let order: Vec<usize> = if solid_format.is_some() {
         let blob_hashes: Vec<Sha1Hash> = new_blobs.iter().map(|(h, _)| *h).collect();
@@ -68,13 +71,23 @@ pub fn write_new_blobs(
             progress(written.min(total), total);
         }
     };
-    Ok(match solid_format {
-        Some(format) => NewBlobsWritten::Solid {
-            written: writer.write_solid(&sources, format, &mut on_chunk)?,
-            order,
-        },
-        None => NewBlobsWritten::Separate(writer.write_blobs(&sources, true, &mut on_chunk)?),
-    })
+    match solid_format {
+        Some(format) => {
+            let written = writer.write_solid(&sources, format, &mut on_chunk)?;
+            let meta = metadata()?;
+            let hdr = writer.write_buffer(&meta, FLAG_METADATA, true)?;
+            Ok((NewBlobsWritten::Solid { written, order }, (hdr, meta)))
+        }
+        None => {
+            let (headers, meta) =
+                writer.write_blobs_then(&sources, Some(metadata), true, &mut on_chunk)?;
+            let (mut hdr, meta) = meta.ok_or_else(|| {
+                WimError::Unsupported("the metadata resource was not written".into())
+            })?;
+            hdr.flags |= FLAG_METADATA;
+            Ok((NewBlobsWritten::Separate(headers), (hdr, meta)))
+        }
+    }
 }
 
 impl NewBlobsWritten {

@@ -4,6 +4,7 @@ use std::fs::{File, OpenOptions};
 
 use sha1::{Digest, Sha1};
 
+use super::blob_writer::Tail;
 use super::hash_streams::{hash_new_streams, NewStreams};
 use super::image_stats::{image_stats, ImageStats};
 use super::integrity;
@@ -19,7 +20,6 @@ use super::xml_append::append_image;
 use crate::error::{WimError, WimResult};
 use crate::format::header::{WimHeader, FLAG_WRITE_IN_PROGRESS, HEADER_SIZE};
 use crate::format::integrity::parse_integrity_table;
-use crate::format::reshdr::FLAG_METADATA;
 use crate::format::{BlobEntry, ResourceHeader, Sha1Hash};
 use crate::inode::Content;
 use crate::resource::BlobReader;
@@ -191,9 +191,11 @@ fn write_all(
     };
     let mut writer = WimWriter::new(file, start, header.compression, chunk_size, opts.threads);
 
-    // 1. New blobs; meanwhile, on other threads, 2. the image's metadata, and the reference
-    // counts of the new image and of the one it replaces (for the blob table).
-    let (written, meta, refs) = std::thread::scope(|s| {
+    // 1. New blobs, then 2. the image's metadata, built meanwhile on another thread and
+    // compressed in the blobs' pipeline; meanwhile too, the reference counts of the new image
+    // and of the one it replaces (for the blob table).
+    let failed = |what: &str| WimError::Unsupported(format!("{what} failed (a thread panicked)"));
+    let (written, refs) = std::thread::scope(|s| {
         let meta = s.spawn(|| write_metadata(snapshot, hashes));
         let refs = s.spawn(|| -> WimResult<RefCounts> {
             let new = count_refs(snapshot, &|ino, slot, c| hashes.of(ino, slot, c));
@@ -206,28 +208,26 @@ fn write_all(
             };
             Ok(RefCounts { new, old })
         });
+        let metadata: Tail<'_> = Box::new(move || {
+            meta.join()
+                .map_err(|_| failed("building the image metadata"))
+        });
         let written = write_new_blobs(
             &mut writer,
             src,
-            snapshot,
-            hashes,
+            (snapshot, hashes),
             new_blobs,
+            metadata,
             &mut |done, total| progress(CommitPhase::Writing, done, total),
         );
-        let failed =
-            |what: &str| WimError::Unsupported(format!("{what} failed (a thread panicked)"));
-        let meta = meta
-            .join()
-            .map_err(|_| failed("building the image metadata"));
         let refs = refs
             .join()
             .map_err(|_| failed("counting the blob references"))
             .and_then(|r| r);
-        (written, meta, refs)
+        (written, refs)
     });
-    let (written, meta, counts) = (written?, meta?, refs?);
+    let ((written, (meta_hdr, meta)), counts) = (written?, refs?);
     let meta_hash = Sha1Hash(Sha1::digest(&meta).into());
-    let meta_hdr = writer.write_buffer(&meta, FLAG_METADATA, true)?;
     // The blob table entry of the image's new metadata resource.
     let new_meta = BlobEntry {
         reshdr: meta_hdr,

@@ -12,7 +12,7 @@
 //! ([`SolidFormat::chunk_size_for`]).
 
 use super::chunk_pipeline::{compress_in_order, Emit};
-use super::writer::{compress_chunk, fill, BlobSource, WimWriter};
+use super::writer::{compress_chunk, fill, BlobSource, ChunkFormat, WimWriter};
 use crate::error::{WimError, WimResult};
 use crate::format::chunk_table;
 use crate::format::header::{Compression, VERSION_SOLID};
@@ -137,8 +137,12 @@ impl WimWriter<'_> {
         let data_start = start + SOLID_HEADER_SIZE + chunks * 4;
         self.pos = data_start;
         let mut sizes: Vec<u32> = Vec::new();
-        let compressor =
-            move |raw: &[u8]| compress_chunk(format.compression, format.chunk_size, raw);
+        let chunk_format = ChunkFormat {
+            compression: format.compression,
+            chunk_size: format.chunk_size,
+            solid: true,
+        };
+        let compressor = move |raw: &[u8]| compress_chunk(chunk_format, raw);
         let threads = self.threads();
         // Each job holds a whole chunk (up to 64 MiB) and takes seconds to compress: one chunk
         // waiting is enough to keep the workers fed. In memory at most: the chunk being read,

@@ -1,6 +1,6 @@
-//! Appending resources to a WIM: blobs compressed chunk by chunk on a pool of threads with our
-//! own XPRESS/LZX/LZMS compressors, and whole buffers (metadata, blob table, XML, integrity
-//! table).
+//! Appending resources to a WIM: the writer, its positional writes, and what its resource
+//! writers share (chunk compression, cutting sources into chunks). Blobs and whole buffers are
+//! written by `blob_writer`, solid resources by `solid_writer`.
 //!
 //! Every write is positional and goes through [`WimWriter::write_at`], which also hosts the
 //! fault-injection hook of the crash tests (`fault.rs`, only with the `fault-injection` cargo
@@ -8,13 +8,11 @@
 
 use std::fs::File;
 
-use super::chunk_pipeline::{compress_in_order, Emit};
+use super::chunk_pipeline::Emit;
 use super::writeback::Writeback;
 use crate::compress;
 use crate::error::{WimError, WimResult};
-use crate::format::chunk_table;
 use crate::format::header::Compression;
-use crate::format::reshdr::FLAG_COMPRESSED;
 use crate::format::ResourceHeader;
 
 /// Appends to an open WIM file.
@@ -23,8 +21,8 @@ pub struct WimWriter<'a> {
     file: &'a File,
     /// Where the next resource starts.
     pub pos: u64,
-    compression: Compression,
-    chunk_size: u32,
+    pub(super) compression: Compression,
+    pub(super) chunk_size: u32,
     threads: usize,
     writeback: Writeback,
 }
@@ -35,18 +33,36 @@ pub struct WimWriter<'a> {
 /// closely at about its speed.
 const COMMIT_LZX_EFFORT: compress::lzx::Effort = compress::lzx::Effort::Fast;
 
+/// The LZMS compressor's effort for the chunks of non-solid resources (128 KiB in wimlib's
+/// LZMS WIMs): the light one, a shallower search and delta matches only where the data uses
+/// them, about 1.6x the speed of `Effort::Normal` (wimlib's speed per core) for output ~1.3%
+/// larger (docs/benchmarks.md, "Session 7: XPRESS and LZMS commit speed"). Solid chunks (4-64
+/// MiB, [`super::solid_writer`]) keep `Effort::Normal`: that commit meets its target already.
+const COMMIT_LZMS_EFFORT: compress::lzms::Effort = compress::lzms::Effort::Light;
+
+/// How a chunk is stored: the WIM's compression, its chunk size, and whether it is a chunk
+/// of a solid resource.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ChunkFormat {
+    pub(super) compression: Compression,
+    pub(super) chunk_size: u32,
+    pub(super) solid: bool,
+}
+
 /// Compresses one chunk; `None` means "store it raw".
-pub(super) fn compress_chunk(
-    compression: Compression,
-    chunk_size: u32,
-    data: &[u8],
-) -> Option<Vec<u8>> {
+pub(super) fn compress_chunk(format: ChunkFormat, data: &[u8]) -> Option<Vec<u8>> {
+    let ChunkFormat {
+        compression,
+        chunk_size,
+        solid,
+    } = format;
     match compression {
         Compression::Xpress => compress::xpress::compress(data),
         Compression::Lzx => {
             compress::lzx::compress_with(data, chunk_size as usize, COMMIT_LZX_EFFORT)
         }
-        Compression::Lzms => compress::lzms::compress(data),
+        Compression::Lzms if solid => compress::lzms::compress(data),
+        Compression::Lzms => compress::lzms::compress_with_effort(data, COMMIT_LZMS_EFFORT),
         Compression::None => None,
     }
     .filter(|c| c.len() < data.len())
@@ -96,7 +112,7 @@ pub(super) fn fill(
 }
 
 /// Records an empty resource for each empty source from `blob` on.
-fn skip_empty(
+pub(super) fn skip_empty(
     sources: &[BlobSource<'_>],
     blob: &mut usize,
     headers: &mut Vec<ResourceHeader>,
@@ -144,7 +160,7 @@ impl<'a> WimWriter<'a> {
     }
 
     /// True when new blobs are compressed (not for uncompressed WIMs).
-    fn compresses(&self) -> bool {
+    pub(super) fn compresses(&self) -> bool {
         matches!(
             self.compression,
             Compression::Xpress | Compression::Lzx | Compression::Lzms
@@ -164,125 +180,5 @@ impl<'a> WimWriter<'a> {
         self.writeback
             .wrote_up_to(self.file, offset.saturating_add(data.len() as u64));
         Ok(())
-    }
-
-    /// Appends `data` as one resource (compressed when `compress` and the WIM compresses).
-    pub fn write_buffer(
-        &mut self,
-        data: &[u8],
-        flags: u8,
-        compress: bool,
-    ) -> WimResult<ResourceHeader> {
-        let source: BlobSource<'_> = (
-            data.len() as u64,
-            Box::new(move |off, buf| {
-                let start = off as usize;
-                let n = buf.len().min(data.len().saturating_sub(start));
-                buf[..n].copy_from_slice(&data[start..start + n]);
-                Ok(n)
-            }),
-        );
-        let mut out = self.write_blobs(&[source], compress, &mut |_| {})?;
-        let mut hdr = out
-            .pop()
-            .ok_or_else(|| WimError::Unsupported("no resource written".into()))?;
-        hdr.flags |= flags;
-        Ok(hdr)
-    }
-
-    /// Appends each source as its own resource, in order; `progress(bytes)` after each chunk.
-    pub fn write_blobs(
-        &mut self,
-        sources: &[BlobSource<'_>],
-        compress: bool,
-        progress: &mut dyn FnMut(u64),
-    ) -> WimResult<Vec<ResourceHeader>> {
-        if !(compress && self.compresses()) {
-            return self.write_raw(sources, progress);
-        }
-        let cs = u64::from(self.chunk_size);
-        let (compression, chunk_size) = (self.compression, self.chunk_size);
-        let compressor = move |raw: &[u8]| compress_chunk(compression, chunk_size, raw);
-        let mut headers = Vec::with_capacity(sources.len());
-        // The sink's position: which blob, which of its chunks, and where its resource began.
-        let mut blob = 0usize;
-        let mut chunk_in_blob = 0u64;
-        let mut start = self.pos;
-        let mut offsets: Vec<u64> = Vec::new();
-        skip_empty(sources, &mut blob, &mut headers, self.pos);
-        let threads = self.threads;
-        compress_in_order(
-            threads,
-            threads * 4,
-            |emit| read_chunks(sources, cs, emit),
-            &compressor,
-            &mut |chunk| {
-                let size = sources[blob].0;
-                let n = size.div_ceil(cs);
-                let entry = chunk_table::entry_size(size);
-                if chunk_in_blob == 0 {
-                    start = self.pos;
-                    self.pos += (n - 1) * entry;
-                    offsets.clear();
-                } else {
-                    offsets.push(self.pos - (start + (n - 1) * entry));
-                }
-                self.write_at(self.pos, &chunk.data)?;
-                self.pos += chunk.data.len() as u64;
-                progress(chunk.raw_len as u64);
-                chunk_in_blob += 1;
-                if chunk_in_blob == n {
-                    let table = chunk_table::encode_offsets(&offsets, entry);
-                    if !table.is_empty() {
-                        self.write_at(start, &table)?;
-                    }
-                    headers.push(ResourceHeader {
-                        size_in_wim: self.pos - start,
-                        flags: FLAG_COMPRESSED,
-                        offset_in_wim: start,
-                        uncompressed_size: size,
-                    });
-                    blob += 1;
-                    chunk_in_blob = 0;
-                    skip_empty(sources, &mut blob, &mut headers, self.pos);
-                }
-                Ok(())
-            },
-        )?;
-        Ok(headers)
-    }
-
-    fn write_raw(
-        &mut self,
-        sources: &[BlobSource<'_>],
-        progress: &mut dyn FnMut(u64),
-    ) -> WimResult<Vec<ResourceHeader>> {
-        let mut headers = Vec::with_capacity(sources.len());
-        let mut buf = vec![0u8; 1 << 20];
-        for (size, read) in sources {
-            let start = self.pos;
-            let mut off = 0u64;
-            while off < *size {
-                let want = (*size - off).min(buf.len() as u64) as usize;
-                let n = read(off, &mut buf[..want])
-                    .map_err(|e| WimError::io("reading staged data for the commit", e))?;
-                if n == 0 {
-                    return Err(WimError::Unsupported(
-                        "a staged file shrank during the commit".into(),
-                    ));
-                }
-                self.write_at(self.pos, &buf[..n])?;
-                self.pos += n as u64;
-                off += n as u64;
-                progress(n as u64);
-            }
-            headers.push(ResourceHeader {
-                size_in_wim: *size,
-                flags: 0,
-                offset_in_wim: start,
-                uncompressed_size: *size,
-            });
-        }
-        Ok(headers)
     }
 }
