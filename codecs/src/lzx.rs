@@ -39,6 +39,8 @@ mod write;
 #[cfg(test)]
 mod parse_tests;
 #[cfg(test)]
+mod symbols_tests;
+#[cfg(test)]
 mod tests;
 
 pub use decode::decompress;

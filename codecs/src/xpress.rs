@@ -24,6 +24,8 @@ mod bits;
 mod decode;
 mod encode;
 mod fast;
+#[cfg(test)]
+mod fast_tests;
 mod finder;
 mod item;
 mod lazy;

@@ -20,14 +20,9 @@ use super::bitread::{swap_words, BitReader};
 use super::consts::*;
 use super::e8;
 use super::pretree::{read_lens, PRE_TABLE_BITS};
-use super::symbols::block_loop;
+use super::symbols::{block_loop, ALIGNED_TABLE_BITS, LEN_TABLE_BITS, MAIN_TABLE_BITS};
 use crate::huffman::DecodeTable;
 use crate::DecodeError;
-
-/// Primary table sizes (bits); longer codewords use second-level tables.
-pub(super) const MAIN_TABLE_BITS: u32 = 10;
-pub(super) const LEN_TABLE_BITS: u32 = 8;
-pub(super) const ALIGNED_TABLE_BITS: u32 = 7;
 
 /// Longest run a pretree symbol can write (symbol 18: 20 + 31), i.e. how far past the end of a
 /// length array a run may spill.

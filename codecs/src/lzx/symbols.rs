@@ -10,9 +10,13 @@
 
 use super::bitread::BitReader;
 use super::consts::*;
-use super::decode::{ALIGNED_TABLE_BITS, LEN_TABLE_BITS, MAIN_TABLE_BITS};
 use crate::huffman::DecodeTable;
 use crate::lzcopy::copy_inline;
+
+/// Primary table sizes (bits); longer codewords use second-level tables.
+pub(super) const MAIN_TABLE_BITS: u32 = 10;
+pub(super) const LEN_TABLE_BITS: u32 = 8;
+pub(super) const ALIGNED_TABLE_BITS: u32 = 7;
 
 /// The main, length and aligned-offset tables of a block.
 pub(super) type TableRefs<'t> = (
@@ -158,7 +162,3 @@ fn one_match<const ALIGNED: bool>(
     copy_inline(out, pos, offset, len);
     Ok(pos + len)
 }
-
-#[cfg(test)]
-#[path = "symbols_tests.rs"]
-mod tests;

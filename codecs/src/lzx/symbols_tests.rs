@@ -2,7 +2,7 @@
 //! end of the chunk (the three-literal stretch, then the one-symbol tail), every short offset
 //! (the copies of `crate::lzcopy::copy_inline`), and truncated input (refills past the end).
 
-use super::super::{compress, decompress};
+use super::{compress, decompress};
 
 /// xorshift64*: deterministic test data without a dependency.
 fn rng(seed: u64) -> impl FnMut() -> u64 {

@@ -226,7 +226,3 @@ pub(super) fn fast_loop<'a>(
     }
     Ok((bits, out_pos))
 }
-
-#[cfg(test)]
-#[path = "fast_tests.rs"]
-mod tests;

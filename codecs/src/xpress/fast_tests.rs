@@ -2,9 +2,9 @@
 //! still buffered, so a match whose offset bits need more than what three long codewords
 //! left must still get its refill, wherever the refill boundaries fall.
 
-use super::super::encode::encode_items;
-use super::super::item::{Item, Unpacked};
-use super::super::{decompress, BLOCK_SIZE};
+use super::encode::encode_items;
+use super::item::{Item, Unpacked};
+use super::{decompress, BLOCK_SIZE};
 
 /// What `items` decode to, computed the slow obvious way.
 fn expand(items: &[Item]) -> Vec<u8> {
