@@ -3,12 +3,12 @@
 //! 2.2.4, [MS-PATCH] §2.5 and LZMS alike define the copy byte by byte, each byte read after
 //! the one before it is written).
 //!
-//! Short matches (up to 64 bytes), the common case, are copied in whole 16- or 8-byte pieces
-//! when the output has room for up to 15 bytes past the match: those overshoot bytes are
-//! overwritten by what the decoder writes next, and every piece reads only bytes before the one
-//! it writes (offset >= the piece size), so it sees final bytes. Short offsets repeat their pattern in doubling
-//! pieces; long matches go to `memmove` (`copy_within`) when source and destination do not
-//! overlap. Everything is bounds-checked slice copies: no `unsafe`.
+//! Short matches (up to 64 bytes), the common case, are copied in whole 16- or 8-byte pieces when
+//! the output has room for up to 15 bytes past the match: those overshoot bytes are overwritten by
+//! what the decoder writes next, and every piece reads only bytes before the one it writes
+//! (offset >= the piece size), so it sees final bytes. Short offsets repeat their pattern in
+//! doubling pieces; long matches go to `memmove` (`copy_within`) when source and destination do
+//! not overlap. Everything is bounds-checked slice copies: no `unsafe`.
 
 /// Copies `length` bytes from `pos - offset` to `pos`, LZ77-style. The caller has checked
 /// `1 <= offset <= pos` and `pos + length <= out.len()`.

@@ -7,16 +7,15 @@
 //! `include/wimlib/lzms_constants.h`), from which this decoder was written (no code was
 //! copied), and pinned down by test vectors that `wimlib-imagex` made.
 //!
-//! A chunk is a sequence of 16-bit little-endian units read from both ends: a range-coded
-//! stream of item-kind decisions forwards from the start (`streams`), and a stream of Huffman
-//! codewords and extra bits backwards from the end (`streams`; decision probabilities in
-//! `range`). The five Huffman codes
-//! (literals, LZ offsets, lengths, delta offsets, delta powers) are never transmitted but
-//! adapt to the decoded symbols (`huffman`, their codeword lengths computed in
-//! `code_lengths`). Items are literals, LZ matches and delta matches, with LRU queues of
-//! recent offsets (`decode`, whose literal loop is the hot path; LZ matches in `lz_match`,
-//! delta matches in `delta`, queues in `matches`), decoded a block at a time, whose output
-//! `emit` then writes. After decoding, the x86 filter is undone over the whole chunk (`x86`). Slot tables and constants are in `tables`.
+//! A chunk is a sequence of 16-bit little-endian units read from both ends: a range-coded stream of
+//! item-kind decisions forwards from the start (`streams`), and a stream of Huffman codewords and
+//! extra bits backwards from the end (`streams`; decision probabilities in `range`). The five
+//! Huffman codes (literals, LZ offsets, lengths, delta offsets, delta powers) are never transmitted
+//! but adapt to the decoded symbols (`huffman`, their codeword lengths computed in `code_lengths`).
+//! Items are literals, LZ matches and delta matches, with LRU queues of recent offsets (`decode`,
+//! whose literal loop is the hot path; LZ matches in `lz_match`, delta matches in `delta`, queues
+//! in `matches`), decoded a block at a time, whose output `emit` then writes. After decoding, the
+//! x86 filter is undone over the whole chunk (`x86`). Slot tables and constants are in `tables`.
 
 mod code_lengths;
 mod decode;

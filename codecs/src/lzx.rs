@@ -14,11 +14,11 @@
 //!   window is larger than 32 KiB;
 //! * the repeated offsets start at 1 and the previous tree lengths at 0 for every chunk.
 //!
-//! Submodules: `consts` (tables), `e8` (the x86 call translation); decoding: `bitread`
-//! (input bits), `pretree` (tree lengths), `symbols` (the symbol loop), `decode`; encoding: `matchfind` (binary-tree
-//! match finder), `stats` (first statistics and prices), `parse` (shortest-path parse),
-//! `write` (block output), `bitwrite` (output bits), `encode` (the driver). Huffman tables and codes, and the match copy, are
-//! the crate's shared `crate::huffman` and `crate::lzcopy`.
+//! Submodules: `consts` (tables), `e8` (the x86 call translation); decoding: `bitread` (input
+//! bits), `pretree` (tree lengths), `symbols` (the symbol loop), `decode`; encoding: `matchfind`
+//! (binary-tree match finder), `stats` (first statistics and prices), `parse` (shortest-path
+//! parse), `write` (block output), `bitwrite` (output bits), `encode` (the driver). Huffman tables
+//! and codes, and the match copy, are the crate's shared `crate::huffman` and `crate::lzcopy`.
 
 mod bitread;
 mod bitwrite;

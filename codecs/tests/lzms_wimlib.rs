@@ -43,8 +43,9 @@ fn synthetic(n: usize, mut seed: u64) -> Vec<u8> {
     v
 }
 
-/// Compresses `chunk` with ours (both parses, the optimal one at both efforts) and checks wimlib's and our decoding of it; also decodes
-/// wimlib's compression of it with ours. Returns (our size, wimlib's size).
+/// Compresses `chunk` with ours (both parses, the optimal one at both efforts) and checks wimlib's
+/// and our decoding of it; also decodes wimlib's compression of it with ours. Returns (our size,
+/// wimlib's size).
 fn check(chunk: &[u8], max_block: usize) -> (usize, usize) {
     let mut dec = Decompressor::new(LZMS, max_block);
     let ours = lzms::compress(chunk);

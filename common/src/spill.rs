@@ -372,7 +372,8 @@ impl SpillFile {
     }
 
     /// Scratch space for `len` bytes outside the budget (a decode's input, written with
-    /// [`crate::spill_map::fill_extent`]), mapped; `None` when it cannot be mapped. Give it back with [`Self::release_scratch`].
+    /// [`crate::spill_map::fill_extent`]), mapped; `None` when it cannot be mapped. Give it back
+    /// with [`Self::release_scratch`].
     fn reserve_scratch_mapped(&self, len: u64) -> Option<(Extent, MappedExtent)> {
         let ext = {
             let mut st = self.state.lock();

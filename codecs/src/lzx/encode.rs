@@ -1,13 +1,13 @@
 //! The LZX encoder for WIM chunks.
 //!
-//! The chunk is E8-translated ([`super::e8`]), then cut into blocks (one for a 32 KiB chunk).
-//! For each block every position's matches are found once with a binary-tree match finder
-//! ([`super::matchfind`]) and cached. A lazy pass over the cache gives first symbol
-//! statistics ([`super::stats`]); then the shortest-path parse ([`super::parse`]) runs,
-//! priced with them, and at `Normal` once more, priced from its own statistics, on the blocks
-//! where those moved far from the lazy parse's ([`super::stats::mismatch`]). How deep the match finder searches and where the parse stops weighing
-//! is the [`Effort`]: `Normal` for `wimfs`'s ratio, `Fast` for commits. The block is written
-//! as a verbatim, aligned-offset or uncompressed block, whichever is smallest
+//! The chunk is E8-translated ([`super::e8`]), then cut into blocks (one for a 32 KiB chunk). For
+//! each block every position's matches are found once with a binary-tree match finder
+//! ([`super::matchfind`]) and cached. A lazy pass over the cache gives first symbol statistics
+//! ([`super::stats`]); then the shortest-path parse ([`super::parse`]) runs, priced with them, and
+//! at `Normal` once more, priced from its own statistics, on the blocks where those moved far from
+//! the lazy parse's ([`super::stats::mismatch`]). How deep the match finder searches and where the
+//! parse stops weighing is the [`Effort`]: `Normal` for `wimfs`'s ratio, `Fast` for commits. The
+//! block is written as a verbatim, aligned-offset or uncompressed block, whichever is smallest
 //! ([`super::write`]); at `Normal`, as two blocks when that is smaller ([`super::split`]).
 //!
 //! The buffers (match finder, match cache, parse arrays) are kept per thread and reused from

@@ -1,8 +1,9 @@
 //! The commit's first step: the new blobs appended to the WIM (then the image's metadata
-//! resource), and later their blob-table entries. A solid WIM (one with solid resources: ESDs, `--solid` captures) gets them as one
-//! more solid resource, similar files together ([`super::solid_order`]), its entries appended to
-//! the table's last solid run ([`super::solid_table`]); any other WIM, one resource each, its
-//! entries at the end of the table.
+//! resource), and later their blob-table entries. A solid WIM (one with solid resources: ESDs,
+//! `--solid` captures) gets them as one more solid resource, similar files together
+//! ([`super::solid_order`]), its entries appended to the table's last solid run
+//! ([`super::solid_table`]); any other WIM, one resource each, its entries at the end of the
+//! table.
 
 use super::blob_writer::{BufferWritten, Tail};
 use super::metadata::StreamHashes;
