@@ -2,17 +2,16 @@
 //! of the file mapped through [`crate::spill_map`], or memory where that is not possible), and
 //! [`StagedInput`], its compressed input.
 //!
-//! A decoded LZMS solid chunk is up to 64 MiB and its input can be nearly as big (a chunk of
-//! barely compressible data), so holding both while decoding would put up to 128 MiB in the
-//! daemon's resident set. Instead, when the output is mapped, the input is staged in a scratch
-//! extent of the same file (written piece by piece with `pwrite`, so it is page cache, not
-//! anonymous memory, and costs no page faults until the decoder reads it), and the decoder's
-//! progress reports ([`DecodeAt`]) release the pages it is done with: the output more than a
-//! window behind its position (the `resident` bytes given, shared by the decodes in flight;
-//! matches reaching further back map their pages again, cheaply, from the page cache), the
-//! input its two streams have
-//! read past, and, in the final pass, everything behind it. Released pages keep their bytes,
-//! so the release never changes what is decoded; it only bounds what is resident.
+//! A decoded LZMS solid chunk is up to 64 MiB and its input can be nearly as big (a chunk of barely
+//! compressible data), so holding both while decoding would put up to 128 MiB in the daemon's
+//! resident set. Instead, when the output is mapped, the input is staged in a scratch extent of the
+//! same file (written piece by piece with `pwrite`, so it is page cache, not anonymous memory, and
+//! costs no page faults until the decoder reads it), and the decoder's progress reports
+//! ([`DecodeAt`]) release the pages it is done with: the output more than a window behind its
+//! position (the `resident` bytes given, shared by the decodes in flight; matches reaching further
+//! back map their pages again, cheaply, from the page cache), the input its two streams have read
+//! past, and, in the final pass, everything behind it. Released pages keep their bytes, so the
+//! release never changes what is decoded; it only bounds what is resident.
 
 use std::io;
 use std::ops::Range;
