@@ -192,3 +192,34 @@ fn huffman_lengths_match_the_decoder() {
         }
     }
 }
+
+/// The delta finder's table is reused from chunk to chunk on a thread: a chunk compressed after
+/// others on the same thread must come out as on a thread of its own (stale entries from an
+/// earlier chunk would change the matches, or point past the chunk).
+#[test]
+fn reused_finder_tables_do_not_change_the_output() {
+    let chunk = sample("records", 131_072, 7);
+    for effort in [Effort::Normal, Effort::Light] {
+        let alone = std::thread::scope(|s| {
+            s.spawn(|| compress_with_effort(&chunk, effort))
+                .join()
+                .expect("thread")
+        });
+        let after_others = std::thread::scope(|s| {
+            s.spawn(|| {
+                for seed in 1..4 {
+                    let _ = compress_with_effort(&sample("records", 131_072, seed), effort);
+                }
+                let _ = compress_with_effort(&sample("mixed", 40_000, 9), effort);
+                compress_with_effort(&chunk, effort)
+            })
+            .join()
+            .expect("thread")
+        });
+        assert!(alone.is_some(), "records compress");
+        assert!(
+            alone == after_others,
+            "{effort:?}: output depends on earlier chunks"
+        );
+    }
+}
