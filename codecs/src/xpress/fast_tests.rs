@@ -3,24 +3,9 @@
 //! left must still get its refill, wherever the refill boundaries fall.
 
 use super::encode::encode_items;
-use super::item::{Item, Unpacked};
+use super::item::Item;
+use super::tests::expand;
 use super::{decompress, BLOCK_SIZE};
-
-/// What `items` decode to, computed the slow obvious way.
-fn expand(items: &[Item]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for item in items {
-        match item.unpack() {
-            Unpacked::Literal(b) => out.push(b),
-            Unpacked::Match { length, offset } => {
-                for _ in 0..length {
-                    out.push(out[out.len() - offset as usize]);
-                }
-            }
-        }
-    }
-    out
-}
 
 /// Literals 0..100 with geometric counts, so that the tree is deep and rare symbols get
 /// codewords of 14..=15 bits, then groups of two rare literals and a rare match with 12..=15

@@ -29,7 +29,7 @@ fn mat(length: u32, offset: u32) -> Item {
 }
 
 /// What `items` decode to, computed the slow obvious way.
-fn expand(items: &[Item]) -> Vec<u8> {
+pub(super) fn expand(items: &[Item]) -> Vec<u8> {
     let mut out = Vec::new();
     for item in items {
         match item.unpack() {
