@@ -96,20 +96,25 @@ pub(super) fn count(items: &[Item], num_main: usize) -> Freqs {
         aligned: [0; ALIGNED_SYMS],
     };
     for &it in items {
-        if it.is_literal() {
-            f.main[it.code as usize] += 1;
-            continue;
-        }
-        let (sym, len_sym, slot) = match_symbols(it);
-        f.main[sym] += 1;
-        if let Some(l) = len_sym {
-            f.len[l] += 1;
-        }
-        if it.code >= 3 && u32::from(EXTRA_BITS[slot]) >= ALIGNED_BITS {
-            f.aligned[(it.code & 7) as usize] += 1;
-        }
+        add(&mut f, it);
     }
     f
+}
+
+/// Counts the symbols of one item into `f`.
+pub(super) fn add(f: &mut Freqs, it: Item) {
+    if it.is_literal() {
+        f.main[it.code as usize] += 1;
+        return;
+    }
+    let (sym, len_sym, slot) = match_symbols(it);
+    f.main[sym] += 1;
+    if let Some(l) = len_sym {
+        f.len[l] += 1;
+    }
+    if it.code >= 3 && u32::from(EXTRA_BITS[slot]) >= ALIGNED_BITS {
+        f.aligned[(it.code & 7) as usize] += 1;
+    }
 }
 
 /// Prices from statistics, in 1/[`S`] bits: each seen main and length symbol its information
