@@ -52,14 +52,24 @@ impl<'a> BitReader<'a> {
         }
     }
 
+    /// The fast refill's load, while 8 bytes of `swapped` are left: the bits that top the
+    /// buffer up to 56..=63 (to be ORed into it, then `count |= 56`), with `pos` moved past
+    /// the whole bytes they take. `None` near the end (the careful [`refill_slow`]).
+    #[inline(always)]
+    fn fast_fill(&mut self) -> Option<u64> {
+        let bytes = self.swapped.get(self.pos..self.pos.wrapping_add(8))?;
+        let mut w = [0u8; 8];
+        w.copy_from_slice(bytes);
+        let fill = u64::from_be_bytes(w) >> self.count;
+        self.pos += ((63 - self.count) >> 3) as usize;
+        Some(fill)
+    }
+
     /// Tops the buffer up to at least 56 bits (whole bytes only, so at most 63).
     #[inline(always)]
     pub(super) fn refill(&mut self) {
-        if let Some(bytes) = self.swapped.get(self.pos..self.pos.wrapping_add(8)) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(bytes);
-            self.buf |= u64::from_be_bytes(w) >> self.count;
-            self.pos += ((63 - self.count) >> 3) as usize;
+        if let Some(fill) = self.fast_fill() {
+            self.buf |= fill;
             self.count |= 56;
         } else {
             // By value, so that the reader's address never escapes and it can stay in
@@ -75,14 +85,10 @@ impl<'a> BitReader<'a> {
     /// of the symbols before it.
     #[inline(always)]
     pub(super) fn refill_decode<const TB: u32>(&mut self, table: &DecodeTable<TB>) -> u32 {
-        let Some(bytes) = self.swapped.get(self.pos..self.pos.wrapping_add(8)) else {
+        let Some(fill) = self.fast_fill() else {
             self.refill();
             return self.decode(table);
         };
-        let mut w = [0u8; 8];
-        w.copy_from_slice(bytes);
-        let fill = u64::from_be_bytes(w) >> self.count;
-        self.pos += ((63 - self.count) >> 3) as usize;
         let e;
         if self.count >= 16 {
             e = table.lookup(self.buf);
@@ -102,14 +108,10 @@ impl<'a> BitReader<'a> {
     /// [`BitReader::refill_decode`]).
     #[inline(always)]
     pub(super) fn refill_bits(&mut self, n: u32) -> u32 {
-        let Some(bytes) = self.swapped.get(self.pos..self.pos.wrapping_add(8)) else {
+        let Some(fill) = self.fast_fill() else {
             self.refill();
             return self.bits(n);
         };
-        let mut w = [0u8; 8];
-        w.copy_from_slice(bytes);
-        let fill = u64::from_be_bytes(w) >> self.count;
-        self.pos += ((63 - self.count) >> 3) as usize;
         let v;
         if self.count >= n {
             v = ((self.buf >> 1) >> (63 - n)) as u32;
