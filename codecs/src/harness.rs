@@ -79,13 +79,20 @@ pub fn lzx_roundtrip_window(chunk: &[u8], window: usize) -> Option<usize> {
     Some(packed.len())
 }
 
-/// LZMS: bytes 0..3 (little-endian, modulo 1 MiB + 1) are the output size, the rest the chunk.
-pub fn lzms_decode(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    let Some((size, input)) = data.split_first_chunk::<3>() else {
-        return Ok(Vec::new());
-    };
+/// The output size and the chunk of an LZMS harness input: bytes 0..3 (little-endian, modulo
+/// 1 MiB + 1), then the rest; `None` for fewer than 3 bytes.
+fn lzms_input(data: &[u8]) -> Option<(usize, &[u8])> {
+    let (size, input) = data.split_first_chunk::<3>()?;
     let size = (usize::from(size[0]) | usize::from(size[1]) << 8 | usize::from(size[2]) << 16)
         % ((1 << 20) + 1);
+    Some((size, input))
+}
+
+/// LZMS: bytes 0..3 (little-endian, modulo 1 MiB + 1) are the output size, the rest the chunk.
+pub fn lzms_decode(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let Some((size, input)) = lzms_input(data) else {
+        return Ok(Vec::new());
+    };
     decode_twice(size, |out| lzms::decompress(input, out))
 }
 
@@ -93,11 +100,9 @@ pub fn lzms_decode(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
 /// the two-pass path of bigger chunks (its item pass and its write pass), whatever the size.
 /// Input as for [`lzms_decode`]. Panics unless both give the same bytes or the same error.
 pub fn lzms_decode_two_pass(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    let Some((size, input)) = data.split_first_chunk::<3>() else {
+    let Some((size, input)) = lzms_input(data) else {
         return Ok(Vec::new());
     };
-    let size = (usize::from(size[0]) | usize::from(size[1]) << 8 | usize::from(size[2]) << 16)
-        % ((1 << 20) + 1);
     let two = decode_twice(size, |out| lzms::decompress_in(input, out, false));
     let mut one = vec![0u8; size];
     let direct = lzms::decompress_in(input, &mut one, true).map(|()| one);

@@ -17,6 +17,30 @@ use wimcodecs::{harness, DecodeError};
 
 type Decode = fn(&[u8]) -> Result<Vec<u8>, DecodeError>;
 
+/// Which damaged copies of an input [`decode_damaged`] decodes: its prefixes of
+/// `cuts_from`, `cuts_from + cut_step`, ... bytes, and copies with byte `flips_from`,
+/// `flips_from + flip_step`, ... XORed with `flip`.
+struct Damage {
+    cuts_from: usize,
+    cut_step: usize,
+    flips_from: usize,
+    flip_step: usize,
+    flip: u8,
+}
+
+/// Decodes the truncations and bit flips of `data` that `damage` names; each must decode or
+/// fail with a `DecodeError` (the harness panics on anything else).
+fn decode_damaged(data: &[u8], decode: Decode, damage: Damage) {
+    for cut in (damage.cuts_from..data.len()).step_by(damage.cut_step) {
+        let _ = decode(&data[..cut]);
+    }
+    for pos in (damage.flips_from..data.len()).step_by(damage.flip_step) {
+        let mut d = data.to_vec();
+        d[pos] ^= damage.flip;
+        let _ = decode(&d);
+    }
+}
+
 /// Replays the inputs of one target; returns how many there were and how many decoded.
 fn replay(target: &str, decode: Decode) -> (usize, usize) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,14 +53,17 @@ fn replay(target: &str, decode: Decode) -> (usize, usize) {
         let result = decode(&data);
         println!("{}: {:?}", path.display(), result.as_ref().map(Vec::len));
         ok += usize::from(result.is_ok_and(|out| !out.is_empty()));
-        for cut in (0..data.len()).step_by(5) {
-            let _ = decode(&data[..cut]);
-        }
-        for pos in (2..data.len()).step_by(11) {
-            let mut d = data.clone();
-            d[pos] ^= 0x10;
-            let _ = decode(&d);
-        }
+        decode_damaged(
+            &data,
+            decode,
+            Damage {
+                cuts_from: 0,
+                cut_step: 5,
+                flips_from: 2,
+                flip_step: 11,
+                flip: 0x10,
+            },
+        );
         n += 1;
     }
     (n, ok)
@@ -92,14 +119,14 @@ fn lzms_reference_chunks_two_pass() {
         let out = harness::lzms_decode_two_pass(&data).expect("a reference chunk decodes");
         assert!(out == raw, "{}: decoded bytes differ", path.display());
         let step = (data.len() / 24).max(1);
-        for cut in (3..data.len()).step_by(step) {
-            let _ = harness::lzms_decode_two_pass(&data[..cut]);
-        }
-        for pos in (3..data.len()).step_by(step) {
-            let mut d = data.clone();
-            d[pos] ^= 0x08;
-            let _ = harness::lzms_decode_two_pass(&d);
-        }
+        let damage = Damage {
+            cuts_from: 3,
+            cut_step: step,
+            flips_from: 3,
+            flip_step: step,
+            flip: 0x08,
+        };
+        decode_damaged(&data, harness::lzms_decode_two_pass, damage);
         n += 1;
     }
     assert!(n >= 8, "expected wimlib's LZMS chunks, found {n}");
