@@ -15,6 +15,7 @@ pub mod chunk_key;
 pub mod decode_budget;
 pub mod errno;
 pub mod fields;
+pub mod files_ahead;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod io;

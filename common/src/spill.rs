@@ -296,8 +296,17 @@ impl SpillFile {
         }
         let cell = Arc::clone(self.inflight.lock().entry(key).or_default());
         let result = self.fill(&cell, key, within, out, fill, &read_error);
+        // The slot leaves the map with its last user, not with the first to finish: a fill
+        // that failed (no decode budget) would otherwise let a later miss of the chunk start
+        // a second decode beside that of a thread still holding the slot. Slots are cloned
+        // and dropped only under this lock, so the count is exact.
         let mut inflight = self.inflight.lock();
-        if inflight.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+        let ours = Arc::as_ptr(&cell);
+        drop(cell);
+        if inflight
+            .get(&key)
+            .is_some_and(|c| Arc::as_ptr(c) == ours && Arc::strong_count(c) == 1)
+        {
             inflight.remove(&key);
         }
         result

@@ -190,6 +190,83 @@ fn a_failed_decode_gives_its_space_back_and_a_retry_succeeds() {
     assert_eq!(spill.read(&key(s, 1), 0, &mut buf).expect("read"), Some(4));
 }
 
+/// A fill that fails (no decode budget) while another thread waits for the same chunk leaves
+/// that thread to decode it, and a third miss meanwhile waits for that decode instead of
+/// starting its own.
+#[test]
+fn a_failed_fill_leaves_one_decode_of_its_chunk() {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    let spill = Arc::new(SpillFile::create_in(&dir(), 1 << 20).expect("spill"));
+    let k = key(SourceId::fresh(), 7);
+    let decodes = Arc::new(AtomicUsize::new(0));
+    let miss = |spill: Arc<SpillFile>, decodes: Arc<AtomicUsize>, permit_ok: bool, hold: u64| {
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 2];
+            spill.read_or_fill(
+                k,
+                0,
+                &mut buf,
+                ChunkFill {
+                    len: 100_000,
+                    permit: |_| {
+                        std::thread::sleep(Duration::from_millis(hold));
+                        if permit_ok {
+                            Ok(())
+                        } else {
+                            Err(io::Error::other("no decode budget"))
+                        }
+                    },
+                    resident: 0,
+                    decode: |t: &mut SpillTarget<'_>| {
+                        decodes.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(hold));
+                        t.copy_in(|_, piece| {
+                            piece.fill(9);
+                            Ok(())
+                        })
+                    },
+                },
+                |e| e,
+            )
+        })
+    };
+    // The first fill holds the slot for a while, then finds no budget.
+    let failing = miss(Arc::clone(&spill), Arc::clone(&decodes), false, 300);
+    std::thread::sleep(Duration::from_millis(50));
+    // This one waits for the slot, then decodes (slowly).
+    let decoding = miss(Arc::clone(&spill), Arc::clone(&decodes), true, 300);
+    assert!(failing.join().expect("join").is_err());
+    std::thread::sleep(Duration::from_millis(100));
+    // A miss while that decode runs.
+    let (done_tx, done_rx) = channel();
+    let late = {
+        let h = miss(Arc::clone(&spill), Arc::clone(&decodes), true, 0);
+        std::thread::spawn(move || {
+            let r = h.join().expect("join");
+            let _ = done_tx.send(());
+            r
+        })
+    };
+    assert_eq!(decoding.join().expect("join").expect("decoded"), 2);
+    done_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the late miss ends");
+    assert_eq!(late.join().expect("join").expect("read"), 2);
+    assert_eq!(
+        decodes.load(Ordering::SeqCst),
+        1,
+        "the chunk was decoded twice"
+    );
+    assert!(!spill.has_or_fills(&k) || spill.contains(&k));
+    assert!(
+        spill.inflight.lock().is_empty(),
+        "a fill slot was left behind"
+    );
+}
+
 /// A chunk decoded from an input staged in the file, with progress reports releasing pages
 /// as a decoder's would, reads back whole; the input's scratch space is given back and reused.
 #[test]

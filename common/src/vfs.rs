@@ -117,6 +117,18 @@ pub struct OpenInfo {
     pub immutable: bool,
 }
 
+/// A regular file of a directory's listing, for reading ahead across files
+/// ([`crate::files_ahead`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListedFile {
+    /// Its position in the listing ([`Vfs::readdir`]'s offset of the entry).
+    pub index: usize,
+    /// Its inode.
+    pub ino: u64,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
 /// Filesystem-wide numbers for `statfs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatFs {
@@ -283,6 +295,20 @@ pub trait Vfs: Send + Sync + 'static {
     /// answer short times so that new files appear.
     fn cache_ttl(&self, _ino: u64) -> Option<std::time::Duration> {
         None
+    }
+
+    /// Where regular file `ino` is listed: its directory and its position in that directory's
+    /// listing (for a hard-linked file, one of its names). Used to read ahead across files
+    /// ([`crate::files_ahead`]) on [`Self::immutable_stateless`] images; `None` (the default)
+    /// turns that off.
+    fn listing_place(&self, _ino: u64) -> Option<(u64, usize)> {
+        None
+    }
+
+    /// The regular files of directory `dir`'s listing at positions `from..to`, in listing
+    /// order.
+    fn listed_files(&self, _dir: u64, _from: usize, _to: usize) -> Vec<ListedFile> {
+        Vec::new()
     }
 
     // ---- the write half (read-write mounts) ----

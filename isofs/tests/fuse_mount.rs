@@ -26,6 +26,7 @@ fn every_fixture_matches_its_oracle_through_fuse() {
             subtype: "isofs".into(),
             allow_other: false,
             threads: 2,
+            files_ahead: true,
         };
         let mut session = match FuseSession::mount(fs, &dir, &opts) {
             Ok(s) => s,

@@ -21,6 +21,8 @@ pub mod fuse {
         pub allow_other: bool,
         /// Dispatcher threads.
         pub threads: usize,
+        /// Unused on Windows (the cache manager reads ahead on its own).
+        pub files_ahead: bool,
     }
 
     impl Default for FuseOptions {
@@ -30,6 +32,7 @@ pub mod fuse {
                 subtype: "image".into(),
                 allow_other: false,
                 threads: 4,
+                files_ahead: true,
             }
         }
     }

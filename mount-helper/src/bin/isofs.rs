@@ -149,6 +149,7 @@ impl MountSettings {
                 subtype: "isofs".into(),
                 allow_other: self.allow_other,
                 threads: 4,
+                files_ahead: true,
             },
         }
     }

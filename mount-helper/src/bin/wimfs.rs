@@ -196,6 +196,10 @@ struct MountArgs {
     /// Worker threads serving requests.
     #[arg(long, default_value_t = 4)]
     threads: usize,
+    /// Do not hand files to the kernel ahead of a reader going through directories in
+    /// listing order (read-only mounts; for comparisons).
+    #[arg(long)]
+    no_files_ahead: bool,
     /// Append the daemon's log to this file.
     #[arg(long)]
     log_file: Option<PathBuf>,
@@ -250,6 +254,7 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
             subtype: "wimfs".into(),
             allow_other: args.allow_other,
             threads: args.threads,
+            files_ahead: !args.no_files_ahead,
         },
     };
     #[cfg(unix)]

@@ -7,6 +7,7 @@ mod content;
 mod create;
 pub mod journal;
 mod journal_base;
+mod listing_place;
 mod live_commit;
 mod mounted_image;
 mod read;

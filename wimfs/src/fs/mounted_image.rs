@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 
-use common::vfs::{Attr, DirEntry, OpenInfo, SetAttr, StatFs, Vfs, VfsError, VfsResult};
+use common::vfs::{
+    Attr, DirEntry, ListedFile, OpenInfo, SetAttr, StatFs, Vfs, VfsError, VfsResult,
+};
 use parking_lot::{Mutex, RwLock};
 
 use super::journal::Journal;
@@ -82,6 +84,9 @@ pub struct WimFs {
     pub(super) journal: Option<Mutex<Journal>>,
     /// Set when records were written since the last sync.
     pub(super) journal_unsynced: AtomicBool,
+    /// Each inode's position in its directory's listing, built at the first use
+    /// (`listing_place.rs`).
+    pub(super) listing_positions: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl WimFs {
@@ -127,6 +132,7 @@ impl WimFs {
             missing_data,
             journal,
             journal_unsynced: AtomicBool::new(false),
+            listing_positions: std::sync::OnceLock::new(),
         };
         fs.replay(&ops)
             .map_err(|e| WimError::Unsupported(e.to_string()))?;
@@ -226,6 +232,12 @@ impl Vfs for WimFs {
     /// comes with them; unless a file's blob is missing (only its open can fail).
     fn immutable_stateless(&self) -> bool {
         self.staging.is_none() && !self.missing_data
+    }
+    fn listing_place(&self, ino: u64) -> Option<(u64, usize)> {
+        self.do_listing_place(ino)
+    }
+    fn listed_files(&self, dir: u64, from: usize, to: usize) -> Vec<ListedFile> {
+        self.do_listed_files(dir, from, to)
     }
     fn setattr(&self, ino: u64, changes: &SetAttr) -> VfsResult<Attr> {
         self.do_setattr(ino, changes)

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::push_ahead::PushAhead;
 use super::request_counts::{RequestCounts, RequestKind};
 use crate::vfs::Vfs;
 
@@ -22,6 +23,8 @@ pub struct FuseAdapter<V: Vfs> {
     /// READ.
     pub(super) stateless: bool,
     pub(super) counts: RequestCounts,
+    /// Hands files to the kernel ahead of the reader (stateless images only).
+    pub(super) push_ahead: Option<Arc<PushAhead<V>>>,
 }
 
 impl<V: Vfs> FuseAdapter<V> {
@@ -33,11 +36,13 @@ impl<V: Vfs> FuseAdapter<V> {
             Duration::from_secs(1)
         };
         let stateless = vfs.read_only() && vfs.immutable_stateless();
+        let push_ahead = stateless.then(|| PushAhead::new(&vfs));
         Self {
             vfs,
             ttl,
             stateless,
             counts: RequestCounts::default(),
+            push_ahead,
         }
     }
 

@@ -114,7 +114,12 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
             }
             let buf = &mut buf[..size as usize];
             match self.vfs.read(ino.0, fh.0, offset, buf) {
-                Ok(n) => reply.data(&buf[..n.min(buf.len())]),
+                Ok(n) => {
+                    reply.data(&buf[..n.min(buf.len())]);
+                    if let Some(push) = &self.push_ahead {
+                        push.read_answered(ino.0, offset);
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(ino = ino.0, offset, "read failed: {e}");
                     reply.error(errno(&e))
@@ -195,6 +200,9 @@ impl<V: Vfs> Filesystem for FuseAdapter<V> {
     ) {
         self.count(RequestKind::Readdirplus);
         self.list_plus(ino, offset, reply);
+        if let Some(push) = self.push_ahead.as_ref().filter(|_| offset == 0) {
+            push.listed(ino.0);
+        }
     }
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {

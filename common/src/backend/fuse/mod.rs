@@ -12,6 +12,7 @@ mod adapter;
 mod convert;
 mod filesystem;
 mod listing;
+mod push_ahead;
 mod request_counts;
 mod session;
 mod unmount;

@@ -21,6 +21,9 @@ pub struct FuseOptions {
     pub allow_other: bool,
     /// Worker threads serving requests.
     pub threads: usize,
+    /// Hand files to the kernel ahead of a reader going through directories in listing
+    /// order (`push_ahead.rs`; images that need no open state only).
+    pub files_ahead: bool,
 }
 
 impl Default for FuseOptions {
@@ -30,6 +33,7 @@ impl Default for FuseOptions {
             subtype: "image".into(),
             allow_other: false,
             threads: 4,
+            files_ahead: true,
         }
     }
 }
@@ -86,7 +90,12 @@ impl<V: Vfs> FuseSession<V> {
     pub fn mount(vfs: Arc<V>, mountpoint: &Path, opts: &FuseOptions) -> std::io::Result<Self> {
         let cfg = fuser_config(opts, vfs.read_only());
         let mountpoint = mountpoint.canonicalize()?;
-        let session = fuser::Session::new(FuseAdapter::new(vfs), &mountpoint, &cfg)?;
+        let adapter = FuseAdapter::new(vfs);
+        let push_ahead = adapter.push_ahead.clone();
+        let session = fuser::Session::new(adapter, &mountpoint, &cfg)?;
+        if let Some(push) = push_ahead.filter(|_| opts.files_ahead) {
+            push.connect(session.notifier());
+        }
         let device = session.as_fd().try_clone_to_owned()?;
         Ok(Self {
             session: Some(session),

@@ -1,0 +1,144 @@
+//! Reading ahead across files (`common::files_ahead`, the FUSE adapter's `push_ahead`): a
+//! reader going through a read-only mount's directories in listing order (`tar`, `cp -r`)
+//! finds most small files already in the kernel's cache, handed over by the daemon with
+//! `FUSE_NOTIFY_STORE`, and sends far fewer READs than files; every byte it reads equals
+//! `wimlib-imagex apply`'s extraction, and a file whose blob fails its check still reads as
+//! EIO, never as handed-over data. `--no-files-ahead` turns the hand-over off: then every file
+//! costs a READ (the comparison that shows the hand-over is what saves them).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::*;
+
+/// Small files per directory.
+const PER_DIR: usize = 150;
+/// The file whose blob is damaged in the WIM (in directory `a`).
+const DAMAGED: &str = "a/f075";
+
+/// Directories `a`, `b` and `b/c` of PER_DIR small files each (with empty files, a file over
+/// the hand-over's size limit, symlinks and subdirectories among them, as in real trees).
+fn make_tree(src: &Path) {
+    for (d, dir) in ["a", "b", "b/c"].iter().enumerate() {
+        let dir = src.join(dir);
+        fs::create_dir_all(&dir).expect("mkdir");
+        for i in 0..PER_DIR {
+            let seed = (d * PER_DIR + i) as u32 + 1;
+            let len = if i % 41 == 7 {
+                0
+            } else {
+                1 + (i * 7919) % 30_000
+            };
+            fs::write(dir.join(format!("f{i:03}")), noise(len, seed)).expect("write");
+            if i % 37 == 5 {
+                fs::create_dir_all(dir.join(format!("f{i:03}-sub"))).expect("mkdir");
+                fs::write(dir.join(format!("f{i:03}-sub/x")), noise(900, seed)).expect("write");
+                std::os::unix::fs::symlink("x", dir.join(format!("f{i:03}-link"))).expect("ln");
+            }
+        }
+        fs::write(dir.join("f100-big"), noise(1_500_000, d as u32 + 900)).expect("write");
+    }
+}
+
+/// The adapter's request counters of the mount at `root`.
+fn request_counts(root: &Path) -> BTreeMap<String, u64> {
+    let out = run(Command::new("getfattr")
+        .args(["--only-values", "-n", "fuse.request_counts"])
+        .arg(root));
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            Some((k.to_string(), v.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Reads every regular file under `dir` the way `tar` does (each directory in listing order,
+/// subdirectories where they are listed), comparing it with its copy under `want`; the damaged
+/// file must fail with EIO. Returns the number of files read.
+fn read_in_listing_order(dir: &Path, rel: &Path, want: &Path) -> usize {
+    let mut files = 0;
+    for entry in fs::read_dir(dir).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let rel = rel.join(entry.file_name());
+        let kind = entry.file_type().expect("file type");
+        if kind.is_dir() {
+            files += read_in_listing_order(&entry.path(), &rel, want);
+        } else if kind.is_file() {
+            files += 1;
+            let got = fs::read(entry.path());
+            if rel == Path::new(DAMAGED) {
+                let err = got
+                    .map(|d| d.len())
+                    .expect_err("a damaged blob must not read");
+                assert_eq!(
+                    err.raw_os_error(),
+                    Some(libc::EIO),
+                    "{}: {err}",
+                    rel.display()
+                );
+            } else {
+                let got = got.unwrap_or_else(|e| panic!("{}: {e}", rel.display()));
+                let expected = fs::read(want.join(&rel)).expect("the applied copy");
+                assert!(got == expected, "{} differs from wimlib's", rel.display());
+            }
+        }
+    }
+    files
+}
+
+/// Mounts `wim` with `extra` options, reads it in listing order, and returns (files, READs).
+fn reads_for_a_walk(wim: &Path, mnt: &Path, want: &Path, extra: &[&str]) -> (u64, u64) {
+    let m = MountGuard::wimfs(wim, "1", mnt, extra);
+    let before = request_counts(m.path())["read"];
+    let files = read_in_listing_order(m.path(), Path::new(""), want) as u64;
+    let reads = request_counts(m.path())["read"] - before;
+    eprintln!("{extra:?}: {reads} READs for {files} files");
+    drop(m);
+    (files, reads)
+}
+
+#[test]
+fn a_walk_in_listing_order_reads_files_handed_over_ahead() {
+    let dir = TempDir::new("files-ahead");
+    let src = dir.path().join("src");
+    make_tree(&src);
+    let wim = dir.path().join("t.wim");
+    capture(&src, &wim, "none");
+    let applied = dir.path().join("applied");
+    apply(&wim, "1", &applied);
+    damage_blob(&wim, &src.join(DAMAGED));
+    let mnt: PathBuf = dir.path().join("m");
+    fs::create_dir_all(&mnt).expect("mkdir");
+
+    let (files, reads) = reads_for_a_walk(&wim, &mnt, &applied, &[]);
+    assert!(
+        reads * 3 <= files,
+        "{reads} READs for {files} files: the files were not handed over ahead"
+    );
+    let (files_off, reads_off) = reads_for_a_walk(&wim, &mnt, &applied, &["--no-files-ahead"]);
+    assert_eq!(files_off, files);
+    assert!(
+        reads_off >= files - 3,
+        "{reads_off} READs for {files} files without the hand-over"
+    );
+}
+
+/// Flips a byte in the middle of the raw blob of the file at `original` (an uncompressed WIM
+/// holds its bytes as they are).
+fn damage_blob(wim: &Path, original: &Path) {
+    let data = fs::read(original).expect("read");
+    let mut bytes = fs::read(wim).expect("read wim");
+    let needle = &data[data.len() / 2..data.len() / 2 + 64];
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the raw blob is in the WIM");
+    bytes[at] ^= 0x55;
+    fs::write(wim, &bytes).expect("write wim");
+}
