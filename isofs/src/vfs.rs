@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use common::cache::{ChunkCache, SourceId};
 use common::io::{FileSource, ReadAt};
-use common::vfs::{Attr, DirEntry, FileKind, OpenInfo, StatFs, Vfs, VfsError, VfsResult};
+use common::vfs::{
+    Attr, DirEntry, FileKind, ListedFile, OpenInfo, StatFs, Vfs, VfsError, VfsResult,
+};
 
 use crate::error::{IsoError, IsoResult};
 use crate::image::{build_tree, OpenOptions, Recognized, TreeKind};
@@ -177,6 +179,37 @@ impl Vfs for IsoFs {
     /// An ISO image never changes under the mount and reads need no handle.
     fn immutable_stateless(&self) -> bool {
         true
+    }
+
+    fn listing_place(&self, ino: u64) -> Option<(u64, usize)> {
+        let node = self.tree.node(ino)?;
+        (node.kind() == FileKind::File)
+            .then(|| self.tree.place(ino))
+            .flatten()
+    }
+
+    fn listed_files(&self, dir: u64, from: usize, to: usize) -> Vec<ListedFile> {
+        let Some(Content::Dir(children)) = self.tree.node(dir).map(|n| &n.content) else {
+            return Vec::new();
+        };
+        let Some(entries) = children.get(from..to.min(children.len())) else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| {
+                let node = self
+                    .tree
+                    .node(c.ino)
+                    .filter(|n| n.kind() == FileKind::File)?;
+                Some(ListedFile {
+                    index: from + k,
+                    ino: c.ino,
+                    size: node.size(),
+                })
+            })
+            .collect()
     }
 
     fn readlink(&self, ino: u64) -> VfsResult<Vec<u8>> {

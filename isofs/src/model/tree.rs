@@ -15,6 +15,9 @@ pub const MAX_NODES: usize = 16 << 20;
 #[derive(Debug)]
 pub struct Tree {
     nodes: Vec<Node>,
+    /// Where each node is listed first: (directory inode, position in its listing), by inode
+    /// - 1; (0, 0) for the root and unlisted nodes.
+    places: Vec<(u32, u32)>,
 }
 
 impl Tree {
@@ -32,6 +35,14 @@ impl Tree {
     /// True if the tree has no nodes (never, once built: the root exists).
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
+    }
+
+    /// The directory listing `ino` (the first to, for a file with several names) and its
+    /// position in that listing ([`common::vfs::Vfs::listing_place`]).
+    pub fn place(&self, ino: u64) -> Option<(u64, usize)> {
+        let idx = usize::try_from(ino.checked_sub(1)?).ok()?;
+        let &(dir, pos) = self.places.get(idx)?;
+        (dir != 0).then(|| (u64::from(dir), pos as usize))
     }
 
     /// Looks `name` up in directory `dir`.
@@ -157,8 +168,34 @@ impl TreeBuilder {
                 _ => links[i].max(1),
             };
         }
-        Tree { nodes: self.nodes }
+        let places = places(&self.nodes);
+        Tree {
+            nodes: self.nodes,
+            places,
+        }
     }
+}
+
+/// Where each of `nodes` is listed first (see [`Tree::place`]); inode numbers fit in `u32`
+/// (at most [`MAX_NODES`]).
+fn places(nodes: &[Node]) -> Vec<(u32, u32)> {
+    let mut places = vec![(0u32, 0u32); nodes.len()];
+    for (d, node) in nodes.iter().enumerate() {
+        let (Content::Dir(children), Ok(dir)) = (&node.content, u32::try_from(d + 1)) else {
+            continue;
+        };
+        for (pos, c) in children.iter().enumerate() {
+            let slot = usize::try_from(c.ino.wrapping_sub(1)).ok();
+            if let (Some(place), Ok(pos)) =
+                (slot.and_then(|s| places.get_mut(s)), u32::try_from(pos))
+            {
+                if place.0 == 0 {
+                    *place = (dir, pos);
+                }
+            }
+        }
+    }
+    places
 }
 
 #[cfg(test)]
@@ -184,6 +221,10 @@ mod tests {
         assert_eq!(t.lookup(1, b"a_x"), Some(f));
         assert_eq!(t.lookup(1, b"b"), Some(f));
         assert_eq!(t.node(f).expect("node").nlink, 2);
+        // Listed first as "a_x", the first name in order.
+        assert_eq!(t.place(f), Some((1, 0)));
+        assert_eq!(t.place(g), None, "g lost its only name to f");
+        assert_eq!(t.place(1), None);
         assert_eq!(t.node(1).expect("root").nlink, 2);
         assert!(t.node(0).is_none());
         assert!(t.node(99).is_none());

@@ -80,6 +80,10 @@ enum Command {
         /// Let other users access the mount (needs user_allow_other in /etc/fuse.conf).
         #[arg(long)]
         allow_other: bool,
+        /// Do not hand files to the kernel ahead of a reader going through directories in
+        /// listing order (for comparisons).
+        #[arg(long)]
+        no_files_ahead: bool,
         /// Stay in the foreground until unmounted.
         #[arg(short, long)]
         foreground: bool,
@@ -136,6 +140,7 @@ struct MountSettings {
     cache_mb: usize,
     spill: SpillArgs,
     allow_other: bool,
+    files_ahead: bool,
     foreground: bool,
 }
 
@@ -149,7 +154,7 @@ impl MountSettings {
                 subtype: "isofs".into(),
                 allow_other: self.allow_other,
                 threads: 4,
-                files_ahead: true,
+                files_ahead: self.files_ahead,
             },
         }
     }
@@ -277,6 +282,7 @@ fn main() -> ExitCode {
             cache_mb,
             spill,
             allow_other,
+            no_files_ahead,
             foreground,
             http,
         } => {
@@ -286,6 +292,7 @@ fn main() -> ExitCode {
                 cache_mb,
                 spill,
                 allow_other,
+                files_ahead: !no_files_ahead,
                 foreground,
             };
             if all {
