@@ -242,6 +242,9 @@ impl WimFs {
         data: &[u8],
     ) -> VfsResult<bool> {
         let mut st = state.lock();
+        if st.failed {
+            return Err(corrupt(&st.stream.hash));
+        }
         if st.finished || offset + (data.len() as u64) <= st.next {
             return Ok(st.finished);
         }
@@ -265,13 +268,19 @@ impl WimFs {
 
             let actual = Sha1Hash(std::mem::take(&mut st.hasher).finalize().into());
             if actual != st.stream.hash {
+                st.failed = true;
                 self.corrupt_blobs.lock().insert(st.stream.hash);
-                return Err(VfsError::Corrupt(format!(
-                    "blob {} reads back with SHA-1 {actual}: the data is corrupt",
-                    st.stream.hash
-                )));
+                tracing::warn!("blob {} reads back with SHA-1 {actual}", st.stream.hash);
+                return Err(corrupt(&st.stream.hash));
             }
         }
         Ok(st.finished)
     }
+}
+
+/// The error of a read of blob `hash` whose data does not match its SHA-1.
+fn corrupt(hash: &Sha1Hash) -> VfsError {
+    VfsError::Corrupt(format!(
+        "blob {hash} reads back with another SHA-1: the data is corrupt"
+    ))
 }

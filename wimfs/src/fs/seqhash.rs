@@ -18,6 +18,10 @@ pub struct SequentialHash {
     pub hasher: Sha1,
     /// Done (verified, failed or given up on random access).
     pub finished: bool,
+    /// Done, and the data did not match the blob's SHA-1: every later read through this state
+    /// fails too (another reader of the same inode may hold it: the kernel and the hand-over
+    /// of files ahead, `common::files_ahead`, both read without a handle).
+    pub failed: bool,
 }
 
 impl SequentialHash {
@@ -28,6 +32,7 @@ impl SequentialHash {
             next: 0,
             hasher: Sha1::new(),
             finished: false,
+            failed: false,
         }
     }
 }
