@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,20 +42,6 @@ fn make_tree(src: &Path) {
         }
         fs::write(dir.join("f100-big"), noise(1_500_000, d as u32 + 900)).expect("write");
     }
-}
-
-/// The adapter's request counters of the mount at `root`.
-fn request_counts(root: &Path) -> BTreeMap<String, u64> {
-    let out = run(Command::new("getfattr")
-        .args(["--only-values", "-n", "fuse.request_counts"])
-        .arg(root));
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter_map(|kv| {
-            let (k, v) = kv.split_once('=')?;
-            Some((k.to_string(), v.parse().ok()?))
-        })
-        .collect()
 }
 
 /// Reads every regular file under `dir` the way `tar` does (each directory in listing order,

@@ -20,20 +20,6 @@ use support::*;
 
 const FILES: usize = 240;
 
-/// The adapter's request counters of the mount at `root`.
-fn request_counts(root: &Path) -> BTreeMap<String, u64> {
-    let out = run(Command::new("getfattr")
-        .args(["--only-values", "-n", "fuse.request_counts"])
-        .arg(root));
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter_map(|kv| {
-            let (k, v) = kv.split_once('=')?;
-            Some((k.to_string(), v.parse().ok()?))
-        })
-        .collect()
-}
-
 fn count(counts: &BTreeMap<String, u64>, name: &str) -> u64 {
     *counts
         .get(name)

@@ -1,5 +1,7 @@
 //! The root xattr `wimfs.cache_stats` of a mounted WIM image (`hits= misses= decoded_bytes=
-//! held_bytes= spill_bytes= ...`), read with getfattr, for tests that bound decoding work.
+//! held_bytes= spill_bytes= ...`), read with getfattr, for tests that bound decoding work; and
+//! the FUSE adapter's `fuse.request_counts` (`lookup= read= ...`), for tests that bound round
+//! trips.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,10 +12,21 @@ use crate::process::run_ok;
 /// The `name=` fields of the root xattr `wimfs.cache_stats` of the WIM image at `root` (a wimfs
 /// mount, or an image directory of an `isofs mount --all --wim`).
 pub fn cache_stats(root: &Path) -> BTreeMap<String, u64> {
+    xattr_fields(root, "wimfs.cache_stats")
+}
+
+/// The FUSE requests of each kind the mount at `root` has answered (root xattr
+/// `fuse.request_counts`).
+pub fn request_counts(root: &Path) -> BTreeMap<String, u64> {
+    xattr_fields(root, "fuse.request_counts")
+}
+
+/// The `name=number` fields of xattr `xattr` of `path`.
+fn xattr_fields(path: &Path, xattr: &str) -> BTreeMap<String, u64> {
     let out = run_ok(
         Command::new("getfattr")
-            .args(["--only-values", "-n", "wimfs.cache_stats"])
-            .arg(root),
+            .args(["--only-values", "-n", xattr])
+            .arg(path),
     );
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()

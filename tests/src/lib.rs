@@ -51,7 +51,7 @@ pub use bins::{
     bin_dir, built_bin_or_skip, crate_dir, isofs_bin, malformed_dir, target_dir, wimfs_bin,
     workspace_dir,
 };
-pub use cache_stats::{cache_stat, cache_stats};
+pub use cache_stats::{cache_stat, cache_stats, request_counts};
 pub use compare::{compare, format_report, CompareOptions};
 pub use crash::{
     after_kill, apply_fresh, crash_base_wim, crash_edits, kill_attempt, mount_killed_at_write,

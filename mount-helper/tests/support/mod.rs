@@ -11,8 +11,8 @@ use std::process::Command;
 pub use tests::fixtures::{copy_tree, noise, rr_iso, udf_iso};
 pub use tests::{
     apply, assert_same_tree, assert_wim_image, blob_table_entries, cache_stat, cache_stats,
-    capture, root_or_skip, run_ok as run, tree_differences, verify, wait_dead, wait_unlocked,
-    wimlib, MountGuard, RwMount, TempDir,
+    capture, request_counts, root_or_skip, run_ok as run, tree_differences, verify, wait_dead,
+    wait_unlocked, wimlib, MountGuard, RwMount, TempDir,
 };
 
 /// The wimfs binary Cargo built for these tests.
