@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use common::vfs::{Attr, DirEntry, OpenInfo, StatFs, VfsError, VfsResult};
 use parking_lot::Mutex;
-use sha1::Digest;
 
 use super::attr::{file_kind, make_attr};
 use super::mounted_image::{Handle, WimFs};
-use super::seqhash::{SequentialHash, MAX_HASH_GAP};
+use super::seqhash::{Fed, SequentialHash};
 
 /// Files being verified while read without a handle, at most (each holds a SHA-1 state).
 pub(super) const MAX_HANDLELESS_HASHES: usize = 1024;
@@ -242,39 +241,20 @@ impl WimFs {
         data: &[u8],
     ) -> VfsResult<bool> {
         let mut st = state.lock();
-        if st.failed {
-            return Err(corrupt(&st.stream.hash));
-        }
-        if st.finished || offset + (data.len() as u64) <= st.next {
-            return Ok(st.finished);
-        }
-        if offset > st.next {
-            // A handle whose first read is not at 0 is random access: filling the gap from 0 would
-            // decode what was never asked for (a whole solid chunk, megabytes of a big file).
-            if st.next == 0 || offset - st.next > MAX_HASH_GAP {
-                st.finished = true; // random access: give up on this handle
-                return Ok(true);
-            }
-            let mut gap = vec![0u8; (offset - st.next) as usize];
-            let n = self.read_content(&Content::Blob(st.stream), st.next, &mut gap)?;
-            st.hasher.update(&gap[..n]);
-            st.next += n as u64;
-        }
-        let skip = (st.next - offset) as usize;
-        st.hasher.update(&data[skip..]);
-        st.next = offset + data.len() as u64;
-        if st.next >= st.stream.size {
-            st.finished = true;
-
-            let actual = Sha1Hash(std::mem::take(&mut st.hasher).finalize().into());
-            if actual != st.stream.hash {
-                st.failed = true;
-                self.corrupt_blobs.lock().insert(st.stream.hash);
-                tracing::warn!("blob {} reads back with SHA-1 {actual}", st.stream.hash);
-                return Err(corrupt(&st.stream.hash));
+        let stream = st.stream;
+        let fed = st.feed(offset, data, |from, gap| {
+            self.read_content(&Content::Blob(stream), from, gap)
+        })?;
+        match fed {
+            Fed::Going => Ok(false),
+            Fed::Over => Ok(true),
+            Fed::Mismatch(actual) => {
+                if self.corrupt_blobs.lock().insert(stream.hash) {
+                    tracing::warn!("blob {} reads back with SHA-1 {actual}", stream.hash);
+                }
+                Err(corrupt(&stream.hash))
             }
         }
-        Ok(st.finished)
     }
 }
 
