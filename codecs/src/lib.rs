@@ -8,7 +8,8 @@
 //! This crate depends on nothing but `std`, so that Cargo enforces that the codecs need no
 //! other part of the workspace. Shared pieces: `lzcopy` (the LZ77 match copy of every
 //! decoder), `huffman` (canonical-code decode tables and length-limited code construction),
-//! `words` (the 16-bit word bit streams of XPRESS and LZX as big-endian bytes).
+//! `words` (the 16-bit word bit streams of XPRESS and LZX as big-endian bytes), `prefetch`
+//! (the one cache hint: the LZMS decoder, the LZMS and LZX match finders).
 //! [`harness`] is the entry point of the fuzz targets and their replay tests.
 //!
 //! [MS-XCA]: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-xca/
@@ -19,6 +20,8 @@ mod huffman;
 mod lzcopy;
 pub mod lzms;
 pub mod lzx;
+/// Cache prefetch hints, for the LZMS decoder and the LZMS and LZX match finders.
+mod prefetch;
 pub mod progress;
 #[cfg(feature = "wimlib-bench")]
 pub mod wimlib_ffi;

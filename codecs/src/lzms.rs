@@ -25,8 +25,6 @@ mod huffman;
 mod literals;
 mod lz_match;
 mod matches;
-/// Cache prefetch hints, for the decoder and the encoder.
-mod prefetch;
 mod range;
 mod streams;
 mod tables;

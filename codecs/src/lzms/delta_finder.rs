@@ -9,7 +9,7 @@
 
 use std::cell::Cell;
 
-use super::prefetch::prefetch;
+use crate::prefetch::prefetch;
 
 thread_local! {
     /// The table of the thread's last finder, reused by its next one. A fresh table for each

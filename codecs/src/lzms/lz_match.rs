@@ -9,10 +9,10 @@ use super::emit::{delta, Seq};
 use super::huffman::AdaptiveCode;
 use super::literals::MatchRun;
 use super::matches::{push_front, rep_index, take};
-use super::prefetch::prefetch;
 use super::streams::Streams;
 use super::tables::*;
 use crate::lzcopy::copy_match;
+use crate::prefetch::prefetch;
 use crate::DecodeError;
 
 impl Model {

@@ -9,7 +9,7 @@
 //! links plus two tables of at most 2^22 entries (16 MiB each), so about 288 MiB for a 64 MiB
 //! solid chunk.
 
-use super::prefetch::prefetch;
+use crate::prefetch::prefetch;
 
 /// No position (chains end here).
 const NIL: u32 = u32::MAX;

@@ -13,7 +13,7 @@
 //! 16 MiB.
 
 use super::match_finder::{try_candidate, LzFinder, Match};
-use super::prefetch::prefetch;
+use crate::prefetch::prefetch;
 
 /// Slots per row: the depth of a search (at most 64, the bits of a tag mask). On the first
 /// 64 MiB solid chunk of the big fixture (a row per 64 bytes), 32 ways: 12,450,720 bytes in

@@ -112,14 +112,14 @@ impl Queue {
     }
 
     /// After a match item packed as `code << 9 | len`, as the decoder updates it (items.rs
-    /// `apply`).
+    /// `apply`): both updates computed and one picked, without a branch (which kind of match
+    /// wins is unpredictable).
     #[inline(always)]
     fn after_match(self, code: u32) -> Self {
-        if code >= 3 {
-            self.push(code - 2)
-        } else {
-            self.swap(code)
-        }
+        // `code & 3` keeps the unused swap's shift below 64.
+        let swapped = self.swap(code & 3);
+        let pushed = self.push(code.wrapping_sub(2));
+        std::hint::select_unpredictable(code >= 3, pushed, swapped)
     }
 }
 
@@ -178,23 +178,23 @@ pub(super) fn parse(
         // literal wins a tie).
         let lit = data[p];
         let v = u64::from(base + costs.lit[usize::from(lit)]) << 32 | u64::from(lit) << 9;
-        let old = nodes[i + 1];
-        let next_q = if v <= old {
-            nodes[i + 1] = v;
-            q
+        // Which way wins is unpredictable: the node and the queue are picked without a
+        // branch (a literal's "source" queue is this position's, `q`).
+        let best = v.min(nodes[i + 1]);
+        nodes[i + 1] = best;
+        let item = best as u32;
+        let len = (item & 0x1ff) as usize;
+        let next_q = if item & GAP == 0 {
+            let src = queues[(i + 1 - len.max(1)) % RING];
+            let matched = src.after_match((item >> 9) & 0x3f_ffff);
+            std::hint::select_unpredictable(len == 0, src, matched)
         } else {
-            let item = old as u32;
-            let len = (item & 0x1ff) as usize;
-            if item & GAP == 0 {
-                queues[(i + 1 - len) % RING].after_match((item >> 9) & 0x3f_ffff)
-            } else {
-                // Keep the match before the gap in the cost half of the node before, which
-                // the search no longer needs (the way back reads it there).
-                let first = gap_first[(i + 1) % RING];
-                nodes[i] = u64::from(first) << 32 | (nodes[i] & 0xffff_ffff);
-                let from = i - len - (first & 0x1ff) as usize;
-                queues[from % RING].push((first >> 9) - 2)
-            }
+            // Keep the match before the gap in the cost half of the node before, which the
+            // search no longer needs (the way back reads it there).
+            let first = gap_first[(i + 1) % RING];
+            nodes[i] = u64::from(first) << 32 | (nodes[i] & 0xffff_ffff);
+            let from = i - len - (first & 0x1ff) as usize;
+            queues[from % RING].push((first >> 9) - 2)
         };
         queues[(i + 1) % RING] = next_q;
     }

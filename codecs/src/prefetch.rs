@@ -16,7 +16,7 @@
 /// Hints that the cache line holding `slice[index]` will be read soon (nothing if `index` is
 /// out of range).
 #[inline(always)]
-pub(super) fn prefetch<T>(slice: &[T], index: usize) {
+pub(crate) fn prefetch<T>(slice: &[T], index: usize) {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
     if let Some(item) = slice.get(index) {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
