@@ -16,9 +16,8 @@
 //! Of the files of a window, the one in the middle (of four or more) is not handed over but
 //! left for the reader to ask for: the daemon cannot see reads served from the cache, and that
 //! read tells the stream, half a window before its end, to hand over the next window while the
-//! reader goes through the rest of this one. Files go to [`THREADS`] threads one by one, so a
-//! reader that catches up with them finds its next files handed over in parallel; a file the
-//! reader got to first is skipped.
+//! reader goes through the rest of this one. Files go to [`THREADS`] thread(s) one by one; a
+//! file the reader got to first is skipped.
 //!
 //! Bounds: [`QUEUED`] files waiting (more stop the window there, as if the reader had to ask
 //! for them), [`MAX_FILE`] of memory per thread, and the cache pages, which the kernel evicts
@@ -34,13 +33,16 @@ use parking_lot::Mutex;
 use crate::files_ahead::FilesAhead;
 use crate::vfs::{ListedFile, Vfs};
 
-/// Largest file handed over (whole).
-pub const MAX_FILE: u64 = 1 << 20;
+/// Largest file handed over (whole): the thread holds it in memory, which counts against the
+/// daemon's resident set (a test bounds it, `solid_read_order.rs`); larger files are a few
+/// READs each anyway, within the kernel's readahead.
+pub const MAX_FILE: u64 = 256 << 10;
 /// Files waiting for the threads.
 const QUEUED: usize = 512;
-/// Threads handing files over: the reader's latency, not CPU time, is what they save, and
-/// each spends most of a file's time in system calls.
-const THREADS: usize = 2;
+/// Threads handing files over. One: a second saved no measurable time on two cores (where
+/// the reader, the kernel's copies and the decoders share them) and added its buffer and its
+/// decoder's state to the daemon's resident set.
+const THREADS: usize = 1;
 
 /// A file of a directory to hand over.
 type Job = (u64, ListedFile);
