@@ -52,6 +52,7 @@ struct Stream {
 }
 
 impl Stream {
+    /// A stream whose reader just read position `index`, nothing handed over yet.
     fn start(dir: u64, index: usize) -> Self {
         let next = index.saturating_add(1);
         Self {
@@ -60,6 +61,22 @@ impl Stream {
             frontier: next,
             window: 0,
         }
+    }
+
+    /// A stream of a tree-walking reader about to read from position `next` on: the first
+    /// window, from there, is handed over at once.
+    fn confirmed(dir: u64, next: usize) -> Self {
+        Self {
+            dir,
+            next,
+            frontier: next.saturating_add(FIRST_WINDOW),
+            window: FIRST_WINDOW,
+        }
+    }
+
+    /// The positions handed over when the stream was made [`Self::confirmed`].
+    fn first_window(&self) -> Range<usize> {
+        self.next..self.frontier
     }
 }
 
@@ -88,17 +105,14 @@ impl FilesAhead {
                 s
             }
             Some(_) => Stream::start(dir, index),
-            None => {
-                // A reader that was following a listing when it came here walks a tree
-                // (`tar` entering a subdirectory): its first file here confirms the stream.
-                let mut s = Stream::start(dir, index);
-                if Self::walking(&streams) {
-                    s.window = FIRST_WINDOW;
-                    s.frontier = s.next.saturating_add(FIRST_WINDOW);
-                    handed = Some(s.next..s.frontier);
-                }
+            // A reader that was following a listing when it came here walks a tree (`tar`
+            // entering a subdirectory): its first file here confirms the stream.
+            None if Self::walking(&streams) => {
+                let s = Stream::confirmed(dir, index.saturating_add(1));
+                handed = Some(s.first_window());
                 s
             }
+            None => Stream::start(dir, index),
         };
         streams.insert(0, stream);
         streams.truncate(STREAMS);
@@ -113,16 +127,11 @@ impl FilesAhead {
         if !Self::walking(&streams) || streams.iter().any(|s| s.dir == dir) {
             return None;
         }
-        let stream = Stream {
-            dir,
-            next: 0,
-            frontier: FIRST_WINDOW,
-            window: FIRST_WINDOW,
-        };
+        let stream = Stream::confirmed(dir, 0);
         // Behind the stream the reader is in: its next read may be in either directory.
         streams.insert(1, stream);
         streams.truncate(STREAMS);
-        Some(0..FIRST_WINDOW)
+        Some(stream.first_window())
     }
 
     /// True when the most recent read continued a stream (the reader follows listings).

@@ -28,15 +28,16 @@ pub struct FuseAdapter<V: Vfs> {
 }
 
 impl<V: Vfs> FuseAdapter<V> {
-    /// Wraps `vfs`; read-only images get long TTLs.
-    pub fn new(vfs: Arc<V>) -> Self {
+    /// Wraps `vfs`; read-only images get long TTLs; `files_ahead`: hand files to the kernel
+    /// ahead of the reader where the image allows (`push_ahead.rs`).
+    pub fn new(vfs: Arc<V>, files_ahead: bool) -> Self {
         let ttl = if vfs.read_only() {
             Duration::from_secs(24 * 3600)
         } else {
             Duration::from_secs(1)
         };
         let stateless = vfs.read_only() && vfs.immutable_stateless();
-        let push_ahead = stateless.then(|| PushAhead::new(&vfs));
+        let push_ahead = (stateless && files_ahead).then(|| PushAhead::new(&vfs));
         Self {
             vfs,
             ttl,

@@ -90,10 +90,10 @@ impl<V: Vfs> FuseSession<V> {
     pub fn mount(vfs: Arc<V>, mountpoint: &Path, opts: &FuseOptions) -> std::io::Result<Self> {
         let cfg = fuser_config(opts, vfs.read_only());
         let mountpoint = mountpoint.canonicalize()?;
-        let adapter = FuseAdapter::new(vfs);
+        let adapter = FuseAdapter::new(vfs, opts.files_ahead);
         let push_ahead = adapter.push_ahead.clone();
         let session = fuser::Session::new(adapter, &mountpoint, &cfg)?;
-        if let Some(push) = push_ahead.filter(|_| opts.files_ahead) {
+        if let Some(push) = push_ahead {
             push.connect(session.notifier());
         }
         let device = session.as_fd().try_clone_to_owned()?;
