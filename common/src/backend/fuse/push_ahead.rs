@@ -16,13 +16,11 @@
 //! Of the files of a window, the one in the middle (of four or more) is not handed over but
 //! left for the reader to ask for: the daemon cannot see reads served from the cache, and that
 //! read tells the stream, half a window before its end, to hand over the next window while the
-//! reader goes through the rest of this one. Files go one by one to a single thread (a second
-//! saved no measurable time on two cores, where the reader, the kernel's copies and the
-//! decoders share them, and added its buffer and its decoder's state to the daemon's resident
-//! set); a file the reader got to first is skipped.
+//! reader goes through the rest of this one. Files go to [`THREADS`] thread(s) one by one; a
+//! file the reader got to first is skipped.
 //!
 //! Bounds: [`QUEUED`] files waiting (more stop the window there, as if the reader had to ask
-//! for them), [`MAX_FILE`] of memory, and the cache pages, which the kernel evicts
+//! for them), [`MAX_FILE`] of memory per thread, and the cache pages, which the kernel evicts
 //! like any others.
 
 use std::ops::Range;
@@ -30,6 +28,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, OnceLock, Weak};
 
 use fuser::{INodeNo, Notifier};
+use parking_lot::Mutex;
 
 use crate::files_ahead::FilesAhead;
 use crate::vfs::{ListedFile, Vfs};
@@ -38,13 +37,18 @@ use crate::vfs::{ListedFile, Vfs};
 /// daemon's resident set (a test bounds it, `solid_read_order.rs`); larger files are a few
 /// READs each anyway, within the kernel's readahead.
 pub const MAX_FILE: u64 = 256 << 10;
-/// Files waiting for the thread.
+/// Files waiting for the threads.
 const QUEUED: usize = 512;
+/// Threads handing files over. Two: with one, a fast reader (the test kit's, under CI's
+/// load) overtook the hand-over and still sent a READ for most files (325 for 465 in one CI
+/// run); files of at most [`MAX_FILE`] keep the second thread's buffer small enough for the
+/// resident-set bound (`solid_read_order.rs`: +13.2-13.7 MiB against 14 MiB, measured).
+const THREADS: usize = 2;
 
 /// A file of a directory to hand over.
 type Job = (u64, ListedFile);
 
-/// Hands files over on a thread of its own, started with the first hand-over.
+/// Hands files over on threads of its own, started with the first hand-over.
 #[derive(Debug)]
 pub struct PushAhead<V: Vfs> {
     vfs: Weak<V>,
@@ -71,7 +75,7 @@ impl<V: Vfs> PushAhead<V> {
 
     /// A READ of `ino` at `offset` was answered: at a file's start, the file's directory's
     /// stream learns where the reader is (at once, so that the threads skip what the reader
-    /// got to first), and the files it says to hand over go to the thread.
+    /// got to first), and the files it says to hand over go to the threads.
     pub fn read_answered(self: &Arc<Self>, ino: u64, offset: u64) {
         if offset != 0 || self.notifier.get().is_none() {
             return;
@@ -102,9 +106,9 @@ impl<V: Vfs> PushAhead<V> {
         }
     }
 
-    /// Queues the files at `positions` of `dir`'s listing for the thread.
+    /// Queues the files at `positions` of `dir`'s listing for the threads.
     fn hand_over_later(self: &Arc<Self>, vfs: &V, dir: u64, positions: Range<usize>) {
-        let Some(jobs) = self.jobs.get_or_init(|| self.start_thread()) else {
+        let Some(jobs) = self.jobs.get_or_init(|| self.start_threads()) else {
             return;
         };
         let files: Vec<ListedFile> = vfs
@@ -125,21 +129,31 @@ impl<V: Vfs> PushAhead<V> {
         }
     }
 
-    fn start_thread(self: &Arc<Self>) -> Option<SyncSender<Job>> {
+    fn start_threads(self: &Arc<Self>) -> Option<SyncSender<Job>> {
         let (tx, rx) = sync_channel(QUEUED);
-        let this = Arc::downgrade(self);
-        std::thread::Builder::new()
-            .name("files-ahead".into())
-            .spawn(move || hand_over_loop(&this, &rx))
-            .map_err(|e| tracing::debug!("no thread for reading ahead across files: {e}"))
-            .ok()
-            .map(|_| tx)
+        let rx = Arc::new(Mutex::new(rx));
+        let mut started = 0;
+        for _ in 0..THREADS {
+            let (this, rx) = (Arc::downgrade(self), Arc::clone(&rx));
+            match std::thread::Builder::new()
+                .name("files-ahead".into())
+                .spawn(move || hand_over_loop(&this, &rx))
+            {
+                Ok(_) => started += 1,
+                Err(e) => tracing::debug!("no thread for reading ahead across files: {e}"),
+            }
+        }
+        (started > 0).then_some(tx)
     }
 }
 
-fn hand_over_loop<V: Vfs>(this: &Weak<PushAhead<V>>, jobs: &Receiver<Job>) {
+fn hand_over_loop<V: Vfs>(this: &Weak<PushAhead<V>>, jobs: &Mutex<Receiver<Job>>) {
     let mut buf = Vec::new();
-    while let Ok((dir, file)) = jobs.recv() {
+    loop {
+        let received = jobs.lock().recv();
+        let Ok((dir, file)) = received else {
+            return;
+        };
         let Some(this) = this.upgrade() else {
             return;
         };
