@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Our XPRESS and LZX compressors per core against wimlib's, on the same chunks in one run
 # (docs/benchmarks.md, "XPRESS/LZX compressors per core vs wimlib"); LZX at both efforts: the
-# row LZX is `Effort::Normal` (wimfs's default), LZX-fast `Effort::Fast` (what commits use).
+# row LZX is `Effort::Normal` (wimfs's default), LZX-fast `Effort::Fast` (what commits use);
+# XPRESS likewise (XPRESS, XPRESS-fast).
 #
 #   codecs/bench/bench-compressors.sh [CORPUS...]
 #

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p wimcodecs --features wimlib-bench --example compress_bench -- \
-//!     [--codec xpress|lzx|lzx-fast|all] [--chunk BYTES] [--max-bytes BYTES] [--rounds N] \
+//!     [--codec xpress|xpress-fast|lzx|lzx-fast|all] [--chunk BYTES] [--max-bytes BYTES] [--rounds N] \
 //!     [--only ours|wimlib|none] [--wimlib-level N] PATH...
 //! ```
 //!
@@ -22,8 +22,8 @@
 //! `--wimlib-level N` sets wimlib's compression level (default 0, its default 50; e.g. 44 for
 //! its LZX compressor with one optimization pass instead of two).
 //!
-//! `lzx-fast` is our LZX compressor at `Effort::Fast` (the commit's), against the same wimlib
-//! level.
+//! `lzx-fast` and `xpress-fast` are our compressors at `Effort::Fast` (the commit's), against
+//! the same wimlib level.
 //!
 //! `--only ours|wimlib` runs one compressor only, without verification, and `--only none`
 //! only loads the data: for `valgrind --tool=callgrind`, whose instruction counts do not depend
@@ -68,15 +68,25 @@ fn lzx_decompress(c: &[u8], out: &mut [u8], chunk: usize) -> bool {
     lzx::decompress(c, out, chunk).is_ok()
 }
 
+fn xpress_compress_fast(c: &[u8], _chunk: usize) -> Option<Vec<u8>> {
+    xpress::compress_with(c, xpress::Effort::Fast)
+}
+
 fn lzx_compress_fast(c: &[u8], chunk: usize) -> Option<Vec<u8>> {
     lzx::compress_with(c, chunk, lzx::Effort::Fast)
 }
 
-const CODECS: [Codec; 3] = [
+const CODECS: [Codec; 4] = [
     Codec {
         name: "XPRESS",
         ctype: XPRESS,
         compress: xpress_compress,
+        decompress: xpress_decompress,
+    },
+    Codec {
+        name: "XPRESS-fast",
+        ctype: XPRESS,
+        compress: xpress_compress_fast,
         decompress: xpress_decompress,
     },
     Codec {

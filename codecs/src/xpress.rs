@@ -22,6 +22,7 @@
 
 mod bits;
 mod decode;
+mod effort;
 mod encode;
 mod fast;
 #[cfg(test)]
@@ -34,7 +35,8 @@ mod match_decode;
 mod tests;
 
 pub use decode::decompress;
-pub use encode::compress;
+pub use effort::Effort;
+pub use encode::{compress, compress_with};
 
 /// Number of Huffman symbols: 256 literals and 256 match headers.
 const NUM_SYMBOLS: usize = 512;

@@ -6,6 +6,7 @@
 //! "XPRESS/LZX compressors per core vs wimlib" (`codecs/bench/bench-compressors.sh`).
 //! wimlib's decoder accepts every chunk of ours there and in `tests/compress_wimlib.rs`.
 
+use super::effort::{Effort, FAST, NORMAL};
 use super::item::Item;
 use super::{BLOCK_SIZE, END_SYMBOL, MAX_CODE_LEN, NUM_SYMBOLS, TABLE_BYTES};
 use crate::huffman::encode::{make_codes, make_lengths};
@@ -14,10 +15,25 @@ use crate::huffman::encode::{make_codes, make_lengths};
 /// the input (the WIM then stores the chunk raw), including for empty input and for input
 /// longer than 64 KiB, which would need more than one Huffman block.
 pub fn compress(input: &[u8]) -> Option<Vec<u8>> {
+    compress_at::<{ NORMAL.depth }, { NORMAL.lazy_depth }, { NORMAL.nice }>(input)
+}
+
+/// [`compress`] at the given effort (`Effort::Normal` is [`compress`]).
+pub fn compress_with(input: &[u8], effort: Effort) -> Option<Vec<u8>> {
+    match effort {
+        Effort::Normal => compress(input),
+        Effort::Fast => compress_at::<{ FAST.depth }, { FAST.lazy_depth }, { FAST.nice }>(input),
+    }
+}
+
+/// Compiled once per effort, with the parse's parameters ([`super::lazy::Params`]) constant.
+fn compress_at<const DEPTH: u32, const LAZY_DEPTH: u32, const NICE: usize>(
+    input: &[u8],
+) -> Option<Vec<u8>> {
     if input.is_empty() || input.len() > BLOCK_SIZE {
         return None;
     }
-    super::lazy::with_items(input, |items, freq| {
+    super::lazy::with_items::<DEPTH, LAZY_DEPTH, NICE, _>(input, |items, freq| {
         encode_counted(items, freq, input.len(), true)
     })
 }

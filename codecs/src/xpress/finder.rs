@@ -20,9 +20,6 @@ const HASH4_BITS: u32 = 17;
 /// Bits of the 3-byte hash (latest position only). 16 rather than 15: about 1% faster and
 /// 0.01% smaller (fewer length-3 matches lost to collisions).
 const HASH3_BITS: u32 = 16;
-/// A match this long ends the search and is taken at once, without lazy evaluation; it is
-/// still extended as far as it goes. (wimlib's default level uses 93 too.)
-pub(super) const NICE_LEN: usize = 93;
 /// Room for a chunk and the bytes a match test may read past its end. Indexes into the fixed
 /// size tables below are masked, which spares their bounds checks.
 const DATA_MASK: usize = (1 << 17) - 1;
@@ -139,7 +136,8 @@ impl Finder {
     }
 
     /// Inserts `pos` and returns the longest match (length, offset) there that is longer
-    /// than `min_len`, or `(0, 0)`. Takes the [`Finder::hashes`] of `pos` and of `pos + 1`
+    /// than `min_len`, or `(0, 0)`, following at most `depth` chain links and stopping at a
+    /// match of `nice` bytes (its whole length reported). Takes the [`Finder::hashes`] of `pos` and of `pos + 1`
     /// (the parse computes each once).
     #[inline(always)]
     pub(super) fn longest(
@@ -149,12 +147,13 @@ impl Finder {
         (n4, n3): (usize, usize),
         min_len: usize,
         depth: u32,
+        nice: usize,
     ) -> (usize, usize) {
         let max_len = self.end - pos;
         if max_len < 4 {
             return (0, 0);
         }
-        let nice = NICE_LEN.min(max_len);
+        let nice = nice.min(max_len);
         // Start loading the next position's buckets now: their latency overlaps this walk.
         std::hint::black_box(self.head4[n4]);
         let _ = n3;

@@ -4,7 +4,8 @@
 //! Matches come from the hash chains of [`super::finder`]. At each position the longest match
 //! is looked for; if the next position has a match worth more (longer without a much larger
 //! offset, or as long with a much smaller one: [`gain`]), a literal is taken instead (and the
-//! next position is looked at the same way, with half the search effort), else the match. A
+//! next position is looked at the same way, with the lazy search depth of the
+//! [`super::Effort`]), else the match. A
 //! length-3 match farther than [`LEN3_FAR`] costs more than its three literals and is not
 //! taken.
 //!
@@ -13,7 +14,7 @@
 
 use std::cell::RefCell;
 
-use super::finder::{Finder, NICE_LEN};
+use super::finder::Finder;
 use super::item::Item;
 use super::{BLOCK_SIZE, MAX_OFFSET, MIN_MATCH, NUM_SYMBOLS};
 
@@ -23,11 +24,15 @@ const _: () = assert!(BLOCK_SIZE - 1 <= MAX_OFFSET);
 /// Symbol counts of a parse.
 pub(super) type Freqs = [u32; NUM_SYMBOLS];
 
-/// Chain links followed for the match at a position (half of them at the next position, for
-/// the lazy evaluation). Measured on 16 MB of /usr/bin and /usr/libexec chunks
-/// (`examples/compress_bench.rs`, before the gain rule below): 24 gives 0.18% smaller output
-/// than 16 at 0.92x the speed, 32 0.29% at 0.88x, 46 (wimlib's default level) 0.38% at 0.83x.
-const SEARCH_DEPTH: u32 = 16;
+/// How hard the parse searches: chain links followed for the match at a position, and at the
+/// next position for the lazy evaluation; a match of `nice` bytes or more is taken at once,
+/// without looking further or ahead (it is still extended as far as it goes).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Params {
+    pub(super) depth: u32,
+    pub(super) lazy_depth: u32,
+    pub(super) nice: usize,
+}
 /// The lazy evaluation takes the match at the next position (after a literal) when its
 /// [`gain`] exceeds the current match's by more than [`LAZY_MARGIN`]: a longer match unless its
 /// offset has two or more bits more, a match as long when its offset has two or more bits
@@ -44,17 +49,27 @@ thread_local! {
 
 /// Parses `data` (at most 64 KiB) into literals and matches and hands them to `f` with the
 /// count of each symbol (without the end symbol).
-pub(super) fn with_items<R>(data: &[u8], f: impl FnOnce(&[Item], &Freqs) -> R) -> R {
+/// The parse is compiled once per set of parameters (`DEPTH`, `LAZY_DEPTH`, `NICE`: the
+/// fields of a [`Params`]), with them constant.
+pub(super) fn with_items<const DEPTH: u32, const LAZY_DEPTH: u32, const NICE: usize, R>(
+    data: &[u8],
+    f: impl FnOnce(&[Item], &Freqs) -> R,
+) -> R {
+    let params = Params {
+        depth: DEPTH,
+        lazy_depth: LAZY_DEPTH,
+        nice: NICE,
+    };
     let mut freq = [0u32; NUM_SYMBOLS];
     SCRATCH.with(|s| match s.try_borrow_mut() {
         Ok(mut s) => {
             let (finder, items) = &mut *s;
-            parse(data, finder, items, &mut freq);
+            parse(data, params, finder, items, &mut freq);
             f(items, &freq)
         }
         Err(_) => {
             let (mut finder, mut items) = <(Finder, Vec<Item>)>::default();
-            parse(data, &mut finder, &mut items, &mut freq);
+            parse(data, params, &mut finder, &mut items, &mut freq);
             f(&items, &freq)
         }
     })
@@ -67,11 +82,11 @@ fn gain(len: usize, off: usize) -> isize {
     (len * GAIN_PER_BYTE) as isize - off.ilog2() as isize
 }
 
-fn parse(data: &[u8], mf: &mut Finder, items: &mut Vec<Item>, freq: &mut Freqs) {
+fn parse(data: &[u8], p: Params, mf: &mut Finder, items: &mut Vec<Item>, freq: &mut Freqs) {
     let n = data.len().min(BLOCK_SIZE);
     mf.reset(data);
     items.clear();
-    let depth = SEARCH_DEPTH;
+    let (depth, nice) = (p.depth, p.nice);
     let far3 = if n <= 8192 { LEN3_FAR / 2 } else { LEN3_FAR };
     // Positions are the finder's: the chunk is at `base..end`.
     let (base, end) = (mf.base, mf.end);
@@ -84,7 +99,7 @@ fn parse(data: &[u8], mf: &mut Finder, items: &mut Vec<Item>, freq: &mut Freqs) 
     let mut h = mf.hashes(pos);
     while pos < end {
         let mut h_next = mf.hashes(pos + 1);
-        let (mut len, mut off) = mf.longest(pos, h, h_next, 2, depth);
+        let (mut len, mut off) = mf.longest(pos, h, h_next, 2, depth, nice);
         if len < MIN_MATCH || (len == MIN_MATCH && off >= far3) {
             items.push(literal(pos, freq));
             pos += 1;
@@ -93,10 +108,11 @@ fn parse(data: &[u8], mf: &mut Finder, items: &mut Vec<Item>, freq: &mut Freqs) 
         }
         // A match at `pos`: try the next position while this one is not long enough.
         let mut looked_ahead = false;
-        while len < NICE_LEN {
+        while len < nice {
             let h_after = mf.hashes(pos + 2);
             // Matches as long as this one count too: a nearer one can be worth the literal.
-            let (next_len, next_off) = mf.longest(pos + 1, h_next, h_after, len - 1, depth / 2);
+            let (next_len, next_off) =
+                mf.longest(pos + 1, h_next, h_after, len - 1, p.lazy_depth, nice);
             if next_len < MIN_MATCH || gain(next_len, next_off) <= gain(len, off) + LAZY_MARGIN {
                 looked_ahead = true;
                 break;

@@ -2,7 +2,7 @@
 
 use super::encode::encode_items;
 use super::item::{Item, Unpacked};
-use super::{compress, decompress, BLOCK_SIZE};
+use super::{compress, compress_with, decompress, Effort, BLOCK_SIZE};
 
 /// xorshift64*: deterministic test data without a dependency.
 struct Rng(u64);
@@ -53,8 +53,17 @@ fn decode(input: &[u8], len: usize) -> Result<Vec<u8>, crate::DecodeError> {
     decompress(input, &mut out).map(|()| out)
 }
 
+/// Compresses `data` at both efforts, checks that each decodes to it, and returns the size at
+/// `Effort::Normal` (None when incompressible at both).
 fn roundtrip(data: &[u8]) -> Option<usize> {
-    let c = compress(data)?;
+    let fast = compress_with(data, Effort::Fast);
+    if let Some(c) = &fast {
+        assert!(c.len() < data.len());
+        assert_eq!(decode(c, data.len()).expect("fast output decodes"), data);
+    }
+    let c = compress(data);
+    assert_eq!(compress_with(data, Effort::Normal), c);
+    let c = c?;
     assert!(c.len() < data.len());
     assert_eq!(decode(&c, data.len()).expect("own output decodes"), data);
     Some(c.len())
@@ -308,9 +317,7 @@ fn roundtrips() {
             }
         }
         d.truncate(len);
-        if let Some(c) = compress(&d) {
-            assert_eq!(decode(&c, len).expect("decodes"), d);
-        }
+        roundtrip(&d);
     }
 }
 
@@ -376,6 +383,10 @@ fn output_does_not_depend_on_earlier_chunks() {
         .collect();
     for _ in 0..2 {
         for (c, f) in chunks.iter().zip(&fresh) {
+            // The fast effort shares the thread's tables: it must leave no trace either.
+            if let Some(fast) = compress_with(c, Effort::Fast) {
+                assert_eq!(decode(&fast, c.len()).expect("decodes"), *c);
+            }
             let ours = compress(c);
             assert_eq!(ours, *f, "chunk of {} bytes", c.len());
             if let Some(ours) = ours {

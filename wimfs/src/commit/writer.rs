@@ -33,6 +33,11 @@ pub struct WimWriter<'a> {
 /// closely at about its speed.
 const COMMIT_LZX_EFFORT: compress::lzx::Effort = compress::lzx::Effort::Fast;
 
+/// The XPRESS compressor's effort for commits: the fast one, ~1.3% larger output than
+/// wimlib's at ~1.19x its speed per core (docs/benchmarks.md, "XPRESS commit, session 5");
+/// `Effort::Normal` matches wimlib's size at about its speed.
+const COMMIT_XPRESS_EFFORT: compress::xpress::Effort = compress::xpress::Effort::Fast;
+
 /// The LZMS compressor's effort for the chunks of non-solid resources (128 KiB in wimlib's
 /// LZMS WIMs): the light one, a shallower search and delta matches only where the data uses
 /// them, about 1.6x the speed of `Effort::Normal` (wimlib's speed per core) for output ~1.3%
@@ -57,7 +62,7 @@ pub(super) fn compress_chunk(format: ChunkFormat, data: &[u8]) -> Option<Vec<u8>
         solid,
     } = format;
     match compression {
-        Compression::Xpress => compress::xpress::compress(data),
+        Compression::Xpress => compress::xpress::compress_with(data, COMMIT_XPRESS_EFFORT),
         Compression::Lzx => {
             compress::lzx::compress_with(data, chunk_size as usize, COMMIT_LZX_EFFORT)
         }
