@@ -199,7 +199,7 @@ where
     let vfs = open()?;
     let set = block_termination_signals();
     // Held until the process exits: `unmount` waits for it (see `daemon_lock.rs`).
-    let _life = DaemonLock::hold(mountpoint)
+    let life = DaemonLock::hold(mountpoint)
         .map_err(|e| tracing::warn!("`unmount` will not wait for this daemon: {e}"))
         .ok();
     let mut session = FuseSession::mount(Arc::clone(&vfs), mountpoint, fuse)
@@ -223,7 +223,14 @@ where
     }
     tracing::info!("mounted on {}", mountpoint.display());
     on_mounted(true);
-    session
+    let served = session
         .run()
-        .map_err(|e| format!("serving {}: {e}", mountpoint.display()))
+        .map_err(|e| format!("serving {}: {e}", mountpoint.display()));
+    // Unmounted, and the filesystem was told (`destroy`): a new mount of the WIM or at this
+    // directory may start while this process closes its files and exits.
+    crate::wim_lock::release_kept();
+    if let Some(life) = life {
+        life.release();
+    }
+    served
 }

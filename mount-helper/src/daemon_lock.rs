@@ -15,7 +15,7 @@ use std::fs::File;
 use std::os::fd::{AsRawFd, IntoRawFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::path_hash::{create_runtime_dir, runtime_path};
 
@@ -61,13 +61,21 @@ impl DaemonLock {
     }
 }
 
-impl Drop for DaemonLock {
-    /// The daemon is done with the mount: removes the lock's name if it is still this
-    /// daemon's, and keeps the lock itself (its descriptor) until the process exits.
-    fn drop(&mut self) {
-        let Some(file) = self.file.take() else {
-            return;
-        };
+impl DaemonLock {
+    /// The daemon's mount is gone and nothing it still does can disturb a new mount at the
+    /// same directory (what is left is closing files and freeing memory, which for a large
+    /// staging directory includes the filesystem freeing its blocks): removes the lock's
+    /// name and releases the lock now, so that `unmount` returns without waiting for that.
+    pub fn release(mut self) {
+        if let Some(file) = self.take_file() {
+            // SAFETY: flock on a descriptor we own; closed right after.
+            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+        }
+    }
+
+    /// The lock's file, its name removed if it is still this daemon's.
+    fn take_file(&mut self) -> Option<File> {
+        let file = self.file.take()?;
         let ours = match (file.metadata(), std::fs::symlink_metadata(&self.path)) {
             (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
             _ => false,
@@ -75,8 +83,19 @@ impl Drop for DaemonLock {
         if ours {
             let _ = std::fs::remove_file(&self.path);
         }
-        // Deliberately left open: the kernel closes it, and so drops the lock, at exit.
-        let _ = file.into_raw_fd();
+        Some(file)
+    }
+}
+
+impl Drop for DaemonLock {
+    /// The daemon is done with the mount without [`DaemonLock::release`] (it failed):
+    /// removes the lock's name if it is still this daemon's, and keeps the lock itself (its
+    /// descriptor) until the process exits.
+    fn drop(&mut self) {
+        if let Some(file) = self.take_file() {
+            // Deliberately left open: the kernel closes it, and so drops the lock, at exit.
+            let _ = file.into_raw_fd();
+        }
     }
 }
 
@@ -97,33 +116,46 @@ impl ServingDaemon {
     }
 
     /// Waits until the daemon has exited, up to `timeout`; then warns (on stderr) and returns.
+    /// The wait is a blocking shared flock(2) on a helper thread, so `unmount` returns as soon
+    /// as the daemon's lock goes, not at the next tick of a poll; a daemon that outlives the
+    /// timeout leaves that thread blocked until this short-lived process exits.
     pub fn wait_exit(self, mountpoint: &Path, timeout: Duration) {
         let Some(file) = self.0 else { return };
-        let deadline = Instant::now() + timeout;
-        loop {
-            // SAFETY: flock on a descriptor we own; released when `file` closes.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0 {
-                return;
-            }
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EWOULDBLOCK) && e.raw_os_error() != Some(libc::EINTR)
-            {
-                eprintln!(
-                    "warning: cannot tell whether the daemon of {} has exited: {e}",
-                    mountpoint.display()
-                );
-                return;
-            }
-            if Instant::now() >= deadline {
-                eprintln!(
-                    "warning: {} is unmounted, but its daemon is still running after {} s; \
-                     a new mount there may be disturbed until it exits",
-                    mountpoint.display(),
-                    timeout.as_secs()
-                );
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("daemon-exit".into())
+            .spawn(move || {
+                let _ = tx.send(lock_shared(&file));
+            });
+        if spawned.is_err() {
+            return; // no thread: do not wait rather than fail the unmount
+        }
+        match rx.recv_timeout(timeout) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!(
+                "warning: cannot tell whether the daemon of {} has exited: {e}",
+                mountpoint.display()
+            ),
+            Err(_) => eprintln!(
+                "warning: {} is unmounted, but its daemon is still running after {} s; \
+                 a new mount there may be disturbed until it exits",
+                mountpoint.display(),
+                timeout.as_secs()
+            ),
+        }
+    }
+}
+
+/// A blocking shared flock(2) of `file`: returns once no process holds it exclusively.
+fn lock_shared(file: &File) -> std::io::Result<()> {
+    loop {
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH) } == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
         }
     }
 }
@@ -131,6 +163,7 @@ impl ServingDaemon {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     #[test]
     fn a_held_lock_is_waited_for_and_a_released_one_is_not() {
@@ -145,5 +178,28 @@ mod tests {
         // it; once the name is gone there is nothing to wait for.
         drop(held);
         assert!(ServingDaemon::of(&dir).0.is_none(), "the name is removed");
+    }
+
+    #[test]
+    fn the_wait_ends_when_the_lock_goes() {
+        let path = std::env::temp_dir().join(format!("daemon-lock-go-{}", std::process::id()));
+        let holder = File::create(&path).expect("create");
+        // SAFETY: flock on a descriptor we own.
+        assert_eq!(unsafe { libc::flock(holder.as_raw_fd(), libc::LOCK_EX) }, 0);
+        let waiter = ServingDaemon(Some(File::open(&path).expect("open")));
+        let released = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(holder);
+        });
+        let start = Instant::now();
+        waiter.wait_exit(&path, Duration::from_secs(20));
+        let waited = start.elapsed();
+        released.join().expect("join");
+        let _ = std::fs::remove_file(&path);
+        assert!(waited >= Duration::from_millis(100), "returned while held");
+        assert!(
+            waited < Duration::from_secs(20),
+            "timed out after the release"
+        );
     }
 }

@@ -22,6 +22,7 @@ pub mod split_parts;
 pub mod staging_state;
 pub mod web;
 pub mod wim_inspect;
+pub mod wim_lock;
 pub mod wim_rw;
 #[cfg(windows)]
 mod win_daemon;

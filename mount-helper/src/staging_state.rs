@@ -1,13 +1,11 @@
 //! Staged changes on disk: where staging directories live, which are still in use by a live
-//! mount and which were left behind (daemon killed, reboot), and the lock that keeps two
-//! read-write mounts off one WIM.
+//! mount and which were left behind (daemon killed, reboot).
 //!
 //! On Windows the state lives under `%LOCALAPPDATA%\wimfs` (the user profile's ACL keeps it
 //! to the user and administrators; Unix modes do not apply), staging directories kept outside
 //! the root are registered by a small file holding their path instead of a symlink (creating
-//! symlinks needs a privilege there), and the WIM's lock is a lock file (see [`lock_wim`]).
+//! symlinks needs a privilege there). The WIM's own lock is in `wim_lock.rs`.
 
-use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
 use wimfs::fs::StagingInfo;
@@ -65,10 +63,15 @@ pub fn register(dir: &Path) -> Result<(), String> {
         return Ok(());
     }
     std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-    let hash = crate::path_hash::fnv(dir.as_os_str().as_encoded_bytes());
-    let link = root.join(format!("{hash:016x}.link"));
+    let link = link_path(&root, &dir);
     let _ = std::fs::remove_file(&link);
     write_link(&dir, &link).map_err(|e| format!("{}: {e}", link.display()))
+}
+
+/// The registration link in `root` of the staging directory `dir` (canonical).
+fn link_path(root: &Path, dir: &Path) -> PathBuf {
+    let hash = crate::path_hash::fnv(dir.as_os_str().as_encoded_bytes());
+    root.join(format!("{hash:016x}.link"))
 }
 
 #[cfg(unix)]
@@ -112,6 +115,20 @@ fn resolve_entry(entry: &Path) -> PathBuf {
     std::fs::canonicalize(entry).unwrap_or_else(|_| entry.to_path_buf())
 }
 
+/// Removes `entry` if it is a registration link whose directory no longer exists (removed by
+/// hand, or by a tool that did not know about the link), so that links do not pile up. A link
+/// whose directory's parent is missing too is kept: that may be a disk not mounted right now.
+fn prune_dangling_link(entry: &Path) {
+    let Some(dir) = link_target(entry) else {
+        return;
+    };
+    let gone =
+        std::fs::symlink_metadata(&dir).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+    if gone && dir.parent().is_some_and(Path::is_dir) {
+        let _ = std::fs::remove_file(entry);
+    }
+}
+
 /// One staging directory and what is known about it.
 #[derive(Debug, Clone)]
 pub struct Staged {
@@ -137,6 +154,7 @@ pub fn list() -> Vec<Staged> {
     for e in entries.flatten() {
         let dir = resolve_entry(&e.path());
         let Some(info) = StagingInfo::read(&dir) else {
+            prune_dangling_link(&e.path());
             continue;
         };
         let bytes = std::fs::read_dir(&dir)
@@ -172,81 +190,16 @@ pub fn leftovers(wim: &Path, image: Option<u32>) -> Vec<Staged> {
         .collect()
 }
 
-/// Removes a staging directory and its registration link.
+/// Removes a staging directory and its registration link (found by its name, not by a scan
+/// of the root: the root may hold many).
 pub fn remove(dir: &Path) -> Result<(), String> {
+    let canon = dir.canonicalize().ok();
     std::fs::remove_dir_all(dir).map_err(|e| format!("removing {}: {e}", dir.display()))?;
-    if let Ok(root) = staging_root() {
-        if let Ok(entries) = std::fs::read_dir(root) {
-            for e in entries.flatten() {
-                if link_target(&e.path()).is_some_and(|t| t == dir) {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            }
+    if let (Ok(root), Some(canon)) = (staging_root(), canon) {
+        let link = link_path(&root, &canon);
+        if link_target(&link).is_some_and(|t| t == canon) {
+            let _ = std::fs::remove_file(link);
         }
     }
     Ok(())
-}
-
-/// The exclusive read-write lock of a WIM; released when dropped (unless a forked daemon
-/// shares it), or when the process exits.
-#[derive(Debug)]
-pub struct WimLock {
-    /// Held for its lock; closed (and on Windows unlocked) on drop.
-    _file: File,
-}
-
-impl Drop for WimLock {
-    fn drop(&mut self) {
-        // Unix: only the closing file descriptor goes. The lock belongs to the open file
-        // description, which a forked daemon shares with the process that forked it: an
-        // explicit unlock there would release the daemon's lock too.
-        // Windows: unlock explicitly (closing may release it late, Windows warns), so the
-        // detached serving process can take it over at once.
-        #[cfg(windows)]
-        let _ = self._file.unlock();
-    }
-}
-
-/// Takes the exclusive read-write lock of a WIM (kept for as long as the daemon lives).
-/// Read-only mounts do not take it.
-///
-/// On Unix it is a `flock` of the WIM itself (std's `File::try_lock`), which holds across
-/// users and across paths to the same file. Windows' file locks are mandatory byte-range
-/// locks, and a locked WIM could not be read through the mount's own handles; there the lock
-/// is taken on `%LOCALAPPDATA%\wimfs\locks\<hash of the WIM's canonical path>.lock`, which
-/// keeps one user's read-write mounts and commits of a WIM apart, not different users'.
-pub fn lock_wim(wim: &Path) -> Result<WimLock, String> {
-    let f = lock_file_of(wim)?;
-    match f.try_lock() {
-        Ok(()) => Ok(WimLock { _file: f }),
-        Err(TryLockError::WouldBlock) => Err(format!(
-            "{} is already mounted read-write (or being committed) by another wimfs; a read-only mount still works",
-            wim.display()
-        )),
-        Err(TryLockError::Error(e)) => Err(format!("locking {}: {e}", wim.display())),
-    }
-}
-
-/// The file whose lock stands for the WIM's.
-#[cfg(unix)]
-fn lock_file_of(wim: &Path) -> Result<File, String> {
-    File::open(wim).map_err(|e| format!("{}: {e}", wim.display()))
-}
-
-/// The file whose lock stands for the WIM's.
-#[cfg(not(unix))]
-fn lock_file_of(wim: &Path) -> Result<File, String> {
-    let canon = wim
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", wim.display()))?;
-    let dir = user_state_dir()?.join("locks");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let hash = crate::path_hash::fnv(canon.as_os_str().as_encoded_bytes());
-    let path = dir.join(format!("{hash:016x}.lock"));
-    std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| format!("{}: {e}", path.display()))
 }

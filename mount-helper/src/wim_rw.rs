@@ -230,7 +230,7 @@ pub fn unmount(
                 canon.display()
             ));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(5));
     }
     #[cfg(unix)]
     daemon.wait_exit(&canon, crate::daemon_lock::DAEMON_EXIT_TIMEOUT);
@@ -362,7 +362,7 @@ pub fn commit_offline(
     check: bool,
     new_image: Option<NewImage>,
 ) -> Result<(), String> {
-    let _lock = crate::staging_state::lock_wim(wim_path)?;
+    let _lock = crate::wim_lock::lock_wim(wim_path)?;
     let dir = only_leftover(wim_path, staging)?;
     let info = wimfs::fs::StagingInfo::read(&dir)
         .ok_or_else(|| format!("{} holds no staged changes", dir.display()))?;
@@ -432,7 +432,7 @@ pub fn cleanup(wim: &Path) -> Result<(), String> {
 
 /// `wimfs verify --repair`: truncates an orphaned tail and clears WRITE_IN_PROGRESS.
 pub fn repair(wim: &Path) -> Result<(), String> {
-    let _lock = crate::staging_state::lock_wim(wim)?;
+    let _lock = crate::wim_lock::lock_wim(wim)?;
     let r = wimfs::commit::repair(wim).map_err(|e| e.to_string())?;
     if let Some((from, to)) = r.truncated {
         println!("repair: truncated an orphaned tail ({from} -> {to} bytes)");

@@ -163,6 +163,29 @@ fn mount_helpers_follow_the_mount8_convention() {
         .env("XDG_CACHE_HOME", &cache)
         .arg("commit")
         .arg(&wim));
+    // The commit removed the staging directory and the link that registered it; a link
+    // whose directory was removed by other means is pruned by the next listing.
+    let root = cache.join("wimfs/staging");
+    assert!(
+        !staged.exists(),
+        "the committed staging directory is still there"
+    );
+    assert_eq!(
+        entries(&root),
+        Vec::<String>::new(),
+        "links left after the commit"
+    );
+    std::os::unix::fs::symlink(
+        dir.join("removed-by-hand"),
+        root.join("0123456789abcdef.link"),
+    )
+    .expect("symlink");
+    run(wimfs().env("XDG_CACHE_HOME", &cache).arg("status"));
+    assert_eq!(
+        entries(&root),
+        Vec::<String>::new(),
+        "a dangling link was kept"
+    );
     let applied = dir.join("applied");
     apply(&wim, "1", &applied);
     assert_eq!(
@@ -241,4 +264,17 @@ fn mount_helpers_follow_the_mount8_convention() {
             std::panic::resume_unwind(e);
         }
     }
+}
+
+/// The names in `dir`, sorted (none if it does not exist).
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }

@@ -270,7 +270,7 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
         ));
     }
     let (staging_dir, resume, lock) = if args.rw {
-        let lock = mount_helper::staging_state::lock_wim(&args.wim)?;
+        let lock = mount_helper::wim_lock::lock_wim(&args.wim)?;
         let (dir, resume) = mount_helper::wim_rw::choose_staging(
             &args.wim,
             index,
@@ -306,8 +306,10 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
             Ok(Arc::new(fs))
         },
         move |fs, unmounter| {
-            // The WIM's read-write lock lives as long as the daemon.
-            std::mem::forget(lock);
+            // The WIM's read-write lock lives as long as the daemon serves the mount.
+            if let Some(lock) = lock {
+                lock.keep_until_unmounted();
+            }
             if rw {
                 mount_helper::wim_rw::start_journal_sync(Arc::clone(&fs));
                 let controller = Arc::new(mount_helper::wim_rw::WimController::new(fs, unmounter));

@@ -1,6 +1,7 @@
 //! The commit itself: hash, deduplicate, append, then switch the header.
 
 use std::fs::{File, OpenOptions};
+use std::sync::OnceLock;
 
 use sha1::{Digest, Sha1};
 
@@ -195,8 +196,15 @@ fn write_all(
     // compressed in the blobs' pipeline; meanwhile too, the reference counts of the new image
     // and of the one it replaces (for the blob table).
     let failed = |what: &str| WimError::Unsupported(format!("{what} failed (a thread panicked)"));
+    // The metadata's SHA-1 (for its blob table entry), taken on the thread that built it
+    // while the blobs are still being compressed, not after them.
+    let meta_hash = OnceLock::new();
     let (written, refs) = std::thread::scope(|s| {
-        let meta = s.spawn(|| write_metadata(snapshot, hashes));
+        let meta = s.spawn(|| {
+            let meta = write_metadata(snapshot, hashes);
+            let _ = meta_hash.set(Sha1Hash(Sha1::digest(&meta).into()));
+            meta
+        });
         let refs = s.spawn(|| -> WimResult<RefCounts> {
             let new = count_refs(snapshot, &|ino, slot, c| hashes.of(ino, slot, c));
             let old = if target.new {
@@ -227,7 +235,9 @@ fn write_all(
         (written, refs)
     });
     let ((written, (meta_hdr, meta)), counts) = (written?, refs?);
-    let meta_hash = Sha1Hash(Sha1::digest(&meta).into());
+    let meta_hash = meta_hash
+        .into_inner()
+        .unwrap_or_else(|| Sha1Hash(Sha1::digest(&meta).into()));
     // The blob table entry of the image's new metadata resource.
     let new_meta = BlobEntry {
         reshdr: meta_hdr,
