@@ -16,6 +16,7 @@ pub mod mountpoint;
 pub mod open_files;
 mod path_hash;
 pub mod refs;
+pub mod serving_args;
 pub mod source;
 pub mod spill_args;
 pub mod split_parts;

@@ -20,6 +20,7 @@ use isofs::info::ImageInfo;
 use isofs::{IsoFs, OpenOptions, TreeKind};
 use mount_helper::collection::{CollectionFs, CollectionOptions};
 use mount_helper::helper_args;
+use mount_helper::serving_args::ServingArgs;
 use mount_helper::source::ImageSource;
 use mount_helper::spill_args::SpillArgs;
 use mount_helper::web::{HttpArgs, SourceOptions};
@@ -77,13 +78,8 @@ enum Command {
         /// With --all --wim: the disk tier for solid WIM chunks.
         #[command(flatten)]
         spill: SpillArgs,
-        /// Let other users access the mount (needs user_allow_other in /etc/fuse.conf).
-        #[arg(long)]
-        allow_other: bool,
-        /// Do not hand files to the kernel ahead of a reader going through directories in
-        /// listing order (for comparisons).
-        #[arg(long)]
-        no_files_ahead: bool,
+        #[command(flatten)]
+        serving: ServingArgs,
         /// Stay in the foreground until unmounted.
         #[arg(short, long)]
         foreground: bool,
@@ -139,8 +135,7 @@ struct MountSettings {
     tree: Option<TreeKind>,
     cache_mb: usize,
     spill: SpillArgs,
-    allow_other: bool,
-    files_ahead: bool,
+    serving: ServingArgs,
     foreground: bool,
 }
 
@@ -152,9 +147,9 @@ impl MountSettings {
             fuse: FuseOptions {
                 fsname,
                 subtype: "isofs".into(),
-                allow_other: self.allow_other,
+                allow_other: self.serving.allow_other,
                 threads: 4,
-                files_ahead: self.files_ahead,
+                files_ahead: self.serving.files_ahead(),
             },
         }
     }
@@ -281,8 +276,7 @@ fn main() -> ExitCode {
             tree,
             cache_mb,
             spill,
-            allow_other,
-            no_files_ahead,
+            serving,
             foreground,
             http,
         } => {
@@ -291,8 +285,7 @@ fn main() -> ExitCode {
                 tree,
                 cache_mb,
                 spill,
-                allow_other,
-                files_ahead: !no_files_ahead,
+                serving,
                 foreground,
             };
             if all {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use common::backend::fuse::FuseOptions;
 use mount_helper::helper_args;
+use mount_helper::serving_args::ServingArgs;
 use mount_helper::spill_args::SpillArgs;
 use mount_helper::web::HttpArgs;
 use mount_helper::wim_inspect::{check_integrity, extract, info, open_wim, verify};
@@ -187,19 +188,14 @@ struct MountArgs {
     cache_mb: usize,
     #[command(flatten)]
     spill: SpillArgs,
-    /// Let other users access the mount.
-    #[arg(long)]
-    allow_other: bool,
+    #[command(flatten)]
+    serving: ServingArgs,
     /// Stay in the foreground (default: return once mounted, serving from a daemon).
     #[arg(short, long)]
     foreground: bool,
     /// Worker threads serving requests.
     #[arg(long, default_value_t = 4)]
     threads: usize,
-    /// Do not hand files to the kernel ahead of a reader going through directories in
-    /// listing order (read-only mounts; for comparisons).
-    #[arg(long)]
-    no_files_ahead: bool,
     /// Append the daemon's log to this file.
     #[arg(long)]
     log_file: Option<PathBuf>,
@@ -252,9 +248,9 @@ fn mount(args: &MountArgs, verbose: u8) -> Result<(), String> {
         fuse: FuseOptions {
             fsname: wim.name().to_string(),
             subtype: "wimfs".into(),
-            allow_other: args.allow_other,
+            allow_other: args.serving.allow_other,
             threads: args.threads,
-            files_ahead: !args.no_files_ahead,
+            files_ahead: args.serving.files_ahead(),
         },
     };
     #[cfg(unix)]
