@@ -21,8 +21,9 @@ pub struct Staging {
     next_id: AtomicU64,
     open: Mutex<HashMap<u64, Arc<File>>>,
     /// `<dir>/lock`, locked exclusively for as long as a mount uses the directory (`flock` on
-    /// Unix, `LockFileEx` on Windows: std's file locks; released when the file closes).
-    _lock: File,
+    /// Unix, `LockFileEx` on Windows: std's file locks; released when the file closes, or by
+    /// [`Staging::release_lock`] once the mount is gone).
+    lock: File,
 }
 
 /// Takes `<dir>/lock` exclusively; fails if another process holds it.
@@ -94,7 +95,7 @@ impl Staging {
             dir: dir.to_path_buf(),
             next_id: AtomicU64::new(1),
             open: Mutex::new(HashMap::new()),
-            _lock: lock,
+            lock,
         })
     }
 
@@ -112,7 +113,7 @@ impl Staging {
             dir: dir.to_path_buf(),
             next_id: AtomicU64::new(max + 1),
             open: Mutex::new(HashMap::new()),
-            _lock: lock,
+            lock,
         })
     }
 
@@ -202,6 +203,12 @@ impl Staging {
     pub fn remove(&self, id: u64) {
         self.open.lock().remove(&id);
         let _ = std::fs::remove_file(self.path(id));
+    }
+
+    /// The mount is gone and its journal durable: lets another process take the directory
+    /// over (`wimfs commit`, `mount --rw --resume`) while this one is still closing its files.
+    pub fn release_lock(&self) {
+        let _ = self.lock.unlock();
     }
 
     /// Deletes the whole staging directory (after a commit or a discard).

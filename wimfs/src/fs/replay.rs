@@ -10,6 +10,7 @@ use super::attr::now_filetime;
 use super::mounted_image::WimFs;
 use crate::change::{Applied, ApplyContext, Op};
 use crate::inode::Content;
+use crate::staging::Staging;
 use crate::tree::ImageTree;
 
 impl WimFs {
@@ -39,6 +40,12 @@ impl WimFs {
         let Some(staging) = self.staging() else {
             return;
         };
+        self.keep_or_remove_staging(staging);
+        // Nothing writes the directory any more (no request can arrive after this).
+        staging.release_lock();
+    }
+
+    fn keep_or_remove_staging(&self, staging: &Staging) {
         let dir = staging.dir();
         if !dir.join("info").exists() {
             return; // committed or discarded
