@@ -38,10 +38,14 @@ pub fn xpress_decode(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
     decode_twice(size, |out| xpress::decompress(input, out))
 }
 
-/// XPRESS round trip of `data` cut to one 64 KiB chunk; returns the compressed size, `None`
-/// when the encoder stores the chunk raw.
+/// XPRESS round trip of `data` cut to one 64 KiB chunk, at both efforts (`Fast` is what
+/// commits write); returns the compressed size at `Effort::Normal`, `None` when the encoder
+/// stores the chunk raw.
 pub fn xpress_roundtrip(data: &[u8]) -> Option<usize> {
     let data = &data[..data.len().min(65536)];
+    if let Some(fast) = xpress::compress_with(data, xpress::Effort::Fast) {
+        check_roundtrip(data, &fast, |out| xpress::decompress(&fast, out));
+    }
     let packed = xpress::compress(data)?;
     check_roundtrip(data, &packed, |out| xpress::decompress(&packed, out));
     Some(packed.len())
@@ -72,8 +76,12 @@ pub fn lzx_roundtrip(data: &[u8]) -> Option<usize> {
     lzx_roundtrip_window(&chunk[..chunk.len().min(window)], window)
 }
 
-/// LZX round trip of one chunk with an explicit window size (the WIM's chunk size).
+/// LZX round trip of one chunk with an explicit window size (the WIM's chunk size), at both
+/// efforts (`Fast` is what commits write); returns the compressed size at `Effort::Normal`.
 pub fn lzx_roundtrip_window(chunk: &[u8], window: usize) -> Option<usize> {
+    if let Some(fast) = lzx::compress_with(chunk, window, lzx::Effort::Fast) {
+        check_roundtrip(chunk, &fast, |out| lzx::decompress(&fast, out, window));
+    }
     let packed = lzx::compress(chunk, window)?;
     check_roundtrip(chunk, &packed, |out| lzx::decompress(&packed, out, window));
     Some(packed.len())
@@ -134,10 +142,14 @@ fn check_roundtrip(
     assert!(out == data, "round trip of {} bytes differs", data.len());
 }
 
-/// LZMS round trip of `data` cut to 1 MiB (one chunk; LZMS has no window parameter). Returns
-/// the compressed size, `None` when the encoder stores the chunk raw.
+/// LZMS round trip of `data` cut to 1 MiB (one chunk; LZMS has no window parameter), at both
+/// efforts (`Light` is what commits write for non-solid chunks). Returns the compressed size
+/// at `Effort::Normal`, `None` when the encoder stores the chunk raw.
 pub fn lzms_roundtrip(data: &[u8]) -> Option<usize> {
     let data = &data[..data.len().min(1 << 20)];
+    if let Some(light) = lzms::compress_with_effort(data, lzms::Effort::Light) {
+        check_roundtrip(data, &light, |out| lzms::decompress(&light, out));
+    }
     let packed = lzms::compress(data)?;
     check_roundtrip(data, &packed, |out| lzms::decompress(&packed, out));
     Some(packed.len())

@@ -1,4 +1,5 @@
-//! LZX encoder, through `wimcodecs::harness::lzx_roundtrip` (byte 0: the window; the rest, cut
+//! LZX encoder at both efforts (`Fast` is what commits write), through
+//! `wimcodecs::harness::lzx_roundtrip` (byte 0: the window; the rest, cut
 //! to the window: the chunk): whatever compresses must be smaller and decode back to itself.
 #![no_main]
 

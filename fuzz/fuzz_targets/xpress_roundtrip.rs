@@ -1,5 +1,6 @@
-//! XPRESS compressor, through `wimcodecs::harness::xpress_roundtrip`: any chunk of up to 64 KiB
-//! that compresses must be smaller and decode back to itself.
+//! XPRESS compressor at both efforts (`Fast` is what commits write), through
+//! `wimcodecs::harness::xpress_roundtrip`: any chunk of up to 64 KiB that compresses must be
+//! smaller and decode back to itself.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
