@@ -123,10 +123,21 @@ fn lzx_decode(window: usize) -> impl Fn(&[u8], &mut [u8]) -> bool {
 /// under 1.03x wimlib's size.
 #[track_caller]
 fn real_chunks_like_wimlib(codec: &str, count: usize, ours: usize, theirs: usize, raw: usize) {
+    real_chunks_within(codec, count, (ours, theirs, raw), 1.03);
+}
+
+/// Like [`real_chunks_like_wimlib`] with the size bound `within` times wimlib's (a commit's
+/// effort trades some size for speed: docs/benchmarks.md).
+fn real_chunks_within(
+    codec: &str,
+    count: usize,
+    (ours, theirs, raw): (usize, usize, usize),
+    within: f64,
+) {
     eprintln!("{codec}: {count} chunks, ours {ours} bytes, wimlib {theirs}");
     assert!(raw < count / 4, "{raw} of {count} chunks stored raw");
     assert!(
-        (ours as f64) < theirs as f64 * 1.03,
+        (ours as f64) < theirs as f64 * within,
         "{codec} output {ours} bytes, wimlib's {theirs}"
     );
 }
@@ -149,17 +160,8 @@ fn xpress_edge_cases_decode_with_wimlib() {
 fn xpress_fast_effort_decodes_with_wimlib() {
     let fast = |c: &[u8]| xpress::compress_with(c, xpress::Effort::Fast);
     let chunks = real_chunks();
-    let (ours, theirs, raw) = check(XPRESS, &chunks, CHUNK, fast, xpress_decode);
-    eprintln!(
-        "XPRESS (fast): {} chunks, ours {ours} bytes, wimlib {theirs}",
-        chunks.len()
-    );
-    assert!(raw < chunks.len() / 4, "{raw} chunks stored raw");
-    // The commit's effort trades some size for speed (docs/benchmarks.md): within 1.04x.
-    assert!(
-        (ours as f64) < theirs as f64 * 1.04,
-        "XPRESS (fast) output {ours} bytes, wimlib's {theirs}"
-    );
+    let sizes = check(XPRESS, &chunks, CHUNK, fast, xpress_decode);
+    real_chunks_within("XPRESS (fast)", chunks.len(), sizes, 1.04);
     let (_, _, raw) = check(XPRESS, &synthetic(), 65536, fast, xpress_decode);
     assert_eq!(raw, 1, "only the noise chunk is stored raw");
 }
@@ -176,17 +178,8 @@ fn lzx_real_chunks_decode_with_wimlib() {
 fn lzx_fast_effort_real_chunks_decode_with_wimlib() {
     let chunks = real_chunks();
     let ours = |c: &[u8]| lzx::compress_with(c, CHUNK, lzx::Effort::Fast);
-    let (ours, theirs, raw) = check(LZX, &chunks, CHUNK, ours, lzx_decode(CHUNK));
-    eprintln!(
-        "LZX (fast): {} chunks, ours {ours} bytes, wimlib {theirs}",
-        chunks.len()
-    );
-    assert!(raw < chunks.len() / 4, "{raw} chunks stored raw");
-    // The commit's effort trades some size for speed (docs/benchmarks.md): within 1.05x.
-    assert!(
-        (ours as f64) < theirs as f64 * 1.05,
-        "LZX (fast) output {ours} bytes, wimlib's {theirs}"
-    );
+    let sizes = check(LZX, &chunks, CHUNK, ours, lzx_decode(CHUNK));
+    real_chunks_within("LZX (fast)", chunks.len(), sizes, 1.05);
 }
 
 #[test]
