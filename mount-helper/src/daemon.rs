@@ -198,7 +198,8 @@ where
     return_big_buffers_to_the_system();
     let vfs = open()?;
     let set = block_termination_signals();
-    // Held until the process exits: `unmount` waits for it (see `daemon_lock.rs`).
+    // Held until the session ends (or the process exits): `unmount` waits for it (see
+    // `daemon_lock.rs`).
     let life = DaemonLock::hold(mountpoint)
         .map_err(|e| tracing::warn!("`unmount` will not wait for this daemon: {e}"))
         .ok();

@@ -1,15 +1,18 @@
 //! The life lock of a mount's daemon, so that `unmount` returns only once the daemon that
-//! served the mount has exited, and a new mount at the same directory right after is safe
-//! from the old daemon's teardown.
+//! served the mount is done with it, and a new mount at the same directory right after is
+//! safe from the old daemon's teardown.
 //!
 //! The daemon holds an exclusive flock(2) on `<runtime dir>/<hash of mount point>.lock` (see
-//! `path_hash.rs`) from before it mounts until it exits: the lock goes with its last
-//! descriptor, which the kernel closes at process exit, so there is no stale pid to confuse.
-//! Each daemon locks a file of its own (made under a temporary name, then renamed over the
-//! lock's name), so a new daemon never waits for an old one, and a name always leads to the
-//! newest daemon at that mount point. Unmounting opens the name *before* the mount goes away
-//! (so it holds the serving daemon's file, whatever is mounted there later) and, once the
-//! mount is gone, waits for a shared lock on it.
+//! `path_hash.rs`) from before it mounts until its session has ended (unmounted, the
+//! filesystem told, its WIM lock released: [`DaemonLock::release`]), or, should it fail
+//! before that, until it exits: the lock goes with its last descriptor, which the kernel
+//! closes at process exit, so there is no stale pid to confuse. What the daemon does after
+//! releasing it is closing files, freeing memory and exiting, none of which touches the
+//! mount point. Each daemon locks a file of its own (made under a temporary name, then
+//! renamed over the lock's name), so a new daemon never waits for an old one, and a name
+//! always leads to the newest daemon at that mount point. Unmounting opens the name *before*
+//! the mount goes away (so it holds the serving daemon's file, whatever is mounted there
+//! later) and, once the mount is gone, waits for a shared lock on it.
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, IntoRawFd};
@@ -115,11 +118,12 @@ impl ServingDaemon {
         Self(file)
     }
 
-    /// Waits until the daemon has exited, up to `timeout`; then warns (on stderr) and returns.
+    /// Waits until the daemon is done with the mount (it released its lock or exited), up to
+    /// `timeout`; then warns (on stderr) and returns.
     /// The wait is a blocking shared flock(2) on a helper thread, so `unmount` returns as soon
     /// as the daemon's lock goes, not at the next tick of a poll; a daemon that outlives the
     /// timeout leaves that thread blocked until this short-lived process exits.
-    pub fn wait_exit(self, mountpoint: &Path, timeout: Duration) {
+    pub fn wait_until_done(self, mountpoint: &Path, timeout: Duration) {
         let Some(file) = self.0 else { return };
         let (tx, rx) = std::sync::mpsc::channel();
         let spawned = std::thread::Builder::new()
@@ -172,7 +176,7 @@ mod tests {
         let serving = ServingDaemon::of(&dir);
         assert!(serving.0.is_some(), "the lock file is there");
         let start = Instant::now();
-        serving.wait_exit(&dir, Duration::from_millis(200));
+        serving.wait_until_done(&dir, Duration::from_millis(200));
         assert!(start.elapsed() >= Duration::from_millis(200), "waited");
         // Same process: the lock is ours, so only a separate open file description can test
         // it; once the name is gone there is nothing to wait for.
@@ -192,7 +196,7 @@ mod tests {
             drop(holder);
         });
         let start = Instant::now();
-        waiter.wait_exit(&path, Duration::from_secs(20));
+        waiter.wait_until_done(&path, Duration::from_secs(20));
         let waited = start.elapsed();
         released.join().expect("join");
         let _ = std::fs::remove_file(&path);

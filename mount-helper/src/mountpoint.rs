@@ -1,5 +1,5 @@
 //! Mount-point checks (exists, is a directory, is not already a mount) and unmounting, which
-//! returns once the mount's daemon has exited (`daemon_lock.rs`).
+//! returns once the mount's daemon is done with it (`daemon_lock.rs`).
 
 #[cfg(unix)]
 use std::os::unix::ffi::OsStrExt;
@@ -90,7 +90,7 @@ pub fn is_mountpoint(dir: &Path) -> bool {
 
 #[cfg(unix)]
 /// Unmounts a FUSE mount at `dir` made by one of our tools (`fuse.<subtype>`), and (unless
-/// `lazy`) waits up to [`DAEMON_EXIT_TIMEOUT`] for the daemon that served it to exit, so the
+/// `lazy`) waits up to [`DAEMON_EXIT_TIMEOUT`] for the daemon that served it to be done with it, so the
 /// directory can be mounted on again at once.
 pub fn unmount(dir: &Path, subtype: &str, lazy: bool) -> Result<(), String> {
     let canon = dir
@@ -114,7 +114,7 @@ pub fn unmount(dir: &Path, subtype: &str, lazy: bool) -> Result<(), String> {
     let daemon = ServingDaemon::of(&canon);
     detach(&canon, lazy)?;
     if !lazy {
-        daemon.wait_exit(&canon, DAEMON_EXIT_TIMEOUT);
+        daemon.wait_until_done(&canon, DAEMON_EXIT_TIMEOUT);
     }
     Ok(())
 }

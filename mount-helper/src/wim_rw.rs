@@ -233,7 +233,7 @@ pub fn unmount(
         std::thread::sleep(Duration::from_millis(5));
     }
     #[cfg(unix)]
-    daemon.wait_exit(&canon, crate::daemon_lock::DAEMON_EXIT_TIMEOUT);
+    daemon.wait_until_done(&canon, crate::daemon_lock::DAEMON_EXIT_TIMEOUT);
     Ok(())
 }
 
