@@ -90,8 +90,8 @@ pub fn is_mountpoint(dir: &Path) -> bool {
 
 #[cfg(unix)]
 /// Unmounts a FUSE mount at `dir` made by one of our tools (`fuse.<subtype>`), and (unless
-/// `lazy`) waits up to [`DAEMON_EXIT_TIMEOUT`] for the daemon that served it to be done with it, so the
-/// directory can be mounted on again at once.
+/// `lazy`) waits up to [`DAEMON_EXIT_TIMEOUT`] for the daemon that served it to be done with
+/// it, so the directory can be mounted on again at once.
 pub fn unmount(dir: &Path, subtype: &str, lazy: bool) -> Result<(), String> {
     let canon = dir
         .canonicalize()
