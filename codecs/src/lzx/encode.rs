@@ -66,12 +66,15 @@ impl Effort {
             // 0.97 / 0.93; 0.02 -0.03% / -0.05% at 0.94 / 0.90; depth 24, nice 48 with 0.015
             // +0.00% / -0.02% at 0.95 / 0.92, with 0.01 -0.03% / -0.05% at 0.90 / 0.87. On
             // the whole 32 MB of each: 0.03 -0.00% / +0.02%, 0.025 -0.01% / +0.01%, 0.02
-            // -0.02% / -0.01%, 0.015 -0.04% / -0.04% of wimlib's size.
+            // -0.02% / -0.01%, 0.015 -0.04% / -0.04% of wimlib's size (0.02: second passes on
+            // 99 / 202 blocks). Session 9, the lazy parse's repeated-offset matches weighted
+            // 1.6x ([`lazy`]), 32 MB of each: 0.025 -0.017% / -0.019% (63 / 157 blocks), 0.03
+            // -0.009% / -0.004% (44 / 101), 0.035 -0.005% / +0.004%, 0.04 -0.004% / +0.009%.
             Effort::Normal => Params {
                 nice: 64,
                 tree_nice: 64,
                 depth: 32,
-                repass: 0.02,
+                repass: 0.03,
                 split: true,
             },
             // Measured on 5 MB of /usr/libexec chunks (what the commit benchmark adds), side
