@@ -21,7 +21,7 @@ use super::e8;
 use super::items::{Freqs, Item};
 use super::matchfind::{Match, MatchFinder, MAX_FOUND};
 use super::parse::{parse, Block, Costs, Search};
-use super::split::{choose_cut, rest};
+use super::split::{choose_cut, count_at_cuts, rest, Cuts};
 use super::stats::{costs_from, count, lazy, mismatch};
 use super::write::{plan, write_block, BlockState};
 
@@ -132,6 +132,7 @@ struct Scratch {
     search: Search,
     items: Vec<Item>,
     costs: Costs,
+    cuts: Cuts,
 }
 
 fn encode_chunk(data: &[u8], order: u32, params: Params, s: &mut Scratch) -> Vec<u8> {
@@ -167,17 +168,26 @@ fn encode_chunk(data: &[u8], order: u32, params: Params, s: &mut Scratch) -> Vec
         let prior = lazy(&b, reps_in, num_main, &mut s.items);
         costs_from(&prior, &mut s.costs);
         parse(&b, &s.costs, reps_in, &mut s.search, &mut s.items);
-        let mut freqs = count(&s.items, num_main);
-        if params.repass > 0.0 && mismatch(&freqs, &prior) > params.repass * (end - start) as f64 {
+        // The symbol counts, with those at the candidate cuts when the block may be split.
+        let n = end - start;
+        let counted = |items: &[Item], cuts: &mut Cuts| {
+            if params.split {
+                count_at_cuts(items, n, num_main, cuts)
+            } else {
+                count(items, num_main)
+            }
+        };
+        let mut freqs = counted(&s.items, &mut s.cuts);
+        if params.repass > 0.0 && mismatch(&freqs, &prior) > params.repass * n as f64 {
             // The first pass's statistics moved away from the lazy parse's it was priced
             // with: a second pass priced from them. (Keeping the smaller of the two passes'
             // blocks instead gained 16 bytes in 8.5 MB.)
             costs_from(&freqs, &mut s.costs);
             parse(&b, &s.costs, reps_in, &mut s.search, &mut s.items);
-            freqs = count(&s.items, num_main);
+            freqs = counted(&s.items, &mut s.cuts);
         }
         if params.split {
-            write_parsed(&mut bw, &mut st, &b, &s.items, &freqs, reps_in);
+            write_parsed(&mut bw, &mut st, &b, &s.items, &freqs, &mut s.cuts, reps_in);
         } else {
             let whole = plan(order, &st.prev_main, &st.prev_len, end - start, &freqs);
             write_block(&mut bw, &mut st, &b, &s.items, whole, reps_in, true);
@@ -195,11 +205,12 @@ fn write_parsed(
     b: &Block<'_>,
     items: &[Item],
     freqs: &Freqs,
+    cuts: &mut Cuts,
     reps_in: [u32; 3],
 ) {
     let n = b.end - b.start;
     let whole = plan(st.order, &st.prev_main, &st.prev_len, n, freqs);
-    if let Some((cut, fa)) = choose_cut(items, n, freqs) {
+    if let Some((cut, fa)) = choose_cut(cuts, freqs) {
         let (first, second) = items.split_at(cut);
         let mid = b.start + first.iter().map(|it| it.len.max(1) as usize).sum::<usize>();
         let fb = rest(freqs, &fa);

@@ -27,20 +27,26 @@ pub(super) const STEP: usize = 4096;
 /// checking every block finds, at half the cost; 3500 loses 0.08% / 0.10%.
 const MIN_SAVING: f64 = 2000.0;
 
-/// Where to cut `items` (a parse of `n` bytes whose statistics are `whole`) in two, if
-/// anywhere: the item index and the statistics of the first half, when the halves' entropy
-/// is at least [`MIN_SAVING`] below the whole's. The caller checks the exact sizes.
-pub(super) fn choose_cut(items: &[Item], n: usize, whole: &Freqs) -> Option<(usize, Freqs)> {
-    if n < 2 * STEP {
-        return None;
-    }
-    // The statistics at each candidate cut.
+/// The candidate cuts of a parse: the index of the item at each, and the symbol counts of
+/// the items before it.
+pub(super) type Cuts = Vec<(usize, Freqs)>;
+
+/// Symbol counts of `items` (a parse of `n` bytes), with those before each candidate cut (the
+/// first item boundary at or past every [`STEP`] bytes, leaving at least [`STEP`]) in `cuts`:
+/// one counting pass for the statistics and the cut.
+pub(super) fn count_at_cuts(items: &[Item], n: usize, num_main: usize, cuts: &mut Cuts) -> Freqs {
+    cuts.clear();
     let mut f = Freqs {
-        main: vec![0; whole.main.len()],
+        main: vec![0; num_main],
         len: [0; LEN_SYMS],
         aligned: [0; ALIGNED_SYMS],
     };
-    let mut cuts: Vec<(usize, Freqs)> = Vec::new();
+    if n < 2 * STEP {
+        for &it in items {
+            add(&mut f, it);
+        }
+        return f;
+    }
     let mut pos = 0;
     let mut next_cut = STEP;
     for (idx, &it) in items.iter().enumerate() {
@@ -51,6 +57,14 @@ pub(super) fn choose_cut(items: &[Item], n: usize, whole: &Freqs) -> Option<(usi
         pos += it.len.max(1) as usize;
         add(&mut f, it);
     }
+    f
+}
+
+/// Where to cut a parse whose statistics are `whole` and candidate cuts `cuts`
+/// ([`count_at_cuts`]) in two, if anywhere: the item index and the statistics of the first
+/// half, when the halves' entropy is at least [`MIN_SAVING`] below the whole's. The caller
+/// checks the exact sizes.
+pub(super) fn choose_cut(cuts: &mut Cuts, whole: &Freqs) -> Option<(usize, Freqs)> {
     let bits = |f: &Freqs| entropy(f.main.iter().chain(&f.len).copied());
     let mut best = (bits(whole) - MIN_SAVING, None);
     for (k, (_, first)) in cuts.iter().enumerate() {

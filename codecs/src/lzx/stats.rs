@@ -111,6 +111,7 @@ pub(super) fn count(items: &[Item], num_main: usize) -> Freqs {
 }
 
 /// Counts the symbols of one item into `f`.
+#[inline(always)]
 pub(super) fn add(f: &mut Freqs, it: Item) {
     if it.is_literal() {
         f.main[it.code as usize] += 1;
