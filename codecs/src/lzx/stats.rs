@@ -156,8 +156,7 @@ pub(super) fn costs_from(f: &Freqs, costs: &mut Costs) {
         len_part[MIN_MATCH + NUM_PRIMARY_LENS + k] = ent(f.len[k], lt, l, ul);
     }
     let slots = (f.main.len() - NUM_CHARS) / NUM_LEN_HEADERS;
-    costs.matches.resize(slots, [0; MAX_MATCH + 1]);
-    for (slot, mc) in costs.matches.iter_mut().enumerate() {
+    for (slot, mc) in costs.matches.iter_mut().enumerate().take(slots) {
         let first = NUM_CHARS + slot * NUM_LEN_HEADERS;
         // The slot's header prices (with its verbatim offset bits) once, not per length.
         let mut head = [0u32; NUM_LEN_HEADERS];
@@ -179,7 +178,7 @@ pub(super) fn costs_from(f: &Freqs, costs: &mut Costs) {
         .map(|(&c, &l)| i64::from(c) * (i64::from(ALIGNED_BITS) - i64::from(l)))
         .sum();
     let use_aligned = saving > 3 * ALIGNED_SYMS as i64;
-    for (slot, low) in costs.low.iter_mut().enumerate() {
+    for (slot, low) in costs.low.iter_mut().enumerate().take(MAX_SLOTS) {
         for (c, &l) in low.iter_mut().zip(&aligned) {
             *c = if u32::from(EXTRA_BITS[slot]) < ALIGNED_BITS {
                 0
