@@ -70,11 +70,18 @@ impl Effort {
             // 99 / 202 blocks). Session 9, the lazy parse's repeated-offset matches weighted
             // 1.6x ([`lazy`]), 32 MB of each: 0.025 -0.017% / -0.019% (63 / 157 blocks), 0.03
             // -0.009% / -0.004% (44 / 101), 0.035 -0.005% / +0.004%, 0.04 -0.004% / +0.009%.
+            // Then the depth (32 MB of each): 28 with 0.025 -0.017% / -0.019%; 24 with 0.025
+            // -0.016% / -0.014%, with 0.03 -0.008% / +0.001%; 20 with 0.025 -0.008% / -0.005%,
+            // with 0.02 -0.019% / -0.023%; 16 with 0.025 +0.005% / +0.008%, with 0.02 -0.004% /
+            // -0.010%; 12 with 0.015 +0.018% / +0.008%; depth 24 and nice 48 with 0.025 +0.028%
+            // / +0.025%. Speed on the second corpus (12 MB, three repetitions alternating, load
+            // 1.7-2.0): depth 32 with 0.03 0.95, 0.98, 0.98; 24 with 0.025 0.98, 0.97, 0.98; 20
+            // with 0.025 0.99, 0.99, 0.99; 20 with 0.02 0.98, 0.98, 0.98.
             Effort::Normal => Params {
                 nice: 64,
                 tree_nice: 64,
-                depth: 32,
-                repass: 0.03,
+                depth: 20,
+                repass: 0.025,
                 split: true,
             },
             // Measured on 5 MB of /usr/libexec chunks (what the commit benchmark adds), side
