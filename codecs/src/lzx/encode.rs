@@ -76,12 +76,17 @@ impl Effort {
             // -0.010%; 12 with 0.015 +0.018% / +0.008%; depth 24 and nice 48 with 0.025 +0.028%
             // / +0.025%. Speed on the second corpus (12 MB, three repetitions alternating, load
             // 1.7-2.0): depth 32 with 0.03 0.95, 0.98, 0.98; 24 with 0.025 0.98, 0.97, 0.98; 20
-            // with 0.025 0.99, 0.99, 0.99; 20 with 0.02 0.98, 0.98, 0.98.
+            // with 0.025 0.99, 0.99, 0.99; 20 with 0.02 0.98, 0.98, 0.98. With cut candidates
+            // every 2 KiB ([`super::split`]), depth 20, 32 MB of each: 0.025 -0.028% / -0.026%
+            // (second passes on 61 / 155 blocks), 0.03 -0.021% / -0.011% (43 / 100), 0.035
+            // -0.017% / -0.003% (34 / 78), 0.04 -0.016% / +0.002%; speed (12 MB of each, two
+            // runs alternating, load 1.9-2.1): 0.025 1.02, 1.01 / 0.98, 0.97; 0.03 1.02, 1.02 /
+            // 0.98, 1.00; 0.035 1.03, 1.03, 1.03, 1.03 / 1.00, 1.00, 0.98, 0.99.
             Effort::Normal => Params {
                 nice: 64,
                 tree_nice: 64,
                 depth: 20,
-                repass: 0.025,
+                repass: 0.035,
                 split: true,
             },
             // Measured on 5 MB of /usr/libexec chunks (what the commit benchmark adds), side
