@@ -81,12 +81,16 @@ impl Effort {
             // (second passes on 61 / 155 blocks), 0.03 -0.021% / -0.011% (43 / 100), 0.035
             // -0.017% / -0.003% (34 / 78), 0.04 -0.016% / +0.002%; speed (12 MB of each, two
             // runs alternating, load 1.9-2.1): 0.025 1.02, 1.01 / 0.98, 0.97; 0.03 1.02, 1.02 /
-            // 0.98, 1.00; 0.035 1.03, 1.03, 1.03, 1.03 / 1.00, 1.00, 0.98, 0.99.
+            // 0.98, 1.00; 0.035 1.03, 1.03, 1.03, 1.03 / 1.00, 1.00, 0.98, 0.99. Every 1 KiB:
+            // 0.035 -0.030% / -0.020% (34 / 78 blocks), 0.04 -0.030% / -0.015% (28 / 64), 0.045
+            // -0.027% / -0.008% (22 / 49), 0.05 -0.021% / +0.006%; speed (two runs, load 2.0-
+            // 2.2): 2 KiB and 0.035 1.03, 1.03 / 0.99, 0.99; 1 KiB and 0.04 1.02, 1.03 / 1.00,
+            // 0.99; 1 KiB and 0.045 1.03, 1.02 / 1.00, 1.00.
             Effort::Normal => Params {
                 nice: 64,
                 tree_nice: 64,
                 depth: 20,
-                repass: 0.035,
+                repass: 0.04,
                 split: true,
             },
             // Measured on 5 MB of /usr/libexec chunks (what the commit benchmark adds), side

@@ -20,8 +20,9 @@ use super::stats::add;
 /// output, every 2048 bytes 0.02% / 0.05% more than that at twice the work. Since the
 /// candidates' counts come with the statistics' counting pass ([`count_at_cuts`]), twice the
 /// candidates cost little: on 32 MB of each corpus (session 9) every 2048 bytes gave 0.020% /
-/// 0.021% smaller output than every 4096 at the same speed.
-pub(super) const STEP: usize = 2048;
+/// 0.021% smaller output than every 4096 at the same speed, every 1024 bytes 0.014% / 0.016%
+/// more (spent on fewer second passes, `encode.rs`).
+pub(super) const STEP: usize = 1024;
 
 /// Entropy (in bits) the two halves must save over the whole before their exact sizes are
 /// worked out: splitting any block lowers the entropy of its counts by a few hundred bits
