@@ -58,37 +58,17 @@ impl Effort {
     /// (`examples/compress_bench.rs`).
     fn params(self) -> Params {
         match self {
-            // Measured (6 MB of each corpus, side by side with wimlib, session 6): without the
-            // second pass 0.97x / 0.96x wimlib's speed at +0.02% / +0.13%; depth 24 and nice
-            // 48 0.99x / 1.00x at +0.07% / +0.20%; two passes on every block (without block
-            // splitting) 0.68x at +0.02% / -0.02%. Session 7 (12 MB of each corpus, load 6):
-            // no second pass +0.03% / +0.16% at 0.97 / 0.96; `repass` 0.03 +0.00% / -0.00% at
-            // 0.97 / 0.93; 0.02 -0.03% / -0.05% at 0.94 / 0.90; depth 24, nice 48 with 0.015
-            // +0.00% / -0.02% at 0.95 / 0.92, with 0.01 -0.03% / -0.05% at 0.90 / 0.87. On
-            // the whole 32 MB of each: 0.03 -0.00% / +0.02%, 0.025 -0.01% / +0.01%, 0.02
-            // -0.02% / -0.01%, 0.015 -0.04% / -0.04% of wimlib's size (0.02: second passes on
-            // 99 / 202 blocks). Session 9, the lazy parse's repeated-offset matches weighted
-            // 1.6x ([`lazy`]), 32 MB of each: 0.025 -0.017% / -0.019% (63 / 157 blocks), 0.03
-            // -0.009% / -0.004% (44 / 101), 0.035 -0.005% / +0.004%, 0.04 -0.004% / +0.009%.
-            // Then the depth (32 MB of each): 28 with 0.025 -0.017% / -0.019%; 24 with 0.025
-            // -0.016% / -0.014%, with 0.03 -0.008% / +0.001%; 20 with 0.025 -0.008% / -0.005%,
-            // with 0.02 -0.019% / -0.023%; 16 with 0.025 +0.005% / +0.008%, with 0.02 -0.004% /
-            // -0.010%; 12 with 0.015 +0.018% / +0.008%; depth 24 and nice 48 with 0.025 +0.028%
-            // / +0.025%. Speed on the second corpus (12 MB, three repetitions alternating, load
-            // 1.7-2.0): depth 32 with 0.03 0.95, 0.98, 0.98; 24 with 0.025 0.98, 0.97, 0.98; 20
-            // with 0.025 0.99, 0.99, 0.99; 20 with 0.02 0.98, 0.98, 0.98. With cut candidates
-            // every 2 KiB ([`super::split`]), depth 20, 32 MB of each: 0.025 -0.028% / -0.026%
-            // (second passes on 61 / 155 blocks), 0.03 -0.021% / -0.011% (43 / 100), 0.035
-            // -0.017% / -0.003% (34 / 78), 0.04 -0.016% / +0.002%; speed (12 MB of each, two
-            // runs alternating, load 1.9-2.1): 0.025 1.02, 1.01 / 0.98, 0.97; 0.03 1.02, 1.02 /
-            // 0.98, 1.00; 0.035 1.03, 1.03, 1.03, 1.03 / 1.00, 1.00, 0.98, 0.99. Every 1 KiB:
-            // 0.035 -0.030% / -0.020% (34 / 78 blocks), 0.04 -0.030% / -0.015% (28 / 64), 0.045
-            // -0.027% / -0.008% (22 / 49), 0.05 -0.021% / +0.006%; speed (two runs, load 2.0-
-            // 2.2): 2 KiB and 0.035 1.03, 1.03 / 0.99, 0.99; 1 KiB and 0.04 1.02, 1.03 / 1.00,
-            // 0.99; 1 KiB and 0.045 1.03, 1.02 / 1.00, 1.00. Then depth 18 with 0.04 -0.025% /
-            // -0.010%, 16 with 0.04 -0.016% / -0.001%, 16 with 0.035 -0.017% / -0.008%; speed
-            // (two runs, load 2.3-4.0): depth 20 1.02, 1.02 / 0.99, 0.99; 18 1.04, 1.03 / 1.00,
-            // 1.00; 16 with 0.035 1.04, 1.04 / 0.98, 1.01.
+            // Measured on 32 MB of each corpus (sizes against wimlib's; speeds side by side,
+            // docs/benchmarks.md, sessions 6, 7 and 9): two passes on every block run at 0.68x
+            // wimlib's speed; a second pass only where the first pass's statistics moved from
+            // those it was priced with (`repass`, in bits per byte) buys size more cheaply than
+            // a deeper search or a longer nice. With the lazy parse's repeated-offset matches
+            // weighted ([`lazy`]) and block cuts tried every 1 KiB ([`super::split`]): depth 18
+            // with 0.04 -0.025% / -0.010% at 1.02 / 0.99 of wimlib's speed; depth 20 with 0.04
+            // -0.030% / -0.015% (second passes on 28 / 64 blocks; 99 / 202 at the session-9
+            // start, depth 32 with 0.02), about 0.01 slower; depth 16 with 0.04 -0.016% /
+            // -0.001%; depth 20 with 0.045 -0.027% / -0.008%, with 0.05 -0.021% / +0.006%; nice
+            // 48 costs 0.01-0.03%, nice 96 or 128 gains 0.02-0.03% but is slower.
             Effort::Normal => Params {
                 nice: 64,
                 tree_nice: 64,

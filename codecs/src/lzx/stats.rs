@@ -56,9 +56,9 @@ pub(super) fn lazy(
     let mut f = count(items, num_main);
     // The shortest-path parse takes more repeated-offset matches than the lazy one (27% more
     // on the corpora of docs/benchmarks.md, and 12% fewer literals): their main symbols
-    // weighted 1.6 times price them closer to what the parse will use. Measured on 32 MB of
-    // each corpus: 0.01-0.02% smaller at one pass, and a second pass needed on half as many
-    // blocks for the same size (session 9).
+    // weighted 1.6 times price them closer to what the parse will use. Measured: 0.01% / 0.04%
+    // smaller at one pass (12 MB of each corpus), and on 32 MB of each a second pass needed on
+    // half as many blocks for the same size (docs/benchmarks.md, session 9).
     for c in &mut f.main[NUM_CHARS..NUM_CHARS + 3 * NUM_LEN_HEADERS] {
         *c = (16 * *c + 5) / 10;
     }
