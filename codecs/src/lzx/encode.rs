@@ -63,8 +63,11 @@ impl Effort {
             // wimlib's speed; a second pass only where the first pass's statistics moved from
             // those it was priced with (`repass`, in bits per byte) buys size more cheaply than
             // a deeper search or a longer nice. With the lazy parse's repeated-offset matches
-            // weighted ([`lazy`]) and block cuts tried every 1 KiB ([`super::split`]): depth 18
-            // with 0.04 -0.025% / -0.010% at 1.02 / 0.99 of wimlib's speed; depth 20 with 0.04
+            // weighted ([`lazy`]) and block cuts tried every 1 KiB from 1,000 bits of entropy
+            // saved ([`super::split`]): depth 18 with 0.045 -0.036% / -0.018% (second passes on
+            // 22 / 49 blocks), with 0.05 -0.030% / -0.004% (15 / 37), both about 0.01 faster
+            // than with 0.04 and 2,000 bits (-0.025% / -0.010%, 1.02 / 0.99 of wimlib's speed
+            // in the bench at d494e67); depth 20 with 0.04
             // -0.030% / -0.015% (second passes on 28 / 64 blocks; 99 / 202 at the session-9
             // start, depth 32 with 0.02), about 0.01 slower; depth 16 with 0.04 -0.016% /
             // -0.001%; depth 20 with 0.045 -0.027% / -0.008%, with 0.05 -0.021% / +0.006%; nice
@@ -73,7 +76,7 @@ impl Effort {
                 nice: 64,
                 tree_nice: 64,
                 depth: 18,
-                repass: 0.04,
+                repass: 0.045,
                 split: true,
             },
             // Measured on 5 MB of /usr/libexec chunks (what the commit benchmark adds), side

@@ -28,8 +28,10 @@ pub(super) const STEP: usize = 1024;
 /// worked out: splitting any block lowers the entropy of its counts by a few hundred bits
 /// (fewer items per symbol), and working out the exact sizes of two blocks costs about 2%
 /// of the time. Measured on 6 MB of each corpus: 2000 bits finds all but 0.01% of what
-/// checking every block finds, at half the cost; 3500 loses 0.08% / 0.10%.
-const MIN_SAVING: f64 = 2000.0;
+/// checking every block finds, at half the cost; 3500 loses 0.08% / 0.10%. Session 9 (32 MB
+/// of each, cuts every 1 KiB): 1000 bits 0.014% / 0.015% smaller than 2000, spent on fewer
+/// second passes (`encode.rs`).
+const MIN_SAVING: f64 = 1000.0;
 
 /// The candidate cuts of a parse: the index of the item at each, and the symbol counts of
 /// the items before it.
