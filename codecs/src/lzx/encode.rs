@@ -21,7 +21,7 @@ use super::e8;
 use super::items::{Freqs, Item};
 use super::matchfind::{Match, MatchFinder, MAX_FOUND};
 use super::parse::{parse, Block, Costs, Search};
-use super::split::{choose_cut, rest};
+use super::split::{choose_cut, count_at_cuts, rest, Cuts};
 use super::stats::{costs_from, count, lazy, mismatch};
 use super::write::{plan, write_block, BlockState};
 
@@ -58,20 +58,25 @@ impl Effort {
     /// (`examples/compress_bench.rs`).
     fn params(self) -> Params {
         match self {
-            // Measured (6 MB of each corpus, side by side with wimlib, session 6): without the
-            // second pass 0.97x / 0.96x wimlib's speed at +0.02% / +0.13%; depth 24 and nice
-            // 48 0.99x / 1.00x at +0.07% / +0.20%; two passes on every block (without block
-            // splitting) 0.68x at +0.02% / -0.02%. Session 7 (12 MB of each corpus, load 6):
-            // no second pass +0.03% / +0.16% at 0.97 / 0.96; `repass` 0.03 +0.00% / -0.00% at
-            // 0.97 / 0.93; 0.02 -0.03% / -0.05% at 0.94 / 0.90; depth 24, nice 48 with 0.015
-            // +0.00% / -0.02% at 0.95 / 0.92, with 0.01 -0.03% / -0.05% at 0.90 / 0.87. On
-            // the whole 32 MB of each: 0.03 -0.00% / +0.02%, 0.025 -0.01% / +0.01%, 0.02
-            // -0.02% / -0.01%, 0.015 -0.04% / -0.04% of wimlib's size.
+            // Measured on 32 MB of each corpus (sizes against wimlib's; speeds side by side,
+            // docs/benchmarks.md, sessions 6, 7 and 9): two passes on every block run at 0.68x
+            // wimlib's speed; a second pass only where the first pass's statistics moved from
+            // those it was priced with (`repass`, in bits per byte) buys size more cheaply than
+            // a deeper search or a longer nice. With the lazy parse's repeated-offset matches
+            // weighted ([`lazy`]) and block cuts tried every 1 KiB from 1,000 bits of entropy
+            // saved ([`super::split`]): depth 18 with 0.045 -0.036% / -0.018% (second passes on
+            // 22 / 49 blocks), with 0.05 -0.030% / -0.004% (15 / 37), both about 0.01 faster
+            // than with 0.04 and 2,000 bits (-0.025% / -0.010%, 1.02 / 0.99 of wimlib's speed
+            // in the bench at d494e67); depth 20 with 0.04
+            // -0.030% / -0.015% (second passes on 28 / 64 blocks; 99 / 202 at the session-9
+            // start, depth 32 with 0.02), about 0.01 slower; depth 16 with 0.04 -0.016% /
+            // -0.001%; depth 20 with 0.045 -0.027% / -0.008%, with 0.05 -0.021% / +0.006%; nice
+            // 48 costs 0.01-0.03%, nice 96 or 128 gains 0.02-0.03% but is slower.
             Effort::Normal => Params {
                 nice: 64,
                 tree_nice: 64,
-                depth: 32,
-                repass: 0.02,
+                depth: 18,
+                repass: 0.045,
                 split: true,
             },
             // Measured on 5 MB of /usr/libexec chunks (what the commit benchmark adds), side
@@ -129,6 +134,7 @@ struct Scratch {
     search: Search,
     items: Vec<Item>,
     costs: Costs,
+    cuts: Cuts,
 }
 
 fn encode_chunk(data: &[u8], order: u32, params: Params, s: &mut Scratch) -> Vec<u8> {
@@ -164,17 +170,26 @@ fn encode_chunk(data: &[u8], order: u32, params: Params, s: &mut Scratch) -> Vec
         let prior = lazy(&b, reps_in, num_main, &mut s.items);
         costs_from(&prior, &mut s.costs);
         parse(&b, &s.costs, reps_in, &mut s.search, &mut s.items);
-        let mut freqs = count(&s.items, num_main);
-        if params.repass > 0.0 && mismatch(&freqs, &prior) > params.repass * (end - start) as f64 {
+        // The symbol counts, with those at the candidate cuts when the block may be split.
+        let n = end - start;
+        let counted = |items: &[Item], cuts: &mut Cuts| {
+            if params.split {
+                count_at_cuts(items, n, num_main, cuts)
+            } else {
+                count(items, num_main)
+            }
+        };
+        let mut freqs = counted(&s.items, &mut s.cuts);
+        if params.repass > 0.0 && mismatch(&freqs, &prior) > params.repass * n as f64 {
             // The first pass's statistics moved away from the lazy parse's it was priced
             // with: a second pass priced from them. (Keeping the smaller of the two passes'
             // blocks instead gained 16 bytes in 8.5 MB.)
             costs_from(&freqs, &mut s.costs);
             parse(&b, &s.costs, reps_in, &mut s.search, &mut s.items);
-            freqs = count(&s.items, num_main);
+            freqs = counted(&s.items, &mut s.cuts);
         }
         if params.split {
-            write_parsed(&mut bw, &mut st, &b, &s.items, &freqs, reps_in);
+            write_parsed(&mut bw, &mut st, &b, &s.items, &freqs, &mut s.cuts, reps_in);
         } else {
             let whole = plan(order, &st.prev_main, &st.prev_len, end - start, &freqs);
             write_block(&mut bw, &mut st, &b, &s.items, whole, reps_in, true);
@@ -192,11 +207,12 @@ fn write_parsed(
     b: &Block<'_>,
     items: &[Item],
     freqs: &Freqs,
+    cuts: &mut Cuts,
     reps_in: [u32; 3],
 ) {
     let n = b.end - b.start;
     let whole = plan(st.order, &st.prev_main, &st.prev_len, n, freqs);
-    if let Some((cut, fa)) = choose_cut(items, n, freqs) {
+    if let Some((cut, fa)) = choose_cut(cuts, freqs) {
         let (first, second) = items.split_at(cut);
         let mid = b.start + first.iter().map(|it| it.len.max(1) as usize).sum::<usize>();
         let fb = rest(freqs, &fa);

@@ -24,20 +24,24 @@ pub(super) struct Costs {
     /// Price of the main symbol, the length symbol and the verbatim extra offset bits of a
     /// match, by position slot and length (without the aligned bits of slots that have them),
     /// as a search node: `price << 32 | length`. Relaxing a length is then one addition to the
-    /// node of the match's start and offset code.
-    pub(super) matches: Vec<[u64; MAX_MATCH + 1]>,
+    /// node of the match's start and offset code. [`SLOT_TABLE`] rows, so that a masked slot
+    /// needs no bounds check; the rows past the window's slots are unused.
+    pub(super) matches: Box<[[u64; MAX_MATCH + 1]; SLOT_TABLE]>,
     /// Price of the low 3 offset bits by position slot and their value: the aligned tree's
     /// lengths (or 3 bits each) in slots with at least 3 extra bits, 0 in the others. One lookup
     /// per match, without a branch.
-    pub(super) low: [[u32; ALIGNED_SYMS]; MAX_SLOTS],
+    pub(super) low: [[u32; ALIGNED_SYMS]; SLOT_TABLE],
 }
+
+/// Rows of the price tables by position slot: the power of two above [`MAX_SLOTS`].
+pub(super) const SLOT_TABLE: usize = MAX_SLOTS.next_power_of_two();
 
 impl Default for Costs {
     fn default() -> Self {
         Costs {
             lit: [0; NUM_CHARS],
-            matches: Vec::new(),
-            low: [[0; ALIGNED_SYMS]; MAX_SLOTS],
+            matches: Box::new([[0; MAX_MATCH + 1]; SLOT_TABLE]),
+            low: [[0; ALIGNED_SYMS]; SLOT_TABLE],
         }
     }
 }
@@ -156,6 +160,10 @@ pub(super) fn parse(
     if nodes.len() < n + MAX_MATCH + 1 {
         nodes.resize(n + MAX_MATCH + 1, INF);
     }
+    // Slices of known lengths, so that the loop's indexes need no bounds checks.
+    let nodes = &mut nodes[..n + MAX_MATCH + 1];
+    let cache_at = &b.cache_at[..=n];
+    let block = &data[b.start..b.end];
     nodes[..=n].fill(INF);
     nodes[0] = 0;
     queues[0] = Queue::new(reps_in);
@@ -163,7 +171,7 @@ pub(super) fn parse(
         let base = (nodes[i] >> 32) as u32;
         let q = queues[i % RING];
         let p = b.start + i;
-        let (s, e) = (b.cache_at[i] as usize, b.cache_at[i + 1] as usize);
+        let (s, e) = (cache_at[i] as usize, cache_at[i + 1] as usize);
         let max = (b.end - p).min(MAX_MATCH);
         if s < e && max >= MIN_MATCH {
             let w: &mut Window = (&mut nodes[i..i + MAX_MATCH + 1])
@@ -176,7 +184,7 @@ pub(super) fn parse(
         }
         // The literal, and the queue of the next position, whose best way is now known (a
         // literal wins a tie).
-        let lit = data[p];
+        let lit = block[i];
         let v = u64::from(base + costs.lit[usize::from(lit)]) << 32 | u64::from(lit) << 9;
         // Which way wins is unpredictable: the node and the queue are picked without a
         // branch (a literal's "source" queue is this position's, `q`).
@@ -255,7 +263,7 @@ fn relax_matches(
             continue;
         }
         let f = m.offset + 2;
-        let slot = slot_of(f);
+        let slot = slot_of(f) & (SLOT_TABLE - 1);
         let add = base + costs.low[slot][(f & 7) as usize];
         let price = &costs.matches[slot];
         relax_range(w, price, u64::from(add) << 32 | u64::from(f << 9), next, hi);

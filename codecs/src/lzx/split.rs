@@ -17,30 +17,42 @@ use super::stats::add;
 
 /// Distance between the candidate cuts, and the smallest half. Measured on 6 MB of each
 /// corpus with the best cut by exact size: every 4096 bytes gave 0.27% / 0.16% smaller
-/// output, every 2048 bytes 0.02% / 0.05% more than that at twice the work.
-pub(super) const STEP: usize = 4096;
+/// output, every 2048 bytes 0.02% / 0.05% more than that at twice the work. Since the
+/// candidates' counts come with the statistics' counting pass ([`count_at_cuts`]), twice the
+/// candidates cost little: on 32 MB of each corpus (session 9) every 2048 bytes gave 0.020% /
+/// 0.021% smaller output than every 4096 at the same speed, every 1024 bytes 0.014% / 0.016%
+/// more (spent on fewer second passes, `encode.rs`).
+pub(super) const STEP: usize = 1024;
 
 /// Entropy (in bits) the two halves must save over the whole before their exact sizes are
 /// worked out: splitting any block lowers the entropy of its counts by a few hundred bits
 /// (fewer items per symbol), and working out the exact sizes of two blocks costs about 2%
 /// of the time. Measured on 6 MB of each corpus: 2000 bits finds all but 0.01% of what
-/// checking every block finds, at half the cost; 3500 loses 0.08% / 0.10%.
-const MIN_SAVING: f64 = 2000.0;
+/// checking every block finds, at half the cost; 3500 loses 0.08% / 0.10%. Session 9 (32 MB
+/// of each, cuts every 1 KiB): 1000 bits 0.014% / 0.015% smaller than 2000, spent on fewer
+/// second passes (`encode.rs`).
+const MIN_SAVING: f64 = 1000.0;
 
-/// Where to cut `items` (a parse of `n` bytes whose statistics are `whole`) in two, if
-/// anywhere: the item index and the statistics of the first half, when the halves' entropy
-/// is at least [`MIN_SAVING`] below the whole's. The caller checks the exact sizes.
-pub(super) fn choose_cut(items: &[Item], n: usize, whole: &Freqs) -> Option<(usize, Freqs)> {
-    if n < 2 * STEP {
-        return None;
-    }
-    // The statistics at each candidate cut.
+/// The candidate cuts of a parse: the index of the item at each, and the symbol counts of
+/// the items before it.
+pub(super) type Cuts = Vec<(usize, Freqs)>;
+
+/// Symbol counts of `items` (a parse of `n` bytes), with those before each candidate cut (the
+/// first item boundary at or past every [`STEP`] bytes, leaving at least [`STEP`]) in `cuts`:
+/// one counting pass for the statistics and the cut.
+pub(super) fn count_at_cuts(items: &[Item], n: usize, num_main: usize, cuts: &mut Cuts) -> Freqs {
+    cuts.clear();
     let mut f = Freqs {
-        main: vec![0; whole.main.len()],
+        main: vec![0; num_main],
         len: [0; LEN_SYMS],
         aligned: [0; ALIGNED_SYMS],
     };
-    let mut cuts: Vec<(usize, Freqs)> = Vec::new();
+    if n < 2 * STEP {
+        for &it in items {
+            add(&mut f, it);
+        }
+        return f;
+    }
     let mut pos = 0;
     let mut next_cut = STEP;
     for (idx, &it) in items.iter().enumerate() {
@@ -51,6 +63,14 @@ pub(super) fn choose_cut(items: &[Item], n: usize, whole: &Freqs) -> Option<(usi
         pos += it.len.max(1) as usize;
         add(&mut f, it);
     }
+    f
+}
+
+/// Where to cut a parse whose statistics are `whole` and candidate cuts `cuts`
+/// ([`count_at_cuts`]) in two, if anywhere: the item index and the statistics of the first
+/// half, when the halves' entropy is at least [`MIN_SAVING`] below the whole's. The caller
+/// checks the exact sizes.
+pub(super) fn choose_cut(cuts: &mut Cuts, whole: &Freqs) -> Option<(usize, Freqs)> {
     let bits = |f: &Freqs| entropy(f.main.iter().chain(&f.len).copied());
     let mut best = (bits(whole) - MIN_SAVING, None);
     for (k, (_, first)) in cuts.iter().enumerate() {
