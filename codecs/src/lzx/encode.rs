@@ -71,11 +71,14 @@ impl Effort {
             // -0.030% / -0.015% (second passes on 28 / 64 blocks; 99 / 202 at the session-9
             // start, depth 32 with 0.02), about 0.01 slower; depth 16 with 0.04 -0.016% /
             // -0.001%; depth 20 with 0.045 -0.027% / -0.008%, with 0.05 -0.021% / +0.006%; nice
-            // 48 costs 0.01-0.03%, nice 96 or 128 gains 0.02-0.03% but is slower.
+            // 48 costs 0.01-0.03%, nice 96 or 128 gains 0.02-0.03% but is slower. Then depth 16
+            // with 0.045 (kept): -0.027% / -0.010%, +0.01 of wimlib's speed over depth 18 in
+            // two side-by-side runs (0.98 -> 0.99 on the second corpus); depth 14 +0.005% on
+            // the second corpus (over wimlib's size), depth 12 +0.026%.
             Effort::Normal => Params {
                 nice: 64,
                 tree_nice: 64,
-                depth: 18,
+                depth: 16,
                 repass: 0.045,
                 split: true,
             },
