@@ -174,6 +174,16 @@ mod tests {
     }
 
     #[test]
+    fn xpress_and_lzx_roundtrips_check_both_efforts() {
+        assert_eq!(super::xpress_roundtrip(&[]), None);
+        assert!(super::xpress_roundtrip(&words(60_000, 5)).is_some());
+        let mut lzx = vec![0u8]; // a 32 KiB window, as WIM chunks
+        lzx.extend_from_slice(&words(30_000, 6));
+        assert!(super::lzx_roundtrip(&lzx).is_some());
+        assert_eq!(super::lzx_roundtrip(&[]), None);
+    }
+
+    #[test]
     fn lzms_roundtrip_takes_the_fuzzers_first_inputs_and_large_ones() {
         assert_eq!(super::lzms_roundtrip(&[]), None);
         assert_eq!(super::lzms_roundtrip(&[7]), None);
