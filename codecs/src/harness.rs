@@ -43,12 +43,8 @@ pub fn xpress_decode(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
 /// stores the chunk raw.
 pub fn xpress_roundtrip(data: &[u8]) -> Option<usize> {
     let data = &data[..data.len().min(65536)];
-    if let Some(fast) = xpress::compress_with(data, xpress::Effort::Fast) {
-        check_roundtrip(data, &fast, |out| xpress::decompress(&fast, out));
-    }
-    let packed = xpress::compress(data)?;
-    check_roundtrip(data, &packed, |out| xpress::decompress(&packed, out));
-    Some(packed.len())
+    let fast = xpress::compress_with(data, xpress::Effort::Fast);
+    check_efforts(data, [fast, xpress::compress(data)], xpress::decompress)
 }
 
 /// The window chosen by a selector byte (bits 0-1): 32 KiB, 64 KiB, 1 MiB or 2 MiB.
@@ -79,12 +75,12 @@ pub fn lzx_roundtrip(data: &[u8]) -> Option<usize> {
 /// LZX round trip of one chunk with an explicit window size (the WIM's chunk size), at both
 /// efforts (`Fast` is what commits write); returns the compressed size at `Effort::Normal`.
 pub fn lzx_roundtrip_window(chunk: &[u8], window: usize) -> Option<usize> {
-    if let Some(fast) = lzx::compress_with(chunk, window, lzx::Effort::Fast) {
-        check_roundtrip(chunk, &fast, |out| lzx::decompress(&fast, out, window));
-    }
-    let packed = lzx::compress(chunk, window)?;
-    check_roundtrip(chunk, &packed, |out| lzx::decompress(&packed, out, window));
-    Some(packed.len())
+    let fast = lzx::compress_with(chunk, window, lzx::Effort::Fast);
+    check_efforts(
+        chunk,
+        [fast, lzx::compress(chunk, window)],
+        |packed, out| lzx::decompress(packed, out, window),
+    )
 }
 
 /// The output size and the chunk of an LZMS harness input: bytes 0..3 (little-endian, modulo
@@ -125,6 +121,20 @@ pub fn lzms_decode_two_pass(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
     two
 }
 
+/// [`check_roundtrip`] of each effort's output that compressed (`[other, normal]`, `None`:
+/// stored raw); returns the compressed size at `Effort::Normal`.
+fn check_efforts(
+    data: &[u8],
+    outputs: [Option<Vec<u8>>; 2],
+    decompress: impl Fn(&[u8], &mut [u8]) -> Result<(), DecodeError>,
+) -> Option<usize> {
+    for packed in outputs.iter().flatten() {
+        check_roundtrip(data, packed, |out| decompress(packed, out));
+    }
+    let [_, normal] = outputs;
+    normal.map(|packed| packed.len())
+}
+
 /// Panics unless `packed` is smaller than `data` and decodes back to it.
 fn check_roundtrip(
     data: &[u8],
@@ -147,12 +157,8 @@ fn check_roundtrip(
 /// at `Effort::Normal`, `None` when the encoder stores the chunk raw.
 pub fn lzms_roundtrip(data: &[u8]) -> Option<usize> {
     let data = &data[..data.len().min(1 << 20)];
-    if let Some(light) = lzms::compress_with_effort(data, lzms::Effort::Light) {
-        check_roundtrip(data, &light, |out| lzms::decompress(&light, out));
-    }
-    let packed = lzms::compress(data)?;
-    check_roundtrip(data, &packed, |out| lzms::decompress(&packed, out));
-    Some(packed.len())
+    let light = lzms::compress_with_effort(data, lzms::Effort::Light);
+    check_efforts(data, [light, lzms::compress(data)], lzms::decompress)
 }
 
 #[cfg(test)]
