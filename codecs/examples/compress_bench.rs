@@ -4,8 +4,8 @@
 //!
 //! ```text
 //! cargo run --release -p wimcodecs --features wimlib-bench --example compress_bench -- \
-//!     [--codec xpress|xpress-fast|lzx|lzx-fast|all] [--chunk BYTES] [--max-bytes BYTES] [--rounds N] \
-//!     [--only ours|wimlib|none] [--wimlib-level N] PATH...
+//!     [--codec xpress|xpress-fast|lzx|lzx-fast|all] [--chunk BYTES] [--max-bytes BYTES] \
+//!     [--rounds N] [--only ours|wimlib|none] [--wimlib-level N] PATH...
 //! ```
 //!
 //! The files under the PATHs (directories walked recursively, in sorted order; symlinks

@@ -67,14 +67,14 @@ impl Effort {
             // saved ([`super::split`]): depth 18 with 0.045 -0.036% / -0.018% (second passes on
             // 22 / 49 blocks), with 0.05 -0.030% / -0.004% (15 / 37), both about 0.01 faster
             // than with 0.04 and 2,000 bits (-0.025% / -0.010%, 1.02 / 0.99 of wimlib's speed
-            // in the bench at d494e67); depth 20 with 0.04
-            // -0.030% / -0.015% (second passes on 28 / 64 blocks; 99 / 202 at the session-9
-            // start, depth 32 with 0.02), about 0.01 slower; depth 16 with 0.04 -0.016% /
-            // -0.001%; depth 20 with 0.045 -0.027% / -0.008%, with 0.05 -0.021% / +0.006%; nice
-            // 48 costs 0.01-0.03%, nice 96 or 128 gains 0.02-0.03% but is slower. Then depth 16
-            // with 0.045 (kept): -0.027% / -0.010%, +0.01 of wimlib's speed over depth 18 in
-            // two side-by-side runs (0.98 -> 0.99 on the second corpus); depth 14 +0.005% on
-            // the second corpus (over wimlib's size), depth 12 +0.026%.
+            // in the bench at d494e67); depth 20 with 0.04 -0.030% / -0.015% (second passes on
+            // 28 / 64 blocks; 99 / 202 at the session-9 start, depth 32 with 0.02), about 0.01
+            // slower; depth 16 with 0.04 -0.016% / -0.001%; depth 20 with 0.045 -0.027% /
+            // -0.008%, with 0.05 -0.021% / +0.006%; nice 48 costs 0.01-0.03%, nice 96 or 128
+            // gains 0.02-0.03% but is slower. Then depth 16 with 0.045 (kept): -0.027% /
+            // -0.010%, +0.01 of wimlib's speed over depth 18 in two side-by-side runs (0.98 ->
+            // 0.99 on the second corpus); depth 14 +0.005% on the second corpus (over wimlib's
+            // size), depth 12 +0.026%.
             Effort::Normal => Params {
                 nice: 64,
                 tree_nice: 64,

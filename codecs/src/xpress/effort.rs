@@ -28,10 +28,10 @@ pub(super) const NORMAL: Params = Params {
 /// `Effort::Fast`. Measured on 16 MB of /usr/libexec chunks (what the commit benchmark adds),
 /// side by side with wimlib (`examples/compress_bench.rs`, load ~4-5): this one 1.19x
 /// wimlib's speed per core at +1.26% size (Normal 1.04x at +0.01%); in an earlier build where
-/// the parse was inlined into its caller (Normal then 0.98x): this one 1.11-1.13x, depth 8, lazy 4, nice 48
-/// 1.06x at +0.47%; 6/3/32 1.08x at +0.77%; 2/1/16 1.18x at +2.45%; 1/1/12 1.21x at +3.6%;
-/// greedy (no lazy look) 4/-/24 1.23x at +3.0%. The chain walk is not what dominates at
-/// these depths: hashing and inserting every position, and the writer, are.
+/// the parse was inlined into its caller (Normal then 0.98x): this one 1.11-1.13x, depth 8,
+/// lazy 4, nice 48 1.06x at +0.47%; 6/3/32 1.08x at +0.77%; 2/1/16 1.18x at +2.45%; 1/1/12
+/// 1.21x at +3.6%; greedy (no lazy look) 4/-/24 1.23x at +3.0%. The chain walk is not what
+/// dominates at these depths: hashing and inserting every position, and the writer, are.
 pub(super) const FAST: Params = Params {
     depth: 4,
     lazy_depth: 2,

@@ -137,8 +137,8 @@ impl Finder {
 
     /// Inserts `pos` and returns the longest match (length, offset) there that is longer
     /// than `min_len`, or `(0, 0)`, following at most `depth` chain links and stopping at a
-    /// match of `nice` bytes (its whole length reported). Takes the [`Finder::hashes`] of `pos` and of `pos + 1`
-    /// (the parse computes each once).
+    /// match of `nice` bytes (its whole length reported). Takes the [`Finder::hashes`] of
+    /// `pos` and of `pos + 1` (the parse computes each once).
     #[inline(always)]
     pub(super) fn longest(
         &mut self,

@@ -5,9 +5,8 @@
 //! is looked for; if the next position has a match worth more (longer without a much larger
 //! offset, or as long with a much smaller one: [`gain`]), a literal is taken instead (and the
 //! next position is looked at the same way, with the lazy search depth of the
-//! [`super::Effort`]), else the match. A
-//! length-3 match farther than [`LEN3_FAR`] costs more than its three literals and is not
-//! taken.
+//! [`super::Effort`]), else the match. A length-3 match farther than [`LEN3_FAR`] costs more
+//! than its three literals and is not taken.
 //!
 //! The hashes of each position are computed once, one position ahead, and the next chain head
 //! loaded early, so that its latency overlaps the current position's chain walk.
